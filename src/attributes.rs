@@ -1,0 +1,89 @@
+//! Cognito's attribute vocabulary (COGNITO.md): the standard attribute names,
+//! which are booleans, and which names SignUp may never write.
+
+/// Standard attributes a SignUp may write.
+pub const STANDARD: &[&str] = &[
+    "address",
+    "birthdate",
+    "email",
+    "family_name",
+    "gender",
+    "given_name",
+    "locale",
+    "middle_name",
+    "name",
+    "nickname",
+    "phone_number",
+    "picture",
+    "preferred_username",
+    "profile",
+    "updated_at",
+    "website",
+    "zoneinfo",
+    "email_verified",
+    "phone_number_verified",
+];
+
+/// Standard attributes whose wire values are the strings `true`/`false`.
+pub const BOOLEAN: &[&str] = &["email_verified", "phone_number_verified"];
+
+/// Prefix of custom attributes.
+pub const CUSTOM_PREFIX: &str = "custom:";
+/// Prefix of developer-only attributes, which SignUp cannot write.
+pub const DEVELOPER_PREFIX: &str = "dev:";
+/// Longest custom attribute name after the prefix.
+pub const MAX_CUSTOM_NAME: usize = 20;
+
+/// The canonical attribute name for a header, if it names one: standard names
+/// match case-insensitively (`Email` → `email`); `custom:` keeps the name's
+/// case (Cognito's custom names are case-sensitive) but not the prefix's.
+pub fn canonical_name(header: &str) -> Option<String> {
+    let trimmed = header.trim();
+    let lower = trimmed.to_ascii_lowercase();
+    if let Some(standard) = STANDARD.iter().find(|s| **s == lower) {
+        return Some((*standard).to_owned());
+    }
+    if lower.starts_with(CUSTOM_PREFIX) && trimmed.len() > CUSTOM_PREFIX.len() {
+        return Some(format!(
+            "{CUSTOM_PREFIX}{}",
+            &trimmed[CUSTOM_PREFIX.len()..]
+        ));
+    }
+    None
+}
+
+/// Why an attribute name can never be sent by SignUp, if it cannot.
+pub fn forbidden_reason(name: &str) -> Option<&'static str> {
+    let lower = name.trim().to_ascii_lowercase();
+    if lower == "sub" {
+        Some("`sub` is set by Cognito and cannot be sent")
+    } else if lower.starts_with(DEVELOPER_PREFIX) {
+        Some("`dev:` attributes cannot be written by SignUp")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_names() {
+        assert_eq!(canonical_name(" Email ").as_deref(), Some("email"));
+        assert_eq!(
+            canonical_name("Custom:Tier").as_deref(),
+            Some("custom:Tier")
+        );
+        assert_eq!(canonical_name("custom:"), None);
+        assert_eq!(canonical_name("Internal Notes"), None);
+        assert_eq!(canonical_name("sub"), None);
+    }
+
+    #[test]
+    fn forbidden_names() {
+        assert!(forbidden_reason("sub").is_some());
+        assert!(forbidden_reason("dev:flag").is_some());
+        assert!(forbidden_reason("email").is_none());
+    }
+}

@@ -1,0 +1,120 @@
+//! Command-line flags as clap parses them: raw values and environment
+//! fallbacks only, no I/O and no cross-checks (those live in `config`).
+//! Secrets are deliberately not flags: the client secret comes from
+//! `COGNITO_CLIENT_SECRET` or `--client-secret-file`, never a process argument.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::input::Format;
+
+/// Register users in bulk into an Amazon Cognito user pool through SignUp.
+#[derive(Debug, Parser)]
+#[command(name = "bulk-signup", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// More log output on stderr (-v: debug, -vv: trace). Also RUST_LOG.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors and the final summary on stderr; no progress bar.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign up every user in INPUT and write a per-row report.
+    Run(RunArgs),
+    /// Serve a local Cognito-compatible SignUp endpoint (no AWS account needed).
+    Emulator(EmulatorArgs),
+}
+
+/// Flags of `bulk-signup run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// CSV or NDJSON file of users, or `-` for stdin.
+    pub input: PathBuf,
+    /// Input format; by default from the extension (.csv, .ndjson, .jsonl). Required for stdin.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Results report: one entry per input row (CSV, or NDJSON for .ndjson/.jsonl).
+    #[arg(long)]
+    pub report: PathBuf,
+    /// Error report: rows not created or existing, with their input columns (never passwords).
+    #[arg(long)]
+    pub errors: Option<PathBuf>,
+    /// Replace existing report files.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// The app client id.
+    #[arg(long, env = "COGNITO_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// AWS region of the user pool [env: AWS_REGION, then AWS_DEFAULT_REGION].
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Endpoint override [env: AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, then AWS_ENDPOINT_URL].
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+    /// File holding the app client secret (else env COGNITO_CLIENT_SECRET, if set).
+    #[arg(long)]
+    pub client_secret_file: Option<PathBuf>,
+    /// Most SignUp requests in flight at once.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// Requests per second across all in-flight requests (Cognito's default quota is 50; 0 = unpaced).
+    #[arg(long, default_value_t = 50.0)]
+    pub rate: f64,
+    /// Attempts per row, the first included, before it is reported `failed`.
+    #[arg(long, default_value_t = crate::retry::DEFAULT_MAX_ATTEMPTS)]
+    pub max_attempts: u32,
+    /// Seconds one attempt may take before it counts as lost.
+    #[arg(long, default_value_t = 10.0)]
+    pub timeout_seconds: f64,
+    /// An input column to leave unmapped on purpose (repeatable).
+    #[arg(long = "ignore-column", value_name = "NAME")]
+    pub ignore_columns: Vec<String>,
+    /// Start the built-in emulator with this describe-user-pool JSON and run against it.
+    #[arg(long, value_name = "POOL.json", conflicts_with_all = ["endpoint_url", "client_id", "region"])]
+    pub emulator: Option<PathBuf>,
+    /// Read, map and validate every row without sending anything.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Flags of `bulk-signup emulator`.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// describe-user-pool JSON of the pool to emulate.
+    #[arg(long, value_name = "POOL.json")]
+    pub pool: PathBuf,
+    /// describe-user-pool-client JSON of an app client (repeatable); one without a secret is made when none is given.
+    #[arg(long = "client", value_name = "CLIENT.json")]
+    pub clients: Vec<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 9339)]
+    pub port: u16,
+    /// SignUp requests per second admitted; more get TooManyRequestsException (HTTP 400).
+    #[arg(long, value_name = "RPS")]
+    pub quota: Option<f64>,
+    /// Requests the quota admits at once after a quiet spell [default: quota / 5].
+    #[arg(long, value_name = "N", requires = "quota")]
+    pub burst: Option<f64>,
+    /// Probability of answering InternalErrorException (HTTP 500).
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub fault_rate: f64,
+    /// Probability of creating the user and then closing the connection unanswered.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub drop_rate: f64,
+    /// Delay added to every SignUp answer.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Probability of answering UnexpectedLambdaException.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub lambda_fault_rate: f64,
+}

@@ -1,0 +1,257 @@
+//! The only concurrent stage: sends one row's SignUp, paced by the shared
+//! [`Pacer`], retried per [`RetryPolicy`], and turns whatever happened into
+//! the row's report entry. The first request of a run goes out alone, so a
+//! misconfigured pool or client costs one request, not `--concurrency`; after
+//! any answer that says the configuration is wrong, nothing more is sent.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use crate::cognito::secret_hash::secret_hash;
+use crate::cognito::wire::{Secret, SignUpRequest, SignUpResponse, UserContextData};
+use crate::cognito::{classify, CallError, Class, CognitoClient};
+use crate::mapping::Prepared;
+use crate::rate::Pacer;
+use crate::report::{ReportEntry, Status};
+use crate::retry::{full_jitter, RetryPolicy};
+
+/// The note on a row whose retry met `UsernameExistsException` after an
+/// attempt whose answer was lost.
+pub const LOST_ANSWER_NOTE: &str = "likely created by an earlier attempt whose response was lost";
+
+/// Why the run stopped sending: the configuration error Cognito reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopReason {
+    pub code: String,
+    pub message: String,
+}
+
+impl StopReason {
+    /// What the user should fix, for the summary and each unsent row.
+    pub fn advice(&self) -> &'static str {
+        match self.code.as_str() {
+            "ResourceNotFoundException" => "check --client-id and --region: Cognito does not know this app client",
+            "NotAuthorizedException" => {
+                "check the client secret (COGNITO_CLIENT_SECRET or --client-secret-file), that self sign-up is enabled, and that the app client may write every mapped attribute"
+            }
+            "ForbiddenException" => "a WAF web ACL on the pool blocked the request",
+            _ => "fix the user pool or app client configuration, then resume",
+        }
+    }
+}
+
+/// Counters the summary reports.
+#[derive(Debug, Default)]
+pub struct DispatchStats {
+    pub requests: AtomicU64,
+    pub throttled: AtomicU64,
+    pub retries: AtomicU64,
+}
+
+/// Sends rows to Cognito.
+pub struct Dispatcher {
+    client: CognitoClient,
+    client_id: String,
+    client_secret: Option<Secret>,
+    retry: RetryPolicy,
+    pacer: Arc<Pacer>,
+    stop: OnceLock<StopReason>,
+    probed: AtomicBool,
+    probe: tokio::sync::Mutex<()>,
+    pub stats: DispatchStats,
+}
+
+impl Dispatcher {
+    pub fn new(
+        client: CognitoClient,
+        client_id: String,
+        client_secret: Option<Secret>,
+        retry: RetryPolicy,
+        pacer: Arc<Pacer>,
+    ) -> Self {
+        Dispatcher {
+            client,
+            client_id,
+            client_secret,
+            retry,
+            pacer,
+            stop: OnceLock::new(),
+            probed: AtomicBool::new(false),
+            probe: tokio::sync::Mutex::new(()),
+            stats: DispatchStats::default(),
+        }
+    }
+
+    /// The configuration error that stopped the run, if one did.
+    pub fn stop_reason(&self) -> Option<&StopReason> {
+        self.stop.get()
+    }
+
+    /// Builds the wire request for one prepared row.
+    pub fn request(&self, prepared: Prepared) -> SignUpRequest {
+        let secret_hash = self
+            .client_secret
+            .as_ref()
+            .map(|secret| secret_hash(secret.expose(), &prepared.username, &self.client_id));
+        SignUpRequest {
+            client_id: self.client_id.clone(),
+            username: prepared.username,
+            password: prepared.password,
+            secret_hash,
+            user_attributes: prepared.attributes,
+            validation_data: prepared.validation_data,
+            client_metadata: prepared.client_metadata,
+            user_context_data: prepared.user_context_ip.map(|ip| UserContextData {
+                ip_address: Some(ip),
+                encoded_data: None,
+            }),
+        }
+    }
+
+    /// Sends one row and returns its report entry.
+    pub async fn send(&self, row: u64, prepared: Prepared) -> ReportEntry {
+        let request = self.request(prepared);
+        if !self.probed.load(Ordering::Acquire) {
+            let _alone = self.probe.lock().await;
+            if !self.probed.load(Ordering::Acquire) {
+                let entry = self.attempt_until_done(row, &request).await;
+                self.probed.store(true, Ordering::Release);
+                return entry;
+            }
+        }
+        self.attempt_until_done(row, &request).await
+    }
+
+    async fn attempt_until_done(&self, row: u64, request: &SignUpRequest) -> ReportEntry {
+        let mut entry = ReportEntry {
+            row,
+            username: request.username.clone(),
+            ..ReportEntry::default()
+        };
+        let mut ceilings = self.retry.ceilings();
+        let mut lost_answer = false;
+        let mut lambda_faults = 0;
+        loop {
+            if let Some(reason) = self.stop.get() {
+                return stopped(entry, reason, lost_answer);
+            }
+            self.pacer.acquire().await;
+            entry.attempts += 1;
+            self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let (class, code, message) = match self.client.sign_up(request).await {
+                Ok((response, request_id)) => {
+                    return created(entry, response, request_id, lost_answer)
+                }
+                Err(CallError::Api(error)) => {
+                    entry.request_id = error.request_id.clone().unwrap_or_default();
+                    let class = classify(&error);
+                    let message = error.message.clone().unwrap_or_default();
+                    (class, error.code_or_status(), message)
+                }
+                Err(CallError::Transport {
+                    message,
+                    maybe_delivered,
+                }) => {
+                    lost_answer |= maybe_delivered;
+                    entry.request_id.clear();
+                    (Class::Transient, "NoAnswer".to_owned(), message)
+                }
+            };
+            entry.error_code = code;
+            entry.error_message = message;
+            match class {
+                Class::Exists => {
+                    entry.status = Some(Status::Exists);
+                    if lost_answer {
+                        entry.note = LOST_ANSWER_NOTE.to_owned();
+                    }
+                    return entry;
+                }
+                Class::CreatedButNotified => {
+                    entry.status = Some(Status::Created);
+                    entry.note = "created UNCONFIRMED, but the email/SMS sending quota was hit (LimitExceededException): no confirmation message was sent".to_owned();
+                    return entry;
+                }
+                Class::RowError => {
+                    entry.status = Some(Status::Rejected);
+                    return entry;
+                }
+                Class::Config => {
+                    let reason = StopReason {
+                        code: entry.error_code.clone(),
+                        message: entry.error_message.clone(),
+                    };
+                    let _ = self.stop.set(reason);
+                    entry.status = Some(Status::Failed);
+                    entry.note = format!(
+                        "the run stopped: {}",
+                        self.stop.get().map_or("", StopReason::advice)
+                    );
+                    return entry;
+                }
+                Class::Throttled => {
+                    self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                }
+                Class::LambdaFault => lambda_faults += 1,
+                Class::Transient => {}
+            }
+            let ceiling = ceilings.next();
+            match ceiling {
+                Some(ceiling)
+                    if self
+                        .retry
+                        .should_retry(class, entry.attempts, lambda_faults) =>
+                {
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(full_jitter(ceiling)).await;
+                }
+                _ => {
+                    entry.status = Some(Status::Failed);
+                    entry.note = format!("gave up after {} attempts", entry.attempts);
+                    if lost_answer {
+                        entry.note.push_str(
+                            "; an earlier attempt's answer was lost, so the user may exist",
+                        );
+                    }
+                    return entry;
+                }
+            }
+        }
+    }
+}
+
+fn created(
+    mut entry: ReportEntry,
+    response: SignUpResponse,
+    request_id: Option<String>,
+    lost_answer: bool,
+) -> ReportEntry {
+    entry.status = Some(Status::Created);
+    entry.user_sub = response.user_sub;
+    entry.user_confirmed = Some(response.user_confirmed);
+    if let Some(delivery) = response.code_delivery_details {
+        entry.delivery_medium = delivery.delivery_medium.unwrap_or_default();
+        entry.delivery_destination = delivery.destination.unwrap_or_default();
+    }
+    entry.request_id = request_id.unwrap_or_default();
+    entry.error_code.clear();
+    entry.error_message.clear();
+    if lost_answer {
+        entry.note = "created after an attempt whose answer was lost".to_owned();
+    }
+    entry
+}
+
+/// The entry of a row not (or no longer) sent because the run stopped.
+fn stopped(mut entry: ReportEntry, reason: &StopReason, lost_answer: bool) -> ReportEntry {
+    entry.status = Some(Status::Failed);
+    entry.error_code = reason.code.clone();
+    entry.error_message = reason.message.clone();
+    entry.note = format!("not sent: the run stopped ({})", reason.advice());
+    if lost_answer {
+        entry
+            .note
+            .push_str("; an earlier attempt's answer was lost, so the user may exist");
+    }
+    entry
+}

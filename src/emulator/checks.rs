@@ -1,0 +1,272 @@
+//! The emulator's own SignUp checks, written from COGNITO.md independently of
+//! the client's `validate` module: if both were one piece of code, a mistake
+//! in it could never be caught by running one against the other. Each check
+//! answers with the error code and message real Cognito uses.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::cognito::wire::AttributeType;
+use crate::pool::{PasswordPolicy, PoolDescription, SchemaAttribute};
+
+/// A refusal: Cognito error code and message.
+pub type Refusal = (&'static str, String);
+
+const STANDARD: &[&str] = &[
+    "address",
+    "birthdate",
+    "email",
+    "family_name",
+    "gender",
+    "given_name",
+    "locale",
+    "middle_name",
+    "name",
+    "nickname",
+    "phone_number",
+    "picture",
+    "preferred_username",
+    "profile",
+    "updated_at",
+    "website",
+    "zoneinfo",
+    "email_verified",
+    "phone_number_verified",
+];
+const SYMBOLS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-";
+
+fn invalid(message: impl Into<String>) -> Refusal {
+    ("InvalidParameterException", message.into())
+}
+
+fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).unwrap_or_else(|e| unreachable!("static regex: {e}")))
+}
+
+/// `Username`: 1..128 chars of `[\p{L}\p{M}\p{S}\p{N}\p{P}]`.
+pub fn username(value: &str) -> Result<(), Refusal> {
+    static PATTERN: OnceLock<Regex> = OnceLock::new();
+    let length = value.chars().count();
+    if length == 0 || length > 128 {
+        return Err(invalid(
+            "1 validation error detected: Value at 'username' failed to satisfy constraint: Member must have length between 1 and 128",
+        ));
+    }
+    if !regex(&PATTERN, r"^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$").is_match(value) {
+        return Err(invalid(
+            r"1 validation error detected: Value at 'username' failed to satisfy constraint: Member must satisfy regular expression pattern: [\p{L}\p{M}\p{S}\p{N}\p{P}]+",
+        ));
+    }
+    Ok(())
+}
+
+/// `Password`: `[\S]+`, ≤ 256, then the pool's policy.
+pub fn password(value: Option<&str>, policy: &PasswordPolicy) -> Result<(), Refusal> {
+    let Some(value) = value else {
+        return Err(invalid("A password is required for this user pool."));
+    };
+    if value.is_empty() || value.chars().count() > 256 || value.chars().any(char::is_whitespace) {
+        return Err(invalid(
+            r"1 validation error detected: Value at 'password' failed to satisfy constraint: Member must satisfy regular expression pattern: [\S]+",
+        ));
+    }
+    let policy_error = |what: &str| -> Result<(), Refusal> {
+        Err((
+            "InvalidPasswordException",
+            format!("Password did not conform with policy: {what}"),
+        ))
+    };
+    if value.chars().count() < policy.minimum_length {
+        return policy_error("Password not long enough");
+    }
+    if policy.require_lowercase && !value.chars().any(|c| c.is_lowercase()) {
+        return policy_error("Password must have lowercase characters");
+    }
+    if policy.require_uppercase && !value.chars().any(|c| c.is_uppercase()) {
+        return policy_error("Password must have uppercase characters");
+    }
+    if policy.require_numbers && !value.chars().any(|c| c.is_ascii_digit()) {
+        return policy_error("Password must have numeric characters");
+    }
+    if policy.require_symbols && !value.chars().any(|c| SYMBOLS.contains(c)) {
+        return policy_error("Password must have symbol characters");
+    }
+    Ok(())
+}
+
+fn schema_error(name: &str, what: &str) -> Refusal {
+    invalid(format!(
+        "Attributes did not conform to the schema: {name}: {what}"
+    ))
+}
+
+/// `UserAttributes` against the pool schema, the client's write permissions
+/// and the standard formats.
+pub fn attributes(
+    attributes: &[AttributeType],
+    pool: &PoolDescription,
+    writable: Option<&[String]>,
+) -> Result<(), Refusal> {
+    for AttributeType { name, value } in attributes {
+        if name.is_empty() || name.chars().count() > 32 {
+            return Err(invalid(
+                "1 validation error detected: Value at 'userAttributes.member.name' failed to satisfy constraint: Member must have length between 1 and 32",
+            ));
+        }
+        if value.chars().count() > 2048 {
+            return Err(invalid(
+                "1 validation error detected: Value at 'userAttributes.member.value' failed to satisfy constraint: Member must have length less than or equal to 2048",
+            ));
+        }
+        let custom = name.starts_with("custom:");
+        let known = STANDARD.contains(&name.as_str()) || (custom && pool.schema(name).is_some());
+        if !known && name != "sub" && !name.starts_with("dev:") {
+            return Err(schema_error(
+                name,
+                "Attribute does not exist in the schema.",
+            ));
+        }
+        let may_write = match writable {
+            Some(list) => list.iter().any(|w| w == name),
+            None => name != "sub" && !name.starts_with("dev:") && !name.ends_with("_verified"),
+        };
+        if !may_write || name == "sub" || name.starts_with("dev:") {
+            return Err((
+                "NotAuthorizedException",
+                "A client attempted to write unauthorized attribute".to_owned(),
+            ));
+        }
+        standard_format(name, value)?;
+        if let Some(schema) = pool.schema(name) {
+            constraints(name, value, schema)?;
+        }
+    }
+    for required in pool
+        .schema_attributes
+        .iter()
+        .filter(|a| a.required && a.name != "sub")
+    {
+        let present = attributes
+            .iter()
+            .any(|a| a.name == required.name && !a.value.is_empty());
+        if !present {
+            return Err(schema_error(
+                &required.name,
+                &format!("The attribute {} is required", required.name),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn standard_format(name: &str, value: &str) -> Result<(), Refusal> {
+    static EMAIL: OnceLock<Regex> = OnceLock::new();
+    static PHONE: OnceLock<Regex> = OnceLock::new();
+    static DATE: OnceLock<Regex> = OnceLock::new();
+    match name {
+        "email" if !regex(&EMAIL, r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$").is_match(value) => {
+            Err(invalid("Invalid email address format."))
+        }
+        "phone_number" if !regex(&PHONE, r"^\+[1-9][0-9]{3,14}$").is_match(value) => {
+            Err(invalid("Invalid phone number format."))
+        }
+        "birthdate"
+            if !regex(
+                &DATE,
+                r"^[0-9]{4}(-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))?$",
+            )
+            .is_match(value) =>
+        {
+            Err(schema_error(
+                name,
+                "Birthdate must be in the format YYYY-MM-DD",
+            ))
+        }
+        "updated_at" if value.parse::<u64>().is_err() => Err(schema_error(name, "Number expected")),
+        "email_verified" | "phone_number_verified" if value != "true" && value != "false" => {
+            Err(schema_error(name, "Boolean expected"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn constraints(name: &str, value: &str, schema: &SchemaAttribute) -> Result<(), Refusal> {
+    let bound = |b: &Option<String>| b.as_deref().and_then(|s| s.parse::<f64>().ok());
+    match schema.attribute_data_type.as_deref().unwrap_or("String") {
+        "Number" => {
+            let Ok(number) = value.parse::<f64>() else {
+                return Err(schema_error(name, "Number expected"));
+            };
+            if let Some(c) = &schema.number_attribute_constraints {
+                if bound(&c.min_value).is_some_and(|min| number < min) {
+                    return Err(schema_error(
+                        name,
+                        "Number must be no less than the minimum value",
+                    ));
+                }
+                if bound(&c.max_value).is_some_and(|max| number > max) {
+                    return Err(schema_error(
+                        name,
+                        "Number must be no greater than the maximum value",
+                    ));
+                }
+            }
+        }
+        "Boolean" if value != "true" && value != "false" => {
+            return Err(schema_error(name, "Boolean expected"))
+        }
+        "DateTime" if value.parse::<u64>().is_err() => {
+            return Err(schema_error(name, "DateTime expected"))
+        }
+        "String" => {
+            if let Some(c) = &schema.string_attribute_constraints {
+                let length = value.chars().count() as f64;
+                if let Some(max) = bound(&c.max_length).filter(|max| length > *max) {
+                    return Err(schema_error(
+                        name,
+                        &format!("String must be no longer than {max} characters"),
+                    ));
+                }
+                if let Some(min) = bound(&c.min_length).filter(|min| length < *min) {
+                    return Err(schema_error(
+                        name,
+                        &format!("String must be no shorter than {min} characters"),
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_policy_messages() {
+        let policy = PasswordPolicy::default();
+        assert!(password(Some("Abcdef1!"), &policy).is_ok());
+        assert_eq!(
+            password(Some("Ab1!"), &policy).map_err(|e| e.0),
+            Err("InvalidPasswordException")
+        );
+        assert_eq!(
+            password(Some("has space1A!"), &policy).map_err(|e| e.0),
+            Err("InvalidParameterException")
+        );
+        assert!(password(Some("abcdefg1!"), &policy).is_err_and(|e| e.1.contains("uppercase")));
+        assert!(password(Some("Abcdefgh!"), &policy).is_err_and(|e| e.1.contains("numeric")));
+        assert!(password(Some("Abcdefgh1"), &policy).is_err_and(|e| e.1.contains("symbol")));
+    }
+
+    #[test]
+    fn usernames() {
+        assert!(username("zoë.müller").is_ok());
+        assert!(username("a b").is_err());
+        assert!(username("").is_err());
+        assert!(username(&"x".repeat(129)).is_err());
+    }
+}

@@ -1,0 +1,351 @@
+//! The emulator's pool: its description, clients, stored users and counters.
+//! `sign_up` runs the emulator's own checks in Cognito's order and stores the
+//! user; `list_users` and `admin_get_user` let tests and the AWS CLI look.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use super::checks::{self, Refusal};
+use crate::cognito::secret_hash::secret_hash;
+use crate::cognito::wire::{
+    AdminGetUserResponse, AttributeType, CodeDeliveryDetails, ListUsersResponse, SignUpRequest,
+    SignUpResponse, UserType,
+};
+use crate::pool::{ClientDescription, PoolDescription};
+
+/// One stored user.
+#[derive(Debug, Clone)]
+pub struct StoredUser {
+    pub username: String,
+    pub attributes: Vec<AttributeType>,
+    pub created: f64,
+}
+
+/// Request counters, served by the stats endpoint.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub requests: AtomicU64,
+    pub throttled: AtomicU64,
+    pub created: AtomicU64,
+    pub exists: AtomicU64,
+    pub rejected: AtomicU64,
+    pub faults: AtomicU64,
+    pub lambda_faults: AtomicU64,
+    pub drops: AtomicU64,
+    pub in_flight: AtomicU64,
+    pub peak_in_flight: AtomicU64,
+}
+
+/// A point-in-time copy of [`Stats`].
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    pub requests: u64,
+    pub throttled: u64,
+    pub created: u64,
+    pub exists: u64,
+    pub rejected: u64,
+    pub faults: u64,
+    pub lambda_faults: u64,
+    pub drops: u64,
+    pub peak_in_flight: u64,
+    pub users: u64,
+}
+
+impl Stats {
+    pub fn enter(&self) {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+    }
+    pub fn leave(&self) {
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[derive(Debug, Default)]
+struct Users {
+    list: Vec<StoredUser>,
+    /// Uniqueness key (username, or the email/phone for alias pools,
+    /// lower-cased when the pool is case-insensitive) → index in `list`.
+    by_key: HashMap<String, usize>,
+}
+
+/// The whole emulated pool.
+#[derive(Debug)]
+pub struct PoolState {
+    pub pool: PoolDescription,
+    pub pool_id: String,
+    pub clients: Vec<ClientDescription>,
+    pub stats: Stats,
+    users: Mutex<Users>,
+}
+
+fn now_epoch() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+impl PoolState {
+    pub fn new(pool: PoolDescription, clients: Vec<ClientDescription>) -> Self {
+        let pool_id = pool
+            .id
+            .clone()
+            .unwrap_or_else(|| "local_emulator".to_owned());
+        PoolState {
+            pool,
+            pool_id,
+            clients,
+            stats: Stats::default(),
+            users: Mutex::new(Users::default()),
+        }
+    }
+
+    fn users(&self) -> std::sync::MutexGuard<'_, Users> {
+        self.users.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn key(&self, value: &str) -> String {
+        if self.pool.case_sensitive() {
+            value.to_owned()
+        } else {
+            value.to_lowercase()
+        }
+    }
+
+    /// Handles a `SignUp`, in Cognito's order: client, secret hash, username,
+    /// password, attributes, uniqueness.
+    pub fn sign_up(&self, request: &SignUpRequest) -> Result<SignUpResponse, Refusal> {
+        let client = self
+            .clients
+            .iter()
+            .find(|c| c.client_id == request.client_id)
+            .ok_or_else(|| {
+                (
+                    "ResourceNotFoundException",
+                    format!("User pool client {} does not exist.", request.client_id),
+                )
+            })?;
+        if let Some(secret) = &client.client_secret {
+            match &request.secret_hash {
+                None => {
+                    return Err((
+                        "NotAuthorizedException",
+                        format!(
+                            "Client {} is configured for secret but secret was not received",
+                            client.client_id
+                        ),
+                    ))
+                }
+                Some(hash)
+                    if *hash != secret_hash(secret, &request.username, &client.client_id) =>
+                {
+                    return Err((
+                        "NotAuthorizedException",
+                        format!(
+                            "Unable to verify secret hash for client {}",
+                            client.client_id
+                        ),
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        checks::username(&request.username)?;
+        checks::password(
+            request.password.as_ref().map(|p| p.expose()),
+            &self.pool.policies.password_policy,
+        )?;
+
+        let mut attributes = request.user_attributes.clone();
+        // Alias-as-username pools: the username is the email or phone, and
+        // Cognito makes up the real username.
+        let alias = self.pool.username_attributes.iter().find_map(|kind| {
+            let fits = match kind.as_str() {
+                "email" => request.username.contains('@'),
+                "phone_number" => request.username.starts_with('+'),
+                _ => false,
+            };
+            fits.then_some(kind.as_str())
+        });
+        if !self.pool.username_attributes.is_empty() {
+            let Some(kind) = alias else {
+                return Err((
+                    "InvalidParameterException",
+                    "Username should be an email.".to_owned(),
+                ));
+            };
+            attributes.retain(|a| a.name != kind);
+            attributes.push(AttributeType::new(kind, request.username.clone()));
+        }
+        checks::attributes(&attributes, &self.pool, client.write_attributes.as_deref())?;
+
+        let stored_username = match alias {
+            Some(_) => uuid::Uuid::new_v4().to_string(),
+            None => request.username.clone(),
+        };
+        let key = self.key(&request.username);
+        let sub = uuid::Uuid::new_v4().to_string();
+        {
+            let mut users = self.users();
+            if users.by_key.contains_key(&key) {
+                let message = match alias {
+                    Some("email") => "An account with the given email already exists.",
+                    Some(_) => "An account with the given phone_number already exists.",
+                    None => "User already exists",
+                };
+                return Err(("UsernameExistsException", message.to_owned()));
+            }
+            let mut stored = attributes.clone();
+            stored.push(AttributeType::new("sub", sub.clone()));
+            let index = users.list.len();
+            users.list.push(StoredUser {
+                username: stored_username,
+                attributes: stored,
+                created: now_epoch(),
+            });
+            users.by_key.insert(key, index);
+        }
+        Ok(SignUpResponse {
+            user_confirmed: false,
+            user_sub: sub,
+            code_delivery_details: self.delivery(&attributes),
+            session: None,
+        })
+    }
+
+    /// Where the confirmation code went, masked as Cognito masks it.
+    fn delivery(&self, attributes: &[AttributeType]) -> Option<CodeDeliveryDetails> {
+        let auto = &self.pool.auto_verified_attributes;
+        let find = |name: &str| {
+            attributes
+                .iter()
+                .find(|a| a.name == name)
+                .map(|a| a.value.as_str())
+        };
+        let (name, medium, value) = if auto.iter().any(|a| a == "email") {
+            ("email", "EMAIL", find("email")?)
+        } else if auto.iter().any(|a| a == "phone_number") {
+            ("phone_number", "SMS", find("phone_number")?)
+        } else {
+            return None;
+        };
+        let masked = match value.split_once('@') {
+            Some((local, domain)) => format!(
+                "{}***@{}***",
+                local.chars().next().unwrap_or('*'),
+                domain.chars().next().unwrap_or('*')
+            ),
+            None => format!("+*******{}", &value[value.len().saturating_sub(4)..]),
+        };
+        Some(CodeDeliveryDetails {
+            destination: Some(masked),
+            delivery_medium: Some(medium.to_owned()),
+            attribute_name: Some(name.to_owned()),
+        })
+    }
+
+    fn check_pool_id(&self, id: &str) -> Result<(), Refusal> {
+        if id == self.pool_id {
+            Ok(())
+        } else {
+            Err((
+                "ResourceNotFoundException",
+                format!("User pool {id} does not exist."),
+            ))
+        }
+    }
+
+    /// `ListUsers`: pages of at most 60, in creation order.
+    pub fn list_users(
+        &self,
+        pool_id: &str,
+        limit: Option<usize>,
+        token: Option<&str>,
+    ) -> Result<ListUsersResponse, Refusal> {
+        self.check_pool_id(pool_id)?;
+        let limit = limit.unwrap_or(60).clamp(1, 60);
+        let start = match token {
+            Some(t) => t.parse::<usize>().map_err(|_| {
+                (
+                    "InvalidParameterException",
+                    "Invalid pagination token".to_owned(),
+                )
+            })?,
+            None => 0,
+        };
+        let users = self.users();
+        let page: Vec<UserType> = users
+            .list
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(user_type)
+            .collect();
+        let next = start + page.len();
+        Ok(ListUsersResponse {
+            users: page,
+            pagination_token: (next < users.list.len()).then(|| next.to_string()),
+        })
+    }
+
+    /// `AdminGetUser`, by username (or alias in alias pools).
+    pub fn admin_get_user(
+        &self,
+        pool_id: &str,
+        username: &str,
+    ) -> Result<AdminGetUserResponse, Refusal> {
+        self.check_pool_id(pool_id)?;
+        let users = self.users();
+        let found = users
+            .by_key
+            .get(&self.key(username))
+            .and_then(|i| users.list.get(*i))
+            .or_else(|| users.list.iter().find(|u| u.username == username))
+            .ok_or_else(|| ("UserNotFoundException", "User does not exist.".to_owned()))?;
+        let user = user_type(found);
+        Ok(AdminGetUserResponse {
+            username: user.username,
+            user_attributes: user.attributes,
+            user_create_date: user.user_create_date,
+            user_last_modified_date: user.user_last_modified_date,
+            enabled: true,
+            user_status: user.user_status,
+        })
+    }
+
+    pub fn user_count(&self) -> usize {
+        self.users().list.len()
+    }
+
+    pub fn snapshot(&self) -> StatsSnapshot {
+        let s = &self.stats;
+        let get = |a: &AtomicU64| a.load(Ordering::SeqCst);
+        StatsSnapshot {
+            requests: get(&s.requests),
+            throttled: get(&s.throttled),
+            created: get(&s.created),
+            exists: get(&s.exists),
+            rejected: get(&s.rejected),
+            faults: get(&s.faults),
+            lambda_faults: get(&s.lambda_faults),
+            drops: get(&s.drops),
+            peak_in_flight: get(&s.peak_in_flight),
+            users: self.user_count() as u64,
+        }
+    }
+}
+
+fn user_type(user: &StoredUser) -> UserType {
+    UserType {
+        username: user.username.clone(),
+        attributes: user.attributes.clone(),
+        user_create_date: user.created,
+        user_last_modified_date: user.created,
+        enabled: true,
+        user_status: "UNCONFIRMED".to_owned(),
+    }
+}

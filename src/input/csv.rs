@@ -1,0 +1,161 @@
+//! CSV rows: a header row, RFC 4180 quoting (embedded newlines, doubled
+//! quotes), an optional UTF-8 BOM and CRLF or LF line ends. A record with the
+//! wrong number of fields or invalid UTF-8 is reported on its own; the rest
+//! of the file is still read.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use super::{Columns, ReadError, Row, RowSource};
+
+/// Rows of a CSV file with a header.
+pub struct CsvRows<R: Read> {
+    reader: ::csv::Reader<R>,
+    columns: Arc<Columns>,
+    record: ::csv::ByteRecord,
+    number: u64,
+    done: bool,
+}
+
+impl<R: Read> CsvRows<R> {
+    pub fn new(input: R) -> anyhow::Result<Self> {
+        let mut reader = ::csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(input);
+        let header = reader
+            .byte_headers()
+            .map_err(|e| anyhow::anyhow!("cannot read the CSV header: {e}"))?;
+        let mut names = Vec::with_capacity(header.len());
+        for (i, field) in header.iter().enumerate() {
+            let name = std::str::from_utf8(field)
+                .map_err(|_| anyhow::anyhow!("CSV header column {} is not valid UTF-8", i + 1))?;
+            // Some exporters write a BOM the csv crate does not strip.
+            names.push(name.trim_start_matches('\u{feff}').trim().to_owned());
+        }
+        Ok(CsvRows {
+            reader,
+            columns: Arc::new(Columns::new(names)),
+            record: ::csv::ByteRecord::new(),
+            number: 0,
+            done: false,
+        })
+    }
+}
+
+impl<R: Read + Send> RowSource for CsvRows<R> {
+    fn columns(&self) -> Arc<Columns> {
+        Arc::clone(&self.columns)
+    }
+}
+
+impl<R: Read> Iterator for CsvRows<R> {
+    type Item = Result<Row, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(false) => {
+                self.done = true;
+                None
+            }
+            Ok(true) => {
+                self.number += 1;
+                Some(self.decode())
+            }
+            Err(e) => {
+                self.number += 1;
+                let fatal = matches!(e.kind(), ::csv::ErrorKind::Io(_));
+                self.done = fatal;
+                Some(Err(ReadError {
+                    number: self.number,
+                    message: format!("unreadable CSV record: {e}"),
+                    fatal,
+                }))
+            }
+        }
+    }
+}
+
+impl<R: Read> CsvRows<R> {
+    fn decode(&self) -> Result<Row, ReadError> {
+        let line = self.record.position().map_or(0, |p| p.line());
+        if self.record.len() != self.columns.len() {
+            return Err(ReadError {
+                number: self.number,
+                message: format!(
+                    "record on line {line} has {} fields, the header has {}",
+                    self.record.len(),
+                    self.columns.len()
+                ),
+                fatal: false,
+            });
+        }
+        let mut values = Vec::with_capacity(self.record.len());
+        for (i, field) in self.record.iter().enumerate() {
+            match std::str::from_utf8(field) {
+                Ok(value) => values.push(value.to_owned()),
+                Err(_) => {
+                    return Err(ReadError {
+                        number: self.number,
+                        message: format!(
+                            "column {:?} on line {line} is not valid UTF-8",
+                            self.columns.names()[i]
+                        ),
+                        fatal: false,
+                    })
+                }
+            }
+        }
+        Ok(Row {
+            number: self.number,
+            columns: Arc::clone(&self.columns),
+            values,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &[u8]) -> (Vec<String>, Vec<Result<Row, ReadError>>) {
+        let rows = CsvRows::new(text).expect("header");
+        let names = rows.columns().names().to_vec();
+        (names, rows.collect())
+    }
+
+    #[test]
+    fn bom_crlf_quotes_and_embedded_newlines() {
+        let (names, rows) = read(
+            b"\xEF\xBB\xBFusername,address\r\nann,\"1 Main St,\r\nSpringfield\"\r\nbob,\"say \"\"hi\"\"\"\r\n",
+        );
+        assert_eq!(names, ["username", "address"]);
+        let rows: Vec<Row> = rows.into_iter().map(|r| r.expect("row")).collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].number, 1);
+        assert_eq!(rows[0].get("address"), "1 Main St,\r\nSpringfield");
+        assert_eq!(rows[1].number, 2);
+        assert_eq!(rows[1].get("address"), "say \"hi\"");
+    }
+
+    #[test]
+    fn a_short_record_is_reported_and_reading_goes_on() {
+        let (_, rows) = read(b"username,email\nann\nbob,b@example.com\n");
+        assert_eq!(rows.len(), 2);
+        let err = rows[0].as_ref().expect_err("short record");
+        assert_eq!(err.number, 1);
+        assert!(!err.fatal);
+        assert!(err.message.contains("1 fields"), "{}", err.message);
+        assert_eq!(rows[1].as_ref().expect("row").get("email"), "b@example.com");
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_column() {
+        let (_, rows) = read(b"username,name\nann,\xff\xfe\n");
+        let err = rows[0].as_ref().expect_err("bad utf-8");
+        assert!(err.message.contains("\"name\""), "{}", err.message);
+    }
+}

@@ -1,0 +1,125 @@
+//! Streaming input: CSV and NDJSON readers that yield one [`Row`] at a time
+//! (record number + cells), never holding the whole file. Reading is blocking;
+//! the pipeline runs it on its own thread behind a bounded channel.
+
+mod csv;
+mod ndjson;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+pub use self::csv::CsvRows;
+pub use self::ndjson::NdjsonRows;
+
+/// Input formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    Ndjson,
+}
+
+impl Format {
+    /// The format implied by a file name's extension, if any.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Format::Csv),
+            "ndjson" | "jsonl" => Some(Format::Ndjson),
+            _ => None,
+        }
+    }
+}
+
+/// The column names of an input, in order, with a name → index lookup.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Columns {
+    names: Vec<String>,
+    index: HashMap<String, usize>,
+}
+
+impl Columns {
+    pub fn new(names: Vec<String>) -> Columns {
+        let mut index = HashMap::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            // A repeated header keeps its first position; mapping reports it.
+            index.entry(name.clone()).or_insert(i);
+        }
+        Columns { names, index }
+    }
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// One input record: its 1-based number (header excluded, blank NDJSON lines
+/// not counted) and its cells, aligned with `columns`. A missing cell is "".
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub number: u64,
+    pub columns: Arc<Columns>,
+    pub values: Vec<String>,
+}
+
+impl Row {
+    /// The cell under `name`, or "" when the row lacks it.
+    pub fn get(&self, name: &str) -> &str {
+        self.columns
+            .position(name)
+            .and_then(|i| self.values.get(i))
+            .map_or("", String::as_str)
+    }
+    /// `(column, value)` pairs, in column order.
+    pub fn cells(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.columns.names().iter().map(String::as_str).zip(
+            self.values
+                .iter()
+                .map(String::as_str)
+                .chain(std::iter::repeat("")),
+        )
+    }
+}
+
+/// A record that could not be read. `fatal` errors (I/O) end the input;
+/// the others affect only their own record, which is reported `invalid`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct ReadError {
+    pub number: u64,
+    pub message: String,
+    pub fatal: bool,
+}
+
+/// A stream of rows from some input.
+pub trait RowSource: Iterator<Item = Result<Row, ReadError>> + Send {
+    /// The columns seen so far: the header for CSV; for NDJSON, the keys of
+    /// the records read so far (peek one record first).
+    fn columns(&self) -> Arc<Columns>;
+}
+
+/// Opens `path` (or stdin for `-`) as a row source.
+pub fn open(path: &Path, format: Format) -> anyhow::Result<Box<dyn RowSource>> {
+    let reader: Box<dyn Read + Send> = if path.as_os_str() == "-" {
+        Box::new(io::stdin())
+    } else {
+        let file = File::open(path)
+            .map_err(|e| anyhow::anyhow!("cannot open input {}: {e}", path.display()))?;
+        Box::new(file)
+    };
+    let reader = BufReader::with_capacity(256 * 1024, reader);
+    Ok(match format {
+        Format::Csv => Box::new(CsvRows::new(reader)?),
+        Format::Ndjson => Box::new(NdjsonRows::new(reader)),
+    })
+}

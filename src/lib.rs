@@ -1,0 +1,32 @@
+//! bulk-signup: register users in bulk into an Amazon Cognito user pool
+//! through the `SignUp` API, with a per-row report.
+//!
+//! Code map, in pipeline order:
+//! - [`cli`] raw flags → [`config`] validated settings;
+//! - [`input`] streams CSV/NDJSON rows → [`mapping`] builds request pieces →
+//!   [`validate`] checks Cognito's constraints locally;
+//! - [`dispatch`] sends rows (the only concurrent stage), paced by [`rate`],
+//!   retried per [`retry`], speaking [`cognito`]'s wire protocol;
+//! - [`run`] wires the pipeline; its single consumer writes [`report`]s,
+//!   drives [`progress`] and tallies the [`summary`].
+//! - [`emulator`] is the built-in local Cognito endpoint; it shares only
+//!   [`cognito::wire`] and [`pool`] with the client.
+
+pub mod attributes;
+pub mod cli;
+pub mod cognito;
+pub mod config;
+pub mod dispatch;
+pub mod emulator;
+pub mod input;
+pub mod mapping;
+pub mod pool;
+pub mod progress;
+pub mod rate;
+pub mod report;
+pub mod retry;
+pub mod row_error;
+pub mod run;
+pub mod shutdown;
+pub mod summary;
+pub mod validate;

@@ -1,0 +1,88 @@
+//! The `bulk-signup` binary: parse flags, set up logging, run, and map the
+//! outcome to a documented exit code (see `summary::exit`).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use bulk_signup::cli::{Cli, Command};
+use bulk_signup::config::{ProcessEnv, RunConfig};
+use bulk_signup::run::ConfigError;
+use bulk_signup::summary::exit;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    init_logging(&cli);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("bulk-signup: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::ROWS_FAILED);
+        }
+    };
+    ExitCode::from(runtime.block_on(dispatch(cli)))
+}
+
+async fn dispatch(cli: Cli) -> u8 {
+    let show_progress = !cli.quiet && cli.verbose == 0;
+    match cli.command {
+        Command::Emulator(args) => match bulk_signup::emulator::command::serve(args).await {
+            Ok(()) => exit::OK,
+            Err(e) => {
+                eprintln!("bulk-signup emulator: {e:#}");
+                exit::USAGE
+            }
+        },
+        Command::Run(args) => {
+            let config = match RunConfig::from_args(args, &ProcessEnv, show_progress) {
+                Ok(config) => config,
+                Err(e) => {
+                    eprintln!("bulk-signup: {e:#}");
+                    return exit::USAGE;
+                }
+            };
+            match bulk_signup::run::run(config).await {
+                Ok(summary) => {
+                    eprint!("{summary}");
+                    summary.exit_code()
+                }
+                Err(e) if e.is::<ConfigError>() => {
+                    eprintln!("bulk-signup: {e:#}");
+                    exit::USAGE
+                }
+                Err(e) => {
+                    eprintln!("bulk-signup: the run failed: {e:#}");
+                    exit::ROWS_FAILED
+                }
+            }
+        }
+    }
+}
+
+fn init_logging(cli: &Cli) {
+    let default = match (cli.quiet, cli.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "bulk_signup=debug,info",
+        (false, _) => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

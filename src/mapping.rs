@@ -1,0 +1,351 @@
+//! Turns an input row into the pieces of a SignUp request. A [`Mapping`] is a
+//! list of explicit rules plus, by default, mapping by header name
+//! (`username`, `password`, standard attribute names, `custom:NAME`). It is
+//! compiled against an input's columns once (again only when NDJSON brings a
+//! new key), which is where columns that map to nothing are found: no data is
+//! ever dropped silently. Applying a compiled mapping is pure.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use crate::attributes;
+use crate::cognito::wire::{AttributeType, Secret};
+use crate::input::{Columns, Row};
+use crate::row_error::RowError;
+
+/// Where a mapped value goes in the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Username,
+    Password,
+    Attribute(String),
+    ValidationData(String),
+    ClientMetadata(String),
+    UserContextIp,
+}
+
+/// Where a mapped value comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Column(String),
+    Constant(String),
+}
+
+/// One explicit mapping rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub target: Target,
+    pub source: Source,
+}
+
+/// What the user asked for: explicit rules, header mapping, ignored columns.
+#[derive(Debug, Clone, Default)]
+pub struct Mapping {
+    pub rules: Vec<Rule>,
+    /// Map columns no rule names by their header name.
+    pub by_header: bool,
+    /// Columns deliberately not mapped.
+    pub ignored: HashSet<String>,
+}
+
+/// A column that maps to nothing, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmapped {
+    pub column: String,
+    pub reason: &'static str,
+}
+
+/// The request pieces taken from one row, before client id and SecretHash.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Prepared {
+    pub username: String,
+    pub password: Option<Secret>,
+    pub attributes: Vec<AttributeType>,
+    pub validation_data: Vec<AttributeType>,
+    pub client_metadata: BTreeMap<String, String>,
+    pub user_context_ip: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+enum CompiledSource {
+    Column(usize),
+    Constant(String),
+}
+
+/// A mapping resolved against one set of columns.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    columns: Arc<Columns>,
+    rules: Vec<(Target, CompiledSource, Option<String>)>,
+    unmapped: Vec<(usize, Unmapped)>,
+    secret_columns: Vec<String>,
+}
+
+impl Mapping {
+    /// The default: header-name mapping with the given ignored columns.
+    pub fn by_header(ignored: impl IntoIterator<Item = String>) -> Self {
+        Mapping {
+            rules: Vec::new(),
+            by_header: true,
+            ignored: ignored.into_iter().collect(),
+        }
+    }
+
+    /// Resolves the mapping against `columns`. Fails when an explicit rule
+    /// names a column the input lacks.
+    pub fn compile(&self, columns: Arc<Columns>) -> Result<Compiled, String> {
+        let mut rules = Vec::new();
+        let mut used: HashSet<usize> = HashSet::new();
+        for rule in &self.rules {
+            let source = match &rule.source {
+                Source::Column(name) => {
+                    let index = columns.position(name).ok_or_else(|| {
+                        format!(
+                            "the mapping names column {name:?}, which the input does not have (its columns: {})",
+                            quoted_list(columns.names())
+                        )
+                    })?;
+                    used.insert(index);
+                    CompiledSource::Column(index)
+                }
+                Source::Constant(value) => CompiledSource::Constant(value.clone()),
+            };
+            let column = match &rule.source {
+                Source::Column(name) => Some(name.clone()),
+                Source::Constant(_) => None,
+            };
+            rules.push((rule.target.clone(), source, column));
+        }
+        let explicit_targets: Vec<Target> = rules.iter().map(|(t, _, _)| t.clone()).collect();
+        let mut unmapped = Vec::new();
+        for (index, name) in columns.names().iter().enumerate() {
+            if used.contains(&index) || self.ignored.contains(name) {
+                continue;
+            }
+            if columns.position(name) != Some(index) {
+                unmapped.push((
+                    index,
+                    Unmapped {
+                        column: name.clone(),
+                        reason: "the header repeats this column name",
+                    },
+                ));
+                continue;
+            }
+            match self.by_header.then(|| header_target(name)) {
+                Some(Ok(target)) if !explicit_targets.contains(&target) => {
+                    rules.push((target, CompiledSource::Column(index), Some(name.clone())));
+                }
+                Some(Ok(_)) => unmapped.push((
+                    index,
+                    Unmapped {
+                        column: name.clone(),
+                        reason: "its field is already mapped from another source",
+                    },
+                )),
+                Some(Err(reason)) => unmapped.push((
+                    index,
+                    Unmapped {
+                        column: name.clone(),
+                        reason,
+                    },
+                )),
+                None => unmapped.push((
+                    index,
+                    Unmapped {
+                        column: name.clone(),
+                        reason: "no mapping rule names it",
+                    },
+                )),
+            }
+        }
+        let secret_columns = rules
+            .iter()
+            .filter(|(target, _, _)| *target == Target::Password)
+            .filter_map(|(_, _, column)| column.clone())
+            .collect();
+        Ok(Compiled {
+            columns,
+            rules,
+            unmapped,
+            secret_columns,
+        })
+    }
+}
+
+/// The target a header names under the default mapping, or why it has none.
+fn header_target(name: &str) -> Result<Target, &'static str> {
+    let lower = name.trim().to_ascii_lowercase();
+    match lower.as_str() {
+        "username" => return Ok(Target::Username),
+        "password" => return Ok(Target::Password),
+        _ => {}
+    }
+    if let Some(reason) = attributes::forbidden_reason(name) {
+        return Err(reason);
+    }
+    attributes::canonical_name(name)
+        .map(Target::Attribute)
+        .ok_or("it is not `username`, `password`, a standard attribute or `custom:NAME`")
+}
+
+fn quoted_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("{n:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Compiled {
+    /// Whether this compilation is for exactly these columns.
+    pub fn is_for(&self, columns: &Arc<Columns>) -> bool {
+        Arc::ptr_eq(&self.columns, columns)
+    }
+
+    /// Columns that map to nothing and are not ignored.
+    pub fn unmapped(&self) -> impl Iterator<Item = &Unmapped> {
+        self.unmapped.iter().map(|(_, u)| u)
+    }
+
+    /// Input columns that hold passwords: never copied to any report.
+    pub fn secret_columns(&self) -> &[String] {
+        &self.secret_columns
+    }
+
+    /// The row's username cell as mapped, for reporting rows that fail mapping.
+    pub fn username_of(&self, row: &Row) -> String {
+        self.rules
+            .iter()
+            .find(|(target, _, _)| *target == Target::Username)
+            .map(|(_, source, _)| match source {
+                CompiledSource::Column(index) => {
+                    row.values.get(*index).cloned().unwrap_or_default()
+                }
+                CompiledSource::Constant(value) => value.clone(),
+            })
+            .unwrap_or_default()
+    }
+
+    /// Maps one row. Empty values are omitted. A non-empty cell in a column
+    /// that maps to nothing refuses the row rather than dropping the value.
+    pub fn apply(&self, row: &Row) -> Result<Prepared, RowError> {
+        for (index, unmapped) in &self.unmapped {
+            if row.values.get(*index).is_some_and(|v| !v.is_empty()) {
+                return Err(RowError::new(
+                    "UnmappedColumn",
+                    Some(&unmapped.column),
+                    format!("holds a value but maps to nothing: {}", unmapped.reason),
+                ));
+            }
+        }
+        let mut prepared = Prepared::default();
+        for (target, source, _) in &self.rules {
+            let value = match source {
+                CompiledSource::Column(index) => row.values.get(*index).map_or("", String::as_str),
+                CompiledSource::Constant(value) => value.as_str(),
+            };
+            if value.is_empty() {
+                continue;
+            }
+            match target {
+                Target::Username => prepared.username = value.to_owned(),
+                Target::Password => prepared.password = Some(Secret::new(value)),
+                Target::Attribute(name) => {
+                    prepared.attributes.push(AttributeType::new(name, value))
+                }
+                Target::ValidationData(name) => prepared
+                    .validation_data
+                    .push(AttributeType::new(name, value)),
+                Target::ClientMetadata(key) => {
+                    prepared
+                        .client_metadata
+                        .insert(key.clone(), value.to_owned());
+                }
+                Target::UserContextIp => prepared.user_context_ip = Some(value.to_owned()),
+            }
+        }
+        Ok(prepared)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn columns(names: &[&str]) -> Arc<Columns> {
+        Arc::new(Columns::new(names.iter().map(|s| s.to_string()).collect()))
+    }
+
+    fn row(columns: &Arc<Columns>, values: &[&str]) -> Row {
+        Row {
+            number: 1,
+            columns: Arc::clone(columns),
+            values: values.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn header_mapping_takes_standard_and_custom_columns() {
+        let cols = columns(&[
+            "Username",
+            "password",
+            "Email",
+            "custom:tier",
+            "phone_number",
+        ]);
+        let compiled = Mapping::by_header([])
+            .compile(Arc::clone(&cols))
+            .expect("compile");
+        assert_eq!(compiled.unmapped().count(), 0);
+        assert_eq!(compiled.secret_columns(), ["password"]);
+        let p = compiled
+            .apply(&row(&cols, &["ann", "Secret#123", "a@x.io", "gold", ""]))
+            .expect("apply");
+        assert_eq!(p.username, "ann");
+        assert_eq!(p.password.as_ref().map(Secret::expose), Some("Secret#123"));
+        assert_eq!(
+            p.attributes,
+            vec![
+                AttributeType::new("email", "a@x.io"),
+                AttributeType::new("custom:tier", "gold")
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_and_forbidden_columns_are_unmapped_unless_ignored() {
+        let cols = columns(&["username", "Internal Notes", "sub"]);
+        let compiled = Mapping::by_header([])
+            .compile(Arc::clone(&cols))
+            .expect("compile");
+        let names: Vec<&str> = compiled.unmapped().map(|u| u.column.as_str()).collect();
+        assert_eq!(names, ["Internal Notes", "sub"]);
+        let err = compiled
+            .apply(&row(&cols, &["ann", "vip", ""]))
+            .expect_err("value in unmapped column");
+        assert_eq!(err.code, "UnmappedColumn");
+        assert_eq!(err.column.as_deref(), Some("Internal Notes"));
+
+        let ignoring = Mapping::by_header(["Internal Notes".to_owned(), "sub".to_owned()]);
+        let compiled = ignoring.compile(Arc::clone(&cols)).expect("compile");
+        assert_eq!(compiled.unmapped().count(), 0);
+        assert!(compiled.apply(&row(&cols, &["ann", "vip", "x"])).is_ok());
+    }
+
+    #[test]
+    fn explicit_rules_need_their_columns() {
+        let mapping = Mapping {
+            rules: vec![Rule {
+                target: Target::Username,
+                source: Source::Column("E-mail".into()),
+            }],
+            by_header: false,
+            ignored: HashSet::new(),
+        };
+        let err = mapping
+            .compile(columns(&["Email"]))
+            .expect_err("missing column");
+        assert!(err.contains("\"E-mail\""), "{err}");
+    }
+}

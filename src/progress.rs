@@ -1,0 +1,47 @@
+//! The progress display: an indicatif spinner on stderr with per-status
+//! counts. It hides itself when stderr is not a terminal or with `--quiet`,
+//! and never writes to stdout.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// A progress spinner that may be hidden.
+pub struct Progress {
+    bar: ProgressBar,
+}
+
+impl Progress {
+    pub fn new(visible: bool) -> Progress {
+        let visible = visible && std::io::stderr().is_terminal();
+        let bar = if visible {
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(4))
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {elapsed_precise} {pos} rows ({per_sec}) {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        if visible {
+            bar.enable_steady_tick(Duration::from_millis(250));
+        }
+        Progress { bar }
+    }
+
+    /// One more row finished; `counts` is the running tally to show.
+    pub fn row_done(&self, counts: impl FnOnce() -> String) {
+        self.bar.inc(1);
+        if !self.bar.is_hidden() {
+            self.bar.set_message(counts());
+        }
+    }
+
+    /// Removes the spinner before the summary is printed.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

@@ -1,0 +1,369 @@
+//! The per-row results report and the error report: their entry types and
+//! writers. Files are created owner-only (0600) because they hold personal
+//! data; an existing file is refused unless the caller allows overwriting.
+//! Passwords never reach these types: the error report copies every input
+//! column except the ones the mapping marks as secret.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::input::Row;
+
+/// A row's final state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Cognito created the user.
+    Created,
+    /// The user was already there (`UsernameExistsException`).
+    Exists,
+    /// Dry run: the row would be sent.
+    Valid,
+    /// Refused locally; never sent.
+    Invalid,
+    /// Cognito refused the row.
+    Rejected,
+    /// No definite answer: gave up, or the run stopped first.
+    Failed,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Created,
+        Status::Exists,
+        Status::Valid,
+        Status::Invalid,
+        Status::Rejected,
+        Status::Failed,
+    ];
+
+    /// `created`, `exists` and (in a dry run) `valid` are successes.
+    pub fn is_success(self) -> bool {
+        matches!(self, Status::Created | Status::Exists | Status::Valid)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Exists => "exists",
+            Status::Valid => "valid",
+            Status::Invalid => "invalid",
+            Status::Rejected => "rejected",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+/// One line of the results report. Field order is the CSV column order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportEntry {
+    pub row: u64,
+    pub username: String,
+    pub status: Option<Status>,
+    pub user_sub: String,
+    pub user_confirmed: Option<bool>,
+    pub delivery_medium: String,
+    pub delivery_destination: String,
+    pub error_code: String,
+    pub error_message: String,
+    pub attempts: u32,
+    pub request_id: String,
+    pub note: String,
+}
+
+/// The results report's CSV header, in order.
+pub const REPORT_COLUMNS: [&str; 12] = [
+    "row",
+    "username",
+    "status",
+    "user_sub",
+    "user_confirmed",
+    "delivery_medium",
+    "delivery_destination",
+    "error_code",
+    "error_message",
+    "attempts",
+    "request_id",
+    "note",
+];
+
+/// Report file formats, chosen by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Csv,
+    Ndjson,
+}
+
+impl ReportFormat {
+    /// NDJSON for `.ndjson`/`.jsonl`, else CSV.
+    pub fn from_path(path: &Path) -> ReportFormat {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("ndjson" | "jsonl") => ReportFormat::Ndjson,
+            _ => ReportFormat::Csv,
+        }
+    }
+}
+
+/// Creates a report file, owner read/write only.
+pub fn create_private(path: &Path, overwrite: bool) -> anyhow::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).mode(0o600);
+    if overwrite {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let file = options.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            anyhow::anyhow!(
+                "{} already exists; pass --overwrite to replace it (or --resume to continue the run it records)",
+                path.display()
+            )
+        } else {
+            anyhow::anyhow!("cannot create {}: {e}", path.display())
+        }
+    })?;
+    // `mode` applies only to new files; an overwritten one keeps its old bits.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot make {} owner-only", path.display()))?;
+    Ok(file)
+}
+
+enum Sink {
+    Csv(Box<csv::Writer<File>>),
+    Ndjson(BufWriter<File>),
+}
+
+impl Sink {
+    fn new(file: File, format: ReportFormat) -> Sink {
+        match format {
+            ReportFormat::Csv => Sink::Csv(Box::new(
+                csv::WriterBuilder::new()
+                    .has_headers(false)
+                    .from_writer(file),
+            )),
+            ReportFormat::Ndjson => Sink::Ndjson(BufWriter::new(file)),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Csv(w) => w.flush(),
+            Sink::Ndjson(w) => w.flush(),
+        }
+    }
+}
+
+/// Writes results report entries.
+pub struct ReportWriter {
+    sink: Sink,
+}
+
+impl ReportWriter {
+    /// Creates the report at `path`; writes the CSV header.
+    pub fn create(path: &Path, overwrite: bool) -> anyhow::Result<Self> {
+        let file = create_private(path, overwrite)?;
+        let mut sink = Sink::new(file, ReportFormat::from_path(path));
+        if let Sink::Csv(w) = &mut sink {
+            w.write_record(REPORT_COLUMNS)?;
+        }
+        Ok(ReportWriter { sink })
+    }
+
+    pub fn write(&mut self, entry: &ReportEntry) -> anyhow::Result<()> {
+        match &mut self.sink {
+            Sink::Csv(w) => w.serialize(entry)?,
+            Sink::Ndjson(w) => {
+                serde_json::to_writer(&mut *w, entry)?;
+                w.write_all(b"\n")?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> anyhow::Result<()> {
+        Ok(self.sink.flush()?)
+    }
+}
+
+/// Writes the error report: failed rows with their own input columns
+/// (minus secret ones), so a person can see and fix them.
+pub struct ErrorWriter {
+    sink: Sink,
+    columns: Vec<String>,
+    secret: Vec<String>,
+}
+
+impl ErrorWriter {
+    /// `columns` are the input's columns known at the start; `secret` the
+    /// columns never to copy. Later NDJSON keys go to `other_fields` (CSV) or
+    /// the `input` object (NDJSON).
+    pub fn create(
+        path: &Path,
+        overwrite: bool,
+        columns: &[String],
+        secret: &[String],
+    ) -> anyhow::Result<Self> {
+        let file = create_private(path, overwrite)?;
+        let mut sink = Sink::new(file, ReportFormat::from_path(path));
+        let columns: Vec<String> = columns
+            .iter()
+            .filter(|c| !secret.contains(c))
+            .cloned()
+            .collect();
+        if let Sink::Csv(w) = &mut sink {
+            let mut header = vec!["row", "username", "status", "error_code", "error_message"];
+            header.extend(columns.iter().map(String::as_str));
+            header.push("other_fields");
+            w.write_record(header)?;
+        }
+        Ok(ErrorWriter {
+            sink,
+            columns,
+            secret: secret.to_vec(),
+        })
+    }
+
+    pub fn write(&mut self, entry: &ReportEntry, row: Option<&Row>) -> anyhow::Result<()> {
+        let status = entry.status.map_or("", Status::as_str);
+        let cells: Vec<(&str, &str)> = row
+            .map(|r| {
+                r.cells()
+                    .filter(|(name, _)| !self.secret.iter().any(|s| s == name))
+                    .collect()
+            })
+            .unwrap_or_default();
+        match &mut self.sink {
+            Sink::Csv(w) => {
+                let row_number = entry.row.to_string();
+                let mut record = vec![
+                    row_number.as_str(),
+                    entry.username.as_str(),
+                    status,
+                    entry.error_code.as_str(),
+                    entry.error_message.as_str(),
+                ];
+                for column in &self.columns {
+                    record.push(
+                        cells
+                            .iter()
+                            .find(|(n, _)| n == column)
+                            .map_or("", |(_, v)| v),
+                    );
+                }
+                let others: serde_json::Map<String, serde_json::Value> = cells
+                    .iter()
+                    .filter(|(n, v)| !v.is_empty() && !self.columns.iter().any(|c| c == n))
+                    .map(|(n, v)| ((*n).to_owned(), serde_json::Value::from(*v)))
+                    .collect();
+                let others = if others.is_empty() {
+                    String::new()
+                } else {
+                    serde_json::Value::Object(others).to_string()
+                };
+                record.push(&others);
+                w.write_record(record)?;
+            }
+            Sink::Ndjson(w) => {
+                let input: serde_json::Map<String, serde_json::Value> = cells
+                    .iter()
+                    .map(|(n, v)| ((*n).to_owned(), serde_json::Value::from(*v)))
+                    .collect();
+                let line = serde_json::json!({
+                    "row": entry.row,
+                    "username": entry.username,
+                    "status": status,
+                    "error_code": entry.error_code,
+                    "error_message": entry.error_message,
+                    "input": input,
+                });
+                serde_json::to_writer(&mut *w, &line)?;
+                w.write_all(b"\n")?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> anyhow::Result<()> {
+        Ok(self.sink.flush()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Columns;
+    use std::sync::Arc;
+
+    #[test]
+    fn report_is_private_and_refuses_to_overwrite() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("report.csv");
+        let mut writer = ReportWriter::create(&path, false).expect("create");
+        writer
+            .write(&ReportEntry {
+                row: 1,
+                username: "ann".into(),
+                status: Some(Status::Created),
+                user_confirmed: Some(false),
+                attempts: 1,
+                ..ReportEntry::default()
+            })
+            .expect("write");
+        writer.flush().expect("flush");
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(
+            text,
+            "row,username,status,user_sub,user_confirmed,delivery_medium,delivery_destination,error_code,error_message,attempts,request_id,note\n1,ann,created,,false,,,,,1,,\n"
+        );
+        let err = ReportWriter::create(&path, false).err().expect("refused");
+        assert!(err.to_string().contains("--overwrite"), "{err}");
+        assert!(ReportWriter::create(&path, true).is_ok());
+    }
+
+    #[test]
+    fn error_report_leaves_out_secret_columns() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("errors.csv");
+        let names: Vec<String> = ["username", "password", "email"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let columns = Arc::new(Columns::new(names.clone()));
+        let mut writer =
+            ErrorWriter::create(&path, false, &names, &["password".to_owned()]).expect("create");
+        let row = Row {
+            number: 3,
+            columns,
+            values: vec!["ann".into(), "Sup3r$ecret".into(), "bad".into()],
+        };
+        let entry = ReportEntry {
+            row: 3,
+            username: "ann".into(),
+            status: Some(Status::Invalid),
+            error_code: "InvalidEmail".into(),
+            error_message: "column \"email\": \"bad\" is not an email address".into(),
+            ..ReportEntry::default()
+        };
+        writer.write(&entry, Some(&row)).expect("write");
+        writer.flush().expect("flush");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(!text.contains("Sup3r$ecret"), "{text}");
+        assert!(text.starts_with(
+            "row,username,status,error_code,error_message,username,email,other_fields\n"
+        ));
+        assert!(text.contains("3,ann,invalid,InvalidEmail,"), "{text}");
+    }
+}

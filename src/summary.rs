@@ -1,0 +1,109 @@
+//! The end-of-run tally: rows per status, request counters, elapsed time and
+//! rates, and the exit code they imply.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use crate::report::Status;
+
+/// Documented exit codes (README "Exit codes").
+pub mod exit {
+    /// Every row `created` or `exists` (or `valid` in a dry run).
+    pub const OK: u8 = 0;
+    /// Some row `invalid`, `rejected` or `failed`.
+    pub const ROWS_FAILED: u8 = 1;
+    /// Usage or configuration error before any row was sent.
+    pub const USAGE: u8 = 2;
+    /// A configuration error reported by Cognito stopped the run midway.
+    pub const STOPPED_BY_CONFIG: u8 = 3;
+    /// Interrupted (Ctrl-C / SIGTERM); resume with `--resume`.
+    pub const INTERRUPTED: u8 = 4;
+}
+
+/// What a finished run did.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub counts: BTreeMap<Status, u64>,
+    pub elapsed: Duration,
+    pub requests: u64,
+    pub throttled: u64,
+    pub retries: u64,
+    /// `code: message — advice` of the configuration error that stopped the run.
+    pub stopped_by: Option<String>,
+    pub dry_run: bool,
+}
+
+impl Summary {
+    pub fn count(&self, status: Status) -> u64 {
+        self.counts.get(&status).copied().unwrap_or(0)
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.counts.values().sum()
+    }
+
+    /// The exit code this outcome maps to.
+    pub fn exit_code(&self) -> u8 {
+        if self.stopped_by.is_some() {
+            exit::STOPPED_BY_CONFIG
+        } else if self.counts.iter().any(|(s, n)| !s.is_success() && *n > 0) {
+            exit::ROWS_FAILED
+        } else {
+            exit::OK
+        }
+    }
+
+    /// One-line tally for the progress spinner.
+    pub fn short(&self) -> String {
+        Status::ALL
+            .iter()
+            .filter(|s| self.count(**s) > 0)
+            .map(|s| format!("{} {}", s.as_str(), self.count(*s)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.elapsed.as_secs_f64().max(1e-9);
+        let statuses: &[Status] = if self.dry_run {
+            &[Status::Valid, Status::Invalid]
+        } else {
+            &[
+                Status::Created,
+                Status::Exists,
+                Status::Invalid,
+                Status::Rejected,
+                Status::Failed,
+            ]
+        };
+        let tally: Vec<String> = statuses
+            .iter()
+            .map(|s| format!("{} {}", s.as_str(), self.count(*s)))
+            .collect();
+        writeln!(
+            f,
+            "{} rows in {:.1}s ({:.1} rows/s): {}",
+            self.rows(),
+            secs,
+            self.rows() as f64 / secs,
+            tally.join(", ")
+        )?;
+        if !self.dry_run {
+            writeln!(
+                f,
+                "{} requests ({:.1}/s), {} throttled, {} retries",
+                self.requests,
+                self.requests as f64 / secs,
+                self.throttled,
+                self.retries
+            )?;
+        }
+        if let Some(reason) = &self.stopped_by {
+            writeln!(f, "stopped early: {reason}")?;
+        }
+        Ok(())
+    }
+}
