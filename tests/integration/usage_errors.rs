@@ -1,0 +1,122 @@
+//! Configuration mistakes stop the run before the first request (exit 2)
+//! with a message that says how to fix them; dry runs send nothing.
+
+use crate::util::*;
+
+#[tokio::test]
+async fn an_unmapped_column_stops_before_any_request_unless_ignored() {
+    let server = emulator(&sample("pool.json"), &[]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("users.csv");
+    std::fs::write(
+        &input,
+        "username,password,email,Internal Notes\nann,Passw0rd-x,ann@example.com,vip\n",
+    )
+    .expect("input");
+    let report = dir.path().join("report.csv");
+    let mut args = vec![
+        "run",
+        input.to_str().expect("path"),
+        "--endpoint-url",
+        &server.endpoint,
+        "--client-id",
+        &server.client_id,
+        "--report",
+        report.to_str().expect("path"),
+    ];
+    let out = bulk_signup(&args, &[], None).await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("\"Internal Notes\""), "{}", out.stderr);
+    assert!(out.stderr.contains("--ignore-column"), "{}", out.stderr);
+    assert!(!report.exists(), "nothing was written");
+    assert_eq!(emulator_stats(&server).await.requests, 0);
+
+    args.extend(["--ignore-column", "Internal Notes"]);
+    let out = bulk_signup(&args, &[], None).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(emulator_stats(&server).await.created, 1);
+}
+
+#[tokio::test]
+async fn an_existing_report_is_refused_without_overwrite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.csv");
+    std::fs::write(&report, "keep me").expect("report");
+    let out = bulk_signup(
+        &[
+            "run",
+            sample("users.csv").to_str().expect("path"),
+            "--dry-run",
+            "--report",
+            report.to_str().expect("path"),
+        ],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--overwrite"), "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(&report).expect("report"), "keep me");
+}
+
+#[tokio::test]
+async fn missing_settings_name_the_flag_to_use() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.csv");
+    let input = sample("users.csv");
+    let cases: [(&[&str], &str); 3] = [
+        (&["--region", "us-east-1"], "--client-id"),
+        (&["--client-id", "abc"], "--region"),
+        (
+            &["--client-id", "abc", "--endpoint-url", "not a url"],
+            "not an http(s) URL",
+        ),
+    ];
+    for (extra, needle) in cases {
+        let mut args = vec![
+            "run",
+            input.to_str().expect("path"),
+            "--report",
+            report.to_str().expect("path"),
+        ];
+        args.extend_from_slice(extra);
+        let env = [("AWS_REGION", ""), ("AWS_DEFAULT_REGION", "")];
+        let out = bulk_signup(&args, &env, None).await;
+        assert_eq!(out.code, 2, "{extra:?}: {}", out.stderr);
+        assert!(out.stderr.contains(needle), "{extra:?}: {}", out.stderr);
+    }
+    assert!(!report.exists());
+}
+
+#[tokio::test]
+async fn dry_run_validates_every_row_and_sends_nothing() {
+    let server = emulator(&sample("pool.json"), &[]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.csv");
+    let out = bulk_signup(
+        &[
+            "run",
+            sample("users.csv").to_str().expect("path"),
+            "--dry-run",
+            "--endpoint-url",
+            &server.endpoint,
+            "--client-id",
+            &server.client_id,
+            "--report",
+            report.to_str().expect("path"),
+        ],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(out.code, 1, "three rows are invalid: {}", out.stderr);
+    let entries = read_report(&report);
+    assert_eq!(entries.len(), 60);
+    let invalid: Vec<u64> = entries
+        .iter()
+        .filter(|e| e.status == Some(bulk_signup::report::Status::Invalid))
+        .map(|e| e.row)
+        .collect();
+    assert_eq!(invalid.len(), 3);
+    assert_eq!(emulator_stats(&server).await.requests, 0);
+}
