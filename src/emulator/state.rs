@@ -349,3 +349,151 @@ fn user_type(user: &StoredUser) -> UserType {
         user_status: "UNCONFIRMED".to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cognito::wire::Secret;
+
+    fn pool(json: serde_json::Value) -> PoolDescription {
+        serde_json::from_value(json).expect("pool json")
+    }
+
+    fn client(secret: Option<&str>) -> ClientDescription {
+        ClientDescription {
+            client_id: "client1".into(),
+            client_secret: secret.map(str::to_owned),
+            client_name: None,
+            write_attributes: None,
+        }
+    }
+
+    fn request(username: &str, attributes: &[(&str, &str)]) -> SignUpRequest {
+        SignUpRequest {
+            client_id: "client1".into(),
+            username: username.into(),
+            password: Some(Secret::new("Passw0rd!")),
+            user_attributes: attributes
+                .iter()
+                .map(|(n, v)| AttributeType::new(*n, *v))
+                .collect(),
+            ..SignUpRequest::default()
+        }
+    }
+
+    fn code(result: Result<SignUpResponse, Refusal>) -> &'static str {
+        result.map(|_| "ok").unwrap_or_else(|e| e.0)
+    }
+
+    #[test]
+    fn uniqueness_honours_case_sensitivity() {
+        let insensitive = PoolState::new(
+            pool(serde_json::json!({"UsernameConfiguration": {"CaseSensitive": false}})),
+            vec![client(None)],
+        );
+        assert_eq!(code(insensitive.sign_up(&request("Ann", &[]))), "ok");
+        assert_eq!(
+            code(insensitive.sign_up(&request("ann", &[]))),
+            "UsernameExistsException"
+        );
+        let sensitive = PoolState::new(pool(serde_json::json!({})), vec![client(None)]);
+        assert_eq!(code(sensitive.sign_up(&request("Ann", &[]))), "ok");
+        assert_eq!(code(sensitive.sign_up(&request("ann", &[]))), "ok");
+        assert_eq!(
+            code(sensitive.sign_up(&request("ann", &[]))),
+            "UsernameExistsException"
+        );
+    }
+
+    #[test]
+    fn email_as_username_pools_generate_the_username() {
+        let state = PoolState::new(
+            pool(serde_json::json!({"UsernameAttributes": ["email"]})),
+            vec![client(None)],
+        );
+        assert_eq!(
+            code(state.sign_up(&request("not-an-email", &[]))),
+            "InvalidParameterException"
+        );
+        assert_eq!(code(state.sign_up(&request("ann@example.com", &[]))), "ok");
+        assert_eq!(
+            code(state.sign_up(&request("ann@example.com", &[]))),
+            "UsernameExistsException"
+        );
+        let users = state
+            .list_users("local_emulator", None, None)
+            .expect("list");
+        assert_eq!(users.users.len(), 1);
+        assert_ne!(users.users[0].username, "ann@example.com");
+        let user = state
+            .admin_get_user("local_emulator", "ann@example.com")
+            .expect("by email");
+        assert!(user
+            .user_attributes
+            .iter()
+            .any(|a| a.name == "email" && a.value == "ann@example.com"));
+    }
+
+    #[test]
+    fn secret_hash_and_schema_are_enforced() {
+        let state = PoolState::new(
+            pool(serde_json::json!({"SchemaAttributes": [
+                {"Name": "custom:tier", "AttributeDataType": "String", "StringAttributeConstraints": {"MaxLength": "4"}},
+                {"Name": "custom:points", "AttributeDataType": "Number", "NumberAttributeConstraints": {"MaxValue": "10"}}
+            ]})),
+            vec![client(Some("s3cret"))],
+        );
+        let mut r = request("ann", &[]);
+        assert_eq!(code(state.sign_up(&r)), "NotAuthorizedException");
+        r.secret_hash = Some("wrong".into());
+        assert_eq!(code(state.sign_up(&r)), "NotAuthorizedException");
+        let signed = |mut r: SignUpRequest| {
+            r.secret_hash = Some(secret_hash("s3cret", &r.username, "client1"));
+            r
+        };
+        let cases = [
+            (
+                request("a1", &[("custom:nope", "x")]),
+                "InvalidParameterException",
+            ),
+            (
+                request("a2", &[("custom:tier", "platinum")]),
+                "InvalidParameterException",
+            ),
+            (
+                request("a3", &[("custom:points", "11")]),
+                "InvalidParameterException",
+            ),
+            (
+                request("a4", &[("email_verified", "true")]),
+                "NotAuthorizedException",
+            ),
+            (
+                request("a5", &[("phone_number", "555-0199")]),
+                "InvalidParameterException",
+            ),
+            (
+                request("a6", &[("birthdate", "03/04/1980")]),
+                "InvalidParameterException",
+            ),
+            (request("a b", &[]), "InvalidParameterException"),
+            (
+                request("a7", &[("custom:tier", "gold"), ("custom:points", "10")]),
+                "ok",
+            ),
+        ];
+        for (r, expected) in cases {
+            let name = r.username.clone();
+            assert_eq!(code(state.sign_up(&signed(r))), expected, "{name}");
+        }
+        assert_eq!(
+            code(state.sign_up(&request("x", &[]))),
+            "NotAuthorizedException"
+        );
+        let unknown = SignUpRequest {
+            client_id: "other".into(),
+            ..request("ann", &[])
+        };
+        assert_eq!(code(state.sign_up(&unknown)), "ResourceNotFoundException");
+    }
+}
