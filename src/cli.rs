@@ -73,6 +73,15 @@ pub struct RunArgs {
     /// Seconds one attempt may take before it counts as lost.
     #[arg(long, default_value_t = 10.0)]
     pub timeout_seconds: f64,
+    /// Mapping file (TOML) from input columns to Cognito fields; see README "Mapping files".
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Map one column: `COLUMN=FIELD` (FIELD: username, password, an attribute); repeatable, overrides the mapping.
+    #[arg(long = "map", value_name = "COLUMN=FIELD")]
+    pub map: Vec<String>,
+    /// describe-user-pool JSON: enables the pool's checks (schema, constraints, password policy, case rule).
+    #[arg(long, value_name = "POOL.json")]
+    pub pool: Option<PathBuf>,
     /// An input column to leave unmapped on purpose (repeatable).
     #[arg(long = "ignore-column", value_name = "NAME")]
     pub ignore_columns: Vec<String>,

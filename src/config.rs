@@ -11,7 +11,10 @@ use crate::cli::RunArgs;
 use crate::cognito::wire::Secret;
 use crate::input::Format;
 use crate::mapping::Mapping;
+use crate::mapping_file;
+use crate::pool::PoolDescription;
 use crate::retry::RetryPolicy;
+use crate::validate::PoolRules;
 
 /// Where requests go.
 #[derive(Debug, Clone)]
@@ -42,6 +45,8 @@ pub struct RunConfig {
     pub retry: RetryPolicy,
     pub timeout: Duration,
     pub mapping: Mapping,
+    /// `--pool` checks, when a pool description was given.
+    pub pool: Option<PoolRules>,
     pub show_progress: bool,
 }
 
@@ -97,6 +102,16 @@ impl RunConfig {
                 bail!("--errors and --report must be different files");
             }
         }
+        let pool = match &args.pool {
+            Some(path) => Some(PoolRules::new(PoolDescription::load(path)?)),
+            None => None,
+        };
+        let mut mapping = match &args.mapping {
+            Some(path) => mapping_file::load(path, pool.as_ref().map(PoolRules::password_policy))?,
+            None => Mapping::by_header([]),
+        };
+        mapping.ignored.extend(args.ignore_columns);
+        mapping_file::apply_map_flags(&mut mapping, &args.map).map_err(|e| anyhow::anyhow!(e))?;
         let target = if args.dry_run {
             Target::Nowhere
         } else if let Some(pool) = args.emulator {
@@ -127,7 +142,8 @@ impl RunConfig {
                 ..RetryPolicy::default()
             },
             timeout: Duration::from_secs_f64(args.timeout_seconds),
-            mapping: Mapping::by_header(args.ignore_columns),
+            mapping,
+            pool,
             show_progress,
         })
     }

@@ -3,8 +3,9 @@
 //!
 //! Code map, in pipeline order:
 //! - [`cli`] raw flags → [`config`] validated settings;
-//! - [`input`] streams CSV/NDJSON rows → [`mapping`] builds request pieces →
-//!   [`validate`] checks Cognito's constraints locally;
+//! - [`input`] streams CSV/NDJSON rows → [`mapping`] (from [`mapping_file`],
+//!   with [`transform`]s) builds request pieces → [`validate`] checks Cognito's
+//!   constraints locally and [`duplicates`] finds repeated usernames;
 //! - [`dispatch`] sends rows (the only concurrent stage), paced by [`rate`],
 //!   retried per [`retry`], speaking [`cognito`]'s wire protocol;
 //! - [`run`] wires the pipeline; its single consumer writes [`report`]s,
@@ -17,9 +18,12 @@ pub mod cli;
 pub mod cognito;
 pub mod config;
 pub mod dispatch;
+pub mod duplicates;
 pub mod emulator;
 pub mod input;
 pub mod mapping;
+pub mod mapping_file;
+pub mod password;
 pub mod pool;
 pub mod progress;
 pub mod rate;
@@ -29,4 +33,5 @@ pub mod row_error;
 pub mod run;
 pub mod shutdown;
 pub mod summary;
+pub mod transform;
 pub mod validate;

@@ -11,7 +11,10 @@ use std::sync::Arc;
 use crate::attributes;
 use crate::cognito::wire::{AttributeType, Secret};
 use crate::input::{Columns, Row};
+use crate::password::generate_password;
+use crate::pool::PasswordPolicy;
 use crate::row_error::RowError;
+use crate::transform::Transform;
 
 /// Where a mapped value goes in the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +32,17 @@ pub enum Target {
 pub enum Source {
     Column(String),
     Constant(String),
+    /// Text with `{Column Name}` placeholders.
+    Template(Vec<TemplatePart>),
+    /// A random password that meets the policy; never written anywhere.
+    GeneratePassword(PasswordPolicy),
+}
+
+/// A piece of a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplatePart {
+    Text(String),
+    Column(String),
 }
 
 /// One explicit mapping rule.
@@ -36,6 +50,17 @@ pub enum Source {
 pub struct Rule {
     pub target: Target,
     pub source: Source,
+    pub transforms: Vec<Transform>,
+}
+
+impl Rule {
+    pub fn column(target: Target, column: impl Into<String>) -> Rule {
+        Rule {
+            target,
+            source: Source::Column(column.into()),
+            transforms: Vec::new(),
+        }
+    }
 }
 
 /// What the user asked for: explicit rules, header mapping, ignored columns.
@@ -70,13 +95,31 @@ pub struct Prepared {
 enum CompiledSource {
     Column(usize),
     Constant(String),
+    Template(Vec<CompiledPart>),
+    GeneratePassword(PasswordPolicy),
+}
+
+#[derive(Debug, Clone)]
+enum CompiledPart {
+    Text(String),
+    Column(usize),
+}
+
+/// A resolved rule: target, source, transforms, and the column it reads
+/// (for error messages and secret-column tracking).
+#[derive(Debug, Clone)]
+struct CompiledRule {
+    target: Target,
+    source: CompiledSource,
+    transforms: Vec<Transform>,
+    column: Option<String>,
 }
 
 /// A mapping resolved against one set of columns.
 #[derive(Debug, Clone)]
 pub struct Compiled {
     columns: Arc<Columns>,
-    rules: Vec<(Target, CompiledSource, Option<String>)>,
+    rules: Vec<CompiledRule>,
     unmapped: Vec<(usize, Unmapped)>,
     secret_columns: Vec<String>,
 }
@@ -96,27 +139,44 @@ impl Mapping {
     pub fn compile(&self, columns: Arc<Columns>) -> Result<Compiled, String> {
         let mut rules = Vec::new();
         let mut used: HashSet<usize> = HashSet::new();
+        let mut position = |name: &str| -> Result<usize, String> {
+            let index = columns.position(name).ok_or_else(|| {
+                format!(
+                    "the mapping names column {name:?}, which the input does not have (its columns: {})",
+                    quoted_list(columns.names())
+                )
+            })?;
+            used.insert(index);
+            Ok(index)
+        };
         for rule in &self.rules {
-            let source = match &rule.source {
+            let (source, column) = match &rule.source {
                 Source::Column(name) => {
-                    let index = columns.position(name).ok_or_else(|| {
-                        format!(
-                            "the mapping names column {name:?}, which the input does not have (its columns: {})",
-                            quoted_list(columns.names())
-                        )
-                    })?;
-                    used.insert(index);
-                    CompiledSource::Column(index)
+                    (CompiledSource::Column(position(name)?), Some(name.clone()))
                 }
-                Source::Constant(value) => CompiledSource::Constant(value.clone()),
+                Source::Constant(value) => (CompiledSource::Constant(value.clone()), None),
+                Source::Template(parts) => {
+                    let mut compiled = Vec::with_capacity(parts.len());
+                    for part in parts {
+                        compiled.push(match part {
+                            TemplatePart::Text(text) => CompiledPart::Text(text.clone()),
+                            TemplatePart::Column(name) => CompiledPart::Column(position(name)?),
+                        });
+                    }
+                    (CompiledSource::Template(compiled), None)
+                }
+                Source::GeneratePassword(policy) => {
+                    (CompiledSource::GeneratePassword(policy.clone()), None)
+                }
             };
-            let column = match &rule.source {
-                Source::Column(name) => Some(name.clone()),
-                Source::Constant(_) => None,
-            };
-            rules.push((rule.target.clone(), source, column));
+            rules.push(CompiledRule {
+                target: rule.target.clone(),
+                source,
+                transforms: rule.transforms.clone(),
+                column,
+            });
         }
-        let explicit_targets: Vec<Target> = rules.iter().map(|(t, _, _)| t.clone()).collect();
+        let explicit_targets: Vec<Target> = rules.iter().map(|r| r.target.clone()).collect();
         let mut unmapped = Vec::new();
         for (index, name) in columns.names().iter().enumerate() {
             if used.contains(&index) || self.ignored.contains(name) {
@@ -134,7 +194,12 @@ impl Mapping {
             }
             match self.by_header.then(|| header_target(name)) {
                 Some(Ok(target)) if !explicit_targets.contains(&target) => {
-                    rules.push((target, CompiledSource::Column(index), Some(name.clone())));
+                    rules.push(CompiledRule {
+                        target,
+                        source: CompiledSource::Column(index),
+                        transforms: Vec::new(),
+                        column: Some(name.clone()),
+                    });
                 }
                 Some(Ok(_)) => unmapped.push((
                     index,
@@ -161,8 +226,8 @@ impl Mapping {
         }
         let secret_columns = rules
             .iter()
-            .filter(|(target, _, _)| *target == Target::Password)
-            .filter_map(|(_, _, column)| column.clone())
+            .filter(|r| r.target == Target::Password)
+            .filter_map(|r| r.column.clone())
             .collect();
         Ok(Compiled {
             columns,
@@ -213,18 +278,39 @@ impl Compiled {
         &self.secret_columns
     }
 
-    /// The row's username cell as mapped, for reporting rows that fail mapping.
+    /// The row's username as mapped (transforms applied where they succeed),
+    /// for reporting rows that fail later checks.
     pub fn username_of(&self, row: &Row) -> String {
         self.rules
             .iter()
-            .find(|(target, _, _)| *target == Target::Username)
-            .map(|(_, source, _)| match source {
-                CompiledSource::Column(index) => {
-                    row.values.get(*index).cloned().unwrap_or_default()
-                }
-                CompiledSource::Constant(value) => value.clone(),
+            .find(|r| r.target == Target::Username)
+            .map(|rule| {
+                let raw = rule.source.value(row);
+                rule.transforms
+                    .iter()
+                    .try_fold(raw.clone(), |v, t| t.apply(&v))
+                    .unwrap_or(raw)
             })
             .unwrap_or_default()
+    }
+
+    /// Points a check's error at the input column it came from: a rule on
+    /// field `email` read from column `E-mail` reports `E-mail`, naming the
+    /// field in the message.
+    pub fn locate(&self, mut error: RowError) -> RowError {
+        let Some(field) = error.column.clone() else {
+            return error;
+        };
+        let source = self
+            .rules
+            .iter()
+            .find(|r| r.target.name() == field)
+            .and_then(|r| r.column.as_deref());
+        if let Some(column) = source.filter(|c| *c != field) {
+            error.message = format!("(field {field}) {}", error.message);
+            error.column = Some(column.to_owned());
+        }
+        error
     }
 
     /// Maps one row. Empty values are omitted. A non-empty cell in a column
@@ -240,16 +326,28 @@ impl Compiled {
             }
         }
         let mut prepared = Prepared::default();
-        for (target, source, _) in &self.rules {
-            let value = match source {
-                CompiledSource::Column(index) => row.values.get(*index).map_or("", String::as_str),
-                CompiledSource::Constant(value) => value.as_str(),
-            };
+        for rule in &self.rules {
+            let mut value = rule.source.value(row);
+            for transform in &rule.transforms {
+                if value.is_empty() {
+                    break;
+                }
+                value = transform.apply(&value).map_err(|(code, reason)| {
+                    let column = rule.column.as_deref().unwrap_or_else(|| rule.target.name());
+                    // Never echo a password, whatever the transform says.
+                    let reason = if rule.target == Target::Password {
+                        "the password could not be transformed".to_owned()
+                    } else {
+                        reason
+                    };
+                    RowError::new(code, Some(column), reason)
+                })?;
+            }
             if value.is_empty() {
                 continue;
             }
-            match target {
-                Target::Username => prepared.username = value.to_owned(),
+            match &rule.target {
+                Target::Username => prepared.username = value,
                 Target::Password => prepared.password = Some(Secret::new(value)),
                 Target::Attribute(name) => {
                     prepared.attributes.push(AttributeType::new(name, value))
@@ -258,14 +356,47 @@ impl Compiled {
                     .validation_data
                     .push(AttributeType::new(name, value)),
                 Target::ClientMetadata(key) => {
-                    prepared
-                        .client_metadata
-                        .insert(key.clone(), value.to_owned());
+                    prepared.client_metadata.insert(key.clone(), value);
                 }
-                Target::UserContextIp => prepared.user_context_ip = Some(value.to_owned()),
+                Target::UserContextIp => prepared.user_context_ip = Some(value),
             }
         }
         Ok(prepared)
+    }
+}
+
+impl CompiledSource {
+    fn value(&self, row: &Row) -> String {
+        let cell = |index: &usize| row.values.get(*index).map_or("", String::as_str);
+        match self {
+            CompiledSource::Column(index) => cell(index).to_owned(),
+            CompiledSource::Constant(value) => value.clone(),
+            CompiledSource::Template(parts) => {
+                let mut text = String::new();
+                for part in parts {
+                    match part {
+                        CompiledPart::Text(t) => text.push_str(t),
+                        CompiledPart::Column(index) => text.push_str(cell(index)),
+                    }
+                }
+                text
+            }
+            CompiledSource::GeneratePassword(policy) => generate_password(policy),
+        }
+    }
+}
+
+impl Target {
+    /// The field's name as a mapping file spells it.
+    pub fn name(&self) -> &str {
+        match self {
+            Target::Username => "username",
+            Target::Password => "password",
+            Target::Attribute(name)
+            | Target::ValidationData(name)
+            | Target::ClientMetadata(name) => name,
+            Target::UserContextIp => "user_context.ip",
+        }
     }
 }
 
@@ -336,10 +467,7 @@ mod tests {
     #[test]
     fn explicit_rules_need_their_columns() {
         let mapping = Mapping {
-            rules: vec![Rule {
-                target: Target::Username,
-                source: Source::Column("E-mail".into()),
-            }],
+            rules: vec![Rule::column(Target::Username, "E-mail")],
             by_header: false,
             ignored: HashSet::new(),
         };

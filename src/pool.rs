@@ -38,7 +38,7 @@ pub struct Policies {
 }
 
 /// `PasswordPolicyType`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PasswordPolicy {
     #[serde(default = "default_min_length")]

@@ -22,7 +22,7 @@ use crate::rate::Pacer;
 use crate::report::{ErrorWriter, ReportEntry, ReportWriter, Status};
 use crate::row_error::RowError;
 use crate::summary::Summary;
-use crate::validate;
+use crate::validate::Checker;
 
 /// How often buffered report entries reach the file at the latest.
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
@@ -83,9 +83,10 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     let channel_size = (config.concurrency * 4).max(256);
     let (sender, receiver) = mpsc::channel::<Work>(channel_size);
     let mapping = config.mapping.clone();
+    let checker = Checker::new(config.pool.clone());
     let reader = std::thread::Builder::new()
         .name("bulk-signup-reader".into())
-        .spawn(move || read_rows(first, source, mapping, compiled, sender))
+        .spawn(move || read_rows(first, source, mapping, compiled, checker, sender))
         .context("cannot start the reader thread")?;
 
     let progress = Progress::new(config.show_progress);
@@ -205,6 +206,7 @@ fn read_rows(
     source: Box<dyn RowSource>,
     mapping: Mapping,
     mut compiled: Compiled,
+    mut checker: Checker,
     sender: mpsc::Sender<Work>,
 ) -> anyhow::Result<()> {
     for item in first.into_iter().chain(source) {
@@ -216,9 +218,12 @@ fn read_rows(
                         .compile(Arc::clone(&row.columns))
                         .map_err(|e| anyhow::anyhow!(e))?;
                 }
-                let job = compiled
-                    .apply(&row)
-                    .and_then(|p| validate::check(&p).map(|()| p));
+                let job = compiled.apply(&row).and_then(|p| {
+                    checker
+                        .check(row.number, &p)
+                        .map(|()| p)
+                        .map_err(|e| compiled.locate(e))
+                });
                 let username = match &job {
                     Ok(p) => p.username.clone(),
                     Err(_) => compiled.username_of(&row),

@@ -1,13 +1,18 @@
 //! Local checks of a prepared request against Cognito's documented
 //! constraints (COGNITO.md), so rows Cognito would refuse are reported
-//! `invalid` without spending a request. Pure: no I/O.
+//! `invalid` without spending a request. [`check`] holds for every pool;
+//! [`PoolRules`] adds what `--pool` describes: schema, custom attribute
+//! constraints, required attributes, password policy, email-as-username.
+//! Pure: no I/O.
 
 use std::sync::OnceLock;
 
 use regex::Regex;
 
 use crate::attributes::{self, BOOLEAN, CUSTOM_PREFIX, MAX_CUSTOM_NAME};
+use crate::duplicates::Duplicates;
 use crate::mapping::Prepared;
+use crate::pool::{PasswordPolicy, PoolDescription, SchemaAttribute};
 use crate::row_error::RowError;
 
 /// Longest username, attribute value and password Cognito accepts.
@@ -15,6 +20,41 @@ pub const MAX_USERNAME: usize = 128;
 pub const MAX_VALUE: usize = 2048;
 pub const MAX_NAME: usize = 32;
 pub const MAX_PASSWORD: usize = 256;
+
+/// Every local check for a run, in order: the checks that hold for every
+/// pool, then `--pool`'s, then duplicates within the input. Only rows that
+/// pass the others count for duplicate detection (a refused row creates no user).
+pub struct Checker {
+    pool: Option<PoolRules>,
+    duplicates: Duplicates,
+}
+
+impl Checker {
+    /// Without a pool description, usernames are compared exactly (the
+    /// conservative choice: it never refuses a row the pool would accept).
+    pub fn new(pool: Option<PoolRules>) -> Self {
+        let case_sensitive = pool.as_ref().is_none_or(PoolRules::case_sensitive);
+        Checker {
+            pool,
+            duplicates: Duplicates::new(case_sensitive),
+        }
+    }
+
+    pub fn check(&mut self, row: u64, prepared: &Prepared) -> Result<(), RowError> {
+        check(prepared)?;
+        if let Some(pool) = &self.pool {
+            pool.check(prepared)?;
+        }
+        match self.duplicates.first_row_of(&prepared.username, row) {
+            Some(first) => Err(RowError::new(
+                "DuplicateUsername",
+                Some("username"),
+                format!("duplicate of row {first}"),
+            )),
+            None => Ok(()),
+        }
+    }
+}
 
 /// Checks that hold for every pool.
 pub fn check(prepared: &Prepared) -> Result<(), RowError> {
@@ -135,6 +175,175 @@ fn check_attribute(name: &str, value: &str) -> Result<(), RowError> {
     }
 }
 
+/// Cognito's password symbols (COGNITO.md).
+const PASSWORD_SYMBOLS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-";
+
+/// Checks from a pool description (`--pool`).
+#[derive(Debug, Clone)]
+pub struct PoolRules {
+    pool: PoolDescription,
+}
+
+impl PoolRules {
+    pub fn new(pool: PoolDescription) -> Self {
+        PoolRules { pool }
+    }
+
+    /// Whether usernames are compared case-sensitively in this pool.
+    pub fn case_sensitive(&self) -> bool {
+        self.pool.case_sensitive()
+    }
+
+    pub fn password_policy(&self) -> &PasswordPolicy {
+        &self.pool.policies.password_policy
+    }
+
+    /// The pool-specific checks; run after [`check`].
+    pub fn check(&self, prepared: &Prepared) -> Result<(), RowError> {
+        self.check_alias_username(&prepared.username)?;
+        match &prepared.password {
+            Some(password) => check_policy(password.expose(), self.password_policy())?,
+            None => {
+                return Err(RowError::new(
+                    "MissingPassword",
+                    Some("password"),
+                    "is empty; this pool needs one",
+                ))
+            }
+        }
+        for attribute in &prepared.attributes {
+            if attribute.name.starts_with(CUSTOM_PREFIX) {
+                let schema = self.pool.schema(&attribute.name).ok_or_else(|| {
+                    RowError::new(
+                        "UnknownAttribute",
+                        Some(&attribute.name),
+                        "is not in the pool's schema; add the custom attribute to the pool or drop the column",
+                    )
+                })?;
+                check_constraints(&attribute.name, &attribute.value, schema)?;
+            }
+        }
+        let alias = self.alias_kind(&prepared.username);
+        for required in self
+            .pool
+            .schema_attributes
+            .iter()
+            .filter(|a| a.required && a.name != "sub")
+        {
+            let present = alias == Some(required.name.as_str())
+                || prepared
+                    .attributes
+                    .iter()
+                    .any(|a| a.name == required.name && !a.value.is_empty());
+            if !present {
+                return Err(RowError::new(
+                    "MissingRequiredAttribute",
+                    Some(&required.name),
+                    "is required by the pool but empty or not mapped",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// In email/phone-as-username pools, which alias the username is.
+    fn alias_kind(&self, username: &str) -> Option<&str> {
+        self.pool
+            .username_attributes
+            .iter()
+            .map(String::as_str)
+            .find(|kind| match *kind {
+                "email" => is_email(username),
+                "phone_number" => is_e164(username),
+                _ => false,
+            })
+    }
+
+    fn check_alias_username(&self, username: &str) -> Result<(), RowError> {
+        if self.pool.username_attributes.is_empty() || self.alias_kind(username).is_some() {
+            return Ok(());
+        }
+        Err(RowError::new(
+            "UsernameNotAlias",
+            Some("username"),
+            format!(
+                "this pool signs users up by {}: the username must be one",
+                self.pool.username_attributes.join(" or ")
+            ),
+        ))
+    }
+}
+
+/// The pool's password policy; the message never contains the password.
+pub fn check_policy(password: &str, policy: &PasswordPolicy) -> Result<(), RowError> {
+    let fail = |what: String| Err(RowError::new("PasswordPolicy", Some("password"), what));
+    let length = password.chars().count();
+    if length < policy.minimum_length {
+        return fail(format!(
+            "is {length} characters long; the pool needs at least {}",
+            policy.minimum_length
+        ));
+    }
+    if policy.require_lowercase && !password.chars().any(char::is_lowercase) {
+        return fail("needs a lower-case letter".into());
+    }
+    if policy.require_uppercase && !password.chars().any(char::is_uppercase) {
+        return fail("needs an upper-case letter".into());
+    }
+    if policy.require_numbers && !password.chars().any(|c| c.is_ascii_digit()) {
+        return fail("needs a digit".into());
+    }
+    if policy.require_symbols && !password.chars().any(|c| PASSWORD_SYMBOLS.contains(c)) {
+        return fail("needs a symbol".into());
+    }
+    Ok(())
+}
+
+fn check_constraints(name: &str, value: &str, schema: &SchemaAttribute) -> Result<(), RowError> {
+    let fail = |what: String| Err(RowError::new("AttributeConstraint", Some(name), what));
+    let bound = |b: &Option<String>| b.as_deref().and_then(|s| s.trim().parse::<f64>().ok());
+    match schema.attribute_data_type.as_deref().unwrap_or("String") {
+        "Number" => {
+            let Ok(number) = value.trim().parse::<f64>() else {
+                return fail(format!("{value:?} is not a number"));
+            };
+            if let Some(c) = &schema.number_attribute_constraints {
+                if let Some(min) = bound(&c.min_value).filter(|min| number < *min) {
+                    return fail(format!("{value} is below the pool's minimum {min}"));
+                }
+                if let Some(max) = bound(&c.max_value).filter(|max| number > *max) {
+                    return fail(format!("{value} is above the pool's maximum {max}"));
+                }
+            }
+        }
+        "Boolean" if value != "true" && value != "false" => {
+            return fail(format!(
+                "{value:?} is not true or false (the `bool` transform converts y/n, 1/0)"
+            ))
+        }
+        "DateTime" if value.parse::<u64>().is_err() => {
+            return fail(format!("{value:?} is not epoch seconds"))
+        }
+        "String" => {
+            if let Some(c) = &schema.string_attribute_constraints {
+                let length = value.chars().count() as f64;
+                if let Some(max) = bound(&c.max_length).filter(|max| length > *max) {
+                    return fail(format!(
+                        "is {length} characters long; the pool allows at most {max}"
+                    ));
+                }
+                if let Some(min) = bound(&c.min_length).filter(|min| length < *min) {
+                    return fail(format!(
+                        "is {length} characters long; the pool needs at least {min}"
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// `local@domain.tld`, no white space, one `@`.
 pub fn is_email(value: &str) -> bool {
     let Some((local, domain)) = value.split_once('@') else {
@@ -251,6 +460,129 @@ mod tests {
         assert_eq!(
             code(&prepared("ann", &[("name", &long)])),
             Some("ValueTooLong")
+        );
+    }
+
+    fn sample_rules() -> PoolRules {
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/pool.json"));
+        PoolRules::new(PoolDescription::load(path).expect("sample pool"))
+    }
+
+    fn pool_code(rules: &PoolRules, p: &Prepared) -> Option<&'static str> {
+        rules.check(p).err().map(|e| e.code)
+    }
+
+    #[test]
+    fn pool_schema_constraints_and_required_attributes() {
+        let rules = sample_rules();
+        let email = ("email", "a@b.co");
+        let cases: [(&[(&str, &str)], Option<&str>); 9] = [
+            (&[email], None),
+            (&[], Some("MissingRequiredAttribute")),
+            (&[email, ("custom:nope", "x")], Some("UnknownAttribute")),
+            (
+                &[email, ("custom:tier", "a-very-long-tier-name")],
+                Some("AttributeConstraint"),
+            ),
+            (&[email, ("custom:tier", "")], None),
+            (
+                &[email, ("custom:loyalty_points", "2000000")],
+                Some("AttributeConstraint"),
+            ),
+            (
+                &[email, ("custom:loyalty_points", "many")],
+                Some("AttributeConstraint"),
+            ),
+            (
+                &[email, ("custom:newsletter", "Y")],
+                Some("AttributeConstraint"),
+            ),
+            (
+                &[
+                    email,
+                    ("custom:newsletter", "true"),
+                    ("custom:loyalty_points", "1000000"),
+                ],
+                None,
+            ),
+        ];
+        for (attributes, expected) in cases {
+            let attributes: Vec<(&str, &str)> = attributes
+                .iter()
+                .copied()
+                .filter(|(_, v)| !v.is_empty())
+                .collect();
+            assert_eq!(
+                pool_code(&rules, &prepared("ann", &attributes)),
+                expected,
+                "{attributes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn pool_password_policy() {
+        let rules = sample_rules();
+        let mut p = prepared("ann", &[("email", "a@b.co")]);
+        for (password, expected) in [
+            ("Abcdefg1", None),
+            ("Ab1", Some("PasswordPolicy")),
+            ("abcdefg1", Some("PasswordPolicy")),
+            ("ABCDEFG1", Some("PasswordPolicy")),
+            ("Abcdefgh", Some("PasswordPolicy")),
+        ] {
+            p.password = Some(Secret::new(password));
+            assert_eq!(pool_code(&rules, &p), expected, "{password}");
+            if let Err(e) = rules.check(&p) {
+                assert!(!e.to_string().contains(password));
+            }
+        }
+        p.password = None;
+        assert_eq!(pool_code(&rules, &p), Some("MissingPassword"));
+        let strict = PasswordPolicy::default();
+        assert!(
+            check_policy("Abcdefg1", &strict).is_err(),
+            "default policy needs a symbol"
+        );
+        assert!(check_policy("Abcdefg1!", &strict).is_ok());
+    }
+
+    #[test]
+    fn email_as_username_pools() {
+        let pool: PoolDescription =
+            serde_json::from_value(serde_json::json!({"UsernameAttributes": ["email"], "SchemaAttributes": [{"Name": "email", "Required": true}]}))
+                .expect("pool");
+        let rules = PoolRules::new(pool);
+        assert_eq!(
+            pool_code(&rules, &prepared("ann", &[])),
+            Some("UsernameNotAlias")
+        );
+        assert_eq!(
+            pool_code(&rules, &prepared("ann@example.com", &[])),
+            None,
+            "the username is the email"
+        );
+    }
+
+    #[test]
+    fn checker_reports_duplicates_of_accepted_rows_only() {
+        let mut checker = Checker::new(Some(sample_rules()));
+        let row = |name: &str, email: &str| prepared(name, &[("email", email)]);
+        assert!(
+            checker.check(1, &row("Ann", "bad")).is_err(),
+            "refused rows do not count"
+        );
+        assert!(checker.check(2, &row("ann", "a@b.co")).is_ok());
+        let dup = checker
+            .check(3, &row("ANN", "a@b.co"))
+            .expect_err("duplicate");
+        assert_eq!(dup.code, "DuplicateUsername");
+        assert_eq!(dup.message, "duplicate of row 2");
+        let mut exact = Checker::new(None);
+        assert!(exact.check(1, &row("Ann", "a@b.co")).is_ok());
+        assert!(
+            exact.check(2, &row("ann", "a@b.co")).is_ok(),
+            "no pool: case-sensitive"
         );
     }
 

@@ -1,0 +1,241 @@
+//! Value transforms a mapping rule may apply, in order: `trim`, `lowercase`,
+//! `uppercase`, `collapse_spaces`, `e164`, `{ date = "<strftime>" }`, `bool`
+//! and `epoch`. Each is a pure function from a cell to its normalised form,
+//! or the rule code and reason that make the row `invalid`.
+
+use chrono::format::{Item, StrftimeItems};
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+
+/// One transform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transform {
+    Trim,
+    Lowercase,
+    Uppercase,
+    CollapseSpaces,
+    /// National or international phone formats to `+digits`, national
+    /// numbers read in the given default region (ISO 3166 code).
+    E164 {
+        default_country: Option<phonenumber::country::Id>,
+    },
+    /// A date in this strftime format to `YYYY-MM-DD`.
+    Date(String),
+    /// `y/n/yes/no/1/0/true/false` (any case) to `true`/`false`.
+    Bool,
+    /// A date-time (RFC 3339, `YYYY-MM-DD HH:MM:SS` taken as UTC, a date, or
+    /// epoch seconds already) to epoch seconds.
+    Epoch,
+}
+
+/// Why a value could not be transformed: rule code and reason.
+pub type TransformError = (&'static str, String);
+
+/// The transform names a mapping file may use as plain strings.
+pub const NAMES: &[&str] = &[
+    "trim",
+    "lowercase",
+    "uppercase",
+    "collapse_spaces",
+    "e164",
+    "bool",
+    "epoch",
+];
+
+impl Transform {
+    /// Parses a plain transform name.
+    pub fn from_name(
+        name: &str,
+        default_country: Option<phonenumber::country::Id>,
+    ) -> Option<Transform> {
+        Some(match name {
+            "trim" => Transform::Trim,
+            "lowercase" => Transform::Lowercase,
+            "uppercase" => Transform::Uppercase,
+            "collapse_spaces" => Transform::CollapseSpaces,
+            "e164" => Transform::E164 { default_country },
+            "bool" => Transform::Bool,
+            "epoch" => Transform::Epoch,
+            _ => return None,
+        })
+    }
+
+    /// A `date` transform, if the format is a valid strftime format with a
+    /// year, a month and a day.
+    pub fn date(format: &str) -> Result<Transform, String> {
+        let items: Vec<Item> = StrftimeItems::new(format).collect();
+        if items.iter().any(|i| matches!(i, Item::Error)) {
+            return Err(format!("{format:?} is not a valid strftime format"));
+        }
+        // Parsing a known date back proves the format names year, month and day.
+        let probe = NaiveDate::from_ymd_opt(1987, 11, 23).map(|d| d.format(format).to_string());
+        match probe.map(|text| NaiveDate::parse_from_str(&text, format)) {
+            Some(Ok(date)) if Some(date) == NaiveDate::from_ymd_opt(1987, 11, 23) => {
+                Ok(Transform::Date(format.to_owned()))
+            }
+            _ => Err(format!(
+                "{format:?} does not name a full date; use e.g. \"%m/%d/%Y\" or \"%d.%m.%Y\""
+            )),
+        }
+    }
+
+    /// Applies the transform to one value.
+    pub fn apply(&self, value: &str) -> Result<String, TransformError> {
+        Ok(match self {
+            Transform::Trim => value.trim().to_owned(),
+            Transform::Lowercase => value.to_lowercase(),
+            Transform::Uppercase => value.to_uppercase(),
+            Transform::CollapseSpaces => value.split_whitespace().collect::<Vec<_>>().join(" "),
+            Transform::E164 { default_country } => e164(value, *default_country)?,
+            Transform::Date(format) => NaiveDate::parse_from_str(value.trim(), format)
+                .map_err(|_| {
+                    (
+                        "InvalidDate",
+                        format!("{value:?} is not a date in the format {format:?}"),
+                    )
+                })?
+                .format("%Y-%m-%d")
+                .to_string(),
+            Transform::Bool => match value.trim().to_ascii_lowercase().as_str() {
+                "y" | "yes" | "1" | "true" => "true".to_owned(),
+                "n" | "no" | "0" | "false" => "false".to_owned(),
+                _ => {
+                    return Err((
+                        "InvalidBoolean",
+                        format!("{value:?} is not one of y/n/yes/no/1/0/true/false"),
+                    ))
+                }
+            },
+            Transform::Epoch => epoch(value.trim())
+                .ok_or_else(|| {
+                    (
+                        "InvalidEpoch",
+                        format!("{value:?} is not a date-time (e.g. 2019-05-17 14:03:22)"),
+                    )
+                })?
+                .to_string(),
+        })
+    }
+}
+
+fn e164(value: &str, country: Option<phonenumber::country::Id>) -> Result<String, TransformError> {
+    let bad = || {
+        (
+            "InvalidPhoneNumber",
+            format!("{value:?} is not a valid phone number"),
+        )
+    };
+    let number = phonenumber::parse(country, value.trim()).map_err(|_| bad())?;
+    if !phonenumber::is_valid(&number) {
+        return Err(bad());
+    }
+    Ok(number.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+fn epoch(value: &str) -> Option<i64> {
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return value.parse().ok();
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Some(t.timestamp());
+    }
+    for format in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%m/%d/%Y %H:%M:%S",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(value, format) {
+            return Some(t.and_utc().timestamp());
+        }
+    }
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn us() -> Option<phonenumber::country::Id> {
+        Some(phonenumber::country::Id::US)
+    }
+
+    #[test]
+    fn text_transforms() {
+        assert_eq!(Transform::Trim.apply("  a b  "), Ok("a b".into()));
+        assert_eq!(Transform::Lowercase.apply("MaRíA"), Ok("maría".into()));
+        assert_eq!(Transform::Uppercase.apply("zoë"), Ok("ZOË".into()));
+        assert_eq!(
+            Transform::CollapseSpaces.apply(" Mary   Ann \t Lee "),
+            Ok("Mary Ann Lee".into())
+        );
+    }
+
+    #[test]
+    fn phone_numbers_to_e164() {
+        let t = Transform::E164 {
+            default_country: us(),
+        };
+        assert_eq!(t.apply("(212) 736-5000"), Ok("+12127365000".into()));
+        assert_eq!(t.apply("415.773.4500"), Ok("+14157734500".into()));
+        assert_eq!(t.apply("+44 20 7946 0958"), Ok("+442079460958".into()));
+        assert_eq!(t.apply("12").map_err(|e| e.0), Err("InvalidPhoneNumber"));
+        let no_region = Transform::E164 {
+            default_country: None,
+        };
+        assert_eq!(
+            no_region.apply("(212) 736-5000").map_err(|e| e.0),
+            Err("InvalidPhoneNumber")
+        );
+    }
+
+    #[test]
+    fn dates() {
+        let t = Transform::date("%m/%d/%Y").expect("format");
+        assert_eq!(t.apply("03/04/1980"), Ok("1980-03-04".into()));
+        assert_eq!(t.apply("02/30/1985").map_err(|e| e.0), Err("InvalidDate"));
+        assert!(Transform::date("%Q").is_err());
+        assert!(Transform::date("%m/%Y").is_err(), "no day");
+        assert!(Transform::date("%d.%m.%Y").is_ok());
+    }
+
+    #[test]
+    fn booleans() {
+        for (input, out) in [
+            ("Y", "true"),
+            ("no", "false"),
+            ("1", "true"),
+            ("FALSE", "false"),
+            (" yes ", "true"),
+        ] {
+            assert_eq!(Transform::Bool.apply(input), Ok(out.into()), "{input}");
+        }
+        assert_eq!(
+            Transform::Bool.apply("maybe").map_err(|e| e.0),
+            Err("InvalidBoolean")
+        );
+    }
+
+    #[test]
+    fn epochs() {
+        assert_eq!(
+            Transform::Epoch.apply("2019-05-17 14:03:22"),
+            Ok("1558101802".into())
+        );
+        assert_eq!(
+            Transform::Epoch.apply("2019-05-17T14:03:22+02:00"),
+            Ok("1558094602".into())
+        );
+        assert_eq!(
+            Transform::Epoch.apply("1558101802"),
+            Ok("1558101802".into())
+        );
+        assert_eq!(Transform::Epoch.apply("1970-01-02"), Ok("86400".into()));
+        assert_eq!(
+            Transform::Epoch.apply("soon").map_err(|e| e.0),
+            Err("InvalidEpoch")
+        );
+    }
+}
