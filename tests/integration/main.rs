@@ -4,5 +4,6 @@
 mod util;
 
 mod emulator_runs;
+mod mapping_runs;
 mod moto_runs;
 mod usage_errors;

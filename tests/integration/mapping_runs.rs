@@ -1,0 +1,262 @@
+//! Mapping files, transforms, `--map`, `--pool` checks and dry runs, over
+//! the legacy sample and small made-up inputs.
+
+use std::collections::HashMap;
+
+use bulk_signup::report::Status;
+
+use crate::util::*;
+
+/// The legacy sample's bad rows and the rule each breaks.
+const LEGACY_BAD: [(u64, &str); 6] = [
+    (6, "InvalidPhoneNumber"),
+    (11, "InvalidDate"),
+    (17, "InvalidBoolean"),
+    (23, "PasswordPolicy"),
+    (29, "InvalidEmail"),
+    (35, "DuplicateUsername"),
+];
+
+fn legacy_args<'a>(report: &'a str, extra: &[&'a str]) -> Vec<String> {
+    let mut args = vec![
+        "run".to_owned(),
+        sample("legacy-export.csv").display().to_string(),
+        "--mapping".into(),
+        sample("legacy-mapping.toml").display().to_string(),
+        "--pool".into(),
+        sample("pool.json").display().to_string(),
+        "--report".into(),
+        report.to_owned(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+async fn run_owned(args: &[String], env: &[(&str, &str)]) -> Output {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    bulk_signup(&args, env, None).await
+}
+
+#[tokio::test]
+async fn legacy_dry_run_gives_the_known_verdict_for_every_row_without_a_request() {
+    let server = emulator(&sample("pool.json"), &[]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.csv");
+    let report_s = report.display().to_string();
+    let out = run_owned(
+        &legacy_args(
+            &report_s,
+            &[
+                "--dry-run",
+                "--endpoint-url",
+                &server.endpoint,
+                "--client-id",
+                &server.client_id,
+            ],
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let entries = read_report(&report);
+    assert_eq!(entries.len(), 40);
+    let bad: HashMap<u64, &str> = LEGACY_BAD.into_iter().collect();
+    for e in &entries {
+        match bad.get(&e.row) {
+            Some(code) => {
+                assert_eq!(e.status, Some(Status::Invalid), "row {}", e.row);
+                assert_eq!(e.error_code, *code, "row {}", e.row);
+            }
+            None => assert_eq!(
+                e.status,
+                Some(Status::Valid),
+                "row {}: {}",
+                e.row,
+                e.error_message
+            ),
+        }
+    }
+    let dup = entries.iter().find(|e| e.row == 35).expect("row 35");
+    assert!(
+        dup.error_message.contains("duplicate of row 2"),
+        "{}",
+        dup.error_message
+    );
+    let phone = entries.iter().find(|e| e.row == 6).expect("row 6");
+    assert!(
+        phone.error_message.contains("Phone"),
+        "names the column: {}",
+        phone.error_message
+    );
+    assert_eq!(emulator_stats(&server).await.requests, 0);
+    assert!(out.stderr.contains("valid 34, invalid 6"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn legacy_rows_reach_the_server_normalised() {
+    let server = emulator(&sample("pool.json"), &[]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.csv");
+    let report_s = report.display().to_string();
+    let out = run_owned(
+        &legacy_args(
+            &report_s,
+            &[
+                "--endpoint-url",
+                &server.endpoint,
+                "--client-id",
+                &server.client_id,
+            ],
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let entries = read_report(&report);
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.status == Some(Status::Created))
+            .count(),
+        34
+    );
+    assert_eq!(
+        list_users(&server.endpoint, &server.pool_id).await.len(),
+        34
+    );
+
+    let expected: [(&str, &[(&str, &str)]); 2] = [
+        (
+            "james.whitaker@example.com",
+            &[
+                ("email", "james.whitaker@example.com"),
+                ("given_name", "James"),
+                ("family_name", "Whitaker"),
+                ("phone_number", "+12015550123"),
+                ("birthdate", "1980-03-04"),
+                ("updated_at", "1558101802"),
+                ("custom:tier", "gold"),
+                ("custom:newsletter", "true"),
+                ("custom:legacy_id", "legacy-10001"),
+                ("custom:loyalty_points", "12450"),
+            ],
+        ),
+        (
+            "maria.lopez@example.com",
+            &[
+                ("given_name", "María José"),
+                ("family_name", "López"),
+                ("phone_number", "+12125550147"),
+                ("birthdate", "1987-11-23"),
+                ("updated_at", "1541150100"),
+                ("custom:tier", "silver"),
+                ("custom:legacy_id", "legacy-10002"),
+            ],
+        ),
+    ];
+    for (username, attributes) in expected {
+        let user = admin_get_user(&server.endpoint, &server.pool_id, username)
+            .await
+            .expect(username);
+        for (name, value) in attributes.iter() {
+            assert_eq!(
+                attribute(&user.user_attributes, name),
+                Some(*value),
+                "{username} {name}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn mapping_file_mistakes_stop_before_any_request_with_file_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.csv");
+    let report_s = report.display().to_string();
+    let cases = [
+        ("username = { column = \"E-mail\" }\n[attributes]\nemail = { column = \"E-mail\", transform = [\"lowercse\"] }\n", ":3:", "lowercase"),
+        ("username = { column = \"E-mail\" }\n[attributes]\nbirthdate = { column = \"DOB\", transform = [{ date = \"%m/%Y\" }] }\n", ":3:", "full date"),
+        ("username = { column = \"E-mail\" \n", ":1:", "mapping format"),
+        ("username = { column = \"Login\" }\n", "", "\"Login\""),
+    ];
+    for (i, (text, line, fix)) in cases.into_iter().enumerate() {
+        let mapping = dir.path().join(format!("m{i}.toml"));
+        std::fs::write(&mapping, text).expect("mapping");
+        let args = vec![
+            "run".to_owned(),
+            sample("legacy-export.csv").display().to_string(),
+            "--mapping".into(),
+            mapping.display().to_string(),
+            "--report".into(),
+            report_s.clone(),
+            "--dry-run".into(),
+        ];
+        let out = run_owned(&args, &[]).await;
+        assert_eq!(out.code, 2, "case {i}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(&format!("m{i}.toml{line}")) || line.is_empty(),
+            "case {i}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains(fix), "case {i}: {}", out.stderr);
+        assert!(
+            !report.exists(),
+            "case {i}: no report for a bad configuration"
+        );
+    }
+}
+
+#[tokio::test]
+async fn map_flags_and_generated_passwords() {
+    let server = emulator(&sample("pool.json"), &[]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("people.csv");
+    std::fs::write(
+        &input,
+        "Login,Mail,Name\nann,ann@example.com,Ann\nbob,bob@example.com,Bob\n",
+    )
+    .expect("input");
+    let mapping = dir.path().join("m.toml");
+    std::fs::write(
+        &mapping,
+        "username = \"Login\"\npassword = { generate = true }\n[attributes]\nemail = \"Mail\"\n[options]\nignore = [\"Name\"]\n",
+    )
+    .expect("mapping");
+    let report = dir.path().join("report.csv");
+    let out = bulk_signup(
+        &[
+            "run",
+            input.to_str().expect("path"),
+            "--mapping",
+            mapping.to_str().expect("path"),
+            "--pool",
+            sample("pool.json").to_str().expect("path"),
+            "--map",
+            "Name=given_name",
+            "--endpoint-url",
+            &server.endpoint,
+            "--client-id",
+            &server.client_id,
+            "--report",
+            report.to_str().expect("path"),
+        ],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // The emulator enforces the pool's password policy, so both generated passwords met it.
+    let ann = admin_get_user(&server.endpoint, &server.pool_id, "ann")
+        .await
+        .expect("ann");
+    assert_eq!(
+        attribute(&ann.user_attributes, "email"),
+        Some("ann@example.com")
+    );
+    assert_eq!(
+        attribute(&ann.user_attributes, "given_name"),
+        Some("Ann"),
+        "--map overrides the ignore"
+    );
+    assert_eq!(emulator_stats(&server).await.created, 2);
+}
