@@ -99,11 +99,8 @@ mod tests {
     #[test]
     fn hash_is_stable() {
         // Pinned: shard assignment and resume depend on this never changing.
-        assert_eq!(stable_hash(b"alice"), stable_hash(b"alice"));
+        assert_eq!(stable_hash(b"alice"), 0x3507_d047_a67c_08f4);
+        assert_eq!(stable_hash(b""), 0xefd0_1f60_ba99_2926);
         assert_ne!(stable_hash(b"alice"), stable_hash(b"Alice"));
-        assert_eq!(
-            stable_hash(b""),
-            0x2ea0_0d84_b2f4_3ff9 ^ 0 ^ (stable_hash(b"") ^ 0x2ea0_0d84_b2f4_3ff9)
-        );
     }
 }

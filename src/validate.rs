@@ -476,7 +476,8 @@ mod tests {
     fn pool_schema_constraints_and_required_attributes() {
         let rules = sample_rules();
         let email = ("email", "a@b.co");
-        let cases: [(&[(&str, &str)], Option<&str>); 9] = [
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>);
+        let cases: [Case; 9] = [
             (&[email], None),
             (&[], Some("MissingRequiredAttribute")),
             (&[email, ("custom:nope", "x")], Some("UnknownAttribute")),
