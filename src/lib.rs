@@ -8,8 +8,8 @@
 //!   constraints locally and [`duplicates`] finds repeated usernames;
 //! - [`dispatch`] sends rows (the only concurrent stage), paced by [`rate`],
 //!   retried per [`retry`], speaking [`cognito`]'s wire protocol;
-//! - [`run`] wires the pipeline; its single consumer writes [`report`]s,
-//!   drives [`progress`] and tallies the [`summary`].
+//! - [`run`] wires the pipeline; its [`sink`] is the single writer of the
+//!   [`report`]s, the [`progress`] display and the [`summary`].
 //! - [`emulator`] is the built-in local Cognito endpoint; it shares only
 //!   [`cognito::wire`] and [`pool`] with the client.
 
@@ -32,6 +32,7 @@ pub mod retry;
 pub mod row_error;
 pub mod run;
 pub mod shutdown;
+pub mod sink;
 pub mod summary;
 pub mod transform;
 pub mod validate;

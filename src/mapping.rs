@@ -317,7 +317,7 @@ impl Compiled {
     /// that maps to nothing refuses the row rather than dropping the value.
     pub fn apply(&self, row: &Row) -> Result<Prepared, RowError> {
         for (index, unmapped) in &self.unmapped {
-            if row.values.get(*index).is_some_and(|v| !v.is_empty()) {
+            if !row.value(*index).is_empty() {
                 return Err(RowError::new(
                     "UnmappedColumn",
                     Some(&unmapped.column),
@@ -367,7 +367,7 @@ impl Compiled {
 
 impl CompiledSource {
     fn value(&self, row: &Row) -> String {
-        let cell = |index: &usize| row.values.get(*index).map_or("", String::as_str);
+        let cell = |index: &usize| row.value(*index);
         match self {
             CompiledSource::Column(index) => cell(index).to_owned(),
             CompiledSource::Constant(value) => value.clone(),
@@ -412,7 +412,7 @@ mod tests {
         Row {
             number: 1,
             columns: Arc::clone(columns),
-            values: values.iter().map(|s| s.to_string()).collect(),
+            values: crate::input::StringRecord::from(values.to_vec()),
         }
     }
 

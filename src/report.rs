@@ -347,7 +347,7 @@ mod tests {
         let row = Row {
             number: 3,
             columns,
-            values: vec!["ann".into(), "Sup3r$ecret".into(), "bad".into()],
+            values: crate::input::StringRecord::from(vec!["ann", "Sup3r$ecret", "bad"]),
         };
         let entry = ReportEntry {
             row: 3,

@@ -4,9 +4,12 @@
 //! Memory is O(concurrency + channel size), never O(rows).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use std::collections::VecDeque;
 
 use anyhow::Context;
+use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
@@ -21,11 +24,15 @@ use crate::progress::Progress;
 use crate::rate::Pacer;
 use crate::report::{ErrorWriter, ReportEntry, ReportWriter, Status};
 use crate::row_error::RowError;
+use crate::sink::{Sink, FLUSH_INTERVAL};
 use crate::summary::Summary;
 use crate::validate::Checker;
 
-/// How often buffered report entries reach the file at the latest.
-pub const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
+/// Rows per message from the reader thread: batching keeps the per-row cost
+/// of the channel and task wake-ups negligible.
+const BATCH: usize = 256;
+/// Batches the channel holds: with `BATCH`, at most ~2,000 rows wait in memory.
+const CHANNEL_BATCHES: usize = 8;
 
 /// A configuration problem found before anything was sent (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -62,8 +69,8 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
         ))
         .into());
     }
-    let mut report = ReportWriter::create(&config.report, config.overwrite).map_err(ConfigError)?;
-    let mut errors = match &config.errors {
+    let report = ReportWriter::create(&config.report, config.overwrite).map_err(ConfigError)?;
+    let errors = match &config.errors {
         Some(path) => Some(
             ErrorWriter::create(
                 path,
@@ -80,8 +87,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     let (_emulator, dispatcher) = connect(&config).await?;
     let dispatcher = dispatcher.map(Arc::new);
 
-    let channel_size = (config.concurrency * 4).max(256);
-    let (sender, receiver) = mpsc::channel::<Work>(channel_size);
+    let (sender, receiver) = mpsc::channel::<Vec<Work>>(CHANNEL_BATCHES);
     let mapping = config.mapping.clone();
     let checker = Checker::new(config.pool.clone());
     let reader = std::thread::Builder::new()
@@ -89,54 +95,14 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
         .spawn(move || read_rows(first, source, mapping, compiled, checker, sender))
         .context("cannot start the reader thread")?;
 
-    let progress = Progress::new(config.show_progress);
-    let mut summary = Summary {
-        dry_run: dispatcher.is_none(),
-        ..Summary::default()
-    };
-    let work = futures::stream::unfold(receiver, |mut rx| async move {
-        rx.recv().await.map(|w| (w, rx))
-    });
-    let outcomes = work
-        .map(|w| {
-            let dispatcher = dispatcher.clone();
-            async move { process(dispatcher.as_deref(), w).await }
-        })
-        .buffer_unordered(config.concurrency);
-    let mut outcomes = std::pin::pin!(outcomes);
-    let mut flush = tokio::time::interval(FLUSH_INTERVAL);
-    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut dirty = false;
-    loop {
-        tokio::select! {
-            outcome = outcomes.next() => {
-                let Some((entry, row)) = outcome else { break };
-                report.write(&entry)?;
-                if let (Some(errors), Some(status)) = (errors.as_mut(), entry.status) {
-                    if !status.is_success() {
-                        errors.write(&entry, row.as_ref())?;
-                    }
-                }
-                if let Some(status) = entry.status {
-                    *summary.counts.entry(status).or_insert(0) += 1;
-                }
-                progress.row_done(|| summary.short());
-                dirty = true;
-            }
-            _ = flush.tick(), if dirty => {
-                report.flush()?;
-                if let Some(errors) = errors.as_mut() {
-                    errors.flush()?;
-                }
-                dirty = false;
-            }
-        }
-    }
-    report.flush()?;
-    if let Some(errors) = errors.as_mut() {
-        errors.flush()?;
-    }
-    progress.finish();
+    let mut sink = Sink::new(
+        report,
+        errors,
+        Progress::new(config.show_progress),
+        dispatcher.is_none(),
+    );
+    dispatch_all(receiver, dispatcher.clone(), config.concurrency, &mut sink).await?;
+    let mut summary = sink.finish()?;
     let read_result = reader
         .join()
         .map_err(|_| anyhow::anyhow!("the reader thread panicked"))?;
@@ -207,8 +173,9 @@ fn read_rows(
     mapping: Mapping,
     mut compiled: Compiled,
     mut checker: Checker,
-    sender: mpsc::Sender<Work>,
+    sender: mpsc::Sender<Vec<Work>>,
 ) -> anyhow::Result<()> {
+    let mut batch = Vec::with_capacity(BATCH);
     for item in first.into_iter().chain(source) {
         let work = match item {
             Ok(row) => {
@@ -243,34 +210,89 @@ fn read_rows(
                 row: None,
             },
         };
-        if sender.blocking_send(work).is_err() {
-            // The consumer is gone (the run is ending): stop reading.
-            break;
+        batch.push(work);
+        if batch.len() == BATCH {
+            if sender
+                .blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                .is_err()
+            {
+                // The consumer is gone (the run is ending): stop reading.
+                return Ok(());
+            }
         }
+    }
+    if !batch.is_empty() {
+        let _ = sender.blocking_send(batch);
     }
     Ok(())
 }
 
-/// Turns one row into its report entry.
-async fn process(dispatcher: Option<&Dispatcher>, work: Work) -> (ReportEntry, Option<Row>) {
-    let entry = match work.job {
-        Err(error) => ReportEntry {
-            row: work.number,
-            username: work.username,
-            status: Some(Status::Invalid),
-            error_code: error.code.to_owned(),
-            error_message: error.to_string(),
-            ..ReportEntry::default()
-        },
-        Ok(prepared) => match dispatcher {
-            None => ReportEntry {
-                row: work.number,
-                username: work.username,
-                status: Some(Status::Valid),
-                ..ReportEntry::default()
+/// The only concurrent stage: takes batches from the reader, reports rows
+/// that need no request at once, and keeps at most `concurrency` sends in
+/// flight. At most one batch waits here, so memory stays bounded.
+async fn dispatch_all(
+    mut receiver: mpsc::Receiver<Vec<Work>>,
+    dispatcher: Option<Arc<Dispatcher>>,
+    concurrency: usize,
+    sink: &mut Sink,
+) -> anyhow::Result<()> {
+    let mut pending: VecDeque<(Work, Prepared)> = VecDeque::new();
+    let mut in_flight = FuturesUnordered::new();
+    let mut input_done = false;
+    let mut flush = tokio::time::interval(FLUSH_INTERVAL);
+    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        while in_flight.len() < concurrency {
+            let (Some(dispatcher), Some((work, prepared))) = (&dispatcher, pending.pop_front())
+            else {
+                break;
+            };
+            let dispatcher = Arc::clone(dispatcher);
+            in_flight.push(async move {
+                let entry = dispatcher.send(work.number, prepared).await;
+                (entry, work.row)
+            });
+        }
+        if input_done && pending.is_empty() && in_flight.is_empty() {
+            return Ok(());
+        }
+        tokio::select! {
+            batch = receiver.recv(), if pending.is_empty() && !input_done => match batch {
+                None => input_done = true,
+                Some(batch) => {
+                    for mut work in batch {
+                        match std::mem::replace(&mut work.job, Err(RowError::new("", None, ""))) {
+                            Err(error) => sink.record(invalid_entry(&work, &error), work.row.as_ref())?,
+                            Ok(_) if dispatcher.is_none() => sink.record(valid_entry(&work), None)?,
+                            Ok(prepared) => pending.push_back((work, prepared)),
+                        }
+                    }
+                }
             },
-            Some(dispatcher) => dispatcher.send(work.number, prepared).await,
-        },
-    };
-    (entry, work.row)
+            Some((entry, row)) = in_flight.next(), if !in_flight.is_empty() => {
+                sink.record(entry, row.as_ref())?;
+            }
+            _ = flush.tick() => sink.flush()?,
+        }
+    }
+}
+
+fn invalid_entry(work: &Work, error: &RowError) -> ReportEntry {
+    ReportEntry {
+        row: work.number,
+        username: work.username.clone(),
+        status: Some(Status::Invalid),
+        error_code: error.code.to_owned(),
+        error_message: error.to_string(),
+        ..ReportEntry::default()
+    }
+}
+
+fn valid_entry(work: &Work) -> ReportEntry {
+    ReportEntry {
+        row: work.number,
+        username: work.username.clone(),
+        status: Some(Status::Valid),
+        ..ReportEntry::default()
+    }
 }

@@ -93,22 +93,17 @@ impl<R: Read> CsvRows<R> {
                 fatal: false,
             });
         }
-        let mut values = Vec::with_capacity(self.record.len());
-        for (i, field) in self.record.iter().enumerate() {
-            match std::str::from_utf8(field) {
-                Ok(value) => values.push(value.to_owned()),
-                Err(_) => {
-                    return Err(ReadError {
-                        number: self.number,
-                        message: format!(
-                            "column {:?} on line {line} is not valid UTF-8",
-                            self.columns.names()[i]
-                        ),
-                        fatal: false,
-                    })
-                }
+        let values = ::csv::StringRecord::from_byte_record(self.record.clone()).map_err(|e| {
+            let field = e.utf8_error().field();
+            ReadError {
+                number: self.number,
+                message: format!(
+                    "column {:?} on line {line} is not valid UTF-8",
+                    self.columns.names().get(field).map_or("?", String::as_str)
+                ),
+                fatal: false,
             }
-        }
+        })?;
         Ok(Row {
             number: self.number,
             columns: Arc::clone(&self.columns),

@@ -64,7 +64,7 @@ impl<R: BufRead> NdjsonRows<R> {
         Ok(Row {
             number: self.number,
             columns: Arc::clone(&self.columns),
-            values,
+            values: super::StringRecord::from(values),
         })
     }
 

@@ -1,0 +1,97 @@
+//! Dry-run throughput and memory on a 1,000,000-row CSV, against a bare
+//! `csv`-crate read of the same file in the same run.
+//!
+//! `cargo bench --bench dry_run` (set `BENCH_ROWS` for another size). Prints
+//! rows/s of both and their ratio (target: dry run ≥ 50% of the bare read),
+//! and the peak RSS of dry runs over a quarter of the rows and all of them,
+//! whose difference is what grows with the input (duplicate detection).
+
+mod common;
+
+use std::time::Instant;
+
+use common::*;
+
+fn bare_read(path: &std::path::Path) -> (usize, f64) {
+    let start = Instant::now();
+    let mut reader = csv::ReaderBuilder::new().from_path(path).expect("open");
+    let mut record = csv::ByteRecord::new();
+    let mut rows = 0usize;
+    while reader.read_byte_record(&mut record).expect("read") {
+        rows += 1;
+    }
+    (rows, start.elapsed().as_secs_f64())
+}
+
+fn dry_run(input: &std::path::Path, report: &std::path::Path, pool: bool) -> f64 {
+    let pool_json = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/pool.json");
+    let mut args = vec![
+        "run",
+        input.to_str().expect("path"),
+        "--dry-run",
+        "--quiet",
+        "--overwrite",
+        "--report",
+        report.to_str().expect("path"),
+    ];
+    if pool {
+        args.extend(["--pool", pool_json]);
+    }
+    let (elapsed, code, stderr) = run_bin(&args, &[]);
+    assert_eq!(code, 0, "dry run failed: {stderr}");
+    elapsed.as_secs_f64()
+}
+
+fn main() {
+    let rows: usize = std::env::var("BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let small = dir.path().join("small.csv");
+    let large = dir.path().join("large.csv");
+    write_users_csv(&small, rows / 4, "u");
+    write_users_csv(&large, rows, "u");
+    let report = dir.path().join("report.csv");
+
+    // Warm the page cache so both sides read from memory.
+    let _ = bare_read(&large);
+    let (count, bare_secs) = bare_read(&large);
+    assert_eq!(count, rows);
+
+    let small_secs = dry_run(&small, &report, true);
+    let rss_small = children_max_rss_kib();
+    let dry_secs = dry_run(&large, &report, true);
+    let rss_large = children_max_rss_kib();
+    let plain_secs = dry_run(&large, &report, false);
+
+    let bare_rate = rows as f64 / bare_secs;
+    let dry_rate = rows as f64 / dry_secs;
+    let plain_rate = rows as f64 / plain_secs;
+    let growth_per_million =
+        (rss_large.saturating_sub(rss_small)) as f64 / 1024.0 / (0.75 * rows as f64 / 1e6);
+    println!(
+        "dry_run bench, {rows} rows ({} MiB CSV)",
+        std::fs::metadata(&large).map_or(0, |m| m.len() >> 20)
+    );
+    println!("  bare csv read        {bare_rate:>12.0} rows/s");
+    println!(
+        "  dry run --pool       {dry_rate:>12.0} rows/s   ratio {:.2} (target >= 0.50)",
+        dry_rate / bare_rate
+    );
+    println!(
+        "  dry run, no pool     {plain_rate:>12.0} rows/s   ratio {:.2}",
+        plain_rate / bare_rate
+    );
+    println!(
+        "  small run ({} rows)   {:>10.0} rows/s",
+        rows / 4,
+        (rows / 4) as f64 / small_secs
+    );
+    println!(
+        "  peak RSS: {:.1} MiB at {} rows, {:.1} MiB at {rows} rows: {growth_per_million:.1} MiB per million rows",
+        rss_small as f64 / 1024.0,
+        rows / 4,
+        rss_large as f64 / 1024.0
+    );
+}
