@@ -211,14 +211,13 @@ fn read_rows(
             },
         };
         batch.push(work);
-        if batch.len() == BATCH {
-            if sender
+        if batch.len() == BATCH
+            && sender
                 .blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
                 .is_err()
-            {
-                // The consumer is gone (the run is ending): stop reading.
-                return Ok(());
-            }
+        {
+            // The consumer is gone (the run is ending): stop reading.
+            return Ok(());
         }
     }
     if !batch.is_empty() {
