@@ -54,10 +54,12 @@ pub fn canonical_name(header: &str) -> Option<String> {
 
 /// Why an attribute name can never be sent by SignUp, if it cannot.
 pub fn forbidden_reason(name: &str) -> Option<&'static str> {
-    let lower = name.trim().to_ascii_lowercase();
-    if lower == "sub" {
+    // Called for every attribute of every row: compare without allocating.
+    let name = name.trim();
+    let prefix = name.get(..DEVELOPER_PREFIX.len());
+    if name.eq_ignore_ascii_case("sub") {
         Some("`sub` is set by Cognito and cannot be sent")
-    } else if lower.starts_with(DEVELOPER_PREFIX) {
+    } else if prefix.is_some_and(|p| p.eq_ignore_ascii_case(DEVELOPER_PREFIX)) {
         Some("`dev:` attributes cannot be written by SignUp")
     } else {
         None
@@ -84,6 +86,10 @@ mod tests {
     fn forbidden_names() {
         assert!(forbidden_reason("sub").is_some());
         assert!(forbidden_reason("dev:flag").is_some());
+        assert!(forbidden_reason(" DEV:flag").is_some());
+        assert!(forbidden_reason("Sub").is_some());
+        assert!(forbidden_reason("subscriber").is_none());
+        assert!(forbidden_reason("dé").is_none());
         assert!(forbidden_reason("email").is_none());
     }
 }

@@ -44,6 +44,9 @@ impl Duplicates {
     pub fn first_row_of(&mut self, username: &str, row: u64) -> Option<u64> {
         let hash = if self.case_sensitive {
             stable_hash(username.as_bytes())
+        } else if username.is_ascii() {
+            // Lower-case while hashing: no allocation for the common case.
+            stable_hash_with(username.bytes().map(|b| b.to_ascii_lowercase()))
         } else {
             stable_hash(username.to_lowercase().as_bytes())
         };
@@ -68,9 +71,13 @@ impl Duplicates {
 /// 64-bit FNV-1a followed by a murmur3 finaliser: stable across runs,
 /// platforms and versions (sharding relies on that), and well mixed.
 pub fn stable_hash(bytes: &[u8]) -> u64 {
+    stable_hash_with(bytes.iter().copied())
+}
+
+fn stable_hash_with(bytes: impl Iterator<Item = u8>) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
-        h ^= u64::from(*b);
+        h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     h ^= h >> 33;

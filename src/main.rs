@@ -11,6 +11,12 @@ use bulk_signup::config::{ProcessEnv, RunConfig};
 use bulk_signup::run::ConfigError;
 use bulk_signup::summary::exit;
 
+/// The pipeline allocates a few small strings per row on one thread and
+/// frees them on another; mimalloc's per-thread free lists make that about
+/// twice as cheap as glibc's malloc (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

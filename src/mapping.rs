@@ -21,8 +21,8 @@ use crate::transform::Transform;
 pub enum Target {
     Username,
     Password,
-    Attribute(String),
-    ValidationData(String),
+    Attribute(Arc<str>),
+    ValidationData(Arc<str>),
     ClientMetadata(String),
     UserContextIp,
 }
@@ -250,7 +250,7 @@ fn header_target(name: &str) -> Result<Target, &'static str> {
         return Err(reason);
     }
     attributes::canonical_name(name)
-        .map(Target::Attribute)
+        .map(|name| Target::Attribute(name.into()))
         .ok_or("it is not `username`, `password`, a standard attribute or `custom:NAME`")
 }
 
@@ -349,12 +349,12 @@ impl Compiled {
             match &rule.target {
                 Target::Username => prepared.username = value,
                 Target::Password => prepared.password = Some(Secret::new(value)),
-                Target::Attribute(name) => {
-                    prepared.attributes.push(AttributeType::new(name, value))
-                }
+                Target::Attribute(name) => prepared
+                    .attributes
+                    .push(AttributeType::new(Arc::clone(name), value)),
                 Target::ValidationData(name) => prepared
                     .validation_data
-                    .push(AttributeType::new(name, value)),
+                    .push(AttributeType::new(Arc::clone(name), value)),
                 Target::ClientMetadata(key) => {
                     prepared.client_metadata.insert(key.clone(), value);
                 }
@@ -392,9 +392,8 @@ impl Target {
         match self {
             Target::Username => "username",
             Target::Password => "password",
-            Target::Attribute(name)
-            | Target::ValidationData(name)
-            | Target::ClientMetadata(name) => name,
+            Target::Attribute(name) | Target::ValidationData(name) => name,
+            Target::ClientMetadata(name) => name,
             Target::UserContextIp => "user_context.ip",
         }
     }

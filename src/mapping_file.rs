@@ -120,13 +120,13 @@ pub fn parse(text: &str, file: &str, policy: Option<&PasswordPolicy>) -> Result<
                 format!("{name:?} is not a standard attribute or `custom:NAME` (standard names are lower case, e.g. given_name)"),
             )
         })?;
-        rules.push(field(Target::Attribute(canonical), spec)?);
+        rules.push(field(Target::Attribute(canonical.into()), spec)?);
     }
     for (key, spec) in &raw.client_metadata {
         rules.push(field(Target::ClientMetadata(key.clone()), spec)?);
     }
     for (key, spec) in &raw.validation_data {
-        rules.push(field(Target::ValidationData(key.clone()), spec)?);
+        rules.push(field(Target::ValidationData(key.as_str().into()), spec)?);
     }
     for (key, spec) in &raw.user_context {
         if key != "ip" {
@@ -284,9 +284,10 @@ pub fn apply_map_flags(mapping: &mut Mapping, flags: &[String]) -> Result<(), St
                 if let Some(reason) = attributes::forbidden_reason(other) {
                     return Err(format!("--map {flag:?}: {reason}"));
                 }
-                Target::Attribute(attributes::canonical_name(other).ok_or_else(|| {
+                let name = attributes::canonical_name(other).ok_or_else(|| {
                     format!("--map {flag:?}: {other:?} is not username, password, a standard attribute or custom:NAME")
-                })?)
+                })?;
+                Target::Attribute(name.into())
             }
         };
         mapping.rules.retain(|r| r.target != target);

@@ -182,7 +182,30 @@ impl ReportWriter {
 
     pub fn write(&mut self, entry: &ReportEntry) -> anyhow::Result<()> {
         match &mut self.sink {
-            Sink::Csv(w) => w.serialize(entry)?,
+            Sink::Csv(w) => {
+                // write_record with borrowed fields: no per-row serde or allocation.
+                let mut row = itoa::Buffer::new();
+                let mut attempts = itoa::Buffer::new();
+                let confirmed = match entry.user_confirmed {
+                    Some(true) => "true",
+                    Some(false) => "false",
+                    None => "",
+                };
+                w.write_record([
+                    row.format(entry.row),
+                    &entry.username,
+                    entry.status.map_or("", Status::as_str),
+                    &entry.user_sub,
+                    confirmed,
+                    &entry.delivery_medium,
+                    &entry.delivery_destination,
+                    &entry.error_code,
+                    &entry.error_message,
+                    attempts.format(entry.attempts),
+                    &entry.request_id,
+                    &entry.note,
+                ])?
+            }
             Sink::Ndjson(w) => {
                 serde_json::to_writer(&mut *w, entry)?;
                 w.write_all(b"\n")?;

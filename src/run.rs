@@ -40,12 +40,12 @@ const CHANNEL_BATCHES: usize = 8;
 pub struct ConfigError(pub anyhow::Error);
 
 /// One row on its way from the reader to the dispatcher.
-struct Work {
-    number: u64,
-    username: String,
-    job: Result<Prepared, RowError>,
-    /// Kept for the error report; `None` when the record could not be read.
-    row: Option<Row>,
+enum Work {
+    /// Decided without a request (invalid, or valid in a dry run): the
+    /// entry, and the row when the error report needs its cells.
+    Done(ReportEntry, Option<Row>),
+    /// To be sent; the row is kept for the error report.
+    Send { prepared: Prepared, row: Row },
 }
 
 /// Runs a whole job and returns its summary.
@@ -90,9 +90,10 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     let (sender, receiver) = mpsc::channel::<Vec<Work>>(CHANNEL_BATCHES);
     let mapping = config.mapping.clone();
     let checker = Checker::new(config.pool.clone());
+    let dry_run = dispatcher.is_none();
     let reader = std::thread::Builder::new()
         .name("bulk-signup-reader".into())
-        .spawn(move || read_rows(first, source, mapping, compiled, checker, sender))
+        .spawn(move || read_rows(first, source, mapping, compiled, checker, dry_run, sender))
         .context("cannot start the reader thread")?;
 
     let mut sink = Sink::new(
@@ -173,6 +174,7 @@ fn read_rows(
     mapping: Mapping,
     mut compiled: Compiled,
     mut checker: Checker,
+    dry_run: bool,
     sender: mpsc::Sender<Vec<Work>>,
 ) -> anyhow::Result<()> {
     let mut batch = Vec::with_capacity(BATCH);
@@ -191,24 +193,23 @@ fn read_rows(
                         .map(|()| p)
                         .map_err(|e| compiled.locate(e))
                 });
-                let username = match &job {
-                    Ok(p) => p.username.clone(),
-                    Err(_) => compiled.username_of(&row),
-                };
-                Work {
-                    number: row.number,
-                    username,
-                    job,
-                    row: Some(row),
+                match job {
+                    Err(error) => {
+                        let entry = invalid_entry(row.number, compiled.username_of(&row), &error);
+                        Work::Done(entry, Some(row))
+                    }
+                    // Dropped here, on the thread that allocated it: cheaper than a cross-thread free.
+                    Ok(prepared) if dry_run => {
+                        Work::Done(valid_entry(row.number, prepared.username), None)
+                    }
+                    Ok(prepared) => Work::Send { prepared, row },
                 }
             }
             Err(e) if e.fatal => return Err(anyhow::anyhow!("{e}")),
-            Err(e) => Work {
-                number: e.number,
-                username: String::new(),
-                job: Err(RowError::new("UnreadableRecord", None, e.message)),
-                row: None,
-            },
+            Err(e) => {
+                let error = RowError::new("UnreadableRecord", None, e.message);
+                Work::Done(invalid_entry(e.number, String::new(), &error), None)
+            }
         };
         batch.push(work);
         if batch.len() == BATCH
@@ -235,21 +236,21 @@ async fn dispatch_all(
     concurrency: usize,
     sink: &mut Sink,
 ) -> anyhow::Result<()> {
-    let mut pending: VecDeque<(Work, Prepared)> = VecDeque::new();
+    let mut pending: VecDeque<(Prepared, Row)> = VecDeque::new();
     let mut in_flight = FuturesUnordered::new();
     let mut input_done = false;
     let mut flush = tokio::time::interval(FLUSH_INTERVAL);
     flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         while in_flight.len() < concurrency {
-            let (Some(dispatcher), Some((work, prepared))) = (&dispatcher, pending.pop_front())
+            let (Some(dispatcher), Some((prepared, row))) = (&dispatcher, pending.pop_front())
             else {
                 break;
             };
             let dispatcher = Arc::clone(dispatcher);
             in_flight.push(async move {
-                let entry = dispatcher.send(work.number, prepared).await;
-                (entry, work.row)
+                let entry = dispatcher.send(row.number, prepared).await;
+                (entry, Some(row))
             });
         }
         if input_done && pending.is_empty() && in_flight.is_empty() {
@@ -259,11 +260,10 @@ async fn dispatch_all(
             batch = receiver.recv(), if pending.is_empty() && !input_done => match batch {
                 None => input_done = true,
                 Some(batch) => {
-                    for mut work in batch {
-                        match std::mem::replace(&mut work.job, Err(RowError::new("", None, ""))) {
-                            Err(error) => sink.record(invalid_entry(&work, &error), work.row.as_ref())?,
-                            Ok(_) if dispatcher.is_none() => sink.record(valid_entry(&work), None)?,
-                            Ok(prepared) => pending.push_back((work, prepared)),
+                    for work in batch {
+                        match work {
+                            Work::Done(entry, row) => sink.record(entry, row.as_ref())?,
+                            Work::Send { prepared, row } => pending.push_back((prepared, row)),
                         }
                     }
                 }
@@ -276,10 +276,10 @@ async fn dispatch_all(
     }
 }
 
-fn invalid_entry(work: &Work, error: &RowError) -> ReportEntry {
+fn invalid_entry(row: u64, username: String, error: &RowError) -> ReportEntry {
     ReportEntry {
-        row: work.number,
-        username: work.username.clone(),
+        row,
+        username,
         status: Some(Status::Invalid),
         error_code: error.code.to_owned(),
         error_message: error.to_string(),
@@ -287,10 +287,10 @@ fn invalid_entry(work: &Work, error: &RowError) -> ReportEntry {
     }
 }
 
-fn valid_entry(work: &Work) -> ReportEntry {
+fn valid_entry(row: u64, username: String) -> ReportEntry {
     ReportEntry {
-        row: work.number,
-        username: work.username.clone(),
+        row,
+        username,
         status: Some(Status::Valid),
         ..ReportEntry::default()
     }

@@ -56,12 +56,18 @@ impl Checker {
     }
 }
 
+/// Whether `text` has more than `limit` characters. A string has no more
+/// characters than bytes, so short strings skip the count (the common case).
+fn longer_than(text: &str, limit: usize) -> bool {
+    text.len() > limit && text.chars().count() > limit
+}
+
 /// Checks that hold for every pool.
 pub fn check(prepared: &Prepared) -> Result<(), RowError> {
     check_username(&prepared.username)?;
     if let Some(password) = &prepared.password {
         let password = password.expose();
-        if password.chars().count() > MAX_PASSWORD {
+        if longer_than(password, MAX_PASSWORD) {
             return Err(RowError::new(
                 "InvalidPasswordFormat",
                 Some("password"),
@@ -90,8 +96,8 @@ fn check_username(username: &str) -> Result<(), RowError> {
             "is empty",
         ));
     }
-    let length = username.chars().count();
-    if length > MAX_USERNAME {
+    if longer_than(username, MAX_USERNAME) {
+        let length = username.chars().count();
         return Err(RowError::new(
             "InvalidUsername",
             Some("username"),
@@ -122,7 +128,7 @@ fn check_attribute(name: &str, value: &str) -> Result<(), RowError> {
     if let Some(reason) = attributes::forbidden_reason(name) {
         return Err(RowError::new("ForbiddenAttribute", Some(name), reason));
     }
-    if name.chars().count() > MAX_NAME {
+    if longer_than(name, MAX_NAME) {
         return Err(RowError::new(
             "AttributeNameTooLong",
             Some(name),
@@ -130,7 +136,7 @@ fn check_attribute(name: &str, value: &str) -> Result<(), RowError> {
         ));
     }
     if let Some(custom) = name.strip_prefix(CUSTOM_PREFIX) {
-        if custom.chars().count() > MAX_CUSTOM_NAME {
+        if longer_than(custom, MAX_CUSTOM_NAME) {
             return Err(RowError::new(
                 "AttributeNameTooLong",
                 Some(name),
@@ -138,7 +144,7 @@ fn check_attribute(name: &str, value: &str) -> Result<(), RowError> {
             ));
         }
     }
-    if value.chars().count() > MAX_VALUE {
+    if longer_than(value, MAX_VALUE) {
         return Err(RowError::new(
             "ValueTooLong",
             Some(name),
@@ -234,7 +240,7 @@ impl PoolRules {
                 || prepared
                     .attributes
                     .iter()
-                    .any(|a| a.name == required.name && !a.value.is_empty());
+                    .any(|a| *a.name == *required.name && !a.value.is_empty());
             if !present {
                 return Err(RowError::new(
                     "MissingRequiredAttribute",

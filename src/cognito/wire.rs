@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -34,17 +35,19 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// `{Name, Value}` as used by `UserAttributes` and `ValidationData`.
+/// `{Name, Value}` as used by `UserAttributes` and `ValidationData`. The
+/// name is shared (`Arc<str>`): a run builds millions of these from a handful
+/// of names, and cloning an `Arc` costs no allocation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AttributeType {
-    pub name: String,
+    pub name: Arc<str>,
     #[serde(default)]
     pub value: String,
 }
 
 impl AttributeType {
-    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<Arc<str>>, value: impl Into<String>) -> Self {
         AttributeType {
             name: name.into(),
             value: value.into(),

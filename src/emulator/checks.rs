@@ -108,7 +108,8 @@ pub fn attributes(
     pool: &PoolDescription,
     writable: Option<&[String]>,
 ) -> Result<(), Refusal> {
-    for AttributeType { name, value } in attributes {
+    for attribute in attributes {
+        let (name, value): (&str, &str) = (&attribute.name, &attribute.value);
         if name.is_empty() || name.chars().count() > 32 {
             return Err(invalid(
                 "1 validation error detected: Value at 'userAttributes.member.name' failed to satisfy constraint: Member must have length between 1 and 32",
@@ -120,7 +121,7 @@ pub fn attributes(
             ));
         }
         let custom = name.starts_with("custom:");
-        let known = STANDARD.contains(&name.as_str()) || (custom && pool.schema(name).is_some());
+        let known = STANDARD.contains(&name) || (custom && pool.schema(name).is_some());
         if !known && name != "sub" && !name.starts_with("dev:") {
             return Err(schema_error(
                 name,
@@ -149,7 +150,7 @@ pub fn attributes(
     {
         let present = attributes
             .iter()
-            .any(|a| a.name == required.name && !a.value.is_empty());
+            .any(|a| *a.name == *required.name && !a.value.is_empty());
         if !present {
             return Err(schema_error(
                 &required.name,

@@ -178,7 +178,7 @@ impl PoolState {
                     "Username should be an email.".to_owned(),
                 ));
             };
-            attributes.retain(|a| a.name != kind);
+            attributes.retain(|a| &*a.name != kind);
             attributes.push(AttributeType::new(kind, request.username.clone()));
         }
         checks::attributes(&attributes, &self.pool, client.write_attributes.as_deref())?;
@@ -223,7 +223,7 @@ impl PoolState {
         let find = |name: &str| {
             attributes
                 .iter()
-                .find(|a| a.name == name)
+                .find(|a| &*a.name == name)
                 .map(|a| a.value.as_str())
         };
         let (name, medium, value) = if auto.iter().any(|a| a == "email") {
@@ -431,7 +431,7 @@ mod tests {
         assert!(user
             .user_attributes
             .iter()
-            .any(|a| a.name == "email" && a.value == "ann@example.com"));
+            .any(|a| &*a.name == "email" && a.value == "ann@example.com"));
     }
 
     #[test]

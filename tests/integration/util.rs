@@ -221,7 +221,7 @@ pub fn attribute<'a>(
 ) -> Option<&'a str> {
     attributes
         .iter()
-        .find(|a| a.name == name)
+        .find(|a| &*a.name == name)
         .map(|a| a.value.as_str())
 }
 
