@@ -27,7 +27,7 @@ fn bare_read(path: &std::path::Path) -> (usize, f64) {
 fn idiomatic_read(path: &std::path::Path) -> (usize, f64) {
     let start = Instant::now();
     let mut reader = csv::ReaderBuilder::new().from_path(path).expect("open");
-    let rows = reader.records().map(|r| r.expect("read")).count();
+    let rows = reader.records().filter(|r| r.is_ok()).count();
     (rows, start.elapsed().as_secs_f64())
 }
 
