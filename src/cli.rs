@@ -27,7 +27,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sign up every user in INPUT and write a per-row report.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Serve a local Cognito-compatible SignUp endpoint (no AWS account needed).
     Emulator(EmulatorArgs),
 }
@@ -67,6 +67,18 @@ pub struct RunArgs {
     /// Requests per second across all in-flight requests (Cognito's default quota is 50; 0 = unpaced).
     #[arg(long, default_value_t = 50.0)]
     pub rate: f64,
+    /// Highest rate adaptive pacing may probe up to [default: 2 × --rate].
+    #[arg(long, value_name = "RPS")]
+    pub max_rate: Option<f64>,
+    /// Keep --rate whatever Cognito says (no adaptive slow-down or probing).
+    #[arg(long)]
+    pub fixed_rate: bool,
+    /// First backoff step; the n-th retry waits random[0, min(base × 2^(n-1), cap)).
+    #[arg(long, value_name = "MS", default_value_t = crate::retry::DEFAULT_BASE.as_millis() as u64)]
+    pub retry_base_ms: u64,
+    /// Longest backoff step.
+    #[arg(long, value_name = "MS", default_value_t = crate::retry::DEFAULT_CAP.as_millis() as u64)]
+    pub retry_cap_ms: u64,
     /// Attempts per row, the first included, before it is reported `failed`.
     #[arg(long, default_value_t = crate::retry::DEFAULT_MAX_ATTEMPTS)]
     pub max_attempts: u32,

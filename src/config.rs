@@ -13,6 +13,7 @@ use crate::input::Format;
 use crate::mapping::Mapping;
 use crate::mapping_file;
 use crate::pool::PoolDescription;
+use crate::rate::RateSettings;
 use crate::retry::RetryPolicy;
 use crate::validate::PoolRules;
 
@@ -41,7 +42,7 @@ pub struct RunConfig {
     pub overwrite: bool,
     pub target: Target,
     pub concurrency: usize,
-    pub rate: f64,
+    pub rate: RateSettings,
     pub retry: RetryPolicy,
     pub timeout: Duration,
     pub mapping: Mapping,
@@ -91,8 +92,15 @@ impl RunConfig {
         if !(args.rate >= 0.0 && args.rate.is_finite()) {
             bail!("--rate must be a number of requests per second, 0 or more (0 = unpaced)");
         }
+        let max_rate = args.max_rate.unwrap_or(args.rate * 2.0);
+        if !(max_rate >= args.rate && max_rate.is_finite()) {
+            bail!("--max-rate must be at least --rate ({})", args.rate);
+        }
         if args.max_attempts == 0 {
             bail!("--max-attempts must be at least 1");
+        }
+        if args.retry_base_ms == 0 || args.retry_cap_ms < args.retry_base_ms {
+            bail!("--retry-base-ms must be at least 1 and --retry-cap-ms at least --retry-base-ms");
         }
         if !(args.timeout_seconds > 0.0 && args.timeout_seconds.is_finite()) {
             bail!("--timeout-seconds must be more than 0");
@@ -136,10 +144,15 @@ impl RunConfig {
             overwrite: args.overwrite,
             target,
             concurrency: args.concurrency,
-            rate: args.rate,
+            rate: RateSettings {
+                initial: args.rate,
+                max: max_rate,
+                adaptive: !args.fixed_rate,
+            },
             retry: RetryPolicy {
                 max_attempts: args.max_attempts,
-                ..RetryPolicy::default()
+                base: Duration::from_millis(args.retry_base_ms),
+                cap: Duration::from_millis(args.retry_cap_ms),
             },
             timeout: Duration::from_secs_f64(args.timeout_seconds),
             mapping,
@@ -235,7 +248,7 @@ mod tests {
         let crate::cli::Command::Run(run) = cli.command else {
             unreachable!("run subcommand")
         };
-        RunConfig::from_args(run, &FakeEnv(env.iter().copied().collect()), false)
+        RunConfig::from_args(*run, &FakeEnv(env.iter().copied().collect()), false)
     }
 
     const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/users.csv");

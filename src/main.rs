@@ -54,7 +54,7 @@ async fn dispatch(cli: Cli) -> u8 {
             }
         },
         Command::Run(args) => {
-            let config = match RunConfig::from_args(args, &ProcessEnv, show_progress) {
+            let config = match RunConfig::from_args(*args, &ProcessEnv, show_progress) {
                 Ok(config) => config,
                 Err(e) => {
                     eprintln!("bulk-signup: {e:#}");
