@@ -28,6 +28,8 @@ pub mod pool;
 pub mod progress;
 pub mod rate;
 pub mod report;
+pub mod report_read;
+pub mod resume;
 pub mod retry;
 pub mod row_error;
 pub mod run;

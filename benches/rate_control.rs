@@ -1,0 +1,595 @@
+//! Rate control against a throttling endpoint (issue 4): goodput and
+//! throttled share of `bulk-signup run` against the emulator's token-bucket
+//! quota, and of a hand-written boto3 script (standard and adaptive retry
+//! modes) in the same conditions.
+//!
+//! `cargo bench --bench rate_control`. Every run gets a fresh emulator (the
+//! release binary, on 127.0.0.1 only) and an input of quota × `BENCH_SECONDS`
+//! rows (default 60 s). Scenarios:
+//!
+//! 1. quota 50/s, burst 10, default settings;
+//! 2. quota 30/s, burst 6, default settings (`--rate 50` is above the quota);
+//! 3. quota 500/s, burst 100, `--rate 500` (`--concurrency` from
+//!    `BENCH_S3_CONCURRENCY`, default 16);
+//! 4. 50 ms latency, no quota, `--concurrency 64 --rate 0`: the ceiling is
+//!    64 / 0.05 s = 1,280 rows/s; 1,280 × `BENCH_SECONDS` / 4 rows.
+//!
+//! Targets: 1–3 goodput ≥ 95% of the quota, throttled ≤ 3% of requests,
+//! no failed rows, the pool holds exactly one user per row; 4 goodput ≥ 90%
+//! of 1,280 rows/s. Scenarios 1–3 run again with `benches/boto3_signup.py`
+//! (16 threads, `max_attempts` 8) in both retry modes.
+//!
+//! Environment: `BENCH_SECONDS` (default 60), `BENCH_ONLY` (e.g. `1,3`),
+//! `BENCH_BOTO3=0` to skip boto3, `BENCH_S3_CONCURRENCY` (default 16).
+//! boto3 is installed with pip when `import boto3` fails.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const POOL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/pool.json");
+const BOTO3_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/boto3_signup.py");
+
+/// Environment variables that could point a child elsewhere or add a secret.
+const SCRUB: &[&str] = &[
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+    "COGNITO_CLIENT_ID",
+    "COGNITO_CLIENT_SECRET",
+    "AWS_PROFILE",
+    "AWS_RETRY_MODE",
+    "AWS_MAX_ATTEMPTS",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "https_proxy",
+];
+
+/// A running `bulk-signup emulator`, killed (by its own PID) when dropped.
+struct Emulator {
+    child: Child,
+    endpoint: String,
+    client_id: String,
+    addr: SocketAddr,
+}
+
+impl Emulator {
+    fn start(quota: Option<f64>, burst: Option<f64>, latency_ms: u64) -> Emulator {
+        let mut args: Vec<String> = vec![
+            "emulator".into(),
+            "--pool".into(),
+            POOL.into(),
+            "--host".into(),
+            "127.0.0.1".into(),
+            "--port".into(),
+            "0".into(),
+            "-q".into(),
+        ];
+        if let Some(q) = quota {
+            args.extend(["--quota".into(), q.to_string()]);
+        }
+        if let Some(b) = burst {
+            args.extend(["--burst".into(), b.to_string()]);
+        }
+        if latency_ms > 0 {
+            args.extend(["--latency-ms".into(), latency_ms.to_string()]);
+        }
+        let mut cmd = Command::new(BIN);
+        cmd.args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for var in SCRUB {
+            cmd.env_remove(var);
+        }
+        let mut child = cmd.spawn().expect("start emulator");
+        let stdout = child.stdout.take().expect("emulator stdout");
+        // Read the start-up lines on a thread so a stuck emulator cannot hang
+        // the bench; the thread ends at EOF, when the emulator is killed.
+        let (tx, rx) = mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut facts = BTreeMap::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while facts.len() < 4 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some((key, value)) = line.split_once(' ') {
+                        facts.insert(key.to_owned(), value.trim().to_owned());
+                    }
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("emulator did not print its endpoint (got {facts:?})");
+                }
+            }
+        }
+        let endpoint = facts["endpoint"].clone();
+        let client_id = facts["client_id"].clone();
+        let host_port = endpoint
+            .strip_prefix("http://")
+            .and_then(|rest| rest.split('/').next())
+            .expect("endpoint shape");
+        let addr: SocketAddr = host_port.parse().expect("endpoint address");
+        assert!(addr.ip().is_loopback(), "emulator not on loopback: {endpoint}");
+        Emulator {
+            child,
+            endpoint,
+            client_id,
+            addr,
+        }
+    }
+
+    /// `GET /__emulator/stats`, over plain HTTP/1.0 to the loopback port.
+    fn stats(&self) -> BTreeMap<String, u64> {
+        let mut stream =
+            TcpStream::connect_timeout(&self.addr, Duration::from_secs(5)).expect("connect stats");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        stream.set_write_timeout(Some(Duration::from_secs(5))).ok();
+        stream
+            .write_all(b"GET /__emulator/stats HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            .expect("send stats request");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read stats");
+        let (head, body) = response.split_once("\r\n\r\n").expect("stats response");
+        assert!(head.contains(" 200 "), "stats answered: {head}");
+        let value: serde_json::Value = serde_json::from_str(body.trim()).expect("stats JSON");
+        value
+            .as_object()
+            .expect("stats object")
+            .iter()
+            .filter_map(|(k, v)| v.as_u64().map(|n| (k.clone(), n)))
+            .collect()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a child to completion, or kills it (by PID) at the deadline.
+/// Returns wall time and the exit code (-1 if killed or signalled).
+fn run_with_deadline(cmd: &mut Command, deadline: Duration) -> (Duration, i32) {
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("spawn");
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return (start.elapsed(), status.code().unwrap_or(-1));
+        }
+        if start.elapsed() > deadline {
+            eprintln!("  ! deadline of {deadline:?} passed: killing pid {}", child.id());
+            let _ = child.kill();
+            let _ = child.wait();
+            return (start.elapsed(), -1);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// What one run achieved.
+#[derive(Debug, Clone, Default)]
+struct Outcome {
+    rows: u64,
+    secs: f64,
+    ok: u64,
+    failed: u64,
+    requests: u64,
+    throttled: u64,
+    users: u64,
+    peak_in_flight: u64,
+    exit_code: i32,
+    detail: String,
+}
+
+impl Outcome {
+    fn goodput(&self) -> f64 {
+        self.ok as f64 / self.secs.max(1e-9)
+    }
+
+    fn throttled_share(&self) -> f64 {
+        if self.requests == 0 {
+            0.0
+        } else {
+            self.throttled as f64 / self.requests as f64
+        }
+    }
+}
+
+struct Scenario {
+    id: u32,
+    name: &'static str,
+    quota: Option<f64>,
+    burst: Option<f64>,
+    latency_ms: u64,
+    rows: u64,
+    args: Vec<String>,
+    /// Rows/s the goodput is compared with: the quota, or the latency bound.
+    reference: f64,
+    goodput_target: f64,
+    throttle_target: Option<f64>,
+    boto3: bool,
+}
+
+fn status_counts(report: &Path) -> BTreeMap<String, u64> {
+    let mut reader = csv::Reader::from_path(report).expect("open report");
+    let headers = reader.headers().expect("report header").clone();
+    let col = headers
+        .iter()
+        .position(|h| h == "status")
+        .expect("status column");
+    let mut counts = BTreeMap::new();
+    for record in reader.records() {
+        let record = record.expect("report row");
+        *counts.entry(record[col].to_owned()).or_insert(0) += 1;
+    }
+    counts
+}
+
+fn deadline_for(rows: u64, reference: f64) -> Duration {
+    // Generous: ten times the ideal duration, plus two minutes.
+    Duration::from_secs_f64(10.0 * rows as f64 / reference + 120.0)
+}
+
+fn run_bulk_signup(s: &Scenario, dir: &Path) -> Outcome {
+    let input = dir.join(format!("s{}-bulk.csv", s.id));
+    write_users_csv(&input, s.rows as usize, &format!("b{}u", s.id));
+    let report = dir.join(format!("s{}-bulk-report.csv", s.id));
+    let stderr_path = dir.join(format!("s{}-bulk-stderr.txt", s.id));
+    let emulator = Emulator::start(s.quota, s.burst, s.latency_ms);
+    let mut cmd = Command::new(BIN);
+    cmd.arg("run")
+        .arg(&input)
+        .args(["--endpoint-url", &emulator.endpoint])
+        .args(["--client-id", &emulator.client_id])
+        .args(["--region", "us-east-1"])
+        .arg("--report")
+        .arg(&report)
+        .args(["--overwrite", "-q"])
+        .args(&s.args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(File::create(&stderr_path).expect("stderr file"));
+    for var in SCRUB {
+        cmd.env_remove(var);
+    }
+    let (elapsed, code) = run_with_deadline(&mut cmd, deadline_for(s.rows, s.reference));
+    let stats = emulator.stats();
+    drop(emulator);
+    let counts = status_counts(&report);
+    let ok = counts.get("created").copied().unwrap_or(0) + counts.get("exists").copied().unwrap_or(0);
+    let total: u64 = counts.values().sum();
+    let summary = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    Outcome {
+        rows: s.rows,
+        secs: elapsed.as_secs_f64(),
+        ok,
+        failed: total.saturating_sub(ok) + s.rows.saturating_sub(total),
+        requests: stats.get("requests").copied().unwrap_or(0),
+        throttled: stats.get("throttled").copied().unwrap_or(0),
+        users: stats.get("users").copied().unwrap_or(0),
+        peak_in_flight: stats.get("peak_in_flight").copied().unwrap_or(0),
+        exit_code: code,
+        detail: summary
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(" | "),
+    }
+}
+
+fn boto3_available() -> bool {
+    let works = || {
+        Command::new("python3")
+            .args(["-c", "import boto3"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if works() {
+        return true;
+    }
+    eprintln!("boto3 missing: python3 -m pip install --quiet boto3");
+    let _ = Command::new("python3")
+        .args(["-m", "pip", "install", "--quiet", "boto3"])
+        .status();
+    works()
+}
+
+fn run_boto3(s: &Scenario, mode: &str, dir: &Path) -> Outcome {
+    let input = dir.join(format!("s{}-{mode}.csv", s.id));
+    write_users_csv(&input, s.rows as usize, &format!("p{}{}u", s.id, &mode[..1]));
+    let stdout_path = dir.join(format!("s{}-{mode}-stdout.txt", s.id));
+    let stderr_path = dir.join(format!("s{}-{mode}-stderr.txt", s.id));
+    let aws_config = dir.join("no-aws-config");
+    let emulator = Emulator::start(s.quota, s.burst, s.latency_ms);
+    let mut cmd = Command::new("python3");
+    cmd.arg(BOTO3_SCRIPT)
+        .args(["--endpoint", &emulator.endpoint])
+        .args(["--client-id", &emulator.client_id])
+        .arg("--input")
+        .arg(&input)
+        .args(["--mode", mode, "--workers", "16"])
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", &aws_config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &aws_config)
+        .stdin(Stdio::null())
+        .stdout(File::create(&stdout_path).expect("stdout file"))
+        .stderr(File::create(&stderr_path).expect("stderr file"));
+    for var in SCRUB {
+        cmd.env_remove(var);
+    }
+    let (wall, code) = run_with_deadline(&mut cmd, deadline_for(s.rows, s.reference));
+    let stats = emulator.stats();
+    drop(emulator);
+    let stdout = std::fs::read_to_string(&stdout_path).unwrap_or_default();
+    let line = stdout.lines().rev().find(|l| l.starts_with('{'));
+    let Some(result) = line.and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok()) else {
+        let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+        let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
+        panic!("boto3 {mode} printed no result (exit {code}): {tail:?}");
+    };
+    let n = |k: &str| result[k].as_u64().unwrap_or(0);
+    Outcome {
+        rows: s.rows,
+        // The script's own clock: the sign-ups only, not Python start-up.
+        secs: result["elapsed"].as_f64().unwrap_or(wall.as_secs_f64()),
+        ok: n("created") + n("exists"),
+        failed: n("failed") + s.rows.saturating_sub(n("created") + n("exists") + n("failed")),
+        requests: stats.get("requests").copied().unwrap_or(0),
+        throttled: stats.get("throttled").copied().unwrap_or(0),
+        users: stats.get("users").copied().unwrap_or(0),
+        peak_in_flight: stats.get("peak_in_flight").copied().unwrap_or(0),
+        exit_code: code,
+        detail: format!("errors {}", result["errors"]),
+    }
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+fn print_outcome(label: &str, s: &Scenario, o: &Outcome) {
+    println!(
+        "  {label:<16} {:>7.1} rows/s = {:>5.1}% of {:>5}  throttled {:>5.2}% ({} of {} requests)  failed {}  users {} of {} rows  peak in flight {}  {:.1} s  exit {}",
+        o.goodput(),
+        100.0 * o.goodput() / s.reference,
+        s.reference,
+        100.0 * o.throttled_share(),
+        o.throttled,
+        o.requests,
+        o.failed,
+        o.users,
+        o.rows,
+        o.peak_in_flight,
+        o.secs,
+        o.exit_code,
+    );
+    if !o.detail.is_empty() {
+        println!("  {:<16} {}", "", o.detail);
+    }
+}
+
+/// The target verdicts of one bulk-signup run.
+fn verdicts(s: &Scenario, o: &Outcome) -> Vec<(String, bool)> {
+    let share = o.goodput() / s.reference;
+    let mut v = vec![(
+        format!(
+            "goodput {:.1}% >= {:.0}%",
+            100.0 * share,
+            100.0 * s.goodput_target
+        ),
+        share >= s.goodput_target,
+    )];
+    if let Some(t) = s.throttle_target {
+        v.push((
+            format!(
+                "throttled {:.2}% <= {:.0}%",
+                100.0 * o.throttled_share(),
+                100.0 * t
+            ),
+            o.throttled_share() <= t,
+        ));
+    }
+    v.push((format!("failed {} == 0", o.failed), o.failed == 0));
+    v.push((
+        format!("users {} == rows {}", o.users, o.rows),
+        o.users == o.rows,
+    ));
+    v
+}
+
+fn ratio(a: f64, b: f64) -> String {
+    if b > 0.0 {
+        format!("{:.2}", a / b)
+    } else if a > 0.0 {
+        "inf".into()
+    } else {
+        "-".into()
+    }
+}
+
+fn main() {
+    let seconds: f64 = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60.0);
+    let only: Option<Vec<u32>> = std::env::var("BENCH_ONLY")
+        .ok()
+        .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect());
+    let with_boto3 = std::env::var("BENCH_BOTO3").map_or(true, |v| v != "0");
+    let s3_concurrency = std::env::var("BENCH_S3_CONCURRENCY").unwrap_or_else(|_| "16".into());
+    let rows = |rate: f64, secs: f64| (rate * secs).round() as u64;
+
+    let scenarios = vec![
+        Scenario {
+            id: 1,
+            name: "quota 50/s, burst 10, defaults",
+            quota: Some(50.0),
+            burst: Some(10.0),
+            latency_ms: 0,
+            rows: rows(50.0, seconds),
+            args: vec![],
+            reference: 50.0,
+            goodput_target: 0.95,
+            throttle_target: Some(0.03),
+            boto3: true,
+        },
+        Scenario {
+            id: 2,
+            name: "quota 30/s, burst 6, defaults (--rate 50 above quota)",
+            quota: Some(30.0),
+            burst: Some(6.0),
+            latency_ms: 0,
+            rows: rows(30.0, seconds),
+            args: vec![],
+            reference: 30.0,
+            goodput_target: 0.95,
+            throttle_target: Some(0.03),
+            boto3: true,
+        },
+        Scenario {
+            id: 3,
+            name: "quota 500/s, burst 100, --rate 500",
+            quota: Some(500.0),
+            burst: Some(100.0),
+            latency_ms: 0,
+            rows: rows(500.0, seconds),
+            args: vec![
+                "--rate".into(),
+                "500".into(),
+                "--concurrency".into(),
+                s3_concurrency.clone(),
+            ],
+            reference: 500.0,
+            goodput_target: 0.95,
+            throttle_target: Some(0.03),
+            boto3: true,
+        },
+        Scenario {
+            id: 4,
+            name: "latency 50 ms, no quota, --concurrency 64 --rate 0",
+            quota: None,
+            burst: None,
+            latency_ms: 50,
+            rows: rows(1280.0, seconds / 4.0),
+            args: vec![
+                "--concurrency".into(),
+                "64".into(),
+                "--rate".into(),
+                "0".into(),
+            ],
+            reference: 1280.0,
+            goodput_target: 0.90,
+            throttle_target: None,
+            boto3: false,
+        },
+    ];
+    let selected = |s: &Scenario| only.as_ref().is_none_or(|ids| ids.contains(&s.id));
+
+    let boto3 = with_boto3 && scenarios.iter().any(|s| s.boto3 && selected(s)) && boto3_available();
+    if with_boto3 && !boto3 {
+        println!("boto3 not importable even after pip install: boto3 runs skipped");
+    }
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bench_start = Instant::now();
+    println!(
+        "rate_control: BENCH_SECONDS={seconds}, scenario 3 --concurrency {s3_concurrency}, load average {}",
+        load_average()
+    );
+
+    let mut table = Vec::new();
+    for s in scenarios.iter().filter(|s| selected(s)) {
+        println!("\nscenario {}: {} ({} rows)", s.id, s.name, s.rows);
+        let bulk = run_bulk_signup(s, dir.path());
+        print_outcome("bulk-signup", s, &bulk);
+        let checks = verdicts(s, &bulk);
+        for (what, ok) in &checks {
+            println!("    {} {what}", if *ok { "met   " } else { "MISSED" });
+        }
+        let mut others = Vec::new();
+        if boto3 && s.boto3 {
+            for mode in ["standard", "adaptive"] {
+                let o = run_boto3(s, mode, dir.path());
+                print_outcome(&format!("boto3 {mode}"), s, &o);
+                println!(
+                    "  {:<16} vs bulk-signup: goodput x{}, throttled share x{}",
+                    "",
+                    ratio(o.goodput(), bulk.goodput()),
+                    ratio(o.throttled_share(), bulk.throttled_share()),
+                );
+                others.push((mode, o));
+            }
+        }
+        println!("  (load average {})", load_average());
+        table.push((s, bulk, checks, others));
+    }
+
+    println!(
+        "\n| scenario | client | goodput/s | % of ref | throttled | failed rows | users = rows | goodput vs bulk-signup |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---|---:|");
+    for (s, bulk, _, others) in &table {
+        let row = |client: &str, o: &Outcome, vs: String| {
+            println!(
+                "| {} | {client} | {:.1} | {:.1}% | {:.2}% | {} | {} | {vs} |",
+                s.id,
+                o.goodput(),
+                100.0 * o.goodput() / s.reference,
+                100.0 * o.throttled_share(),
+                o.failed,
+                if o.users == o.rows { "yes" } else { "no" },
+            );
+        };
+        row("bulk-signup", bulk, "1".into());
+        for (mode, o) in others {
+            row(
+                &format!("boto3 {mode}"),
+                o,
+                ratio(o.goodput(), bulk.goodput()),
+            );
+        }
+    }
+    println!();
+    let mut missed = 0;
+    for (s, _, checks, _) in &table {
+        for (what, ok) in checks {
+            if !ok {
+                missed += 1;
+                println!("target MISSED in scenario {}: {what}", s.id);
+            }
+        }
+    }
+    if missed == 0 {
+        println!("every bulk-signup target met");
+    }
+    println!(
+        "bench took {:.0} s; load average {}",
+        bench_start.elapsed().as_secs_f64(),
+        load_average()
+    );
+}
