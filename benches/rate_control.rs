@@ -127,7 +127,10 @@ impl Emulator {
             .and_then(|rest| rest.split('/').next())
             .expect("endpoint shape");
         let addr: SocketAddr = host_port.parse().expect("endpoint address");
-        assert!(addr.ip().is_loopback(), "emulator not on loopback: {endpoint}");
+        assert!(
+            addr.ip().is_loopback(),
+            "emulator not on loopback: {endpoint}"
+        );
         Emulator {
             child,
             endpoint,
@@ -176,7 +179,10 @@ fn run_with_deadline(cmd: &mut Command, deadline: Duration) -> (Duration, i32) {
             return (start.elapsed(), status.code().unwrap_or(-1));
         }
         if start.elapsed() > deadline {
-            eprintln!("  ! deadline of {deadline:?} passed: killing pid {}", child.id());
+            eprintln!(
+                "  ! deadline of {deadline:?} passed: killing pid {}",
+                child.id()
+            );
             let _ = child.kill();
             let _ = child.wait();
             return (start.elapsed(), -1);
@@ -275,7 +281,8 @@ fn run_bulk_signup(s: &Scenario, dir: &Path) -> Outcome {
     let stats = emulator.stats();
     drop(emulator);
     let counts = status_counts(&report);
-    let ok = counts.get("created").copied().unwrap_or(0) + counts.get("exists").copied().unwrap_or(0);
+    let ok =
+        counts.get("created").copied().unwrap_or(0) + counts.get("exists").copied().unwrap_or(0);
     let total: u64 = counts.values().sum();
     let summary = std::fs::read_to_string(&stderr_path).unwrap_or_default();
     Outcome {
@@ -317,7 +324,11 @@ fn boto3_available() -> bool {
 
 fn run_boto3(s: &Scenario, mode: &str, dir: &Path) -> Outcome {
     let input = dir.join(format!("s{}-{mode}.csv", s.id));
-    write_users_csv(&input, s.rows as usize, &format!("p{}{}u", s.id, &mode[..1]));
+    write_users_csv(
+        &input,
+        s.rows as usize,
+        &format!("p{}{}u", s.id, &mode[..1]),
+    );
     let stdout_path = dir.join(format!("s{}-{mode}-stdout.txt", s.id));
     let stderr_path = dir.join(format!("s{}-{mode}-stderr.txt", s.id));
     let aws_config = dir.join("no-aws-config");
@@ -356,7 +367,9 @@ fn run_boto3(s: &Scenario, mode: &str, dir: &Path) -> Outcome {
         // The script's own clock: the sign-ups only, not Python start-up.
         secs: result["elapsed"].as_f64().unwrap_or(wall.as_secs_f64()),
         ok: n("created") + n("exists"),
-        failed: n("failed") + s.rows.saturating_sub(n("created") + n("exists") + n("failed")),
+        failed: n("failed")
+            + s.rows
+                .saturating_sub(n("created") + n("exists") + n("failed")),
         requests: stats.get("requests").copied().unwrap_or(0),
         throttled: stats.get("throttled").copied().unwrap_or(0),
         users: stats.get("users").copied().unwrap_or(0),
@@ -444,7 +457,7 @@ fn main() {
     let s3_concurrency = std::env::var("BENCH_S3_CONCURRENCY").unwrap_or_else(|_| "16".into());
     let rows = |rate: f64, secs: f64| (rate * secs).round() as u64;
 
-    let scenarios = vec![
+    let scenarios = [
         Scenario {
             id: 1,
             name: "quota 50/s, burst 10, defaults",

@@ -20,6 +20,7 @@ pub mod config;
 pub mod dispatch;
 pub mod duplicates;
 pub mod emulator;
+pub mod finalize;
 pub mod input;
 pub mod mapping;
 pub mod mapping_file;

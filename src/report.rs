@@ -162,6 +162,15 @@ impl Sink {
             Sink::Ndjson(w) => w.flush(),
         }
     }
+
+    /// Flushes and forces the bytes to disk (before an atomic rename).
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.flush()?;
+        match self {
+            Sink::Csv(w) => w.get_ref().sync_all(),
+            Sink::Ndjson(w) => w.get_ref().sync_all(),
+        }
+    }
 }
 
 /// Writes results report entries.
@@ -178,6 +187,29 @@ impl ReportWriter {
             w.write_record(REPORT_COLUMNS)?;
         }
         Ok(ReportWriter { sink })
+    }
+
+    /// Continues an existing report (`--resume`): cuts a torn tail at
+    /// `complete_len`, then appends. An empty file gets the CSV header.
+    pub fn append(path: &Path, complete_len: u64) -> anyhow::Result<Self> {
+        let file = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("cannot open {} to continue it", path.display()))?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        file.set_len(complete_len)?;
+        let mut file = file;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0))?;
+        let mut sink = Sink::new(file, ReportFormat::from_path(path));
+        if let (Sink::Csv(w), 0) = (&mut sink, complete_len) {
+            w.write_record(REPORT_COLUMNS)?;
+        }
+        Ok(ReportWriter { sink })
+    }
+
+    /// Flushes and syncs to disk.
+    pub fn sync(mut self) -> anyhow::Result<()> {
+        Ok(self.sink.sync()?)
     }
 
     pub fn write(&mut self, entry: &ReportEntry) -> anyhow::Result<()> {
@@ -319,6 +351,11 @@ impl ErrorWriter {
 
     pub fn flush(&mut self) -> anyhow::Result<()> {
         Ok(self.sink.flush()?)
+    }
+
+    /// Flushes and syncs to disk.
+    pub fn sync(mut self) -> anyhow::Result<()> {
+        Ok(self.sink.sync()?)
     }
 }
 
