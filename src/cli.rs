@@ -30,6 +30,21 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Serve a local Cognito-compatible SignUp endpoint (no AWS account needed).
     Emulator(EmulatorArgs),
+    /// Combine the final reports of the shards of one input into one, in row order.
+    MergeReports(MergeArgs),
+}
+
+/// Flags of `bulk-signup merge-reports`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The combined report (CSV, or NDJSON for .ndjson/.jsonl).
+    pub out: PathBuf,
+    /// The shard reports.
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Replace OUT if it exists.
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// Flags of `bulk-signup run`.
@@ -47,8 +62,20 @@ pub struct RunArgs {
     #[arg(long)]
     pub errors: Option<PathBuf>,
     /// Replace existing report files.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     pub overwrite: bool,
+    /// Continue the run recorded in --report: settled rows are skipped, `failed` ones sent again.
+    #[arg(long)]
+    pub resume: bool,
+    /// With --resume, also re-check and re-send `invalid` and `rejected` rows.
+    #[arg(long, requires = "resume")]
+    pub retry_rejected: bool,
+    /// Process only shard K of N (rows whose username hashes to K), e.g. 2/3.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::shard::Shard>,
+    /// Seconds in-flight requests may take to finish after Ctrl-C or SIGTERM.
+    #[arg(long, value_name = "S", default_value_t = 10.0)]
+    pub grace_seconds: f64,
     /// The app client id.
     #[arg(long, env = "COGNITO_CLIENT_ID")]
     pub client_id: Option<String>,

@@ -15,6 +15,7 @@ use crate::mapping_file;
 use crate::pool::PoolDescription;
 use crate::rate::RateSettings;
 use crate::retry::RetryPolicy;
+use crate::shard::Shard;
 use crate::validate::PoolRules;
 
 /// Where requests go.
@@ -49,6 +50,11 @@ pub struct RunConfig {
     /// `--pool` checks, when a pool description was given.
     pub pool: Option<PoolRules>,
     pub show_progress: bool,
+    pub resume: bool,
+    pub retry_rejected: bool,
+    pub shard: Option<Shard>,
+    /// How long in-flight requests may finish after an interrupt.
+    pub grace: Duration,
 }
 
 /// Looks up the environment; a seam so tests need not mutate the process env.
@@ -98,6 +104,9 @@ impl RunConfig {
         }
         if args.max_attempts == 0 {
             bail!("--max-attempts must be at least 1");
+        }
+        if !(args.grace_seconds >= 0.0 && args.grace_seconds.is_finite()) {
+            bail!("--grace-seconds must be 0 or more");
         }
         if args.retry_base_ms == 0 || args.retry_cap_ms < args.retry_base_ms {
             bail!("--retry-base-ms must be at least 1 and --retry-cap-ms at least --retry-base-ms");
@@ -158,6 +167,10 @@ impl RunConfig {
             mapping,
             pool,
             show_progress,
+            resume: args.resume,
+            retry_rejected: args.retry_rejected,
+            shard: args.shard,
+            grace: Duration::from_secs_f64(args.grace_seconds),
         })
     }
 }

@@ -56,6 +56,7 @@ pub struct Dispatcher {
     retry: RetryPolicy,
     pacer: Arc<Pacer>,
     stop: OnceLock<StopReason>,
+    interrupted: AtomicBool,
     probed: AtomicBool,
     probe: tokio::sync::Mutex<()>,
     pub stats: DispatchStats,
@@ -76,10 +77,17 @@ impl Dispatcher {
             retry,
             pacer,
             stop: OnceLock::new(),
+            interrupted: AtomicBool::new(false),
             probed: AtomicBool::new(false),
             probe: tokio::sync::Mutex::new(()),
             stats: DispatchStats::default(),
         }
+    }
+
+    /// Ctrl-C or SIGTERM: start no new attempt. Rows not yet sent come back
+    /// as `None` (absent from the report); rows between retries as `failed`.
+    pub fn interrupt(&self) {
+        self.interrupted.store(true, Ordering::SeqCst);
     }
 
     /// The configuration error that stopped the run, if one did.
@@ -108,39 +116,67 @@ impl Dispatcher {
         }
     }
 
-    /// Sends one row and returns its report entry.
-    pub async fn send(&self, row: u64, prepared: Prepared) -> ReportEntry {
+    /// Sends one row and returns its report entry, or `None` when the run
+    /// was interrupted before the row's first attempt. `maybe_sent`: an
+    /// earlier run may have created this user already.
+    pub async fn send(
+        &self,
+        row: u64,
+        prepared: Prepared,
+        maybe_sent: bool,
+    ) -> Option<ReportEntry> {
         let request = self.request(prepared);
         if !self.probed.load(Ordering::Acquire) {
             let _alone = self.probe.lock().await;
             if !self.probed.load(Ordering::Acquire) {
-                let entry = self.attempt_until_done(row, &request).await;
+                let entry = self.attempt_until_done(row, &request, maybe_sent).await;
                 self.probed.store(true, Ordering::Release);
                 return entry;
             }
         }
-        self.attempt_until_done(row, &request).await
+        self.attempt_until_done(row, &request, maybe_sent).await
     }
 
-    async fn attempt_until_done(&self, row: u64, request: &SignUpRequest) -> ReportEntry {
+    async fn attempt_until_done(
+        &self,
+        row: u64,
+        request: &SignUpRequest,
+        maybe_sent: bool,
+    ) -> Option<ReportEntry> {
         let mut entry = ReportEntry {
             row,
             username: request.username.clone(),
             ..ReportEntry::default()
         };
         let mut ceilings = self.retry.ceilings();
-        let mut lost_answer = false;
+        let mut lost_answer = maybe_sent;
         let mut lambda_faults = 0;
         loop {
             if let Some(reason) = self.stop.get() {
-                return stopped(entry, reason, lost_answer);
+                return Some(stopped(entry, reason, lost_answer));
             }
-            self.pacer.acquire().await;
+            if entry.attempts == 0 {
+                self.pacer.acquire().await;
+            }
+            if self.interrupted.load(Ordering::SeqCst) {
+                if entry.attempts == 0 {
+                    return None;
+                }
+                entry.status = Some(Status::Failed);
+                entry.note = format!(
+                    "interrupted after {} attempts; --resume sends it again",
+                    entry.attempts
+                );
+                return Some(entry);
+            }
+            if entry.attempts > 0 {
+                self.pacer.acquire().await;
+            }
             entry.attempts += 1;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             let (class, code, message) = match self.client.sign_up(request).await {
                 Ok((response, request_id)) => {
-                    return created(entry, response, request_id, lost_answer)
+                    return Some(created(entry, response, request_id, lost_answer))
                 }
                 Err(CallError::Api(error)) => {
                     entry.request_id = error.request_id.clone().unwrap_or_default();
@@ -165,16 +201,16 @@ impl Dispatcher {
                     if lost_answer {
                         entry.note = LOST_ANSWER_NOTE.to_owned();
                     }
-                    return entry;
+                    return Some(entry);
                 }
                 Class::CreatedButNotified => {
                     entry.status = Some(Status::Created);
                     entry.note = "created UNCONFIRMED, but the email/SMS sending quota was hit (LimitExceededException): no confirmation message was sent".to_owned();
-                    return entry;
+                    return Some(entry);
                 }
                 Class::RowError => {
                     entry.status = Some(Status::Rejected);
-                    return entry;
+                    return Some(entry);
                 }
                 Class::Config => {
                     let reason = StopReason {
@@ -187,7 +223,7 @@ impl Dispatcher {
                         "the run stopped: {}",
                         self.stop.get().map_or("", StopReason::advice)
                     );
-                    return entry;
+                    return Some(entry);
                 }
                 Class::Throttled => {
                     self.stats.throttled.fetch_add(1, Ordering::Relaxed);
@@ -213,7 +249,7 @@ impl Dispatcher {
                             "; an earlier attempt's answer was lost, so the user may exist",
                         );
                     }
-                    return entry;
+                    return Some(entry);
                 }
             }
         }

@@ -30,8 +30,13 @@ struct TempPath(PathBuf);
 
 impl TempPath {
     fn beside(target: &Path, tag: &str) -> TempPath {
-        let name = target.file_name().map_or_else(|| "report".into(), |n| n.to_string_lossy().into_owned());
-        let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = target
+            .file_name()
+            .map_or_else(|| "report".into(), |n| n.to_string_lossy().into_owned());
+        let dir = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         // Keep the target's extension last: it decides the file's format.
         TempPath(dir.join(format!(".{tag}-{}-{name}", std::process::id())))
     }
@@ -109,7 +114,10 @@ fn spill(report: &Path, index: usize, entries: Vec<ReportEntry>) -> anyhow::Resu
 
 /// K-way merge of sorted chunks; for a row in several chunks the later
 /// chunk (later in the log) wins.
-fn merge_chunks(chunks: &[TempPath], emit: &mut dyn FnMut(ReportEntry) -> anyhow::Result<()>) -> anyhow::Result<()> {
+fn merge_chunks(
+    chunks: &[TempPath],
+    emit: &mut dyn FnMut(ReportEntry) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let mut readers = chunks
         .iter()
         .map(|c| Ok(BufReader::new(File::open(&c.0)?).lines()))
@@ -131,7 +139,9 @@ fn merge_chunks(chunks: &[TempPath], emit: &mut dyn FnMut(ReportEntry) -> anyhow
     }
     let mut pending: Option<ReportEntry> = None;
     while let Some(Reverse((_, i))) = heap.pop() {
-        let Some(entry) = heads[i].take() else { continue };
+        let Some(entry) = heads[i].take() else {
+            continue;
+        };
         heads[i] = next(i)?;
         if let Some(e) = &heads[i] {
             heap.push(Reverse((e.row, i)));
@@ -192,7 +202,8 @@ pub fn rewrite_errors(
         writer.write(&entry, cells)?;
     }
     writer.sync()?;
-    std::fs::rename(&temp.0, errors).with_context(|| format!("cannot replace {}", errors.display()))?;
+    std::fs::rename(&temp.0, errors)
+        .with_context(|| format!("cannot replace {}", errors.display()))?;
     Ok(())
 }
 
@@ -230,7 +241,11 @@ mod tests {
             .collect();
         assert_eq!(
             rows,
-            [(1, Some(Status::Created)), (2, Some(Status::Invalid)), (3, Some(Status::Exists))]
+            [
+                (1, Some(Status::Created)),
+                (2, Some(Status::Invalid)),
+                (3, Some(Status::Exists))
+            ]
         );
         assert_eq!(counts.get(&Status::Exists), Some(&1));
         assert_eq!(counts.get(&Status::Failed), None);
@@ -261,7 +276,11 @@ mod tests {
             let e = e.expect("entry");
             expected_row += 1;
             assert_eq!(e.row, expected_row);
-            let want = if (e.row - 1) % 3 == 0 { Status::Created } else { Status::Failed };
+            let want = if (e.row - 1) % 3 == 0 {
+                Status::Created
+            } else {
+                Status::Failed
+            };
             assert_eq!(e.status, Some(want), "row {}", e.row);
         }
         assert_eq!(expected_row, n);

@@ -53,6 +53,18 @@ async fn dispatch(cli: Cli) -> u8 {
                 exit::USAGE
             }
         },
+        Command::MergeReports(args) => {
+            match bulk_signup::merge::merge_reports(&args.out, &args.reports, args.overwrite) {
+                Ok(rows) => {
+                    eprintln!("merged {rows} rows into {}", args.out.display());
+                    exit::OK
+                }
+                Err(e) => {
+                    eprintln!("bulk-signup merge-reports: {e:#}");
+                    exit::USAGE
+                }
+            }
+        }
         Command::Run(args) => {
             let config = match RunConfig::from_args(*args, &ProcessEnv, show_progress) {
                 Ok(config) => config,
@@ -64,6 +76,12 @@ async fn dispatch(cli: Cli) -> u8 {
             match bulk_signup::run::run(config).await {
                 Ok(summary) => {
                     eprint!("{summary}");
+                    if summary.interrupted {
+                        eprintln!(
+                            "interrupted: the report keeps every finished row. To continue where this run stopped:\n  {}",
+                            resume_command()
+                        );
+                    }
                     summary.exit_code()
                 }
                 Err(e) if e.is::<ConfigError>() => {
@@ -76,6 +94,34 @@ async fn dispatch(cli: Cli) -> u8 {
                 }
             }
         }
+    }
+}
+
+/// This run's command line with `--resume` (and without `--overwrite`,
+/// which would throw the report away), quoted for a POSIX shell. Secrets are
+/// never arguments, so the line is safe to print.
+fn resume_command() -> String {
+    let mut words: Vec<String> = vec!["bulk-signup".to_owned()];
+    words.extend(std::env::args().skip(1).filter(|a| a != "--overwrite"));
+    if !words.iter().any(|a| a == "--resume") {
+        words.push("--resume".to_owned());
+    }
+    words
+        .iter()
+        .map(|w| shell_quote(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 

@@ -17,7 +17,10 @@ pub fn merge_reports(out: &Path, inputs: &[PathBuf], overwrite: bool) -> anyhow:
     if inputs.is_empty() {
         bail!("name at least one shard report to merge");
     }
-    let mut readers = inputs.iter().map(|p| EntryReader::open(p)).collect::<anyhow::Result<Vec<_>>>()?;
+    let mut readers = inputs
+        .iter()
+        .map(|p| EntryReader::open(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let mut heads: Vec<Option<ReportEntry>> = Vec::with_capacity(readers.len());
     let mut heap = BinaryHeap::new();
     for (i, reader) in readers.iter_mut().enumerate() {
@@ -31,7 +34,9 @@ pub fn merge_reports(out: &Path, inputs: &[PathBuf], overwrite: bool) -> anyhow:
     let mut last: Option<(u64, usize)> = None;
     let mut written = 0;
     while let Some(Reverse((row, i))) = heap.pop() {
-        let Some(entry) = heads[i].take() else { continue };
+        let Some(entry) = heads[i].take() else {
+            continue;
+        };
         if let Some((last_row, last_file)) = last {
             if last_row == row {
                 bail!(
@@ -92,11 +97,21 @@ mod tests {
         report(&a, &[1, 4, 5]);
         report(&b, &[2, 3, 6]);
         let out = dir.path().join("all.csv");
-        assert_eq!(merge_reports(&out, &[a.clone(), b.clone()], false).expect("merge"), 6);
-        let rows: Vec<u64> = EntryReader::open(&out).expect("open").map(|e| e.expect("entry").row).collect();
+        assert_eq!(
+            merge_reports(&out, &[a.clone(), b.clone()], false).expect("merge"),
+            6
+        );
+        let rows: Vec<u64> = EntryReader::open(&out)
+            .expect("open")
+            .map(|e| e.expect("entry").row)
+            .collect();
         assert_eq!(rows, [1, 2, 3, 4, 5, 6]);
-        let err = merge_reports(&dir.path().join("x.csv"), &[a.clone(), a], false).expect_err("overlap");
+        let err =
+            merge_reports(&dir.path().join("x.csv"), &[a.clone(), a], false).expect_err("overlap");
         assert!(err.to_string().contains("row 1 is in both"), "{err}");
-        assert!(merge_reports(&out, &[b], false).is_err(), "existing output needs --overwrite");
+        assert!(
+            merge_reports(&out, &[b], false).is_err(),
+            "existing output needs --overwrite"
+        );
     }
 }

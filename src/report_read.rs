@@ -30,7 +30,8 @@ enum Inner {
 impl EntryReader {
     /// Opens a report; checks the CSV header.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
-        let mut file = File::open(path).with_context(|| format!("cannot open report {}", path.display()))?;
+        let mut file =
+            File::open(path).with_context(|| format!("cannot open report {}", path.display()))?;
         let file_len = file.metadata()?.len();
         let name = path.display().to_string();
         let inner = match ReportFormat::from_path(path) {
@@ -41,7 +42,10 @@ impl EntryReader {
                 let mut header = csv::StringRecord::new();
                 let complete = reader.read_record(&mut header).unwrap_or(false);
                 if file_len > 0 && (!complete || header.iter().ne(REPORT_COLUMNS.iter().copied())) {
-                    bail!("{name} is not a bulk-signup report (its header is not {})", REPORT_COLUMNS.join(","));
+                    bail!(
+                        "{name} is not a bulk-signup report (its header is not {})",
+                        REPORT_COLUMNS.join(",")
+                    );
                 }
                 Inner::Csv(Box::new(reader), csv::StringRecord::new())
             }
@@ -69,7 +73,6 @@ impl EntryReader {
     pub fn complete_len(&self) -> u64 {
         self.complete_len
     }
-
 }
 
 impl Iterator for EntryReader {

@@ -163,7 +163,10 @@ mod tests {
             assert_eq!(state.get(3), None);
             let dan = state.get(4).expect("row 4");
             assert!(!dan.maybe_sent, "failed before any attempt");
-            assert_eq!(state.complete_len, std::fs::metadata(&path).expect("meta").len());
+            assert_eq!(
+                state.complete_len,
+                std::fs::metadata(&path).expect("meta").len()
+            );
             assert_eq!(state.memory_bytes(), 16);
         }
     }
@@ -173,16 +176,34 @@ mod tests {
         for name in ["r.csv", "r.ndjson"] {
             let dir = tempfile::tempdir().expect("tempdir");
             let path = dir.path().join(name);
-            write(&path, &[entry(1, "ann", Status::Created, 1), entry(2, "bob", Status::Created, 1)]);
+            write(
+                &path,
+                &[
+                    entry(1, "ann", Status::Created, 1),
+                    entry(2, "bob", Status::Created, 1),
+                ],
+            );
             let full = std::fs::read(&path).expect("read");
             // Cut the last entry in half, as a kill mid-write would.
             let cut = full.len() - 10;
             std::fs::write(&path, &full[..cut]).expect("write");
             let state = ResumeState::load(&path).expect("load");
-            assert_eq!(state.get(1).map(|p| p.status), Some(Status::Created), "{name}");
+            assert_eq!(
+                state.get(1).map(|p| p.status),
+                Some(Status::Created),
+                "{name}"
+            );
             assert_eq!(state.get(2), None, "{name}: the torn row is redone");
-            let first_len = full.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(if name.ends_with("csv") { 1 } else { 0 });
-            assert_eq!(state.complete_len as usize, first_len.expect("newline").0 + 1, "{name}");
+            let first_len = full
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\n')
+                .nth(if name.ends_with("csv") { 1 } else { 0 });
+            assert_eq!(
+                state.complete_len as usize,
+                first_len.expect("newline").0 + 1,
+                "{name}"
+            );
         }
     }
 
@@ -192,6 +213,9 @@ mod tests {
         let path = dir.path().join("r.csv");
         std::fs::write(&path, "username,password\nann,x\n").expect("write");
         let err = ResumeState::load(&path).expect_err("not a report");
-        assert!(err.to_string().contains("not a bulk-signup report"), "{err}");
+        assert!(
+            err.to_string().contains("not a bulk-signup report"),
+            "{err}"
+        );
     }
 }

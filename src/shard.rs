@@ -38,12 +38,14 @@ impl FromStr for Shard {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let parsed = text
-            .split_once('/')
-            .and_then(|(k, n)| Some((k.trim().parse::<u64>().ok()?, n.trim().parse::<u64>().ok()?)));
+        let parsed = text.split_once('/').and_then(|(k, n)| {
+            Some((k.trim().parse::<u64>().ok()?, n.trim().parse::<u64>().ok()?))
+        });
         match parsed {
             Some((index, count)) if index >= 1 && index <= count => Ok(Shard { index, count }),
-            _ => Err(format!("--shard {text:?}: write K/N with 1 <= K <= N, e.g. --shard 2/3")),
+            _ => Err(format!(
+                "--shard {text:?}: write K/N with 1 <= K <= N, e.g. --shard 2/3"
+            )),
         }
     }
 }
@@ -70,7 +72,15 @@ mod tests {
     fn every_username_is_in_exactly_one_shard_and_case_does_not_matter() {
         for i in 0..1000 {
             let name = format!("User{i}");
-            let shards: Vec<u64> = (1..=3).filter(|k| Shard { index: *k, count: 3 }.contains(&name)).collect();
+            let shards: Vec<u64> = (1..=3)
+                .filter(|k| {
+                    Shard {
+                        index: *k,
+                        count: 3,
+                    }
+                    .contains(&name)
+                })
+                .collect();
             assert_eq!(shards.len(), 1, "{name}");
             assert_eq!(shard_of(&name, 3), shard_of(&name.to_lowercase(), 3));
         }

@@ -32,6 +32,10 @@ pub struct Summary {
     /// `code: message — advice` of the configuration error that stopped the run.
     pub stopped_by: Option<String>,
     pub dry_run: bool,
+    /// Rows this session wrote an entry for (with --resume, fewer than `rows()`).
+    pub session_rows: u64,
+    /// Ctrl-C or SIGTERM ended the run early; the report is not final.
+    pub interrupted: bool,
 }
 
 impl Summary {
@@ -45,7 +49,9 @@ impl Summary {
 
     /// The exit code this outcome maps to.
     pub fn exit_code(&self) -> u8 {
-        if self.stopped_by.is_some() {
+        if self.interrupted {
+            exit::INTERRUPTED
+        } else if self.stopped_by.is_some() {
             exit::STOPPED_BY_CONFIG
         } else if self.counts.iter().any(|(s, n)| !s.is_success() && *n > 0) {
             exit::ROWS_FAILED
@@ -83,14 +89,26 @@ impl fmt::Display for Summary {
             .iter()
             .map(|s| format!("{} {}", s.as_str(), self.count(*s)))
             .collect();
+        let scope = if self.interrupted {
+            "rows done before the interrupt"
+        } else {
+            "rows"
+        };
         writeln!(
             f,
-            "{} rows in {:.1}s ({:.1} rows/s): {}",
+            "{} {scope} in {:.1}s ({:.1} rows/s this session): {}",
             self.rows(),
             secs,
-            self.rows() as f64 / secs,
+            self.session_rows as f64 / secs,
             tally.join(", ")
         )?;
+        if self.session_rows != self.rows() && !self.interrupted {
+            writeln!(
+                f,
+                "{} of them settled in this session; the rest by earlier runs",
+                self.session_rows
+            )?;
+        }
         if !self.dry_run {
             writeln!(
                 f,

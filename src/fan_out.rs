@@ -1,0 +1,129 @@
+//! The only concurrent stage's loop: takes batches from the reader, records
+//! rows that need no request at once, keeps at most `concurrency` sends in
+//! flight, and flushes the sink on a timer. At most one batch waits here, so
+//! memory stays bounded.
+//!
+//! Ctrl-C or SIGTERM: no new row is read or sent; in-flight requests get
+//! `grace` to finish; a second signal, or the end of the grace period, stops
+//! at once. Rows never sent are simply absent from the report.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::stream::FuturesUnordered;
+use futures::StreamExt;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use crate::dispatch::Dispatcher;
+use crate::input::Row;
+use crate::mapping::Prepared;
+use crate::reader::Work;
+use crate::sink::{Sink, FLUSH_INTERVAL};
+
+/// How the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Every row read has its entry.
+    Finished,
+    /// Stopped by Ctrl-C or SIGTERM.
+    Interrupted,
+}
+
+/// Counts Ctrl-C and SIGTERM signals from now on.
+pub fn watch_signals() -> watch::Receiver<u32> {
+    let (sender, receiver) = watch::channel(0u32);
+    tokio::spawn(async move {
+        loop {
+            crate::shutdown::terminated().await;
+            sender.send_modify(|n| *n += 1);
+            if sender.is_closed() {
+                return;
+            }
+        }
+    });
+    receiver
+}
+
+/// Runs the loop until the input is done or the run is interrupted.
+pub async fn fan_out(
+    mut receiver: mpsc::Receiver<Vec<Work>>,
+    dispatcher: Option<Arc<Dispatcher>>,
+    concurrency: usize,
+    grace: Duration,
+    sink: &mut Sink,
+    signals: &mut watch::Receiver<u32>,
+) -> anyhow::Result<Ending> {
+    let mut pending: VecDeque<(Prepared, Row, bool)> = VecDeque::new();
+    let mut in_flight = FuturesUnordered::new();
+    let mut input_done = false;
+    let mut deadline: Option<Instant> = None;
+    let mut signals_alive = true;
+    let mut flush = tokio::time::interval(FLUSH_INTERVAL);
+    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        while in_flight.len() < concurrency && deadline.is_none() {
+            let (Some(dispatcher), Some((prepared, row, maybe_sent))) =
+                (&dispatcher, pending.pop_front())
+            else {
+                break;
+            };
+            let dispatcher = Arc::clone(dispatcher);
+            in_flight.push(async move {
+                let entry = dispatcher.send(row.number, prepared, maybe_sent).await;
+                (entry, row)
+            });
+        }
+        if (input_done || deadline.is_some()) && pending.is_empty() && in_flight.is_empty() {
+            return Ok(if deadline.is_some() {
+                Ending::Interrupted
+            } else {
+                Ending::Finished
+            });
+        }
+        let grace_over = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            batch = receiver.recv(), if pending.is_empty() && !input_done && deadline.is_none() => match batch {
+                None => input_done = true,
+                Some(batch) => {
+                    for work in batch {
+                        match work {
+                            Work::Done(entry, row) => sink.record(entry, row.as_ref())?,
+                            Work::Send { prepared, row, maybe_sent } => pending.push_back((prepared, row, maybe_sent)),
+                        }
+                    }
+                }
+            },
+            Some((entry, row)) = in_flight.next(), if !in_flight.is_empty() => {
+                if let Some(entry) = entry {
+                    sink.record(entry, Some(&row))?;
+                }
+            }
+            _ = flush.tick() => sink.flush()?,
+            changed = signals.changed(), if signals_alive => {
+                if changed.is_err() {
+                    signals_alive = false;
+                    continue;
+                }
+                if *signals.borrow() >= 2 || deadline.is_some() {
+                    // A second signal: stop now; unfinished rows stay absent.
+                    return Ok(Ending::Interrupted);
+                }
+                deadline = Some(Instant::now() + grace);
+                pending.clear();
+                receiver.close();
+                if let Some(dispatcher) = &dispatcher {
+                    dispatcher.interrupt();
+                }
+                tracing::warn!("interrupted: finishing {} in-flight requests (Ctrl-C again to stop now)", in_flight.len());
+            }
+            _ = grace_over => return Ok(Ending::Interrupted),
+        }
+    }
+}
