@@ -6,4 +6,5 @@ mod util;
 mod emulator_runs;
 mod mapping_runs;
 mod moto_runs;
+mod resume_runs;
 mod usage_errors;
