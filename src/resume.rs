@@ -98,6 +98,8 @@ impl ResumeState {
             state.entries += 1;
         }
         state.complete_len = reader.complete_len();
+        // Growth by doubling leaves up to 2× spare room: give it back.
+        state.slots.shrink_to_fit();
         Ok(state)
     }
 
