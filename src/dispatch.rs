@@ -90,6 +90,11 @@ impl Dispatcher {
         self.interrupted.store(true, Ordering::SeqCst);
     }
 
+    /// The pacer's current rate (requests per second, 0 = unpaced).
+    pub fn rate(&self) -> f64 {
+        self.pacer.rate()
+    }
+
     /// The configuration error that stopped the run, if one did.
     pub fn stop_reason(&self) -> Option<&StopReason> {
         self.stop.get()

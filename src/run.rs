@@ -137,6 +137,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     // for it lets a blocked stdin read not hold the exit.
 
     summary.session_rows = summary.rows();
+    summary.session_successes = summary.count(crate::report::Status::Created) + summary.count(crate::report::Status::Exists);
     summary.interrupted = ending == Ending::Interrupted;
     if ending == Ending::Finished {
         let report_path = config.report.clone();
@@ -157,6 +158,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
         summary.requests = stats.requests.load(std::sync::atomic::Ordering::Relaxed);
         summary.throttled = stats.throttled.load(std::sync::atomic::Ordering::Relaxed);
         summary.retries = stats.retries.load(std::sync::atomic::Ordering::Relaxed);
+        summary.final_rate = dispatcher.rate();
         summary.stopped_by = dispatcher
             .stop_reason()
             .map(|r| format!("{}: {} — {}", r.code, r.message, r.advice()));

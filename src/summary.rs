@@ -29,6 +29,10 @@ pub struct Summary {
     pub requests: u64,
     pub throttled: u64,
     pub retries: u64,
+    /// The pacer's rate at the end (adaptive pacing settles on the quota).
+    pub final_rate: f64,
+    /// Rows that ended `created` or `exists` in this session.
+    pub session_successes: u64,
     /// `code: message — advice` of the configuration error that stopped the run.
     pub stopped_by: Option<String>,
     pub dry_run: bool,
@@ -112,11 +116,13 @@ impl fmt::Display for Summary {
         if !self.dry_run {
             writeln!(
                 f,
-                "{} requests ({:.1}/s), {} throttled, {} retries",
+                "{} requests ({:.1}/s), {} throttled, {} retries; goodput {:.1} users/s; pacing at {:.1} requests/s at the end",
                 self.requests,
                 self.requests as f64 / secs,
                 self.throttled,
-                self.retries
+                self.retries,
+                self.session_successes as f64 / secs,
+                self.final_rate
             )?;
         }
         if let Some(reason) = &self.stopped_by {
