@@ -14,7 +14,10 @@ use bulk_signup::report::{ReportEntry, ReportWriter, Status};
 use bulk_signup::resume::ResumeState;
 
 fn main() {
-    let rows: u64 = std::env::var("BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let rows: u64 = std::env::var("BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("report.csv");
     let mut writer = ReportWriter::create(&path, false).expect("create");
@@ -29,7 +32,11 @@ fn main() {
         ..ReportEntry::default()
     };
     for row in 1..=rows {
-        let status = if row % 10 == 0 { Status::Failed } else { Status::Created };
+        let status = if row % 10 == 0 {
+            Status::Failed
+        } else {
+            Status::Created
+        };
         writer.write(&entry(row, status)).expect("write");
     }
     // The resumed session's entries for the failed rows.
@@ -44,12 +51,18 @@ fn main() {
     let load = start.elapsed().as_secs_f64();
     assert_eq!(state.max_row, rows);
     let per_million = state.memory_bytes() as f64 / (rows as f64 / 1e6) / 1e6;
-    println!("resume_memory bench, {rows} rows, report {} MiB", size >> 20);
+    println!(
+        "resume_memory bench, {rows} rows, report {} MiB",
+        size >> 20
+    );
     println!(
         "  per-row state: {} bytes in all, {per_million:.2} MB per million rows (target <= 4 MB)",
         state.memory_bytes()
     );
-    println!("  loading the report: {load:.2} s ({:.0} entries/s)", state.entries as f64 / load);
+    println!(
+        "  loading the report: {load:.2} s ({:.0} entries/s)",
+        state.entries as f64 / load
+    );
     drop(state);
 
     let start = Instant::now();

@@ -137,7 +137,8 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     // for it lets a blocked stdin read not hold the exit.
 
     summary.session_rows = summary.rows();
-    summary.session_successes = summary.count(crate::report::Status::Created) + summary.count(crate::report::Status::Exists);
+    summary.session_successes = summary.count(crate::report::Status::Created)
+        + summary.count(crate::report::Status::Exists);
     summary.interrupted = ending == Ending::Interrupted;
     if ending == Ending::Finished {
         let report_path = config.report.clone();
