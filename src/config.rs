@@ -47,6 +47,8 @@ pub struct RunConfig {
     pub retry: RetryPolicy,
     pub timeout: Duration,
     pub mapping: Mapping,
+    /// Where the mapping came from, for messages: the file, or the header.
+    pub mapping_origin: String,
     /// `--pool` checks, when a pool description was given.
     pub pool: Option<PoolRules>,
     pub show_progress: bool,
@@ -165,6 +167,10 @@ impl RunConfig {
             },
             timeout: Duration::from_secs_f64(args.timeout_seconds),
             mapping,
+            mapping_origin: match &args.mapping {
+                Some(path) => format!("mapping file {}", path.display()),
+                None => "header mapping".to_owned(),
+            },
             pool,
             show_progress,
             resume: args.resume,

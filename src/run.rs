@@ -48,7 +48,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     let compiled = config
         .mapping
         .compile(Arc::clone(&columns))
-        .map_err(|e| config_error(anyhow::anyhow!(e)))?;
+        .map_err(|e| config_error(anyhow::anyhow!("{}: {e}", config.mapping_origin)))?;
     let unmapped: Vec<String> = compiled
         .unmapped()
         .map(|u| format!("{:?} ({})", u.column, u.reason))
