@@ -163,21 +163,7 @@ async fn ndjson_gives_the_same_outcome_as_csv() {
     for input in ["users.csv", "users.ndjson"] {
         let server = emulator(&sample("pool.json"), &[]).await;
         let report = dir.path().join(format!("{input}.report.csv"));
-        let out = bulk_signup(
-            &[
-                "run",
-                sample(input).to_str().expect("path"),
-                "--endpoint-url",
-                &server.endpoint,
-                "--client-id",
-                &server.client_id,
-                "--report",
-                report.to_str().expect("path"),
-            ],
-            &[],
-            None,
-        )
-        .await;
+        let out = run_to_end(&run_args(&sample(input), &server, &report, &[])).await;
         assert_eq!(out.code, 1, "{}", out.stderr);
         let mut by_row: Vec<(u64, String, Status, String)> = read_report(&report)
             .into_iter()
@@ -248,24 +234,12 @@ async fn never_more_than_concurrency_requests_in_flight() {
     let input = dir.path().join("users.csv");
     users_csv(&input, "conc", 150);
     let report = dir.path().join("report.csv");
-    let out = bulk_signup(
-        &[
-            "run",
-            input.to_str().expect("path"),
-            "--endpoint-url",
-            &server.endpoint,
-            "--client-id",
-            &server.client_id,
-            "--report",
-            report.to_str().expect("path"),
-            "--concurrency",
-            "5",
-            "--rate",
-            "0",
-        ],
-        &[],
-        None,
-    )
+    let out = run_to_end(&run_args(
+        &input,
+        &server,
+        &report,
+        &["--concurrency", "5", "--rate", "0"],
+    ))
     .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     let stats = emulator_stats(&server).await;
@@ -442,16 +416,11 @@ async fn faults_and_dropped_answers_still_end_with_one_user_per_row() {
     let input = dir.path().join("users.csv");
     users_csv(&input, "flaky", 300);
     let report = dir.path().join("report.csv");
-    let out = bulk_signup(
+    let out = run_to_end(&run_args(
+        &input,
+        &server,
+        &report,
         &[
-            "run",
-            input.to_str().expect("path"),
-            "--endpoint-url",
-            &server.endpoint,
-            "--client-id",
-            &server.client_id,
-            "--report",
-            report.to_str().expect("path"),
             "--rate",
             "300",
             "--concurrency",
@@ -459,9 +428,7 @@ async fn faults_and_dropped_answers_still_end_with_one_user_per_row() {
             "--timeout-seconds",
             "5",
         ],
-        &[],
-        None,
-    )
+    ))
     .await;
     let entries = read_report(&report);
     let not_done: Vec<_> = entries

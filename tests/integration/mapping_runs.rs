@@ -32,30 +32,22 @@ fn legacy_args<'a>(report: &'a str, extra: &[&'a str]) -> Vec<String> {
     args
 }
 
-async fn run_owned(args: &[String], env: &[(&str, &str)]) -> Output {
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    bulk_signup(&args, env, None).await
-}
-
 #[tokio::test]
 async fn legacy_dry_run_gives_the_known_verdict_for_every_row_without_a_request() {
     let server = emulator(&sample("pool.json"), &[]).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("report.csv");
     let report_s = report.display().to_string();
-    let out = run_owned(
-        &legacy_args(
-            &report_s,
-            &[
-                "--dry-run",
-                "--endpoint-url",
-                &server.endpoint,
-                "--client-id",
-                &server.client_id,
-            ],
-        ),
-        &[],
-    )
+    let out = run_to_end(&legacy_args(
+        &report_s,
+        &[
+            "--dry-run",
+            "--endpoint-url",
+            &server.endpoint,
+            "--client-id",
+            &server.client_id,
+        ],
+    ))
     .await;
     assert_eq!(out.code, 1, "{}", out.stderr);
     let entries = read_report(&report);
@@ -98,18 +90,15 @@ async fn legacy_rows_reach_the_server_normalised() {
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("report.csv");
     let report_s = report.display().to_string();
-    let out = run_owned(
-        &legacy_args(
-            &report_s,
-            &[
-                "--endpoint-url",
-                &server.endpoint,
-                "--client-id",
-                &server.client_id,
-            ],
-        ),
-        &[],
-    )
+    let out = run_to_end(&legacy_args(
+        &report_s,
+        &[
+            "--endpoint-url",
+            &server.endpoint,
+            "--client-id",
+            &server.client_id,
+        ],
+    ))
     .await;
     assert_eq!(out.code, 1, "{}", out.stderr);
     let entries = read_report(&report);
@@ -191,7 +180,7 @@ async fn mapping_file_mistakes_stop_before_any_request_with_file_and_line() {
             report_s.clone(),
             "--dry-run".into(),
         ];
-        let out = run_owned(&args, &[]).await;
+        let out = run_to_end(&args).await;
         assert_eq!(out.code, 2, "case {i}: {}", out.stderr);
         assert!(
             out.stderr.contains(&format!("m{i}.toml{line}")) || line.is_empty(),

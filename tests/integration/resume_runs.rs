@@ -12,24 +12,6 @@ use tokio::process::Command;
 
 use crate::util::*;
 
-fn run_args(input: &Path, server: &Server, report: &Path, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "run",
-        input.to_str().expect("path"),
-        "--endpoint-url",
-        &server.endpoint,
-        "--client-id",
-        &server.client_id,
-        "--report",
-        report.to_str().expect("path"),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
-}
-
 fn spawn(args: &[String]) -> tokio::process::Child {
     Command::new(BIN)
         .args(args)
@@ -40,11 +22,6 @@ fn spawn(args: &[String]) -> tokio::process::Child {
         .kill_on_drop(true)
         .spawn()
         .expect("bulk-signup starts")
-}
-
-async fn run_to_end(args: &[String]) -> Output {
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    bulk_signup(&args, &[], None).await
 }
 
 /// One final entry per row 1..=rows, in order, all created or exists.

@@ -302,3 +302,28 @@ pub async fn moto_pool(endpoint: &str, with_secret: bool) -> (String, String, Op
         client["ClientSecret"].as_str().map(str::to_owned),
     )
 }
+
+/// `run INPUT --endpoint-url … --client-id … --report REPORT EXTRA…` against `server`.
+pub fn run_args(input: &Path, server: &Server, report: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "run",
+        input.to_str().expect("path"),
+        "--endpoint-url",
+        &server.endpoint,
+        "--client-id",
+        &server.client_id,
+        "--report",
+        report.to_str().expect("path"),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+/// Runs the binary with owned arguments.
+pub async fn run_to_end(args: &[String]) -> Output {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    bulk_signup(&args, &[], None).await
+}
