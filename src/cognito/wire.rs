@@ -97,11 +97,15 @@ pub struct CodeDeliveryDetails {
     pub attribute_name: Option<String>,
 }
 
-/// `SignUpResponse`.
+/// `SignUpResponse`. Both members are required by the model, but a 200
+/// answer without them still means the user was created, so they default
+/// rather than turn a success into an unreadable answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SignUpResponse {
+    #[serde(default)]
     pub user_confirmed: bool,
+    #[serde(default)]
     pub user_sub: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_delivery_details: Option<CodeDeliveryDetails>,
