@@ -124,8 +124,9 @@ pub struct RunArgs {
     /// An input column to leave unmapped on purpose (repeatable).
     #[arg(long = "ignore-column", value_name = "NAME")]
     pub ignore_columns: Vec<String>,
-    /// Start the built-in emulator with this describe-user-pool JSON and run against it.
-    #[arg(long, value_name = "POOL.json", conflicts_with_all = ["endpoint_url", "client_id", "region"])]
+    /// Start the built-in emulator with this describe-user-pool JSON and run against it
+    /// (with its own app client: --client-id and COGNITO_CLIENT_ID are not used).
+    #[arg(long, value_name = "POOL.json", conflicts_with_all = ["endpoint_url", "region"])]
     pub emulator: Option<PathBuf>,
     /// Read, map and validate every row without sending anything.
     #[arg(long)]

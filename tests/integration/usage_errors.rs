@@ -120,3 +120,25 @@ async fn dry_run_validates_every_row_and_sends_nothing() {
     assert_eq!(invalid.len(), 3);
     assert_eq!(emulator_stats(&server).await.requests, 0);
 }
+
+#[tokio::test]
+async fn emulator_flag_works_with_cognito_client_id_exported() {
+    // Regression: clap counted the env var as a conflicting --client-id.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.csv");
+    let out = bulk_signup(
+        &[
+            "run",
+            sample("users.csv").to_str().expect("path"),
+            "--emulator",
+            sample("pool.json").to_str().expect("path"),
+            "--report",
+            report.to_str().expect("path"),
+        ],
+        &[("COGNITO_CLIENT_ID", "someclient")],
+        None,
+    )
+    .await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(read_report(&report).len(), 60);
+}
