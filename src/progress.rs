@@ -5,7 +5,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// A progress spinner that may be hidden.
 pub struct Progress {
@@ -22,9 +22,15 @@ impl Progress {
         };
         bar.set_style(
             ProgressStyle::with_template(
-                "{spinner} {elapsed_precise} {pos} rows ({per_sec}) {msg}",
+                "{spinner} {elapsed_precise} {pos} rows ({rate} rows/s) {msg}",
             )
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            .unwrap_or_else(|_| ProgressStyle::default_spinner())
+            .with_key(
+                "rate",
+                |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0}", state.per_sec());
+                },
+            ),
         );
         if visible {
             bar.enable_steady_tick(Duration::from_millis(250));
