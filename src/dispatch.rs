@@ -57,6 +57,7 @@ pub struct Dispatcher {
     pacer: Arc<Pacer>,
     stop: OnceLock<StopReason>,
     interrupted: AtomicBool,
+    interrupt_notify: tokio::sync::Notify,
     probed: AtomicBool,
     probe: tokio::sync::Mutex<()>,
     pub stats: DispatchStats,
@@ -78,6 +79,7 @@ impl Dispatcher {
             pacer,
             stop: OnceLock::new(),
             interrupted: AtomicBool::new(false),
+            interrupt_notify: tokio::sync::Notify::new(),
             probed: AtomicBool::new(false),
             probe: tokio::sync::Mutex::new(()),
             stats: DispatchStats::default(),
@@ -88,6 +90,7 @@ impl Dispatcher {
     /// as `None` (absent from the report); rows between retries as `failed`.
     pub fn interrupt(&self) {
         self.interrupted.store(true, Ordering::SeqCst);
+        self.interrupt_notify.notify_waiters();
     }
 
     /// The pacer's current rate (requests per second, 0 = unpaced).
@@ -157,29 +160,33 @@ impl Dispatcher {
         let mut lost_answer = maybe_sent;
         let mut lambda_faults = 0;
         loop {
-            if let Some(reason) = self.stop.get() {
-                return Some(stopped(entry, reason, lost_answer));
-            }
-            if entry.attempts == 0 {
-                self.pacer.acquire().await;
-            }
-            if self.interrupted.load(Ordering::SeqCst) {
-                if entry.attempts == 0 {
-                    return None;
+            // Checked before the pacer wait (so a stopped run reports its
+            // remaining rows at once, not at the pace) and again after it,
+            // right before sending.
+            for wait_for_slot in [true, false] {
+                if let Some(reason) = self.stop.get() {
+                    return Some(stopped(entry, reason, lost_answer));
                 }
-                entry.status = Some(Status::Failed);
-                entry.note = format!(
-                    "interrupted after {} attempts; --resume sends it again",
-                    entry.attempts
-                );
-                return Some(entry);
-            }
-            if entry.attempts > 0 {
-                self.pacer.acquire().await;
+                if self.interrupted.load(Ordering::SeqCst) {
+                    return interrupted(entry);
+                }
+                if wait_for_slot {
+                    self.pacer.acquire().await;
+                }
             }
             entry.attempts += 1;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let (class, code, message) = match self.client.sign_up(request).await {
+            let answer = self.client.sign_up(request).await;
+            // Feed the adaptive rate: throttles cut it, other answers show
+            // the quota admits the current pace.
+            match &answer {
+                Err(CallError::Api(error)) if classify(error) == Class::Throttled => {
+                    self.pacer.on_throttled()
+                }
+                Err(CallError::Api(_)) | Ok(_) => self.pacer.on_accepted(),
+                Err(CallError::Transport { .. }) => {}
+            }
+            let (class, code, message) = match answer {
                 Ok((response, request_id)) => {
                     return Some(created(entry, response, request_id, lost_answer))
                 }
@@ -236,15 +243,25 @@ impl Dispatcher {
                 Class::LambdaFault => lambda_faults += 1,
                 Class::Transient => {}
             }
-            let ceiling = ceilings.next();
-            match ceiling {
+            match ceilings.next() {
                 Some(ceiling)
                     if self
                         .retry
                         .should_retry(class, entry.attempts, lambda_faults) =>
                 {
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    tokio::time::sleep(full_jitter(ceiling)).await;
+                    // An interrupt cuts the backoff short: the row is then
+                    // reported `failed` instead of outliving the grace period.
+                    let wake = self.interrupt_notify.notified();
+                    tokio::pin!(wake);
+                    wake.as_mut().enable();
+                    if self.interrupted.load(Ordering::SeqCst) {
+                        return interrupted(entry);
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(full_jitter(ceiling)) => {}
+                        _ = wake => return interrupted(entry),
+                    }
                 }
                 _ => {
                     entry.status = Some(Status::Failed);
@@ -259,6 +276,20 @@ impl Dispatcher {
             }
         }
     }
+}
+
+/// The entry of a row the run was interrupted on: absent when no attempt
+/// was made, else `failed` (resume sends it again).
+fn interrupted(mut entry: ReportEntry) -> Option<ReportEntry> {
+    if entry.attempts == 0 {
+        return None;
+    }
+    entry.status = Some(Status::Failed);
+    entry.note = format!(
+        "interrupted after {} attempts; --resume sends it again",
+        entry.attempts
+    );
+    Some(entry)
 }
 
 fn created(

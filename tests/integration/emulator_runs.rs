@@ -488,3 +488,34 @@ async fn built_in_emulator_flag_runs_the_main_job() {
     );
     assert!(out.stderr.contains("60 rows"), "{}", out.stderr);
 }
+
+#[tokio::test]
+async fn adaptive_pacing_settles_below_a_quota_lower_than_the_rate() {
+    // Regression: the dispatcher never told the pacer about throttles.
+    let server = emulator(&sample("pool.json"), &["--quota", "30", "--burst", "6"]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("users.csv");
+    users_csv(&input, "quota", 200);
+    let report = dir.path().join("report.csv");
+    let out = run_to_end(&run_args(&input, &server, &report, &[])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let final_rate: f64 = out
+        .stderr
+        .split("pacing at ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("the summary gives the final pacing rate");
+    assert!(
+        final_rate < 40.0,
+        "the default 50/s was cut towards the 30/s quota: {final_rate}"
+    );
+    let stats = emulator_stats(&server).await;
+    assert!(stats.throttled > 0, "{stats:?}");
+    assert_eq!(stats.users, 200);
+    // Fixed pacing at 50/s against 30/s would be throttled on ~40% of requests.
+    assert!(
+        stats.throttled * 5 < stats.requests,
+        "adaptive pacing keeps throttling well below fixed pacing's: {stats:?}"
+    );
+}
