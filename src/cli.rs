@@ -129,7 +129,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "POOL.json", conflicts_with_all = ["endpoint_url", "region"])]
     pub emulator: Option<PathBuf>,
     /// Read, map and validate every row without sending anything.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     pub dry_run: bool,
 }
 

@@ -130,6 +130,9 @@ impl RunConfig {
             None => Mapping::by_header([]),
         };
         mapping.ignored.extend(args.ignore_columns);
+        // NDJSON keys come and go from record to record: a mapped key the
+        // first record lacks is empty there, not a mistake.
+        mapping.missing_columns_empty = format == Format::Ndjson;
         mapping_file::apply_map_flags(&mut mapping, &args.map).map_err(|e| anyhow::anyhow!(e))?;
         let target = if args.dry_run {
             Target::Nowhere

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::input::{self, Format};
+use crate::mapping::Mapping;
 use crate::report::{create_private, ErrorWriter, ReportEntry, ReportWriter, Status};
 use crate::report_read::EntryReader;
 
@@ -45,6 +46,29 @@ impl TempPath {
 impl Drop for TempPath {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Removes temporary files a killed run left beside `target` (they may
+/// hold personal data). Only this process works on `target`.
+pub fn sweep_stale(target: &Path) {
+    let Some(name) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let ours = (file.starts_with(".final-") || file.starts_with(".sort"))
+            && file.ends_with(&format!("-{name}"));
+        if ours {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -170,13 +194,17 @@ pub fn rewrite_errors(
     errors: &Path,
     input: &Path,
     format: Format,
-    secret_columns: &[String],
+    mapping: &Mapping,
 ) -> anyhow::Result<()> {
     let mut rows = input::open(input, format)?;
     let mut first = rows.next();
     let columns = rows.columns();
+    let mut compiled = mapping
+        .compile(columns.clone())
+        .map_err(|e| anyhow::anyhow!(e))?;
     let temp = TempPath::beside(errors, "final");
-    let mut writer = ErrorWriter::create(&temp.0, true, columns.names(), secret_columns)?;
+    let mut writer =
+        ErrorWriter::create(&temp.0, true, columns.names(), compiled.secret_columns())?;
     let mut row = first.take();
     for entry in EntryReader::open(report)? {
         let entry = entry?;
@@ -195,8 +223,16 @@ pub fn rewrite_errors(
             }
             row = rows.next();
         }
-        let cells = match &row {
-            Some(Ok(r)) if r.number == entry.row => Some(r),
+        let cells = match &mut row {
+            Some(Ok(r)) if r.number == entry.row => {
+                if !compiled.is_for(&r.columns) {
+                    compiled = mapping
+                        .compile(r.columns.clone())
+                        .map_err(|e| anyhow::anyhow!(e))?;
+                }
+                compiled.redact(r);
+                Some(&*r)
+            }
             _ => None,
         };
         writer.write(&entry, cells)?;
@@ -251,6 +287,17 @@ mod tests {
         assert_eq!(counts.get(&Status::Failed), None);
         let leftovers = std::fs::read_dir(dir.path()).expect("dir").count();
         assert_eq!(leftovers, 1, "no temporary files left behind");
+        // A killed run's leftovers are swept, and nothing else.
+        std::fs::write(dir.path().join(".final-4242-report.csv"), "x").expect("write");
+        std::fs::write(dir.path().join(".sort3-4242-report.csv"), "x").expect("write");
+        std::fs::write(dir.path().join(".final-4242-other.csv"), "x").expect("write");
+        sweep_stale(&path);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".final-4242-other.csv", "report.csv"]);
     }
 
     #[test]

@@ -71,6 +71,9 @@ pub struct Mapping {
     pub by_header: bool,
     /// Columns deliberately not mapped.
     pub ignored: HashSet<String>,
+    /// A named column the input lacks reads as empty instead of being an
+    /// error. For NDJSON, whose keys come and go from record to record.
+    pub missing_columns_empty: bool,
 }
 
 /// A column that maps to nothing, and why.
@@ -122,6 +125,7 @@ pub struct Compiled {
     rules: Vec<CompiledRule>,
     unmapped: Vec<(usize, Unmapped)>,
     secret_columns: Vec<String>,
+    secret_indices: Vec<usize>,
 }
 
 impl Mapping {
@@ -131,6 +135,7 @@ impl Mapping {
             rules: Vec::new(),
             by_header: true,
             ignored: ignored.into_iter().collect(),
+            missing_columns_empty: false,
         }
     }
 
@@ -139,13 +144,19 @@ impl Mapping {
     pub fn compile(&self, columns: Arc<Columns>) -> Result<Compiled, String> {
         let mut rules = Vec::new();
         let mut used: HashSet<usize> = HashSet::new();
+        let lenient = self.missing_columns_empty;
         let mut position = |name: &str| -> Result<usize, String> {
-            let index = columns.position(name).ok_or_else(|| {
-                format!(
-                    "the mapping names column {name:?}, which the input does not have (its columns: {})",
-                    quoted_list(columns.names())
-                )
-            })?;
+            let Some(index) = columns.position(name) else {
+                // An index past every row's last cell: `Row::value` gives "".
+                return if lenient {
+                    Ok(usize::MAX)
+                } else {
+                    Err(format!(
+                        "the mapping names column {name:?}, which the input does not have (its columns: {})",
+                        quoted_list(columns.names())
+                    ))
+                };
+            };
             used.insert(index);
             Ok(index)
         };
@@ -224,16 +235,32 @@ impl Mapping {
                 )),
             }
         }
-        let secret_columns = rules
+        // Every column a password is built from: a plain column or a template's.
+        let mut secret_indices: Vec<usize> = Vec::new();
+        for rule in rules.iter().filter(|r| r.target == Target::Password) {
+            match &rule.source {
+                CompiledSource::Column(index) => secret_indices.push(*index),
+                CompiledSource::Template(parts) => {
+                    secret_indices.extend(parts.iter().filter_map(|p| match p {
+                        CompiledPart::Column(index) => Some(*index),
+                        CompiledPart::Text(_) => None,
+                    }))
+                }
+                CompiledSource::Constant(_) | CompiledSource::GeneratePassword(_) => {}
+            }
+        }
+        secret_indices.sort_unstable();
+        secret_indices.dedup();
+        let secret_columns = secret_indices
             .iter()
-            .filter(|r| r.target == Target::Password)
-            .filter_map(|r| r.column.clone())
+            .filter_map(|i| columns.names().get(*i).cloned())
             .collect();
         Ok(Compiled {
             columns,
             rules,
             unmapped,
             secret_columns,
+            secret_indices,
         })
     }
 }
@@ -278,6 +305,29 @@ impl Compiled {
         &self.secret_columns
     }
 
+    /// Blanks the row's password cells, so a row kept for the error report
+    /// cannot carry one, whichever columns the report was set up with.
+    pub fn redact(&self, row: &mut Row) {
+        if self
+            .secret_indices
+            .iter()
+            .any(|i| !row.value(*i).is_empty())
+        {
+            row.values = row
+                .values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    if self.secret_indices.contains(&i) {
+                        ""
+                    } else {
+                        v
+                    }
+                })
+                .collect();
+        }
+    }
+
     /// The row's username as mapped (transforms applied where they succeed),
     /// for reporting rows that fail later checks.
     pub fn username_of(&self, row: &Row) -> String {
@@ -286,10 +336,19 @@ impl Compiled {
             .find(|r| r.target == Target::Username)
             .map(|rule| {
                 let raw = rule.source.value(row);
-                rule.transforms
-                    .iter()
-                    .try_fold(raw.clone(), |v, t| t.apply(&v))
-                    .unwrap_or(raw)
+                // Exactly as `apply` does (stop at an empty value), so the
+                // username a report records is the one a resume recomputes.
+                let mut value = raw.clone();
+                for transform in &rule.transforms {
+                    if value.is_empty() {
+                        break;
+                    }
+                    match transform.apply(&value) {
+                        Ok(next) => value = next,
+                        Err(_) => return raw,
+                    }
+                }
+                value
             })
             .unwrap_or_default()
     }
@@ -469,6 +528,7 @@ mod tests {
             rules: vec![Rule::column(Target::Username, "E-mail")],
             by_header: false,
             ignored: HashSet::new(),
+            missing_columns_empty: false,
         };
         let err = mapping
             .compile(columns(&["Email"]))

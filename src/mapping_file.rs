@@ -141,6 +141,7 @@ pub fn parse(text: &str, file: &str, policy: Option<&PasswordPolicy>) -> Result<
         rules,
         by_header: false,
         ignored: raw.options.ignore.into_iter().collect::<HashSet<_>>(),
+        missing_columns_empty: false,
     })
 }
 

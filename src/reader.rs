@@ -104,15 +104,23 @@ pub fn read_rows(
             Decision::Skip => continue,
             Decision::Process { maybe_sent } => maybe_sent,
         };
+        let mut row = row;
         batch.push(match checked {
-            Err(error) => Work::Done(invalid_entry(row.number, username, &error), Some(row)),
             // Dropped here, on the thread that allocated it: cheaper than a cross-thread free.
             Ok(prepared) if dry_run => Work::Done(valid_entry(row.number, prepared.username), None),
-            Ok(prepared) => Work::Send {
-                prepared,
-                row,
-                maybe_sent,
-            },
+            // Rows kept for the error report lose their password cells first.
+            Err(error) => {
+                compiled.redact(&mut row);
+                Work::Done(invalid_entry(row.number, username, &error), Some(row))
+            }
+            Ok(prepared) => {
+                compiled.redact(&mut row);
+                Work::Send {
+                    prepared,
+                    row,
+                    maybe_sent,
+                }
+            }
         });
         if batch.len() >= BATCH
             && sender

@@ -289,6 +289,28 @@ impl ErrorWriter {
         })
     }
 
+    /// Continues an existing error report (a resumed run from stdin, whose
+    /// error report cannot be rebuilt from a second read of the input).
+    pub fn append(path: &Path, columns: &[String], secret: &[String]) -> anyhow::Result<Self> {
+        if std::fs::metadata(path).map_or(true, |m| m.len() == 0) {
+            return ErrorWriter::create(path, true, columns, secret);
+        }
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .with_context(|| format!("cannot open {} to continue it", path.display()))?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(ErrorWriter {
+            sink: Sink::new(file, ReportFormat::from_path(path)),
+            columns: columns
+                .iter()
+                .filter(|c| !secret.contains(c))
+                .cloned()
+                .collect(),
+            secret: secret.to_vec(),
+        })
+    }
+
     pub fn write(&mut self, entry: &ReportEntry, row: Option<&Row>) -> anyhow::Result<()> {
         let status = entry.status.map_or("", Status::as_str);
         let cells: Vec<(&str, &str)> = row

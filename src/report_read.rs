@@ -23,6 +23,7 @@ pub struct EntryReader {
 }
 
 enum Inner {
+    Empty,
     Csv(Box<csv::Reader<BufReader<File>>>, csv::StringRecord),
     Ndjson(BufReader<File>, Vec<u8>),
 }
@@ -41,6 +42,12 @@ impl EntryReader {
                     .from_reader(BufReader::new(file));
                 let mut header = csv::StringRecord::new();
                 let complete = reader.read_record(&mut header).unwrap_or(false);
+                if torn_header(path, file_len)? {
+                    // Killed while writing the header: nothing to resume from.
+                    let mut empty = EntryReader::open_empty(name);
+                    empty.file_len = file_len;
+                    return Ok(empty);
+                }
                 if file_len > 0 && (!complete || header.iter().ne(REPORT_COLUMNS.iter().copied())) {
                     bail!(
                         "{name} is not a bulk-signup report (its header is not {})",
@@ -68,6 +75,18 @@ impl EntryReader {
         Ok(reader)
     }
 
+    /// A reader with no entries and nothing complete (a torn header).
+    fn open_empty(path: String) -> Self {
+        EntryReader {
+            inner: Inner::Empty,
+            complete_len: 0,
+            file_len: 0,
+            ends_with_newline: true,
+            header: csv::StringRecord::new(),
+            path,
+        }
+    }
+
     /// Bytes up to the end of the last complete entry returned so far (after
     /// the iterator is exhausted: the length to truncate a torn file to).
     pub fn complete_len(&self) -> u64 {
@@ -84,6 +103,7 @@ impl Iterator for EntryReader {
         let file_len = self.file_len;
         let torn = |end: u64| end >= file_len;
         match &mut self.inner {
+            Inner::Empty => None,
             Inner::Csv(reader, record) => match reader.read_record(record) {
                 Ok(false) => None,
                 Ok(true) => {
@@ -145,6 +165,17 @@ impl Iterator for EntryReader {
             },
         }
     }
+}
+
+/// Whether the file is a strict prefix of the CSV header line (a run killed
+/// while creating its report).
+fn torn_header(path: &Path, file_len: u64) -> anyhow::Result<bool> {
+    let header = format!("{}\n", REPORT_COLUMNS.join(","));
+    if file_len == 0 || file_len >= header.len() as u64 {
+        return Ok(false);
+    }
+    let content = std::fs::read(path)?;
+    Ok(header.as_bytes().starts_with(&content))
 }
 
 /// Whether a file ends with a newline (an append-only log that was not torn).

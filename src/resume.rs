@@ -210,6 +210,17 @@ mod tests {
     }
 
     #[test]
+    fn a_torn_header_is_an_empty_report() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("r.csv");
+        for cut in ["row,username,sta", "row,username,status,user_sub,user_confirmed,delivery_medium,delivery_destination,error_code,error_message,attempts,request_id,note"] {
+            std::fs::write(&path, cut).expect("write");
+            let state = ResumeState::load(&path).expect("a torn header resumes");
+            assert_eq!((state.entries, state.complete_len), (0, 0), "{cut}");
+        }
+    }
+
+    #[test]
     fn a_foreign_file_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("r.csv");

@@ -60,6 +60,9 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
         )));
     }
 
+    for path in std::iter::once(&config.report).chain(&config.errors) {
+        crate::finalize::sweep_stale(path);
+    }
     let resuming = config.resume && config.report.exists();
     let resume_state = if resuming {
         Some(ResumeState::load(&config.report).map_err(config_error)?)
@@ -85,6 +88,10 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     let errors = match &config.errors {
         // While a run is under way this is the log of its own failed rows;
         // it is rebuilt from the final report at the end.
+        Some(path) if resuming && config.input.as_os_str() == "-" => Some(
+            ErrorWriter::append(path, columns.names(), compiled.secret_columns())
+                .map_err(config_error)?,
+        ),
         Some(path) => Some(
             ErrorWriter::create(
                 path,
@@ -96,7 +103,6 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
         ),
         None => None,
     };
-    let secret_columns = compiled.secret_columns().to_vec();
 
     // Keep the emulator alive for the whole run.
     let (_emulator, dispatcher) = connect(&config).await?;
@@ -148,7 +154,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
             if config.input.as_os_str() != "-" {
                 let (input, format) = (&config.input, config.format);
                 tokio::task::block_in_place(|| {
-                    rewrite_errors(&config.report, errors, input, format, &secret_columns)
+                    rewrite_errors(&config.report, errors, input, format, &config.mapping)
                 })?;
             }
         }

@@ -51,16 +51,17 @@ impl Selection {
                 maybe_sent: number <= state.max_row,
             });
         };
-        if !previous.same_user(username) {
+        // Refused rows may have been fixed since, username included.
+        let refused = matches!(previous.status, Status::Invalid | Status::Rejected);
+        if !refused && !previous.same_user(username) {
             return Err(format!(
                 "this report does not belong to this input: row {number} of the input is {username:?}, but the report has another user for it"
             ));
         }
         Ok(match previous.status {
             Status::Created | Status::Exists => Decision::Skip,
-            Status::Invalid | Status::Rejected | Status::Valid if !self.retry_rejected => {
-                Decision::Skip
-            }
+            Status::Invalid | Status::Rejected if !self.retry_rejected => Decision::Skip,
+            // `valid` comes from a dry run: nothing was sent yet.
             Status::Invalid | Status::Rejected | Status::Valid => {
                 Decision::Process { maybe_sent: false }
             }

@@ -48,9 +48,11 @@ fn classify_code(code: &str) -> Option<Class> {
         "TooManyRequestsException" | "ThrottlingException" => Class::Throttled,
         "InternalErrorException" | "ServiceUnavailable" | "InternalFailure" => Class::Transient,
         "UnexpectedLambdaException" | "InvalidLambdaResponseException" => Class::LambdaFault,
-        "UsernameExistsException" | "AliasExistsException" => Class::Exists,
+        "UsernameExistsException" => Class::Exists,
         "LimitExceededException" => Class::CreatedButNotified,
-        "InvalidPasswordException"
+        // Another user owns this email/phone alias: this row was not created.
+        "AliasExistsException"
+        | "InvalidPasswordException"
         | "InvalidParameterException"
         | "UserLambdaValidationException"
         | "CodeDeliveryFailureException" => Class::RowError,
@@ -99,6 +101,7 @@ mod tests {
             ("UnexpectedLambdaException", Class::LambdaFault),
             ("InvalidLambdaResponseException", Class::LambdaFault),
             ("UsernameExistsException", Class::Exists),
+            ("AliasExistsException", Class::RowError),
             ("InvalidPasswordException", Class::RowError),
             ("InvalidParameterException", Class::RowError),
             ("UserLambdaValidationException", Class::RowError),

@@ -14,7 +14,7 @@ use super::{Columns, ReadError, Row, RowSource};
 pub struct NdjsonRows<R: BufRead> {
     reader: R,
     columns: Arc<Columns>,
-    line: String,
+    line: Vec<u8>,
     line_number: u64,
     number: u64,
     done: bool,
@@ -25,7 +25,7 @@ impl<R: BufRead> NdjsonRows<R> {
         NdjsonRows {
             reader,
             columns: Arc::new(Columns::default()),
-            line: String::new(),
+            line: Vec::new(),
             line_number: 0,
             number: 0,
             done: false,
@@ -89,11 +89,18 @@ impl<R: BufRead> Iterator for NdjsonRows<R> {
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
             self.line.clear();
-            match self.reader.read_line(&mut self.line) {
+            match self.reader.read_until(b'\n', &mut self.line) {
                 Ok(0) => self.done = true,
                 Ok(_) => {
                     self.line_number += 1;
-                    let text = self.line.trim_start_matches('\u{feff}').trim();
+                    // Invalid UTF-8 spoils only its own line, as in CSV.
+                    let Ok(text) = std::str::from_utf8(&self.line) else {
+                        self.number += 1;
+                        return Some(Err(
+                            self.error(format!("line {} is not valid UTF-8", self.line_number))
+                        ));
+                    };
+                    let text = text.trim_start_matches('\u{feff}').trim();
                     if text.is_empty() {
                         continue;
                     }
@@ -147,9 +154,12 @@ mod tests {
 
     #[test]
     fn bad_lines_are_row_errors_not_the_end() {
-        let text = b"{\"username\":\"ann\"}\nnot json\n[1,2]\n{\"username\":{\"a\":1}}\n{\"username\":\"eve\"}";
+        let text = b"{\"username\":\"ann\"}\nnot json\n[1,2]\n{\"username\":{\"a\":1}}\n{\"username\":\"\xff\"}\n{\"username\":\"eve\"}";
         let items: Vec<_> = NdjsonRows::new(&text[..]).collect();
-        assert_eq!(items.len(), 5);
+        assert_eq!(items.len(), 6);
+        assert!(items[4]
+            .as_ref()
+            .is_err_and(|e| !e.fatal && e.message.contains("UTF-8")));
         assert!(items[1]
             .as_ref()
             .is_err_and(|e| e.number == 2 && e.message.contains("not valid JSON")));
@@ -159,6 +169,6 @@ mod tests {
         assert!(items[3]
             .as_ref()
             .is_err_and(|e| e.message.contains("object")));
-        assert_eq!(items[4].as_ref().expect("row").get("username"), "eve");
+        assert_eq!(items[5].as_ref().expect("row").get("username"), "eve");
     }
 }

@@ -249,3 +249,75 @@ async fn map_flags_and_generated_passwords() {
     );
     assert_eq!(emulator_stats(&server).await.created, 2);
 }
+
+#[tokio::test]
+async fn ndjson_keys_that_appear_late_are_mapped_and_their_passwords_stay_out_of_reports() {
+    // Regressions: a mapped key missing from record 1 stopped the run, and a
+    // password key first seen on a later line was copied to the error report.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("late.ndjson");
+    std::fs::write(
+        &input,
+        concat!(
+            "{\"Login\":\"ann\",\"Mail\":\"ann@example.com\"}\n",
+            "{\"Login\":\"bob\",\"Pass\":\"Hunter2-Secret9\",\"Mail\":\"not-an-email\"}\n",
+            "{\"Login\":\"cat\",\"Pass\":\"Cat-Secret-99x\",\"Mail\":\"cat@example.com\",\"Phone\":\"(212) 736-5000\"}\n",
+        ),
+    )
+    .expect("input");
+    let mapping = dir.path().join("m.toml");
+    std::fs::write(
+        &mapping,
+        "username = \"Login\"\npassword = \"Pass\"\n[attributes]\nemail = \"Mail\"\nphone_number = { column = \"Phone\", transform = [\"e164\"] }\n[options]\ndefault_country = \"US\"\n",
+    )
+    .expect("mapping");
+    for errors_name in ["errors.csv", "errors.ndjson"] {
+        let server = emulator(&sample("pool.json"), &[]).await;
+        let report = dir.path().join(format!("report-{errors_name}.csv"));
+        let errors = dir.path().join(errors_name);
+        let out = bulk_signup(
+            &[
+                "run",
+                input.to_str().expect("path"),
+                "--mapping",
+                mapping.to_str().expect("path"),
+                "--endpoint-url",
+                &server.endpoint,
+                "--client-id",
+                &server.client_id,
+                "--report",
+                report.to_str().expect("path"),
+                "--errors",
+                errors.to_str().expect("path"),
+                "--overwrite",
+            ],
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        let statuses: Vec<Option<Status>> = read_report(&report).iter().map(|e| e.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                Some(Status::Rejected),
+                Some(Status::Invalid),
+                Some(Status::Created)
+            ],
+            "ann has no password (Cognito refuses), bob's email is bad, cat is fine"
+        );
+        let cat = admin_get_user(&server.endpoint, &server.pool_id, "cat")
+            .await
+            .expect("cat");
+        assert_eq!(
+            attribute(&cat.user_attributes, "phone_number"),
+            Some("+12127365000")
+        );
+        let text = std::fs::read_to_string(&errors).expect("errors");
+        assert!(text.contains("not-an-email"), "bob's row is there: {text}");
+        assert!(
+            !text.contains("Hunter2"),
+            "{errors_name} holds a password: {text}"
+        );
+    }
+}
