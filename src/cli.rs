@@ -166,4 +166,8 @@ pub struct EmulatorArgs {
     /// Probability of answering UnexpectedLambdaException.
     #[arg(long, value_name = "P", default_value_t = 0.0)]
     pub lambda_fault_rate: f64,
+    /// Confirmation emails/SMS the pool sends before answering LimitExceededException
+    /// (the user is still created), like Cognito's default sender (~50 a day).
+    #[arg(long, value_name = "N")]
+    pub message_quota: Option<u64>,
 }

@@ -35,6 +35,7 @@ pub fn config(args: &EmulatorArgs) -> anyhow::Result<EmulatorConfig> {
         drop_rate: probability("drop-rate", args.drop_rate)?,
         latency: Duration::from_millis(args.latency_ms),
         lambda_fault_rate: probability("lambda-fault-rate", args.lambda_fault_rate)?,
+        message_quota: args.message_quota,
     };
     Ok(EmulatorConfig {
         pool,

@@ -23,6 +23,9 @@ pub struct Faults {
     pub latency: Duration,
     /// Probability of an `UnexpectedLambdaException`.
     pub lambda_fault_rate: f64,
+    /// Confirmation messages sent before `LimitExceededException` (which
+    /// still creates the user); `None` = unlimited.
+    pub message_quota: Option<u64>,
 }
 
 /// What the emulator should do with one request before the normal handling.

@@ -55,8 +55,10 @@ impl Emulator {
             .await
             .map_err(|e| anyhow::anyhow!("the emulator cannot listen on {addr}: {e}"))?;
         let addr = listener.local_addr()?;
+        let mut state = PoolState::new(config.pool, clients);
+        state.message_quota = config.faults.message_quota;
         let shared = Arc::new(Shared {
-            state: PoolState::new(config.pool, clients),
+            state,
             faults: faults::FaultInjector::new(config.faults),
         });
         let (stop, stopped) = watch::channel(false);

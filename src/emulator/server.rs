@@ -152,10 +152,11 @@ async fn sign_up(shared: &Shared, body: &[u8]) -> Result<Answer, DropConnection>
             json(StatusCode::OK, &response)
         }
         Err((code, message)) => {
-            let counter = if code == "UsernameExistsException" {
-                &stats.exists
-            } else {
-                &stats.rejected
+            let counter = match code {
+                "UsernameExistsException" => &stats.exists,
+                // The user was created; only the confirmation message was not sent.
+                "LimitExceededException" => &stats.created,
+                _ => &stats.rejected,
             };
             counter.fetch_add(1, Ordering::SeqCst);
             error(StatusCode::BAD_REQUEST, code, &message)

@@ -80,6 +80,9 @@ pub struct PoolState {
     pub pool_id: String,
     pub clients: Vec<ClientDescription>,
     pub stats: Stats,
+    /// Confirmation messages the pool may send (`--message-quota`); `None` = unlimited.
+    pub message_quota: Option<u64>,
+    messages_sent: AtomicU64,
     users: Mutex<Users>,
 }
 
@@ -100,6 +103,8 @@ impl PoolState {
             pool_id,
             clients,
             stats: Stats::default(),
+            message_quota: None,
+            messages_sent: AtomicU64::new(0),
             users: Mutex::new(Users::default()),
         }
     }
@@ -209,10 +214,22 @@ impl PoolState {
             });
             users.by_key.insert(key, index);
         }
+        let delivery = self.delivery(&attributes);
+        if delivery.is_some() {
+            // Cognito's default email sender allows ~50 messages a day: past
+            // the quota the user is still created, but the answer is an error.
+            let sent = self.messages_sent.fetch_add(1, Ordering::SeqCst) + 1;
+            if self.message_quota.is_some_and(|quota| sent > quota) {
+                return Err((
+                    "LimitExceededException",
+                    "Exceeded daily email limit for the operation or the account. If a higher limit is required, please configure your user pool to use your own Amazon SES configuration for sending email.".to_owned(),
+                ));
+            }
+        }
         Ok(SignUpResponse {
             user_confirmed: false,
             user_sub: sub,
-            code_delivery_details: self.delivery(&attributes),
+            code_delivery_details: delivery,
             session: None,
         })
     }

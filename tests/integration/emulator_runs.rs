@@ -519,3 +519,60 @@ async fn adaptive_pacing_settles_below_a_quota_lower_than_the_rate() {
         "adaptive pacing keeps throttling well below fixed pacing's: {stats:?}"
     );
 }
+
+#[tokio::test]
+async fn a_hit_message_quota_means_created_without_retry() {
+    // LimitExceededException: Cognito created the user but sent no message.
+    let server = emulator(&sample("pool.json"), &["--message-quota", "4"]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("users.csv");
+    users_csv(&input, "mail", 10);
+    let report = dir.path().join("report.csv");
+    let out = run_to_end(&run_args(&input, &server, &report, &[])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let entries = read_report(&report);
+    assert!(entries
+        .iter()
+        .all(|e| e.status == Some(Status::Created) && e.attempts == 1));
+    let over_quota: Vec<_> = entries
+        .iter()
+        .filter(|e| e.error_code == "LimitExceededException")
+        .collect();
+    assert_eq!(over_quota.len(), 6);
+    assert!(over_quota
+        .iter()
+        .all(|e| e.note.contains("no confirmation message")));
+    let stats = emulator_stats(&server).await;
+    assert_eq!(
+        (stats.requests, stats.users),
+        (10, 10),
+        "never retried, all created"
+    );
+}
+
+#[tokio::test]
+async fn lambda_faults_are_retried_at_most_twice() {
+    let server = emulator(&sample("pool.json"), &["--lambda-fault-rate", "1"]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("users.csv");
+    users_csv(&input, "lambda", 5);
+    let report = dir.path().join("report.csv");
+    let out = run_to_end(&run_args(
+        &input,
+        &server,
+        &report,
+        &["--retry-base-ms", "1", "--retry-cap-ms", "5"],
+    ))
+    .await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    for e in read_report(&report) {
+        assert_eq!(e.status, Some(Status::Failed), "row {}", e.row);
+        assert_eq!(
+            e.attempts, 3,
+            "row {}: the first attempt and two retries",
+            e.row
+        );
+        assert_eq!(e.error_code, "UnexpectedLambdaException");
+    }
+    assert_eq!(emulator_stats(&server).await.requests, 15);
+}

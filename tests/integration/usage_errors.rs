@@ -142,3 +142,47 @@ async fn emulator_flag_works_with_cognito_client_id_exported() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert_eq!(read_report(&report).len(), 60);
 }
+
+#[tokio::test]
+async fn an_unreadable_record_is_one_invalid_row_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("users.csv");
+    std::fs::write(
+        &input,
+        "username,password,email\nann,Passw0rd-ann,ann@example.com\nbob,Passw0rd-bob\ncat,Passw0rd-cat,cat@example.com\n",
+    )
+    .expect("input");
+    let report = dir.path().join("report.csv");
+    let out = bulk_signup(
+        &[
+            "run",
+            input.to_str().expect("path"),
+            "--dry-run",
+            "--report",
+            report.to_str().expect("path"),
+        ],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let entries = read_report(&report);
+    let summary: Vec<(u64, Option<bulk_signup::report::Status>, &str)> = entries
+        .iter()
+        .map(|e| (e.row, e.status, e.error_code.as_str()))
+        .collect();
+    use bulk_signup::report::Status::{Invalid, Valid};
+    assert_eq!(
+        summary,
+        [
+            (1, Some(Valid), ""),
+            (2, Some(Invalid), "UnreadableRecord"),
+            (3, Some(Valid), "")
+        ]
+    );
+    assert!(
+        entries[1].error_message.contains("2 fields"),
+        "{}",
+        entries[1].error_message
+    );
+}
