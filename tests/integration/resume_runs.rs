@@ -147,7 +147,14 @@ async fn interrupt_and_resume(signal: i32) {
         ],
     );
     let mut child = spawn(&args);
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // Signal once some rows are done (bounded wait: a loaded machine starts slowly).
+    for _ in 0..200 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let lines = std::fs::read_to_string(&report).map_or(0, |t| t.lines().count());
+        if lines > 10 {
+            break;
+        }
+    }
     let pid = child.id().expect("pid") as i32;
     // SAFETY: sending a signal to our own child process.
     assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
