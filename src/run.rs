@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::cognito::CognitoClient;
 use crate::config::{RunConfig, Target};
@@ -75,11 +75,20 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
         resume: resume_state,
         retry_rejected: config.retry_rejected,
     };
-    if resuming {
-        let (input, format, mapping) = (&config.input, config.format, &config.mapping);
-        tokio::task::block_in_place(|| verify_input(input, format, mapping, &selection))
-            .map_err(config_error)?;
-    }
+    let selection = if resuming {
+        let (input, format, mapping) =
+            (config.input.clone(), config.format, config.mapping.clone());
+        let verified = interruptible(&mut signals, move || {
+            verify_input(&input, format, &mapping, &selection).map(|()| selection)
+        })
+        .await;
+        match verified {
+            Some(result) => result.map_err(config_error)?,
+            None => return Ok(interrupted_before_sending(started)),
+        }
+    } else {
+        selection
+    };
     let report = if resuming {
         ReportWriter::append(&config.report, selection.complete_len).map_err(config_error)?
     } else {
@@ -147,16 +156,21 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
         + summary.count(crate::report::Status::Exists);
     summary.interrupted = ending == Ending::Interrupted;
     if ending == Ending::Finished {
-        let report_path = config.report.clone();
-        let counts = tokio::task::block_in_place(|| finalize_report(&report_path))?;
-        summary.counts = counts;
-        if let Some(errors) = &config.errors {
-            if config.input.as_os_str() != "-" {
-                let (input, format) = (&config.input, config.format);
-                tokio::task::block_in_place(|| {
-                    rewrite_errors(&config.report, errors, input, format, &config.mapping)
-                })?;
+        let (report, errors) = (config.report.clone(), config.errors.clone());
+        let (input, format, mapping) =
+            (config.input.clone(), config.format, config.mapping.clone());
+        let finalized = interruptible(&mut signals, move || {
+            let counts = finalize_report(&report)?;
+            if let Some(errors) = errors.filter(|_| input.as_os_str() != "-") {
+                rewrite_errors(&report, &errors, &input, format, &mapping)?;
             }
+            Ok(counts)
+        })
+        .await;
+        match finalized {
+            Some(counts) => summary.counts = counts?,
+            // The report stays a complete log; --resume finishes the rewrite.
+            None => summary.interrupted = true,
         }
     }
     summary.elapsed = started.elapsed();
@@ -171,6 +185,36 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
             .map(|r| format!("{}: {} — {}", r.code, r.message, r.advice()));
     }
     Ok(summary)
+}
+
+/// Runs blocking file work on a blocking thread; a Ctrl-C or SIGTERM meanwhile
+/// abandons it (`None`). Both uses are safe to abandon: the input check writes
+/// nothing, the final rewrite writes a temporary file until its atomic rename.
+async fn interruptible<T: Send + 'static>(
+    signals: &mut watch::Receiver<u32>,
+    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> Option<anyhow::Result<T>> {
+    let mut task = tokio::task::spawn_blocking(work);
+    let joined = |done: Result<anyhow::Result<T>, tokio::task::JoinError>| {
+        done.unwrap_or_else(|e| Err(anyhow::anyhow!("a worker thread failed: {e}")))
+    };
+    tokio::select! {
+        done = &mut task => Some(joined(done)),
+        changed = signals.changed() => match changed {
+            Ok(()) => None,
+            // No signal watcher any more: nothing can interrupt the work.
+            Err(_) => Some(joined(task.await)),
+        },
+    }
+}
+
+/// The summary of a run stopped by a signal before anything was sent.
+fn interrupted_before_sending(started: Instant) -> Summary {
+    Summary {
+        interrupted: true,
+        elapsed: started.elapsed(),
+        ..Summary::default()
+    }
 }
 
 /// Builds the dispatcher for the run's target, starting the emulator if asked.
