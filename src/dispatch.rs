@@ -19,6 +19,9 @@ use crate::retry::{full_jitter, RetryPolicy};
 /// attempt whose answer was lost.
 pub const LOST_ANSWER_NOTE: &str = "likely created by an earlier attempt whose response was lost";
 
+/// The report's `error_code` when no answer came back (timeout, reset, refused).
+pub const NO_ANSWER: &str = "NoAnswer";
+
 /// Why the run stopped sending: the configuration error Cognito reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StopReason {
@@ -35,6 +38,9 @@ impl StopReason {
                 "check the client secret (COGNITO_CLIENT_SECRET or --client-secret-file), that self sign-up is enabled, and that the app client may write every mapped attribute"
             }
             "ForbiddenException" => "a WAF web ACL on the pool blocked the request",
+            "EndpointUnreachable" => {
+                "no answer from the endpoint to any attempt of the first row: check --endpoint-url, --region and the network"
+            }
             _ => "fix the user pool or app client configuration, then resume",
         }
     }
@@ -138,6 +144,18 @@ impl Dispatcher {
             let _alone = self.probe.lock().await;
             if !self.probed.load(Ordering::Acquire) {
                 let entry = self.attempt_until_done(row, &request, maybe_sent).await;
+                // Not one answer in all the first row's attempts: the endpoint
+                // is wrong or unreachable, and every other row would wait just
+                // as long for nothing.
+                if let Some(e) = entry
+                    .as_ref()
+                    .filter(|e| e.status == Some(Status::Failed) && e.error_code == NO_ANSWER)
+                {
+                    let _ = self.stop.set(StopReason {
+                        code: "EndpointUnreachable".to_owned(),
+                        message: e.error_message.clone(),
+                    });
+                }
                 self.probed.store(true, Ordering::Release);
                 return entry;
             }
@@ -202,7 +220,7 @@ impl Dispatcher {
                 }) => {
                     lost_answer |= maybe_delivered;
                     entry.request_id.clear();
-                    (Class::Transient, "NoAnswer".to_owned(), message)
+                    (Class::Transient, NO_ANSWER.to_owned(), message)
                 }
             };
             entry.error_code = code;

@@ -76,10 +76,15 @@ async fn dispatch(cli: Cli) -> u8 {
             match bulk_signup::run::run(config).await {
                 Ok(summary) => {
                     eprint!("{summary}");
-                    if summary.interrupted {
+                    if summary.interrupted && summary.dry_run {
+                        eprintln!(
+                            "interrupted. A dry run sends nothing; to check the whole input again:\n  {}",
+                            rerun_command("--overwrite")
+                        );
+                    } else if summary.interrupted {
                         eprintln!(
                             "interrupted: the report keeps every finished row. To continue where this run stopped:\n  {}",
-                            resume_command()
+                            rerun_command("--resume")
                         );
                     }
                     summary.exit_code()
@@ -97,15 +102,17 @@ async fn dispatch(cli: Cli) -> u8 {
     }
 }
 
-/// This run's command line with `--resume` (and without `--overwrite`,
-/// which would throw the report away), quoted for a POSIX shell. Secrets are
-/// never arguments, so the line is safe to print.
-fn resume_command() -> String {
+/// This run's command line ending in `flag` (`--resume` to continue, which
+/// must not carry `--overwrite`: that would throw the report away), quoted
+/// for a POSIX shell. Secrets are never arguments, so the line is safe to print.
+fn rerun_command(flag: &str) -> String {
     let mut words: Vec<String> = vec!["bulk-signup".to_owned()];
-    words.extend(std::env::args().skip(1).filter(|a| a != "--overwrite"));
-    if !words.iter().any(|a| a == "--resume") {
-        words.push("--resume".to_owned());
-    }
+    words.extend(
+        std::env::args()
+            .skip(1)
+            .filter(|a| a != "--overwrite" && a != "--resume"),
+    );
+    words.push(flag.to_owned());
     words
         .iter()
         .map(|w| shell_quote(w))
