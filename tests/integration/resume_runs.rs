@@ -146,28 +146,9 @@ async fn interrupt_and_resume(signal: i32) {
             "--overwrite",
         ],
     );
-    let mut child = spawn(&args);
+    let child = spawn(&args);
     // Signal once some rows are done (bounded wait: a loaded machine starts slowly).
-    for _ in 0..200 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        let lines = std::fs::read_to_string(&report).map_or(0, |t| t.lines().count());
-        if lines > 10 {
-            break;
-        }
-    }
-    let pid = child.id().expect("pid") as i32;
-    // SAFETY: sending a signal to our own child process.
-    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
-    let output = tokio::time::timeout(Duration::from_secs(30), async {
-        let mut stderr = String::new();
-        if let Some(mut pipe) = child.stderr.take() {
-            use tokio::io::AsyncReadExt;
-            let _ = pipe.read_to_string(&mut stderr).await;
-        }
-        (child.wait().await.expect("wait"), stderr)
-    })
-    .await
-    .expect("stopped within the grace period");
+    let output = signal_when_report_grows(child, &report, 10, signal).await;
     assert_eq!(output.0.code(), Some(4), "signal {signal}: {}", output.1);
     let partial = read_report(&report);
     assert!(
@@ -182,22 +163,11 @@ async fn interrupt_and_resume(signal: i32) {
         "rows never sent are absent, not failed"
     );
     // The printed command resumes the run.
-    let command = output
-        .1
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("bulk-signup run "))
-        .expect("a resume command is printed")
-        .to_owned();
+    let words = printed_command(&output.1);
     assert!(
-        command.contains("--resume") && !command.contains("--overwrite"),
-        "{command}"
+        words.last().is_some_and(|w| w == "--resume") && !words.iter().any(|w| w == "--overwrite"),
+        "{words:?}"
     );
-    let words: Vec<String> = command
-        .split_whitespace()
-        .skip(1)
-        .map(|w| w.trim_matches('\'').to_owned())
-        .collect();
     let out = run_to_end(&words).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_final(&report, 200);

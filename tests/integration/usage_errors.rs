@@ -238,7 +238,7 @@ async fn an_interrupted_dry_run_prints_a_command_that_works() {
     let input = dir.path().join("users.csv");
     users_csv(&input, "dry", 400_000);
     let report = dir.path().join("report.csv");
-    let mut child = tokio::process::Command::new(BIN)
+    let child = tokio::process::Command::new(BIN)
         .args([
             "run",
             input.to_str().expect("path"),
@@ -250,38 +250,15 @@ async fn an_interrupted_dry_run_prints_a_command_that_works() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("spawn");
-    for _ in 0..200 {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        if std::fs::metadata(&report).is_ok_and(|m| m.len() > 0) {
-            break;
-        }
-    }
-    let pid = child.id().expect("pid") as i32;
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(pid, libc::SIGINT) };
-    let mut stderr = String::new();
-    if let Some(mut pipe) = child.stderr.take() {
-        use tokio::io::AsyncReadExt;
-        let _ = pipe.read_to_string(&mut stderr).await;
-    }
-    let status = child.wait().await.expect("wait");
+    let (status, stderr) = signal_when_report_grows(child, &report, 1, libc::SIGINT).await;
     if status.code() == Some(0) {
         return; // finished before the signal landed: nothing to check
     }
     assert_eq!(status.code(), Some(4), "{stderr}");
-    let command = stderr
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("bulk-signup run "))
-        .expect("a command is printed");
+    let words = printed_command(&stderr);
     assert!(
-        command.ends_with("--overwrite") && !command.contains("--resume"),
-        "{command}"
+        words.last().is_some_and(|w| w == "--overwrite") && !words.iter().any(|w| w == "--resume"),
+        "{words:?}"
     );
-    let words: Vec<String> = command
-        .split_whitespace()
-        .skip(1)
-        .map(|w| w.trim_matches('\'').to_owned())
-        .collect();
     assert_eq!(run_to_end(&words).await.code, 0);
 }

@@ -327,3 +327,45 @@ pub async fn run_to_end(args: &[String]) -> Output {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     bulk_signup(&args, &[], None).await
 }
+
+/// Waits (bounded) until `report` has more than `lines` lines, then sends
+/// `signal` to `child` and collects its exit status and stderr.
+pub async fn signal_when_report_grows(
+    mut child: tokio::process::Child,
+    report: &Path,
+    lines: usize,
+    signal: i32,
+) -> (std::process::ExitStatus, String) {
+    for _ in 0..400 {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        if std::fs::read_to_string(report).map_or(0, |t| t.lines().count()) > lines {
+            break;
+        }
+    }
+    let pid = child.id().expect("pid") as i32;
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    tokio::time::timeout(Duration::from_secs(30), async {
+        let mut stderr = String::new();
+        if let Some(mut pipe) = child.stderr.take() {
+            use tokio::io::AsyncReadExt;
+            let _ = pipe.read_to_string(&mut stderr).await;
+        }
+        (child.wait().await.expect("wait"), stderr)
+    })
+    .await
+    .expect("stopped within the grace period")
+}
+
+/// The `bulk-signup run …` command an interrupted run printed, as arguments.
+pub fn printed_command(stderr: &str) -> Vec<String> {
+    let line = stderr
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("bulk-signup run "))
+        .expect("a command to run next is printed");
+    line.split_whitespace()
+        .skip(1)
+        .map(|w| w.trim_matches('\'').to_owned())
+        .collect()
+}
