@@ -143,24 +143,31 @@ impl Dispatcher {
         if !self.probed.load(Ordering::Acquire) {
             let _alone = self.probe.lock().await;
             if !self.probed.load(Ordering::Acquire) {
-                let entry = self.attempt_until_done(row, &request, maybe_sent).await;
-                // Not one answer in all the first row's attempts: the endpoint
-                // is wrong or unreachable, and every other row would wait just
-                // as long for nothing.
-                if let Some(e) = entry
+                let mut reached = false;
+                let entry = self
+                    .attempt_until_done(row, &request, maybe_sent, &mut reached)
+                    .await;
+                // The first row used up its attempts and not one reached the
+                // endpoint: it is wrong or unreachable, and every other row
+                // would wait just as long for nothing.
+                let gave_up = entry
                     .as_ref()
-                    .filter(|e| e.status == Some(Status::Failed) && e.error_code == NO_ANSWER)
-                {
+                    .is_some_and(|e| e.status == Some(Status::Failed))
+                    && !self.interrupted.load(Ordering::SeqCst);
+                if gave_up && !reached {
                     let _ = self.stop.set(StopReason {
                         code: "EndpointUnreachable".to_owned(),
-                        message: e.error_message.clone(),
+                        message: entry
+                            .as_ref()
+                            .map_or_else(String::new, |e| e.error_message.clone()),
                     });
                 }
                 self.probed.store(true, Ordering::Release);
                 return entry;
             }
         }
-        self.attempt_until_done(row, &request, maybe_sent).await
+        self.attempt_until_done(row, &request, maybe_sent, &mut false)
+            .await
     }
 
     async fn attempt_until_done(
@@ -168,6 +175,7 @@ impl Dispatcher {
         row: u64,
         request: &SignUpRequest,
         maybe_sent: bool,
+        reached: &mut bool,
     ) -> Option<ReportEntry> {
         let mut entry = ReportEntry {
             row,
@@ -188,8 +196,13 @@ impl Dispatcher {
                 if self.interrupted.load(Ordering::SeqCst) {
                     return interrupted(entry);
                 }
-                if wait_for_slot {
-                    self.pacer.acquire().await;
+                if wait_for_slot
+                    && self
+                        .unless_interrupted(self.pacer.acquire())
+                        .await
+                        .is_none()
+                {
+                    return interrupted(entry);
                 }
             }
             entry.attempts += 1;
@@ -197,6 +210,15 @@ impl Dispatcher {
             let answer = self.client.sign_up(request).await;
             // Feed the adaptive rate: throttles cut it, other answers show
             // the quota admits the current pace.
+            // Any HTTP answer, or a request that may have been delivered,
+            // shows the endpoint is reachable.
+            *reached |= !matches!(
+                answer,
+                Err(CallError::Transport {
+                    maybe_delivered: false,
+                    ..
+                })
+            );
             match &answer {
                 Err(CallError::Api(error)) if classify(error) == Class::Throttled => {
                     self.pacer.on_throttled()
@@ -270,15 +292,9 @@ impl Dispatcher {
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
                     // An interrupt cuts the backoff short: the row is then
                     // reported `failed` instead of outliving the grace period.
-                    let wake = self.interrupt_notify.notified();
-                    tokio::pin!(wake);
-                    wake.as_mut().enable();
-                    if self.interrupted.load(Ordering::SeqCst) {
+                    let backoff = tokio::time::sleep(full_jitter(ceiling));
+                    if self.unless_interrupted(backoff).await.is_none() {
                         return interrupted(entry);
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(full_jitter(ceiling)) => {}
-                        _ = wake => return interrupted(entry),
                     }
                 }
                 _ => {
@@ -292,6 +308,24 @@ impl Dispatcher {
                     return Some(entry);
                 }
             }
+        }
+    }
+}
+
+impl Dispatcher {
+    /// Runs `wait` unless the run is interrupted first (then `None`). The
+    /// notification is armed before the flag is read, so an interrupt in
+    /// between is not missed.
+    async fn unless_interrupted<F: std::future::Future>(&self, wait: F) -> Option<F::Output> {
+        let wake = self.interrupt_notify.notified();
+        tokio::pin!(wake);
+        wake.as_mut().enable();
+        if self.interrupted.load(Ordering::SeqCst) {
+            return None;
+        }
+        tokio::select! {
+            out = wait => Some(out),
+            _ = wake => None,
         }
     }
 }

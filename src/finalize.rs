@@ -64,11 +64,30 @@ pub fn sweep_stale(target: &Path) {
     };
     for entry in entries.flatten() {
         let file = entry.file_name().to_string_lossy().into_owned();
-        let ours = (file.starts_with(".final-") || file.starts_with(".sort"))
-            && file.ends_with(&format!("-{name}"));
-        if ours {
-            let _ = std::fs::remove_file(entry.path());
+        if let Some(pid) = stale_temp_pid(&file, &name) {
+            // A live process (another shard finishing) still needs its files;
+            // without /proc nobody can tell, so nothing is removed.
+            let proc_fs = Path::new("/proc/self").exists();
+            if proc_fs && !Path::new("/proc").join(pid.to_string()).exists() {
+                let _ = std::fs::remove_file(entry.path());
+            }
         }
+    }
+}
+
+/// The PID in `.final-PID-NAME` or `.sortN-PID-NAME` (this module's temporary
+/// file names for target `NAME`), or `None` for any other file.
+fn stale_temp_pid(file: &str, name: &str) -> Option<u32> {
+    let rest = file.strip_suffix(name)?.strip_suffix('-')?;
+    let (tag, pid) = rest.rsplit_once('-')?;
+    let tag_ok = tag == ".final"
+        || tag
+            .strip_prefix(".sort")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    if tag_ok {
+        pid.parse().ok()
+    } else {
+        None
     }
 }
 
@@ -287,17 +306,35 @@ mod tests {
         assert_eq!(counts.get(&Status::Failed), None);
         let leftovers = std::fs::read_dir(dir.path()).expect("dir").count();
         assert_eq!(leftovers, 1, "no temporary files left behind");
-        // A killed run's leftovers are swept, and nothing else.
-        std::fs::write(dir.path().join(".final-4242-report.csv"), "x").expect("write");
-        std::fs::write(dir.path().join(".sort3-4242-report.csv"), "x").expect("write");
-        std::fs::write(dir.path().join(".final-4242-other.csv"), "x").expect("write");
+        // A dead run's leftovers are swept; a live process's files and
+        // anything else are not. (PID 1 is always alive; 4194304 is above
+        // Linux's largest PID, so never alive.)
+        for name in [
+            ".final-4194304-report.csv",
+            ".sort3-4194304-report.csv",
+            ".final-4194304-other.csv",
+            ".final-1-report.csv",
+            ".sorted-4194304-report.csv",
+            ".final-4194304-shard2-report.csv",
+        ] {
+            std::fs::write(dir.path().join(name), "x").expect("write");
+        }
         sweep_stale(&path);
         let mut left: Vec<String> = std::fs::read_dir(dir.path())
             .expect("dir")
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
             .collect();
         left.sort();
-        assert_eq!(left, [".final-4242-other.csv", "report.csv"]);
+        assert_eq!(
+            left,
+            [
+                ".final-1-report.csv",
+                ".final-4194304-other.csv",
+                ".final-4194304-shard2-report.csv",
+                ".sorted-4194304-report.csv",
+                "report.csv"
+            ]
+        );
     }
 
     #[test]

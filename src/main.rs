@@ -40,7 +40,11 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::ROWS_FAILED);
         }
     };
-    ExitCode::from(runtime.block_on(dispatch(cli)))
+    let code = runtime.block_on(dispatch(cli));
+    // Do not wait for work a Ctrl-C abandoned (or a DNS lookup in flight):
+    // the reports are already consistent on disk.
+    runtime.shutdown_background();
+    ExitCode::from(code)
 }
 
 async fn dispatch(cli: Cli) -> u8 {

@@ -139,6 +139,22 @@ impl Mapping {
         }
     }
 
+    /// Every input column an explicit rule reads.
+    pub fn named_columns(&self) -> Vec<&str> {
+        let mut names = Vec::new();
+        for rule in &self.rules {
+            match &rule.source {
+                Source::Column(name) => names.push(name.as_str()),
+                Source::Template(parts) => names.extend(parts.iter().filter_map(|p| match p {
+                    TemplatePart::Column(name) => Some(name.as_str()),
+                    TemplatePart::Text(_) => None,
+                })),
+                Source::Constant(_) | Source::GeneratePassword(_) => {}
+            }
+        }
+        names
+    }
+
     /// Resolves the mapping against `columns`. Fails when an explicit rule
     /// names a column the input lacks.
     pub fn compile(&self, columns: Arc<Columns>) -> Result<Compiled, String> {
@@ -249,6 +265,17 @@ impl Mapping {
                 CompiledSource::Constant(_) | CompiledSource::GeneratePassword(_) => {}
             }
         }
+        // And any column named like a password, even one no rule reads (ignored,
+        // unmapped, or replaced by `generate`): better a blank cell in the
+        // error report than a password.
+        secret_indices.extend(
+            columns
+                .names()
+                .iter()
+                .enumerate()
+                .filter(|(_, name)| looks_like_password(name))
+                .map(|(i, _)| i),
+        );
         secret_indices.sort_unstable();
         secret_indices.dedup();
         let secret_columns = secret_indices
@@ -279,6 +306,24 @@ fn header_target(name: &str) -> Result<Target, &'static str> {
     attributes::canonical_name(name)
         .map(|name| Target::Attribute(name.into()))
         .ok_or("it is not `username`, `password`, a standard attribute or `custom:NAME`")
+}
+
+/// Column names that probably hold a password.
+pub fn looks_like_password(name: &str) -> bool {
+    let lower = name.trim().to_lowercase();
+    [
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "kennwort",
+        "contraseña",
+        "mot de passe",
+        "senha",
+    ]
+    .iter()
+    .any(|word| lower.contains(word))
+        || matches!(lower.as_str(), "pass" | "pw" | "secret")
 }
 
 fn quoted_list(names: &[String]) -> String {
@@ -488,6 +533,11 @@ mod tests {
             .expect("compile");
         assert_eq!(compiled.unmapped().count(), 0);
         assert_eq!(compiled.secret_columns(), ["password"]);
+        // A password column no rule reads is still secret.
+        let unread = columns(&["username", "Old Password", "Pass"]);
+        let ignoring = Mapping::by_header(["Old Password".to_owned(), "Pass".to_owned()]);
+        let unread = ignoring.compile(unread).expect("compile");
+        assert_eq!(unread.secret_columns(), ["Old Password", "Pass"]);
         let p = compiled
             .apply(&row(&cols, &["ann", "Secret#123", "a@x.io", "gold", ""]))
             .expect("apply");

@@ -49,6 +49,22 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
         .mapping
         .compile(Arc::clone(&columns))
         .map_err(|e| config_error(anyhow::anyhow!("{}: {e}", config.mapping_origin)))?;
+    if config.mapping.missing_columns_empty {
+        // NDJSON: a named key the first record lacks is allowed (it may come
+        // later), but a typo would silently map nothing: say so up front.
+        let absent: Vec<&str> = config
+            .mapping
+            .named_columns()
+            .into_iter()
+            .filter(|name| columns.position(name).is_none())
+            .collect();
+        if !absent.is_empty() {
+            tracing::warn!(
+                "the first record has no {}: they read as empty wherever a record lacks them (check the spelling)",
+                absent.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
     let unmapped: Vec<String> = compiled
         .unmapped()
         .map(|u| format!("{:?} ({})", u.column, u.reason))
@@ -187,23 +203,31 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     Ok(summary)
 }
 
-/// Runs blocking file work on a blocking thread; a Ctrl-C or SIGTERM meanwhile
-/// abandons it (`None`). Both uses are safe to abandon: the input check writes
-/// nothing, the final rewrite writes a temporary file until its atomic rename.
+/// Runs blocking file work on its own thread; a Ctrl-C or SIGTERM meanwhile
+/// abandons it (`None`) and the process exits without waiting for it (a
+/// plain thread, unlike a tokio blocking task, does not hold the exit). Both
+/// uses are safe to abandon: the input check writes nothing, and the final
+/// rewrite writes a temporary file (swept by the next run) until its atomic rename.
 async fn interruptible<T: Send + 'static>(
     signals: &mut watch::Receiver<u32>,
     work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
 ) -> Option<anyhow::Result<T>> {
-    let mut task = tokio::task::spawn_blocking(work);
-    let joined = |done: Result<anyhow::Result<T>, tokio::task::JoinError>| {
-        done.unwrap_or_else(|e| Err(anyhow::anyhow!("a worker thread failed: {e}")))
-    };
+    let (done, mut result) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("bulk-signup-files".into())
+        .spawn(move || {
+            let _ = done.send(work());
+        });
+    if let Err(e) = spawned {
+        return Some(Err(anyhow::anyhow!("cannot start a worker thread: {e}")));
+    }
+    let lost = || anyhow::anyhow!("a worker thread panicked");
     tokio::select! {
-        done = &mut task => Some(joined(done)),
+        finished = &mut result => Some(finished.unwrap_or_else(|_| Err(lost()))),
         changed = signals.changed() => match changed {
             Ok(()) => None,
             // No signal watcher any more: nothing can interrupt the work.
-            Err(_) => Some(joined(task.await)),
+            Err(_) => Some(result.await.unwrap_or_else(|_| Err(lost()))),
         },
     }
 }
