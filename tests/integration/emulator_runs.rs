@@ -576,3 +576,33 @@ async fn lambda_faults_are_retried_at_most_twice() {
     }
     assert_eq!(emulator_stats(&server).await.requests, 15);
 }
+
+#[tokio::test]
+async fn a_reachable_but_failing_endpoint_is_not_called_unreachable() {
+    // Every answer is an HTTP 500: the first row gives up, but the endpoint
+    // answered, so the run goes on (exit 1, not 3) and tries every row.
+    let server = emulator(&sample("pool.json"), &["--fault-rate", "1"]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("users.csv");
+    users_csv(&input, "sick", 4);
+    let report = dir.path().join("report.csv");
+    let fast = [
+        "--retry-base-ms",
+        "1",
+        "--retry-cap-ms",
+        "2",
+        "--max-attempts",
+        "3",
+    ];
+    let out = run_to_end(&run_args(&input, &server, &report, &fast)).await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("EndpointUnreachable"),
+        "{}",
+        out.stderr
+    );
+    assert!(read_report(&report)
+        .iter()
+        .all(|e| e.attempts == 3 && e.error_code == "InternalErrorException"));
+    assert_eq!(emulator_stats(&server).await.requests, 12);
+}
