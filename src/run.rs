@@ -157,6 +157,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
         &mut signals,
     )
     .await;
+    let already_final = !resuming && sink.in_row_order();
     let mut summary = sink.finish()?;
     let ending = ending?;
     if ending == Ending::Finished {
@@ -171,7 +172,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     summary.session_successes = summary.count(crate::report::Status::Created)
         + summary.count(crate::report::Status::Exists);
     summary.interrupted = ending == Ending::Interrupted;
-    if ending == Ending::Finished {
+    if ending == Ending::Finished && !already_final {
         let (report, errors) = (config.report.clone(), config.errors.clone());
         let (input, format, mapping) =
             (config.input.clone(), config.format, config.mapping.clone());

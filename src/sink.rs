@@ -20,6 +20,9 @@ pub struct Sink {
     progress: Progress,
     summary: Summary,
     dirty: bool,
+    /// Every entry so far had a higher row number than the one before.
+    in_row_order: bool,
+    last_row: u64,
 }
 
 impl Sink {
@@ -38,11 +41,22 @@ impl Sink {
                 ..Summary::default()
             },
             dirty: false,
+            in_row_order: true,
+            last_row: 0,
         }
+    }
+
+    /// Whether this session wrote its entries in strictly increasing row
+    /// order (always so in a dry run): a fresh report written so is already
+    /// in its final form and needs no rewrite.
+    pub fn in_row_order(&self) -> bool {
+        self.in_row_order
     }
 
     /// Records one finished row.
     pub fn record(&mut self, entry: ReportEntry, row: Option<&Row>) -> anyhow::Result<()> {
+        self.in_row_order &= entry.row > self.last_row;
+        self.last_row = entry.row;
         self.report.write(&entry)?;
         if let Some(status) = entry.status {
             if !status.is_success() {
