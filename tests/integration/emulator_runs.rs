@@ -229,20 +229,11 @@ async fn rerun_reports_exists_for_every_row_and_exits_zero() {
 
 #[tokio::test]
 async fn never_more_than_concurrency_requests_in_flight() {
-    let server = emulator(&sample("pool.json"), &["--latency-ms", "40"]).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("users.csv");
-    users_csv(&input, "conc", 150);
-    let report = dir.path().join("report.csv");
-    let out = run_to_end(&run_args(
-        &input,
-        &server,
-        &report,
-        &["--concurrency", "5", "--rate", "0"],
-    ))
-    .await;
+    let job = Job::new(&["--latency-ms", "40"], "conc", 150).await;
+    let server = &job.server;
+    let out = job.run(&["--concurrency", "5", "--rate", "0"]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let stats = emulator_stats(&server).await;
+    let stats = emulator_stats(server).await;
     assert_eq!(stats.created, 150);
     assert!(stats.peak_in_flight <= 5, "peak {}", stats.peak_in_flight);
     assert!(
@@ -492,12 +483,9 @@ async fn built_in_emulator_flag_runs_the_main_job() {
 #[tokio::test]
 async fn adaptive_pacing_settles_below_a_quota_lower_than_the_rate() {
     // Regression: the dispatcher never told the pacer about throttles.
-    let server = emulator(&sample("pool.json"), &["--quota", "30", "--burst", "6"]).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("users.csv");
-    users_csv(&input, "quota", 200);
-    let report = dir.path().join("report.csv");
-    let out = run_to_end(&run_args(&input, &server, &report, &[])).await;
+    let job = Job::new(&["--quota", "30", "--burst", "6"], "quota", 200).await;
+    let server = &job.server;
+    let out = job.run(&[]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     let final_rate: f64 = out
         .stderr
@@ -510,7 +498,7 @@ async fn adaptive_pacing_settles_below_a_quota_lower_than_the_rate() {
         final_rate < 40.0,
         "the default 50/s was cut towards the 30/s quota: {final_rate}"
     );
-    let stats = emulator_stats(&server).await;
+    let stats = emulator_stats(server).await;
     assert!(stats.throttled > 0, "{stats:?}");
     assert_eq!(stats.users, 200);
     // Fixed pacing at 50/s against 30/s would be throttled on ~40% of requests.
@@ -523,14 +511,11 @@ async fn adaptive_pacing_settles_below_a_quota_lower_than_the_rate() {
 #[tokio::test]
 async fn a_hit_message_quota_means_created_without_retry() {
     // LimitExceededException: Cognito created the user but sent no message.
-    let server = emulator(&sample("pool.json"), &["--message-quota", "4"]).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("users.csv");
-    users_csv(&input, "mail", 10);
-    let report = dir.path().join("report.csv");
-    let out = run_to_end(&run_args(&input, &server, &report, &[])).await;
+    let job = Job::new(&["--message-quota", "4"], "mail", 10).await;
+    let (server, report) = (&job.server, &job.report);
+    let out = job.run(&[]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let entries = read_report(&report);
+    let entries = read_report(report);
     assert!(entries
         .iter()
         .all(|e| e.status == Some(Status::Created) && e.attempts == 1));
@@ -542,7 +527,7 @@ async fn a_hit_message_quota_means_created_without_retry() {
     assert!(over_quota
         .iter()
         .all(|e| e.note.contains("no confirmation message")));
-    let stats = emulator_stats(&server).await;
+    let stats = emulator_stats(server).await;
     assert_eq!(
         (stats.requests, stats.users),
         (10, 10),
@@ -552,20 +537,13 @@ async fn a_hit_message_quota_means_created_without_retry() {
 
 #[tokio::test]
 async fn lambda_faults_are_retried_at_most_twice() {
-    let server = emulator(&sample("pool.json"), &["--lambda-fault-rate", "1"]).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("users.csv");
-    users_csv(&input, "lambda", 5);
-    let report = dir.path().join("report.csv");
-    let out = run_to_end(&run_args(
-        &input,
-        &server,
-        &report,
-        &["--retry-base-ms", "1", "--retry-cap-ms", "5"],
-    ))
-    .await;
+    let job = Job::new(&["--lambda-fault-rate", "1"], "lambda", 5).await;
+    let (server, report) = (&job.server, &job.report);
+    let out = job
+        .run(&["--retry-base-ms", "1", "--retry-cap-ms", "5"])
+        .await;
     assert_eq!(out.code, 1, "{}", out.stderr);
-    for e in read_report(&report) {
+    for e in read_report(report) {
         assert_eq!(e.status, Some(Status::Failed), "row {}", e.row);
         assert_eq!(
             e.attempts, 3,
@@ -574,7 +552,7 @@ async fn lambda_faults_are_retried_at_most_twice() {
         );
         assert_eq!(e.error_code, "UnexpectedLambdaException");
     }
-    assert_eq!(emulator_stats(&server).await.requests, 15);
+    assert_eq!(emulator_stats(server).await.requests, 15);
 }
 
 #[tokio::test]

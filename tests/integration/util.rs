@@ -369,3 +369,34 @@ pub fn printed_command(stderr: &str) -> Vec<String> {
         .map(|w| w.trim_matches('\'').to_owned())
         .collect()
 }
+
+/// The usual test set-up: an emulator with `flags`, `rows` clean users in a
+/// CSV (usernames `{prefix}1`…), and a report path, in a temp dir.
+pub struct Job {
+    pub server: Server,
+    /// Holds the files; removed when the job is dropped.
+    _dir: tempfile::TempDir,
+    pub input: PathBuf,
+    pub report: PathBuf,
+}
+
+impl Job {
+    pub async fn new(flags: &[&str], prefix: &str, rows: usize) -> Job {
+        let server = emulator(&sample("pool.json"), flags).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let input = dir.path().join("users.csv");
+        users_csv(&input, prefix, rows);
+        let report = dir.path().join("report.csv");
+        Job {
+            server,
+            _dir: dir,
+            input,
+            report,
+        }
+    }
+
+    /// Runs `bulk-signup run` against this job's emulator, input and report.
+    pub async fn run(&self, extra: &[&str]) -> Output {
+        run_to_end(&run_args(&self.input, &self.server, &self.report, extra)).await
+    }
+}
