@@ -6,8 +6,7 @@
 //! report and merged. The error report is rebuilt from the final entries,
 //! with each failed row's input cells read again from the input.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -18,6 +17,7 @@ use crate::input::{self, Format};
 use crate::mapping::Mapping;
 use crate::report::{create_private, ErrorWriter, ReportEntry, ReportWriter, Status};
 use crate::report_read::EntryReader;
+use crate::row_merge::RowMerge;
 
 /// Entries sorted in memory at once (about 30 MB for typical entries).
 pub const CHUNK: usize = 100_000;
@@ -155,49 +155,28 @@ fn spill(report: &Path, index: usize, entries: Vec<ReportEntry>) -> anyhow::Resu
     Ok(temp)
 }
 
-/// K-way merge of sorted chunks; for a row in several chunks the later
-/// chunk (later in the log) wins.
+/// Merges sorted chunks; for a row in several chunks the later chunk
+/// (later in the log) wins.
 fn merge_chunks(
     chunks: &[TempPath],
     emit: &mut dyn FnMut(ReportEntry) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let mut readers = chunks
+    let streams = chunks
         .iter()
-        .map(|c| Ok(BufReader::new(File::open(&c.0)?).lines()))
+        .map(|c| {
+            let lines = BufReader::new(File::open(&c.0)?).lines();
+            Ok(lines.map(|line| Ok(serde_json::from_str::<ReportEntry>(&line?)?)))
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut next = |i: usize| -> anyhow::Result<Option<ReportEntry>> {
-        match readers[i].next() {
-            Some(line) => Ok(Some(serde_json::from_str(&line?)?)),
-            None => Ok(None),
-        }
-    };
-    let mut heads: Vec<Option<ReportEntry>> = Vec::with_capacity(chunks.len());
-    let mut heap = BinaryHeap::new();
-    for i in 0..chunks.len() {
-        let head = next(i)?;
-        if let Some(e) = &head {
-            heap.push(Reverse((e.row, i)));
-        }
-        heads.push(head);
-    }
+    let names = chunks.iter().map(|c| c.0.display().to_string()).collect();
     let mut pending: Option<ReportEntry> = None;
-    while let Some(Reverse((_, i))) = heap.pop() {
-        let Some(entry) = heads[i].take() else {
-            continue;
-        };
-        heads[i] = next(i)?;
-        if let Some(e) = &heads[i] {
-            heap.push(Reverse((e.row, i)));
+    for merged in RowMerge::new(streams, names) {
+        let (entry, _) = merged?;
+        // Equal rows come in chunk order, so the last one seen is the latest.
+        if let Some(p) = pending.take().filter(|p| p.row != entry.row) {
+            emit(p)?;
         }
-        // Equal rows pop in chunk order, so the last one seen is the latest.
-        match pending.take() {
-            Some(p) if p.row == entry.row => pending = Some(entry),
-            Some(p) => {
-                emit(p)?;
-                pending = Some(entry);
-            }
-            None => pending = Some(entry),
-        }
+        pending = Some(entry);
     }
     if let Some(p) = pending {
         emit(p)?;

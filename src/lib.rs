@@ -36,6 +36,7 @@ pub mod report_read;
 pub mod resume;
 pub mod retry;
 pub mod row_error;
+pub mod row_merge;
 pub mod run;
 pub mod selection;
 pub mod shard;

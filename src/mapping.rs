@@ -379,22 +379,9 @@ impl Compiled {
         self.rules
             .iter()
             .find(|r| r.target == Target::Username)
-            .map(|rule| {
-                let raw = rule.source.value(row);
-                // Exactly as `apply` does (stop at an empty value), so the
-                // username a report records is the one a resume recomputes.
-                let mut value = raw.clone();
-                for transform in &rule.transforms {
-                    if value.is_empty() {
-                        break;
-                    }
-                    match transform.apply(&value) {
-                        Ok(next) => value = next,
-                        Err(_) => return raw,
-                    }
-                }
-                value
-            })
+            // The same computation as `apply`, so the username a report
+            // records is the one a resume recomputes.
+            .map(|rule| rule.value(row).unwrap_or_else(|_| rule.source.value(row)))
             .unwrap_or_default()
     }
 
@@ -431,22 +418,7 @@ impl Compiled {
         }
         let mut prepared = Prepared::default();
         for rule in &self.rules {
-            let mut value = rule.source.value(row);
-            for transform in &rule.transforms {
-                if value.is_empty() {
-                    break;
-                }
-                value = transform.apply(&value).map_err(|(code, reason)| {
-                    let column = rule.column.as_deref().unwrap_or_else(|| rule.target.name());
-                    // Never echo a password, whatever the transform says.
-                    let reason = if rule.target == Target::Password {
-                        "the password could not be transformed".to_owned()
-                    } else {
-                        reason
-                    };
-                    RowError::new(code, Some(column), reason)
-                })?;
-            }
+            let value = rule.value(row)?;
             if value.is_empty() {
                 continue;
             }
@@ -466,6 +438,30 @@ impl Compiled {
             }
         }
         Ok(prepared)
+    }
+}
+
+impl CompiledRule {
+    /// The rule's value for `row`: its source, then its transforms in order,
+    /// stopping at an empty value (empty values are left out of requests).
+    fn value(&self, row: &Row) -> Result<String, RowError> {
+        let mut value = self.source.value(row);
+        for transform in &self.transforms {
+            if value.is_empty() {
+                break;
+            }
+            value = transform.apply(&value).map_err(|(code, reason)| {
+                let column = self.column.as_deref().unwrap_or_else(|| self.target.name());
+                // Never echo a password, whatever the transform says.
+                let reason = if self.target == Target::Password {
+                    "the password could not be transformed".to_owned()
+                } else {
+                    reason
+                };
+                RowError::new(code, Some(column), reason)
+            })?;
+        }
+        Ok(value)
     }
 }
 

@@ -3,68 +3,40 @@
 //! is already in row order, so this is a streaming k-way merge; a row found
 //! in two reports means they are not shards of one run, and is refused.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 
-use crate::report::{ReportEntry, ReportWriter};
+use crate::report::ReportWriter;
 use crate::report_read::EntryReader;
+use crate::row_merge::RowMerge;
 
 /// Merges `inputs` into `out`; returns the number of rows written.
 pub fn merge_reports(out: &Path, inputs: &[PathBuf], overwrite: bool) -> anyhow::Result<u64> {
     if inputs.is_empty() {
         bail!("name at least one shard report to merge");
     }
-    let mut readers = inputs
+    let readers = inputs
         .iter()
         .map(|p| EntryReader::open(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut heads: Vec<Option<ReportEntry>> = Vec::with_capacity(readers.len());
-    let mut heap = BinaryHeap::new();
-    for (i, reader) in readers.iter_mut().enumerate() {
-        let head = reader.next().transpose()?;
-        if let Some(e) = &head {
-            heap.push(Reverse((e.row, i)));
-        }
-        heads.push(head);
-    }
+    let names = inputs.iter().map(|p| p.display().to_string()).collect();
     let mut writer = ReportWriter::create(out, overwrite)?;
     let mut last: Option<(u64, usize)> = None;
     let mut written = 0;
-    while let Some(Reverse((row, i))) = heap.pop() {
-        let Some(entry) = heads[i].take() else {
-            continue;
-        };
-        if let Some((last_row, last_file)) = last {
-            if last_row == row {
-                bail!(
-                    "row {row} is in both {} and {}: merge the final reports of the shards of one run",
-                    inputs[last_file].display(),
-                    inputs[i].display()
-                );
-            }
-            if row < last_row && last_file == i {
-                bail!(
-                    "{} is not in row order; finish (or resume) that shard's run first",
-                    inputs[i].display()
-                );
-            }
+    for merged in RowMerge::new(readers, names) {
+        let (entry, i) = merged
+            .map_err(|e| anyhow::anyhow!("{e}; finish (or resume) that shard's run first"))?;
+        if let Some((last_row, last_file)) = last.filter(|(row, _)| *row == entry.row) {
+            bail!(
+                "row {last_row} is in both {} and {}: merge the final reports of the shards of one run",
+                inputs[last_file].display(),
+                inputs[i].display()
+            );
         }
         writer.write(&entry)?;
         written += 1;
-        last = Some((row, i));
-        heads[i] = readers[i].next().transpose()?;
-        if let Some(e) = &heads[i] {
-            if e.row <= row {
-                bail!(
-                    "{} is not in row order; finish (or resume) that shard's run first",
-                    inputs[i].display()
-                );
-            }
-            heap.push(Reverse((e.row, i)));
-        }
+        last = Some((entry.row, i));
     }
     writer.sync()?;
     Ok(written)
@@ -73,7 +45,7 @@ pub fn merge_reports(out: &Path, inputs: &[PathBuf], overwrite: bool) -> anyhow:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Status;
+    use crate::report::{ReportEntry, Status};
 
     fn report(path: &Path, rows: &[u64]) {
         let mut writer = ReportWriter::create(path, false).expect("create");

@@ -87,7 +87,6 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     };
     let selection = Selection {
         shard: config.shard,
-        complete_len: resume_state.as_ref().map_or(0, |s| s.complete_len),
         resume: resume_state,
         retry_rejected: config.retry_rejected,
     };
@@ -106,7 +105,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
         selection
     };
     let report = if resuming {
-        ReportWriter::append(&config.report, selection.complete_len).map_err(config_error)?
+        ReportWriter::append(&config.report, selection.complete_len()).map_err(config_error)?
     } else {
         ReportWriter::create(&config.report, config.overwrite).map_err(config_error)?
     };

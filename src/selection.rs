@@ -29,13 +29,16 @@ pub enum Decision {
 pub struct Selection {
     pub shard: Option<Shard>,
     pub resume: Option<ResumeState>,
-    /// Bytes of the resumed report that hold complete entries.
-    pub complete_len: u64,
     /// Send `invalid` and `rejected` rows again (`--retry-rejected`).
     pub retry_rejected: bool,
 }
 
 impl Selection {
+    /// Bytes of the resumed report that hold complete entries (0 when not resuming).
+    pub fn complete_len(&self) -> u64 {
+        self.resume.as_ref().map_or(0, |s| s.complete_len)
+    }
+
     /// Decides for row `number` whose mapped username is `username`; an
     /// error when the resumed report names another user for this row.
     pub fn decide(&self, number: u64, username: &str) -> Result<Decision, String> {
