@@ -41,22 +41,12 @@ async fn sample_csv_creates_exactly_the_good_rows_and_reports_each_row() {
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("report.csv");
     let errors = dir.path().join("errors.csv");
-    let out = bulk_signup(
-        &[
-            "run",
-            sample("users.csv").to_str().expect("path"),
-            "--endpoint-url",
-            &server.endpoint,
-            "--client-id",
-            &server.client_id,
-            "--report",
-            report.to_str().expect("path"),
-            "--errors",
-            errors.to_str().expect("path"),
-        ],
-        &[],
-        None,
-    )
+    let out = run_to_end(&run_args(
+        &sample("users.csv"),
+        &server,
+        &report,
+        &["--errors", errors.to_str().expect("path")],
+    ))
     .await;
     assert_eq!(out.code, 1, "some rows are bad: {}", out.stderr);
     let entries = read_report(&report);

@@ -212,26 +212,19 @@ async fn map_flags_and_generated_passwords() {
     )
     .expect("mapping");
     let report = dir.path().join("report.csv");
-    let out = bulk_signup(
+    let out = run_to_end(&run_args(
+        &input,
+        &server,
+        &report,
         &[
-            "run",
-            input.to_str().expect("path"),
             "--mapping",
             mapping.to_str().expect("path"),
             "--pool",
             sample("pool.json").to_str().expect("path"),
             "--map",
             "Name=given_name",
-            "--endpoint-url",
-            &server.endpoint,
-            "--client-id",
-            &server.client_id,
-            "--report",
-            report.to_str().expect("path"),
         ],
-        &[],
-        None,
-    )
+    ))
     .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     // The emulator enforces the pool's password policy, so both generated passwords met it.
@@ -275,25 +268,18 @@ async fn ndjson_keys_that_appear_late_are_mapped_and_their_passwords_stay_out_of
         let server = emulator(&sample("pool.json"), &[]).await;
         let report = dir.path().join(format!("report-{errors_name}.csv"));
         let errors = dir.path().join(errors_name);
-        let out = bulk_signup(
+        let out = run_to_end(&run_args(
+            &input,
+            &server,
+            &report,
             &[
-                "run",
-                input.to_str().expect("path"),
                 "--mapping",
                 mapping.to_str().expect("path"),
-                "--endpoint-url",
-                &server.endpoint,
-                "--client-id",
-                &server.client_id,
-                "--report",
-                report.to_str().expect("path"),
                 "--errors",
                 errors.to_str().expect("path"),
                 "--overwrite",
             ],
-            &[],
-            None,
-        )
+        ))
         .await;
         assert_eq!(out.code, 1, "{}", out.stderr);
         let statuses: Vec<Option<Status>> = read_report(&report).iter().map(|e| e.status).collect();

@@ -93,21 +93,12 @@ async fn dry_run_validates_every_row_and_sends_nothing() {
     let server = emulator(&sample("pool.json"), &[]).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("report.csv");
-    let out = bulk_signup(
-        &[
-            "run",
-            sample("users.csv").to_str().expect("path"),
-            "--dry-run",
-            "--endpoint-url",
-            &server.endpoint,
-            "--client-id",
-            &server.client_id,
-            "--report",
-            report.to_str().expect("path"),
-        ],
-        &[],
-        None,
-    )
+    let out = run_to_end(&run_args(
+        &sample("users.csv"),
+        &server,
+        &report,
+        &["--dry-run"],
+    ))
     .await;
     assert_eq!(out.code, 1, "three rows are invalid: {}", out.stderr);
     let entries = read_report(&report);
