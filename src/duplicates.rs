@@ -58,14 +58,6 @@ impl Duplicates {
             }
         }
     }
-
-    pub fn len(&self) -> usize {
-        self.seen.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.seen.is_empty()
-    }
 }
 
 /// 64-bit FNV-1a followed by a murmur3 finaliser: stable across runs,

@@ -52,11 +52,6 @@ impl CognitoClient {
         Ok(CognitoClient { http, endpoint })
     }
 
-    /// The endpoint every request goes to.
-    pub fn endpoint(&self) -> &reqwest::Url {
-        &self.endpoint
-    }
-
     /// Sends one `SignUp`. Returns the parsed answer, or why there is none,
     /// with the `x-amzn-RequestId` when the server sent one.
     pub async fn sign_up(
@@ -88,9 +83,8 @@ impl CognitoClient {
         }
     }
 
-    /// Posts any JSON 1.1 operation; used by `sign_up` and by the tests'
-    /// look-ups (`ListUsers`, `AdminGetUser`).
-    pub async fn post(
+    /// Posts one JSON 1.1 operation.
+    async fn post(
         &self,
         operation: &str,
         body: Vec<u8>,

@@ -71,10 +71,6 @@ impl Emulator {
         format!("http://{}/", self.addr)
     }
 
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
     /// The pool's state, for in-process inspection.
     pub fn state(&self) -> &PoolState {
         &self.shared.state
