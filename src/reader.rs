@@ -84,19 +84,20 @@ pub fn read_rows(
                 .compile(Arc::clone(&row.columns))
                 .map_err(|e| anyhow::anyhow!(e))?;
         }
-        let mapped = compiled.apply(&row);
+        // A refused row keeps its username (as mapped so far) for its entry.
+        let mapped = compiled
+            .apply(&row)
+            .map_err(|e| (e, compiled.username_of(&row)));
         let username = match &mapped {
-            Ok(p) => p.username.clone(),
-            Err(_) => compiled.username_of(&row),
+            Ok(p) => p.username.as_str(),
+            Err((_, username)) => username.as_str(),
         };
         let decision = selection
-            .decide(row.number, &username)
+            .decide(row.number, username)
             .map_err(|m| anyhow::anyhow!(m))?;
-        let checked = mapped.and_then(|p| {
-            checker
-                .check(row.number, &p)
-                .map(|()| p)
-                .map_err(|e| compiled.locate(e))
+        let checked = mapped.and_then(|p| match checker.check(row.number, &p) {
+            Ok(()) => Ok(p),
+            Err(e) => Err((compiled.locate(e), p.username)),
         });
         // Checked even when skipped, so settled rows still count as seen
         // for duplicate detection.
@@ -109,7 +110,7 @@ pub fn read_rows(
             // Dropped here, on the thread that allocated it: cheaper than a cross-thread free.
             Ok(prepared) if dry_run => Work::Done(valid_entry(row.number, prepared.username), None),
             // Rows kept for the error report lose their password cells first.
-            Err(error) => {
+            Err((error, username)) => {
                 compiled.redact(&mut row);
                 Work::Done(invalid_entry(row.number, username, &error), Some(row))
             }
