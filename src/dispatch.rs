@@ -19,6 +19,9 @@ use crate::retry::{full_jitter, RetryPolicy};
 /// attempt whose answer was lost.
 pub const LOST_ANSWER_NOTE: &str = "likely created by an earlier attempt whose response was lost";
 
+/// Appended to the note of a row left `failed` after a lost answer.
+const MAYBE_CREATED_SUFFIX: &str = "; an earlier attempt's answer was lost, so the user may exist";
+
 /// The report's `error_code` when no answer came back (timeout, reset, refused).
 pub const NO_ANSWER: &str = "NoAnswer";
 
@@ -301,9 +304,7 @@ impl Dispatcher {
                     entry.status = Some(Status::Failed);
                     entry.note = format!("gave up after {} attempts", entry.attempts);
                     if lost_answer {
-                        entry.note.push_str(
-                            "; an earlier attempt's answer was lost, so the user may exist",
-                        );
+                        entry.note.push_str(MAYBE_CREATED_SUFFIX);
                     }
                     return Some(entry);
                 }
@@ -373,9 +374,7 @@ fn stopped(mut entry: ReportEntry, reason: &StopReason, lost_answer: bool) -> Re
     entry.error_message = reason.message.clone();
     entry.note = format!("not sent: the run stopped ({})", reason.advice());
     if lost_answer {
-        entry
-            .note
-            .push_str("; an earlier attempt's answer was lost, so the user may exist");
+        entry.note.push_str(MAYBE_CREATED_SUFFIX);
     }
     entry
 }
