@@ -378,3 +378,46 @@ fn stopped(mut entry: ReportEntry, reason: &StopReason, lost_answer: bool) -> Re
     }
     entry
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cognito::wire::AttributeType;
+    use crate::rate::Pacer;
+
+    #[test]
+    fn the_wire_request_carries_every_mapped_part_and_the_secret_hash() {
+        let client = CognitoClient::new(
+            reqwest::Url::parse("http://127.0.0.1:9/").expect("url"),
+            std::time::Duration::from_secs(1),
+            1,
+        )
+        .expect("client");
+        let dispatcher = Dispatcher::new(
+            client,
+            "1example23456789".into(),
+            Some(Secret::new("client-secret-example")),
+            RetryPolicy::default(),
+            Arc::new(Pacer::fixed(0.0)),
+        );
+        let prepared = Prepared {
+            username: "alice".into(),
+            password: Some(Secret::new("Passw0rd!")),
+            attributes: vec![AttributeType::new("email", "alice@example.com")],
+            validation_data: vec![AttributeType::new("invite_code", "X1")],
+            client_metadata: [("source".to_owned(), "legacy-import".to_owned())].into(),
+            user_context_ip: Some("203.0.113.7".into()),
+        };
+        let wire = serde_json::to_value(dispatcher.request(prepared)).expect("json");
+        assert_eq!(wire["ClientId"], "1example23456789");
+        assert_eq!(
+            wire["SecretHash"],
+            "AlBVu2cvVbbKkIR7i3zS8ZRCF82NM3j32T+LWqw4C5o="
+        );
+        assert_eq!(wire["Password"], "Passw0rd!");
+        assert_eq!(wire["UserAttributes"][0]["Name"], "email");
+        assert_eq!(wire["ValidationData"][0]["Value"], "X1");
+        assert_eq!(wire["ClientMetadata"]["source"], "legacy-import");
+        assert_eq!(wire["UserContextData"]["IpAddress"], "203.0.113.7");
+    }
+}
