@@ -5,39 +5,26 @@
 //! usernames share a hash with probability about n²/2⁶⁵ (4·10⁻⁵ for 40
 //! million rows); such a row would be reported as a duplicate, never lost.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// The keys are already hashes: use them as they are.
-#[derive(Default)]
-struct Identity(u64);
-
-impl Hasher for Identity {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8) | u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
+use crate::hash_rows::HashRows;
 
 /// Usernames seen so far.
 pub struct Duplicates {
     case_sensitive: bool,
-    seen: HashMap<u64, u64, BuildHasherDefault<Identity>>,
+    seen: HashRows,
 }
 
 impl Duplicates {
     pub fn new(case_sensitive: bool) -> Self {
         Duplicates {
             case_sensitive,
-            seen: HashMap::default(),
+            seen: HashRows::default(),
         }
+    }
+
+    /// Sizes the table for about `rows` usernames at once: no growing (and
+    /// no touching twice the memory while growing) when the guess is right.
+    pub fn expect_rows(&mut self, rows: usize) {
+        self.seen.reserve_total(rows);
     }
 
     /// Records `username` for `row`; returns the earlier row if it repeats one.
@@ -50,13 +37,7 @@ impl Duplicates {
         } else {
             stable_hash(username.to_lowercase().as_bytes())
         };
-        match self.seen.entry(hash) {
-            std::collections::hash_map::Entry::Occupied(earlier) => Some(*earlier.get()),
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(row);
-                None
-            }
-        }
+        self.seen.get_or_insert(hash, row)
     }
 }
 

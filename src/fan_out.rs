@@ -17,9 +17,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::dispatch::Dispatcher;
-use crate::input::Row;
-use crate::mapping::Prepared;
-use crate::reader::Work;
+use crate::reader::{Item, Outgoing, WorkBatch};
 use crate::sink::{Sink, FLUSH_INTERVAL};
 
 /// How the loop ended.
@@ -48,14 +46,14 @@ pub fn watch_signals() -> watch::Receiver<u32> {
 
 /// Runs the loop until the input is done or the run is interrupted.
 pub async fn fan_out(
-    mut receiver: mpsc::Receiver<Vec<Work>>,
+    mut receiver: mpsc::Receiver<WorkBatch>,
     dispatcher: Option<Arc<Dispatcher>>,
     concurrency: usize,
     grace: Duration,
     sink: &mut Sink,
     signals: &mut watch::Receiver<u32>,
 ) -> anyhow::Result<Ending> {
-    let mut pending: VecDeque<(Prepared, Row, bool)> = VecDeque::new();
+    let mut pending: VecDeque<Outgoing> = VecDeque::new();
     let mut in_flight = FuturesUnordered::new();
     let mut input_done = false;
     let mut deadline: Option<Instant> = None;
@@ -64,13 +62,16 @@ pub async fn fan_out(
     flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         while in_flight.len() < concurrency && deadline.is_none() {
-            let (Some(dispatcher), Some((prepared, row, maybe_sent))) =
-                (&dispatcher, pending.pop_front())
-            else {
+            let (Some(dispatcher), Some(outgoing)) = (&dispatcher, pending.pop_front()) else {
                 break;
             };
             let dispatcher = Arc::clone(dispatcher);
             in_flight.push(async move {
+                let Outgoing {
+                    prepared,
+                    row,
+                    maybe_sent,
+                } = outgoing;
                 let entry = dispatcher.send(row.number, prepared, maybe_sent).await;
                 (entry, row)
             });
@@ -91,13 +92,15 @@ pub async fn fan_out(
         tokio::select! {
             batch = receiver.recv(), if pending.is_empty() && !input_done && deadline.is_none() => match batch {
                 None => input_done = true,
-                Some(batch) => {
-                    for work in batch {
-                        match work {
-                            Work::Done(entry, row) => sink.record(entry, row.as_ref())?,
-                            Work::Send { prepared, row, maybe_sent } => pending.push_back((prepared, row, maybe_sent)),
+                Some(mut batch) => {
+                    for item in batch.drain() {
+                        match item {
+                            Item::Valid { row, username } => sink.record_valid(row, username)?,
+                            Item::Done(entry, row) => sink.record(entry, row.as_ref())?,
+                            Item::Send(outgoing) => pending.push_back(outgoing),
                         }
                     }
+                    sink.show_progress();
                 }
             },
             Some((entry, row)) = in_flight.next(), if !in_flight.is_empty() => {

@@ -3,7 +3,8 @@
 //!
 //! Code map, in pipeline order:
 //! - [`cli`] raw flags → [`config`] validated settings;
-//! - [`input`] streams CSV/NDJSON rows → [`mapping`] (from [`mapping_file`],
+//! - [`input`] streams CSV/NDJSON rows, parsed ahead on their own thread by
+//!   [`read_ahead`] → the [`reader`] thread: [`mapping`] (from [`mapping_file`],
 //!   with [`transform`]s) builds request pieces → [`validate`] checks Cognito's
 //!   constraints locally and [`duplicates`] finds repeated usernames;
 //! - [`dispatch`] sends rows (the only concurrent stage), paced by [`rate`],
@@ -17,11 +18,13 @@ pub mod attributes;
 pub mod cli;
 pub mod cognito;
 pub mod config;
+pub mod csv_line;
 pub mod dispatch;
 pub mod duplicates;
 pub mod emulator;
 pub mod fan_out;
 pub mod finalize;
+pub mod hash_rows;
 pub mod input;
 pub mod mapping;
 pub mod mapping_file;
@@ -30,6 +33,7 @@ pub mod password;
 pub mod pool;
 pub mod progress;
 pub mod rate;
+pub mod read_ahead;
 pub mod reader;
 pub mod report;
 pub mod report_read;

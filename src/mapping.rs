@@ -5,6 +5,7 @@
 //! new key), which is where columns that map to nothing are found: no data is
 //! ever dropped silently. Applying a compiled mapping is pure.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
@@ -381,7 +382,11 @@ impl Compiled {
             .find(|r| r.target == Target::Username)
             // The same computation as `apply`, so the username a report
             // records is the one a resume recomputes.
-            .map(|rule| rule.value(row).unwrap_or_else(|_| rule.source.value(row)))
+            .map(|rule| {
+                rule.value(row)
+                    .unwrap_or_else(|_| rule.source.value(row))
+                    .into_owned()
+            })
             .unwrap_or_default()
     }
 
@@ -407,6 +412,15 @@ impl Compiled {
     /// Maps one row. Empty values are omitted. A non-empty cell in a column
     /// that maps to nothing refuses the row rather than dropping the value.
     pub fn apply(&self, row: &Row) -> Result<Prepared, RowError> {
+        let mut prepared = Prepared::default();
+        self.apply_into(row, &mut prepared)?;
+        Ok(prepared)
+    }
+
+    /// [`Compiled::apply`] into `out`, reusing its strings: the reader maps
+    /// every row into the same `Prepared`, which costs no allocation when
+    /// values come straight from cells. On an error `out` is half-filled.
+    pub fn apply_into(&self, row: &Row, out: &mut Prepared) -> Result<(), RowError> {
         for (index, unmapped) in &self.unmapped {
             if !row.value(*index).is_empty() {
                 return Err(RowError::new(
@@ -416,41 +430,77 @@ impl Compiled {
                 ));
             }
         }
-        let mut prepared = Prepared::default();
+        out.username.clear();
+        let mut password = out.password.take();
+        let mut user_context_ip = out.user_context_ip.take();
+        let (mut attributes, mut validation_data) = (0, 0);
+        out.client_metadata.clear();
         for rule in &self.rules {
             let value = rule.value(row)?;
             if value.is_empty() {
                 continue;
             }
             match &rule.target {
-                Target::Username => prepared.username = value,
-                Target::Password => prepared.password = Some(Secret::new(value)),
-                Target::Attribute(name) => prepared
-                    .attributes
-                    .push(AttributeType::new(Arc::clone(name), value)),
-                Target::ValidationData(name) => prepared
-                    .validation_data
-                    .push(AttributeType::new(Arc::clone(name), value)),
-                Target::ClientMetadata(key) => {
-                    prepared.client_metadata.insert(key.clone(), value);
+                Target::Username => out.username.push_str(&value),
+                Target::Password => {
+                    let secret = password.get_or_insert_with(|| Secret::new(String::new()));
+                    secret.set(&value);
+                    out.password = password.take();
                 }
-                Target::UserContextIp => prepared.user_context_ip = Some(value),
+                Target::Attribute(name) => {
+                    set_attribute(&mut out.attributes, attributes, name, &value);
+                    attributes += 1;
+                }
+                Target::ValidationData(name) => {
+                    set_attribute(&mut out.validation_data, validation_data, name, &value);
+                    validation_data += 1;
+                }
+                Target::ClientMetadata(key) => {
+                    out.client_metadata.insert(key.clone(), value.into_owned());
+                }
+                Target::UserContextIp => {
+                    let ip = user_context_ip.get_or_insert_with(String::new);
+                    set_string(ip, &value);
+                    out.user_context_ip = user_context_ip.take();
+                }
             }
         }
-        Ok(prepared)
+        out.attributes.truncate(attributes);
+        out.validation_data.truncate(validation_data);
+        Ok(())
+    }
+}
+
+/// Overwrites `target` with `value`, keeping its allocation.
+fn set_string(target: &mut String, value: &str) {
+    target.clear();
+    target.push_str(value);
+}
+
+/// Makes `list[at]` the attribute `name` = `value`, reusing the slot's
+/// string when there is one (the same rules fill the same slots row after row).
+fn set_attribute(list: &mut Vec<AttributeType>, at: usize, name: &Arc<str>, value: &str) {
+    match list.get_mut(at) {
+        Some(slot) => {
+            if !Arc::ptr_eq(&slot.name, name) {
+                slot.name = Arc::clone(name);
+            }
+            set_string(&mut slot.value, value);
+        }
+        None => list.push(AttributeType::new(Arc::clone(name), value)),
     }
 }
 
 impl CompiledRule {
     /// The rule's value for `row`: its source, then its transforms in order,
     /// stopping at an empty value (empty values are left out of requests).
-    fn value(&self, row: &Row) -> Result<String, RowError> {
+    fn value<'a>(&'a self, row: &'a Row) -> Result<Cow<'a, str>, RowError> {
         let mut value = self.source.value(row);
         for transform in &self.transforms {
             if value.is_empty() {
                 break;
             }
-            value = transform.apply(&value).map_err(|(code, reason)| {
+            value = Cow::Owned(transform.apply(&value).map_err(|(code, reason)| {
                 let column = self.column.as_deref().unwrap_or_else(|| self.target.name());
                 // Never echo a password, whatever the transform says.
                 let reason = if self.target == Target::Password {
@@ -459,18 +509,19 @@ impl CompiledRule {
                     reason
                 };
                 RowError::new(code, Some(column), reason)
-            })?;
+            })?);
         }
         Ok(value)
     }
 }
 
 impl CompiledSource {
-    fn value(&self, row: &Row) -> String {
+    /// Borrowed from the row or the mapping unless it has to be built.
+    fn value<'a>(&'a self, row: &'a Row) -> Cow<'a, str> {
         let cell = |index: &usize| row.value(*index);
         match self {
-            CompiledSource::Column(index) => cell(index).to_owned(),
-            CompiledSource::Constant(value) => value.clone(),
+            CompiledSource::Column(index) => Cow::Borrowed(cell(index)),
+            CompiledSource::Constant(value) => Cow::Borrowed(value),
             CompiledSource::Template(parts) => {
                 let mut text = String::new();
                 for part in parts {
@@ -479,9 +530,9 @@ impl CompiledSource {
                         CompiledPart::Column(index) => text.push_str(cell(index)),
                     }
                 }
-                text
+                Cow::Owned(text)
             }
-            CompiledSource::GeneratePassword(policy) => generate_password(policy),
+            CompiledSource::GeneratePassword(policy) => Cow::Owned(generate_password(policy)),
         }
     }
 }

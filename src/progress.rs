@@ -38,9 +38,9 @@ impl Progress {
         Progress { bar }
     }
 
-    /// One more row finished; `counts` is the running tally to show.
-    pub fn row_done(&self, counts: impl FnOnce() -> String) {
-        self.bar.inc(1);
+    /// `rows` more rows finished; `counts` is the running tally to show.
+    pub fn rows_done(&self, rows: u64, counts: impl FnOnce() -> String) {
+        self.bar.inc(rows);
         if !self.bar.is_hidden() {
             self.bar.set_message(counts());
         }

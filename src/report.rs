@@ -175,18 +175,31 @@ impl Sink {
 
 /// Writes results report entries.
 pub struct ReportWriter {
-    sink: Sink,
+    out: BufWriter<File>,
+    format: ReportFormat,
 }
+
+/// Room for a few hundred report lines between writes to the file.
+const REPORT_BUFFER: usize = 64 * 1024;
 
 impl ReportWriter {
     /// Creates the report at `path`; writes the CSV header.
     pub fn create(path: &Path, overwrite: bool) -> anyhow::Result<Self> {
         let file = create_private(path, overwrite)?;
-        let mut sink = Sink::new(file, ReportFormat::from_path(path));
-        if let Sink::Csv(w) = &mut sink {
-            w.write_record(REPORT_COLUMNS)?;
+        ReportWriter::start(file, path, true)
+    }
+
+    /// Wraps `file`; writes the CSV header when `header` is set.
+    fn start(file: File, path: &Path, header: bool) -> anyhow::Result<Self> {
+        let format = ReportFormat::from_path(path);
+        let mut writer = ReportWriter {
+            out: BufWriter::with_capacity(REPORT_BUFFER, file),
+            format,
+        };
+        if header && format == ReportFormat::Csv {
+            crate::csv_line::write_record(&mut writer.out, REPORT_COLUMNS)?;
         }
-        Ok(ReportWriter { sink })
+        Ok(writer)
     }
 
     /// Continues an existing report (`--resume`): cuts a torn tail at
@@ -200,22 +213,39 @@ impl ReportWriter {
         file.set_len(complete_len)?;
         let mut file = file;
         std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0))?;
-        let mut sink = Sink::new(file, ReportFormat::from_path(path));
-        if let (Sink::Csv(w), 0) = (&mut sink, complete_len) {
-            w.write_record(REPORT_COLUMNS)?;
-        }
-        Ok(ReportWriter { sink })
+        ReportWriter::start(file, path, complete_len == 0)
     }
 
     /// Flushes and syncs to disk.
     pub fn sync(mut self) -> anyhow::Result<()> {
-        Ok(self.sink.sync()?)
+        self.out.flush()?;
+        Ok(self.out.get_ref().sync_all()?)
+    }
+
+    /// A dry run's `valid` entry: the same line as [`ReportWriter::write`]
+    /// gives, without building a [`ReportEntry`] (one per input row).
+    pub fn write_valid(&mut self, row: u64, username: &str) -> anyhow::Result<()> {
+        if self.format == ReportFormat::Ndjson {
+            return self.write(&ReportEntry {
+                row,
+                username: username.to_owned(),
+                status: Some(Status::Valid),
+                ..ReportEntry::default()
+            });
+        }
+        let w = &mut self.out;
+        w.write_all(itoa::Buffer::new().format(row).as_bytes())?;
+        w.write_all(b",")?;
+        crate::csv_line::write_field(w, username)?;
+        w.write_all(b",valid,,,,,,,0,,\n")?;
+        Ok(())
     }
 
     pub fn write(&mut self, entry: &ReportEntry) -> anyhow::Result<()> {
-        match &mut self.sink {
-            Sink::Csv(w) => {
-                // write_record with borrowed fields: no per-row serde or allocation.
+        let w = &mut self.out;
+        match self.format {
+            ReportFormat::Csv => {
+                // Borrowed fields: no per-row serde or allocation.
                 let mut row = itoa::Buffer::new();
                 let mut attempts = itoa::Buffer::new();
                 let confirmed = match entry.user_confirmed {
@@ -223,22 +253,25 @@ impl ReportWriter {
                     Some(false) => "false",
                     None => "",
                 };
-                w.write_record([
-                    row.format(entry.row),
-                    &entry.username,
-                    entry.status.map_or("", Status::as_str),
-                    &entry.user_sub,
-                    confirmed,
-                    &entry.delivery_medium,
-                    &entry.delivery_destination,
-                    &entry.error_code,
-                    &entry.error_message,
-                    attempts.format(entry.attempts),
-                    &entry.request_id,
-                    &entry.note,
-                ])?
+                crate::csv_line::write_record(
+                    w,
+                    [
+                        row.format(entry.row),
+                        &entry.username,
+                        entry.status.map_or("", Status::as_str),
+                        &entry.user_sub,
+                        confirmed,
+                        &entry.delivery_medium,
+                        &entry.delivery_destination,
+                        &entry.error_code,
+                        &entry.error_message,
+                        attempts.format(entry.attempts),
+                        &entry.request_id,
+                        &entry.note,
+                    ],
+                )?
             }
-            Sink::Ndjson(w) => {
+            ReportFormat::Ndjson => {
                 serde_json::to_writer(&mut *w, entry)?;
                 w.write_all(b"\n")?;
             }
@@ -247,7 +280,7 @@ impl ReportWriter {
     }
 
     pub fn flush(&mut self) -> anyhow::Result<()> {
-        Ok(self.sink.flush()?)
+        Ok(self.out.flush()?)
     }
 }
 

@@ -20,7 +20,7 @@ use crate::input;
 use crate::pool::PoolDescription;
 use crate::progress::Progress;
 use crate::rate::Pacer;
-use crate::reader::{read_rows, ReaderParts, Work, CHANNEL_BATCHES};
+use crate::reader::{read_rows, ReaderParts, WorkBatch, CHANNEL_BATCHES};
 use crate::report::{ErrorWriter, ReportWriter};
 use crate::resume::ResumeState;
 use crate::selection::{verify_input, Selection};
@@ -133,17 +133,22 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     let dispatcher = dispatcher.map(Arc::new);
     let dry_run = dispatcher.is_none();
 
-    let (sender, receiver) = mpsc::channel::<Vec<Work>>(CHANNEL_BATCHES);
+    let (sender, receiver) = mpsc::channel::<WorkBatch>(CHANNEL_BATCHES);
+    let batches = crate::read_ahead::start(first, source)?;
     let parts = ReaderParts {
         mapping: config.mapping.clone(),
         compiled,
         checker: Checker::new(config.pool.clone()),
         selection,
         dry_run,
+        input_bytes: std::fs::metadata(&config.input)
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .map(|m| m.len()),
     };
     let reader = std::thread::Builder::new()
         .name("bulk-signup-reader".into())
-        .spawn(move || read_rows(first, source, parts, sender))
+        .spawn(move || read_rows(batches, parts, sender))
         .context("cannot start the reader thread")?;
 
     let mut sink = Sink::new(report, errors, Progress::new(config.show_progress), dry_run);

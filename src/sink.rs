@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::input::Row;
 use crate::progress::Progress;
-use crate::report::{ErrorWriter, ReportEntry, ReportWriter};
+use crate::report::{ErrorWriter, ReportEntry, ReportWriter, Status};
 use crate::summary::Summary;
 
 /// How often buffered report entries reach the file at the latest.
@@ -19,6 +19,10 @@ pub struct Sink {
     errors: Option<ErrorWriter>,
     progress: Progress,
     summary: Summary,
+    /// Rows per status, indexed like `Status::ALL`; into `summary` at the end.
+    tally: [u64; Status::ALL.len()],
+    /// Rows finished since the progress display last heard.
+    unshown: u64,
     dirty: bool,
     /// Every entry so far had a higher row number than the one before.
     in_row_order: bool,
@@ -40,6 +44,8 @@ impl Sink {
                 dry_run,
                 ..Summary::default()
             },
+            tally: [0; Status::ALL.len()],
+            unshown: 0,
             dirty: false,
             in_row_order: true,
             last_row: 0,
@@ -64,12 +70,36 @@ impl Sink {
                     errors.write(&entry, row)?;
                 }
             }
-            *self.summary.counts.entry(status).or_insert(0) += 1;
+            self.count(status);
         }
-        let summary = &self.summary;
-        self.progress.row_done(|| summary.short());
-        self.dirty = true;
+        self.show_progress();
         Ok(())
+    }
+
+    /// Records a row a dry run found valid (the bulk of a dry run's rows:
+    /// no entry is built). The progress display hears of it at the next
+    /// [`Sink::show_progress`].
+    pub fn record_valid(&mut self, row: u64, username: &str) -> anyhow::Result<()> {
+        self.in_row_order &= row > self.last_row;
+        self.last_row = row;
+        self.report.write_valid(row, username)?;
+        self.count(Status::Valid);
+        Ok(())
+    }
+
+    fn count(&mut self, status: Status) {
+        self.tally[status as usize] += 1;
+        self.unshown += 1;
+        self.dirty = true;
+    }
+
+    /// Brings the progress display up to date.
+    pub fn show_progress(&mut self) {
+        if self.unshown > 0 {
+            let tally = self.tally;
+            self.progress
+                .rows_done(std::mem::take(&mut self.unshown), || short_tally(&tally));
+        }
     }
 
     /// Pushes buffered entries to the files, if there are any.
@@ -89,6 +119,34 @@ impl Sink {
         self.dirty = true;
         self.flush()?;
         self.progress.finish();
+        for (status, count) in Status::ALL.iter().zip(self.tally) {
+            if count > 0 {
+                self.summary.counts.insert(*status, count);
+            }
+        }
         Ok(self.summary)
+    }
+}
+
+/// `created 3, invalid 1`: the counts so far, for the progress display.
+fn short_tally(tally: &[u64; Status::ALL.len()]) -> String {
+    Status::ALL
+        .iter()
+        .zip(tally)
+        .filter(|(_, n)| **n > 0)
+        .map(|(s, n)| format!("{} {n}", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tally_slots_follow_status_order() {
+        for (i, status) in Status::ALL.iter().enumerate() {
+            assert_eq!(*status as usize, i, "{status:?}");
+        }
     }
 }

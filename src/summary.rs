@@ -63,16 +63,6 @@ impl Summary {
             exit::OK
         }
     }
-
-    /// One-line tally for the progress spinner.
-    pub fn short(&self) -> String {
-        Status::ALL
-            .iter()
-            .filter(|s| self.count(**s) > 0)
-            .map(|s| format!("{} {}", s.as_str(), self.count(*s)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
 }
 
 impl fmt::Display for Summary {

@@ -40,6 +40,11 @@ impl Checker {
         }
     }
 
+    /// Prepares duplicate detection for about `rows` rows in all.
+    pub fn expect_rows(&mut self, rows: usize) {
+        self.duplicates.expect_rows(rows);
+    }
+
     pub fn check(&mut self, row: u64, prepared: &Prepared) -> Result<(), RowError> {
         check(prepared)?;
         if let Some(pool) = &self.pool {

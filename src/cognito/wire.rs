@@ -23,6 +23,11 @@ impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
+    /// Replaces the secret, keeping the allocation.
+    pub fn set(&mut self, value: &str) {
+        self.0.clear();
+        self.0.push_str(value);
+    }
     /// The secret itself; callers must not log or report it.
     pub fn expose(&self) -> &str {
         &self.0

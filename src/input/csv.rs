@@ -47,6 +47,33 @@ impl<R: Read + Send> RowSource for CsvRows<R> {
     fn columns(&self) -> Arc<Columns> {
         Arc::clone(&self.columns)
     }
+
+    /// Parses straight into `row`'s record: no allocation once its buffers
+    /// have grown to the input's widest row.
+    fn read_into(&mut self, row: &mut Row) -> Option<Result<(), ReadError>> {
+        if self.done {
+            return None;
+        }
+        match self.reader.read_record(&mut row.values) {
+            Ok(false) => {
+                self.done = true;
+                None
+            }
+            Ok(true) => {
+                self.number += 1;
+                row.number = self.number;
+                if !Arc::ptr_eq(&row.columns, &self.columns) {
+                    row.columns = Arc::clone(&self.columns);
+                }
+                let line = row.values.position().map_or(0, |p| p.line());
+                Some(self.check_width(row.values.len(), line))
+            }
+            Err(e) => {
+                self.number += 1;
+                Some(Err(self.read_error(e)))
+            }
+        }
+    }
 }
 
 impl<R: Read> Iterator for CsvRows<R> {
@@ -67,32 +94,53 @@ impl<R: Read> Iterator for CsvRows<R> {
             }
             Err(e) => {
                 self.number += 1;
-                let fatal = matches!(e.kind(), ::csv::ErrorKind::Io(_));
-                self.done = fatal;
-                Some(Err(ReadError {
-                    number: self.number,
-                    message: format!("unreadable CSV record: {e}"),
-                    fatal,
-                }))
+                Some(Err(self.read_error(e)))
             }
         }
     }
 }
 
 impl<R: Read> CsvRows<R> {
+    /// A csv error as this record's error: invalid UTF-8 names its column;
+    /// an I/O error ends the input.
+    fn read_error(&mut self, e: ::csv::Error) -> ReadError {
+        let fatal = matches!(e.kind(), ::csv::ErrorKind::Io(_));
+        self.done = fatal;
+        let message = match e.kind() {
+            ::csv::ErrorKind::Utf8 { pos, err } => format!(
+                "column {:?} on line {} is not valid UTF-8",
+                self.columns
+                    .names()
+                    .get(err.field())
+                    .map_or("?", String::as_str),
+                pos.as_ref().map_or(0, |p| p.line())
+            ),
+            _ => format!("unreadable CSV record: {e}"),
+        };
+        ReadError {
+            number: self.number,
+            message,
+            fatal,
+        }
+    }
+
+    fn check_width(&self, width: usize, line: u64) -> Result<(), ReadError> {
+        if width == self.columns.len() {
+            return Ok(());
+        }
+        Err(ReadError {
+            number: self.number,
+            message: format!(
+                "record on line {line} has {width} fields, the header has {}",
+                self.columns.len()
+            ),
+            fatal: false,
+        })
+    }
+
     fn decode(&self) -> Result<Row, ReadError> {
         let line = self.record.position().map_or(0, |p| p.line());
-        if self.record.len() != self.columns.len() {
-            return Err(ReadError {
-                number: self.number,
-                message: format!(
-                    "record on line {line} has {} fields, the header has {}",
-                    self.record.len(),
-                    self.columns.len()
-                ),
-                fatal: false,
-            });
-        }
+        self.check_width(self.record.len(), line)?;
         let values = ::csv::StringRecord::from_byte_record(self.record.clone()).map_err(|e| {
             let field = e.utf8_error().field();
             ReadError {

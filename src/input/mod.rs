@@ -65,6 +65,17 @@ impl Columns {
     }
 }
 
+impl Row {
+    /// An empty row to read into.
+    pub fn empty(columns: Arc<Columns>) -> Row {
+        Row {
+            number: 0,
+            columns,
+            values: StringRecord::new(),
+        }
+    }
+}
+
 /// One input record: its 1-based number (header excluded, blank NDJSON lines
 /// not counted) and its cells, aligned with `columns`. A missing cell is "".
 /// The cells live in one `StringRecord` (one buffer, not one `String` each),
@@ -110,6 +121,12 @@ pub trait RowSource: Iterator<Item = Result<Row, ReadError>> + Send {
     /// The columns seen so far: the header for CSV; for NDJSON, the keys of
     /// the records read so far (peek one record first).
     fn columns(&self) -> Arc<Columns>;
+
+    /// Reads the next record into `row`, reusing its buffers; `None` at the
+    /// end. On an error `row` holds nothing meaningful.
+    fn read_into(&mut self, row: &mut Row) -> Option<Result<(), ReadError>> {
+        Some(self.next()?.map(|next| *row = next))
+    }
 }
 
 /// Opens `path` (or stdin for `-`) as a row source.

@@ -1,0 +1,111 @@
+//! A map from 64-bit hashes to row numbers, for duplicate detection: open
+//! addressing with linear probing over two flat arrays. Probing reads only
+//! the 8-byte hash array; the row array is touched on inserts and hits.
+//! Any capacity works (not only powers of two), so a table sized from an
+//! estimate of the row count needs ~18 bytes per entry and never rehashes.
+
+/// Entries per slot at most, as a fraction: 7/8.
+const LOAD_NUM: usize = 7;
+const LOAD_DEN: usize = 8;
+/// Marks an empty slot; a real hash of 0 is stored as 1 (a harmless merge).
+const EMPTY: u64 = 0;
+
+#[derive(Default)]
+pub struct HashRows {
+    hashes: Vec<u64>,
+    rows: Vec<u64>,
+    len: usize,
+}
+
+impl HashRows {
+    /// Makes room for `entries` in total without growing again.
+    pub fn reserve_total(&mut self, entries: usize) {
+        let slots = entries.saturating_mul(LOAD_DEN) / LOAD_NUM + 1;
+        if slots > self.hashes.len() {
+            self.resize(slots);
+        }
+    }
+
+    /// The row stored for `hash`, or stores `row` for it and returns `None`.
+    pub fn get_or_insert(&mut self, hash: u64, row: u64) -> Option<u64> {
+        if (self.len + 1) * LOAD_DEN > self.hashes.len() * LOAD_NUM {
+            self.resize((self.hashes.len() * 2).max(1024));
+        }
+        let hash = hash.max(1);
+        let mut slot = home(hash, self.hashes.len());
+        loop {
+            match self.hashes[slot] {
+                EMPTY => {
+                    self.hashes[slot] = hash;
+                    self.rows[slot] = row;
+                    self.len += 1;
+                    return None;
+                }
+                stored if stored == hash => return Some(self.rows[slot]),
+                _ => {
+                    slot = if slot + 1 == self.hashes.len() {
+                        0
+                    } else {
+                        slot + 1
+                    }
+                }
+            }
+        }
+    }
+
+    fn resize(&mut self, slots: usize) {
+        let hashes = std::mem::replace(&mut self.hashes, vec![EMPTY; slots]);
+        let rows = std::mem::replace(&mut self.rows, vec![0; slots]);
+        self.len = 0;
+        for (hash, row) in hashes.into_iter().zip(rows).filter(|(h, _)| *h != EMPTY) {
+            self.get_or_insert(hash, row);
+        }
+    }
+}
+
+/// The first slot to probe: the hash scaled onto `0..slots` (a multiply
+/// instead of a modulo; the hash's high bits are well mixed).
+fn home(hash: u64, slots: usize) -> usize {
+    ((u128::from(hash) * slots as u128) >> 64) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_every_stored_hash_across_growth() {
+        let mut table = HashRows::default();
+        // Clustered and extreme hashes too: 0, u64::MAX, consecutive values.
+        let hashes: Vec<u64> = (0..5000u64)
+            .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+            .chain([u64::MAX, u64::MAX - 1, 2])
+            .chain(10_000..10_100)
+            .collect();
+        for (row, hash) in hashes.iter().enumerate() {
+            assert_eq!(table.get_or_insert(*hash, row as u64), None, "hash {hash}");
+        }
+        for (row, hash) in hashes.iter().enumerate() {
+            assert_eq!(
+                table.get_or_insert(*hash, 99_999),
+                Some(row as u64),
+                "hash {hash}"
+            );
+        }
+        assert_eq!(table.len, hashes.len());
+        // 0 marks empty slots, so a hash of 0 is stored as 1.
+        assert_eq!(table.get_or_insert(1, 7), Some(0));
+    }
+
+    #[test]
+    fn a_reserved_table_does_not_grow() {
+        let mut table = HashRows::default();
+        table.reserve_total(10_000);
+        let slots = table.hashes.len();
+        for i in 0..10_000u64 {
+            table.get_or_insert(i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1, i);
+        }
+        assert_eq!(table.hashes.len(), slots);
+        assert!(slots < 10_000 * 8 / 7 + 2);
+    }
+}
