@@ -7,6 +7,9 @@
 
 use crate::hash_rows::HashRows;
 
+/// A username's hash, its slot already loading.
+pub struct Probe(u64);
+
 /// Usernames seen so far.
 pub struct Duplicates {
     case_sensitive: bool,
@@ -29,15 +32,33 @@ impl Duplicates {
 
     /// Records `username` for `row`; returns the earlier row if it repeats one.
     pub fn first_row_of(&mut self, username: &str, row: u64) -> Option<u64> {
-        let hash = if self.case_sensitive {
+        let probe = self.probe(username);
+        self.first_row_of_probe(probe, row)
+    }
+
+    /// Starts looking `username` up: hashes it and starts loading its slot.
+    /// Finish with [`Duplicates::first_row_of_probe`] after other work, so
+    /// the likely cache miss costs nothing.
+    pub fn probe(&self, username: &str) -> Probe {
+        let hash = self.hash(username);
+        self.seen.prefetch(hash);
+        Probe(hash)
+    }
+
+    /// [`Duplicates::first_row_of`] for a username [`Duplicates::probe`]d before.
+    pub fn first_row_of_probe(&mut self, probe: Probe, row: u64) -> Option<u64> {
+        self.seen.get_or_insert(probe.0, row)
+    }
+
+    fn hash(&self, username: &str) -> u64 {
+        if self.case_sensitive {
             stable_hash(username.as_bytes())
         } else if username.is_ascii() {
             // Lower-case while hashing: no allocation for the common case.
             stable_hash_with(username.bytes().map(|b| b.to_ascii_lowercase()))
         } else {
             stable_hash(username.to_lowercase().as_bytes())
-        };
-        self.seen.get_or_insert(hash, row)
+        }
     }
 }
 

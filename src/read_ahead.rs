@@ -36,10 +36,10 @@ impl RowBatch {
             .map(|(row, error)| error.as_ref().map_or(Ok(row), Err))
     }
 
-    /// Reads up to `BATCH_ROWS` records; false when the input had none left.
+    /// Tops the batch up to `BATCH_ROWS` records, stopping after a fatal
+    /// error; false when it is still empty (the input had none left).
     fn fill(&mut self, source: &mut dyn RowSource, columns: &Arc<Columns>) -> bool {
-        self.len = 0;
-        while self.len < BATCH_ROWS {
+        while self.len < BATCH_ROWS && !self.ended() {
             if self.len == self.slots.len() {
                 self.slots.push((Row::empty(Arc::clone(columns)), None));
             }
@@ -47,26 +47,27 @@ impl RowBatch {
             match source.read_into(row) {
                 None => break,
                 Some(result) => {
-                    let fatal = result.as_ref().is_err_and(|e| e.fatal);
                     *error = result.err();
                     self.len += 1;
-                    if fatal {
-                        break;
-                    }
                 }
             }
         }
         self.len > 0
     }
 
-    /// Puts one already-read record (the peeked first one) in the batch.
-    fn push(&mut self, record: Result<Row, ReadError>, columns: &Arc<Columns>) {
+    /// Puts one already-read record (the peeked first one) in an empty batch.
+    fn push_first(&mut self, record: Result<Row, ReadError>, columns: &Arc<Columns>) {
         let slot = match record {
             Ok(row) => (row, None),
             Err(e) => (Row::empty(Arc::clone(columns)), Some(e)),
         };
-        self.slots.push(slot);
-        self.len = self.slots.len();
+        self.slots.insert(0, slot);
+        self.len = 1;
+    }
+
+    /// Whether the last record was a fatal error: nothing follows it.
+    fn ended(&self) -> bool {
+        self.len > 0 && self.slots[self.len - 1].1.as_ref().is_some_and(|e| e.fatal)
     }
 }
 
@@ -112,22 +113,19 @@ fn parse(
     filled: &SyncSender<RowBatch>,
     used: &Receiver<RowBatch>,
 ) {
-    if let Some(first) = first {
-        let fatal = first.as_ref().is_err_and(|e| e.fatal);
-        let mut batch = RowBatch::new();
-        batch.push(first, &source.columns());
-        if filled.send(batch).is_err() || fatal {
-            return;
-        }
-    }
+    let mut first = first;
     loop {
         // NDJSON's columns can grow; rows read into an older set are replaced.
         let columns = source.columns();
         let mut batch = used.try_recv().unwrap_or_else(|_| RowBatch::new());
+        batch.len = 0;
+        if let Some(first) = first.take() {
+            batch.push_first(first, &columns);
+        }
         if !batch.fill(source, &columns) {
             return;
         }
-        let ended = batch.records().any(|r| r.is_err_and(|e| e.fatal));
+        let ended = batch.ended();
         if filled.send(batch).is_err() || ended {
             return;
         }

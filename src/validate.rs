@@ -46,11 +46,13 @@ impl Checker {
     }
 
     pub fn check(&mut self, row: u64, prepared: &Prepared) -> Result<(), RowError> {
+        // Start the duplicate lookup's memory access before the other checks.
+        let probe = self.duplicates.probe(&prepared.username);
         check(prepared)?;
         if let Some(pool) = &self.pool {
             pool.check(prepared)?;
         }
-        match self.duplicates.first_row_of(&prepared.username, row) {
+        match self.duplicates.first_row_of_probe(probe, row) {
             Some(first) => Err(RowError::new(
                 "DuplicateUsername",
                 Some("username"),
