@@ -15,6 +15,7 @@
 //!   [`cognito::wire`] and [`pool`] with the client.
 
 pub mod attributes;
+pub mod check_plan;
 pub mod cli;
 pub mod cognito;
 pub mod config;

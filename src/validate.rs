@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::attributes::{self, BOOLEAN, CUSTOM_PREFIX, MAX_CUSTOM_NAME};
+use crate::check_plan::{NamePlan, Plans, ValueFormat};
 use crate::duplicates::Duplicates;
 use crate::mapping::Prepared;
 use crate::pool::{PasswordPolicy, PoolDescription, SchemaAttribute};
@@ -26,6 +26,7 @@ pub const MAX_PASSWORD: usize = 256;
 /// pass the others count for duplicate detection (a refused row creates no user).
 pub struct Checker {
     pool: Option<PoolRules>,
+    plans: Plans,
     duplicates: Duplicates,
 }
 
@@ -36,6 +37,7 @@ impl Checker {
         let case_sensitive = pool.as_ref().is_none_or(PoolRules::case_sensitive);
         Checker {
             pool,
+            plans: Plans::default(),
             duplicates: Duplicates::new(case_sensitive),
         }
     }
@@ -48,9 +50,10 @@ impl Checker {
     pub fn check(&mut self, row: u64, prepared: &Prepared) -> Result<(), RowError> {
         // Start the duplicate lookup's memory access before the other checks.
         let probe = self.duplicates.probe(&prepared.username);
-        check(prepared)?;
+        self.plans.assign(&prepared.attributes, self.pool.as_ref());
+        check_planned(prepared, &self.plans)?;
         if let Some(pool) = &self.pool {
-            pool.check(prepared)?;
+            pool.check_planned(prepared, &self.plans)?;
         }
         match self.duplicates.first_row_of_probe(probe, row) {
             Some(first) => Err(RowError::new(
@@ -65,12 +68,19 @@ impl Checker {
 
 /// Whether `text` has more than `limit` characters. A string has no more
 /// characters than bytes, so short strings skip the count (the common case).
-fn longer_than(text: &str, limit: usize) -> bool {
+pub(crate) fn longer_than(text: &str, limit: usize) -> bool {
     text.len() > limit && text.chars().count() > limit
 }
 
 /// Checks that hold for every pool.
 pub fn check(prepared: &Prepared) -> Result<(), RowError> {
+    let mut plans = Plans::default();
+    plans.assign(&prepared.attributes, None);
+    check_planned(prepared, &plans)
+}
+
+/// [`check`] with the plans of `prepared`'s attributes already assigned.
+fn check_planned(prepared: &Prepared, plans: &Plans) -> Result<(), RowError> {
     check_username(&prepared.username)?;
     if let Some(password) = &prepared.password {
         let password = password.expose();
@@ -89,8 +99,8 @@ pub fn check(prepared: &Prepared) -> Result<(), RowError> {
             ));
         }
     }
-    for attribute in &prepared.attributes {
-        check_attribute(&attribute.name, &attribute.value)?;
+    for (attribute, plan) in prepared.attributes.iter().zip(plans.of_row()) {
+        check_attribute(plan, &attribute.value)?;
     }
     Ok(())
 }
@@ -131,26 +141,11 @@ fn username_pattern() -> &'static Regex {
     })
 }
 
-fn check_attribute(name: &str, value: &str) -> Result<(), RowError> {
-    if let Some(reason) = attributes::forbidden_reason(name) {
-        return Err(RowError::new("ForbiddenAttribute", Some(name), reason));
+fn check_attribute(plan: &NamePlan, value: &str) -> Result<(), RowError> {
+    if let Some(error) = &plan.name_error {
+        return Err(error.clone());
     }
-    if longer_than(name, MAX_NAME) {
-        return Err(RowError::new(
-            "AttributeNameTooLong",
-            Some(name),
-            format!("attribute names are at most {MAX_NAME} characters"),
-        ));
-    }
-    if let Some(custom) = name.strip_prefix(CUSTOM_PREFIX) {
-        if longer_than(custom, MAX_CUSTOM_NAME) {
-            return Err(RowError::new(
-                "AttributeNameTooLong",
-                Some(name),
-                format!("custom attribute names are at most {MAX_CUSTOM_NAME} characters after `custom:`"),
-            ));
-        }
-    }
+    let name = plan.name();
     if longer_than(value, MAX_VALUE) {
         return Err(RowError::new(
             "ValueTooLong",
@@ -158,28 +153,28 @@ fn check_attribute(name: &str, value: &str) -> Result<(), RowError> {
             format!("values are at most {MAX_VALUE} characters"),
         ));
     }
-    match name {
-        "email" if !is_email(value) => Err(RowError::new(
+    match plan.format {
+        ValueFormat::Email if !is_email(value) => Err(RowError::new(
             "InvalidEmail",
             Some(name),
             format!("{value:?} is not an email address"),
         )),
-        "phone_number" if !is_e164(value) => Err(RowError::new(
+        ValueFormat::PhoneNumber if !is_e164(value) => Err(RowError::new(
             "InvalidPhoneNumber",
             Some(name),
             format!("{value:?} is not E.164 (`+` then 4 to 15 digits, e.g. +14325551212)"),
         )),
-        "birthdate" if !is_birthdate(value) => Err(RowError::new(
+        ValueFormat::Birthdate if !is_birthdate(value) => Err(RowError::new(
             "InvalidBirthdate",
             Some(name),
             format!("{value:?} is not YYYY-MM-DD"),
         )),
-        "updated_at" if value.parse::<u64>().is_err() => Err(RowError::new(
+        ValueFormat::EpochSeconds if value.parse::<u64>().is_err() => Err(RowError::new(
             "InvalidUpdatedAt",
             Some(name),
             format!("{value:?} is not epoch seconds"),
         )),
-        _ if BOOLEAN.contains(&name) => Err(RowError::new(
+        ValueFormat::Unwritable => Err(RowError::new(
             "UnwritableAttribute",
             Some(name),
             "SignUp is refused (NotAuthorizedException) when it writes verification flags; drop this column",
@@ -195,11 +190,29 @@ const PASSWORD_SYMBOLS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-";
 #[derive(Debug, Clone)]
 pub struct PoolRules {
     pool: PoolDescription,
+    /// The attributes the pool requires (`sub` aside: Cognito sets it).
+    required: Vec<String>,
 }
 
 impl PoolRules {
     pub fn new(pool: PoolDescription) -> Self {
-        PoolRules { pool }
+        let required = pool
+            .schema_attributes
+            .iter()
+            .filter(|a| a.required && a.name != "sub")
+            .map(|a| a.name.clone())
+            .collect();
+        PoolRules { pool, required }
+    }
+
+    /// The schema entry for an attribute name.
+    pub fn schema(&self, name: &str) -> Option<&SchemaAttribute> {
+        self.pool.schema(name)
+    }
+
+    /// Where `name` is among the attributes the pool requires, if it is.
+    pub fn required_index(&self, name: &str) -> Option<usize> {
+        self.required.iter().position(|r| r == name)
     }
 
     /// Whether usernames are compared case-sensitively in this pool.
@@ -213,6 +226,14 @@ impl PoolRules {
 
     /// The pool-specific checks; run after [`check`].
     pub fn check(&self, prepared: &Prepared) -> Result<(), RowError> {
+        let mut plans = Plans::default();
+        plans.assign(&prepared.attributes, Some(self));
+        self.check_planned(prepared, &plans)
+    }
+
+    /// [`PoolRules::check`] with the plans of `prepared`'s attributes
+    /// (made with this pool) already assigned.
+    fn check_planned(&self, prepared: &Prepared, plans: &Plans) -> Result<(), RowError> {
         self.check_alias_username(&prepared.username)?;
         match &prepared.password {
             Some(password) => check_policy(password.expose(), self.password_policy())?,
@@ -224,34 +245,34 @@ impl PoolRules {
                 ))
             }
         }
-        for attribute in &prepared.attributes {
-            if attribute.name.starts_with(CUSTOM_PREFIX) {
-                let schema = self.pool.schema(&attribute.name).ok_or_else(|| {
-                    RowError::new(
-                        "UnknownAttribute",
-                        Some(&attribute.name),
-                        "is not in the pool's schema; add the custom attribute to the pool or drop the column",
-                    )
-                })?;
-                check_constraints(&attribute.name, &attribute.value, schema)?;
+        // One bit per required attribute seen (a name may repeat).
+        let mut required_present = 0u64;
+        for (attribute, plan) in prepared.attributes.iter().zip(plans.of_row()) {
+            if let Some(custom) = &plan.custom {
+                custom
+                    .as_ref()
+                    .map_err(Clone::clone)?
+                    .check(&attribute.name, &attribute.value)?;
+            }
+            if let Some(bit) = plan.required.filter(|_| !attribute.value.is_empty()) {
+                required_present |= 1u64.checked_shl(bit as u32).unwrap_or(0);
             }
         }
+        let all = 1u64.checked_shl(self.required.len() as u32).map(|b| b - 1);
+        if all == Some(required_present) {
+            return Ok(());
+        }
         let alias = self.alias_kind(&prepared.username);
-        for required in self
-            .pool
-            .schema_attributes
-            .iter()
-            .filter(|a| a.required && a.name != "sub")
-        {
-            let present = alias == Some(required.name.as_str())
+        for required in &self.required {
+            let present = alias == Some(required.as_str())
                 || prepared
                     .attributes
                     .iter()
-                    .any(|a| *a.name == *required.name && !a.value.is_empty());
+                    .any(|a| *a.name == **required && !a.value.is_empty());
             if !present {
                 return Err(RowError::new(
                     "MissingRequiredAttribute",
-                    Some(&required.name),
+                    Some(required),
                     "is required by the pool but empty or not mapped",
                 ));
             }
@@ -312,51 +333,6 @@ pub fn check_policy(password: &str, policy: &PasswordPolicy) -> Result<(), RowEr
     Ok(())
 }
 
-fn check_constraints(name: &str, value: &str, schema: &SchemaAttribute) -> Result<(), RowError> {
-    let fail = |what: String| Err(RowError::new("AttributeConstraint", Some(name), what));
-    let bound = |b: &Option<String>| b.as_deref().and_then(|s| s.trim().parse::<f64>().ok());
-    match schema.attribute_data_type.as_deref().unwrap_or("String") {
-        "Number" => {
-            let Ok(number) = value.trim().parse::<f64>() else {
-                return fail(format!("{value:?} is not a number"));
-            };
-            if let Some(c) = &schema.number_attribute_constraints {
-                if let Some(min) = bound(&c.min_value).filter(|min| number < *min) {
-                    return fail(format!("{value} is below the pool's minimum {min}"));
-                }
-                if let Some(max) = bound(&c.max_value).filter(|max| number > *max) {
-                    return fail(format!("{value} is above the pool's maximum {max}"));
-                }
-            }
-        }
-        "Boolean" if value != "true" && value != "false" => {
-            return fail(format!(
-                "{value:?} is not true or false (the `bool` transform converts y/n, 1/0)"
-            ))
-        }
-        "DateTime" if value.parse::<u64>().is_err() => {
-            return fail(format!("{value:?} is not epoch seconds"))
-        }
-        "String" => {
-            if let Some(c) = &schema.string_attribute_constraints {
-                let length = value.chars().count() as f64;
-                if let Some(max) = bound(&c.max_length).filter(|max| length > *max) {
-                    return fail(format!(
-                        "is {length} characters long; the pool allows at most {max}"
-                    ));
-                }
-                if let Some(min) = bound(&c.min_length).filter(|min| length < *min) {
-                    return fail(format!(
-                        "is {length} characters long; the pool needs at least {min}"
-                    ));
-                }
-            }
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
 /// `local@domain.tld`, no white space, one `@`.
 pub fn is_email(value: &str) -> bool {
     let Some((local, domain)) = value.split_once('@') else {
@@ -407,6 +383,7 @@ pub fn is_birthdate(value: &str) -> bool {
 mod tests {
     use super::*;
     use crate::cognito::wire::{AttributeType, Secret};
+    use std::sync::Arc;
 
     fn prepared(username: &str, attributes: &[(&str, &str)]) -> Prepared {
         Prepared {
@@ -598,6 +575,73 @@ mod tests {
             exact.check(2, &row("ann", "a@b.co")).is_ok(),
             "no pool: case-sensitive"
         );
+    }
+
+    #[test]
+    fn checker_plans_follow_each_rows_own_attributes() {
+        // As in a run: every row shares the mapping's name `Arc`s, but rows
+        // leave out empty values, so positions shift from row to row.
+        let email: Arc<str> = Arc::from("email");
+        let tier: Arc<str> = Arc::from("custom:tier");
+        let row = |attributes: &[(&Arc<str>, &str)]| Prepared {
+            username: "ann".into(),
+            password: Some(Secret::new("Passw0rd!")),
+            attributes: attributes
+                .iter()
+                .map(|(n, v)| AttributeType::new(Arc::clone(n), *v))
+                .collect(),
+            ..Prepared::default()
+        };
+        let mut checker = Checker::new(Some(sample_rules()));
+        let code =
+            |checker: &mut Checker, n, p: &Prepared| checker.check(n, p).err().map(|e| e.code);
+        assert_eq!(
+            code(
+                &mut checker,
+                1,
+                &row(&[(&email, "a@b.co"), (&tier, "gold")])
+            ),
+            None
+        );
+        assert_eq!(
+            code(&mut checker, 2, &row(&[(&tier, "silver")])),
+            Some("MissingRequiredAttribute"),
+            "email is required"
+        );
+        assert_eq!(
+            code(
+                &mut checker,
+                3,
+                &row(&[(&tier, "gold"), (&email, "not-an-email")])
+            ),
+            Some("InvalidEmail")
+        );
+        assert_eq!(
+            code(
+                &mut checker,
+                4,
+                &row(&[(&tier, "a-very-long-tier-name"), (&email, "c@d.co")])
+            ),
+            Some("AttributeConstraint")
+        );
+    }
+
+    #[test]
+    fn a_repeated_required_name_does_not_stand_in_for_another() {
+        let pool: PoolDescription = serde_json::from_value(serde_json::json!({
+            "SchemaAttributes": [
+                {"Name": "email", "Required": true},
+                {"Name": "name", "Required": true}
+            ]
+        }))
+        .expect("pool");
+        let rules = PoolRules::new(pool);
+        let twice = prepared("ann", &[("email", "a@b.co"), ("email", "a@b.co")]);
+        let error = rules.check(&twice).expect_err("name is missing");
+        assert_eq!(error.code, "MissingRequiredAttribute");
+        assert_eq!(error.column.as_deref(), Some("name"));
+        let both = prepared("ann", &[("name", "Ann"), ("email", "a@b.co")]);
+        assert!(rules.check(&both).is_ok());
     }
 
     #[test]
