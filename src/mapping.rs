@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::attributes;
 use crate::cognito::wire::{AttributeType, Secret};
-use crate::input::{Columns, Row};
+use crate::input::{Cells, Columns, Row};
 use crate::password::generate_password;
 use crate::pool::PasswordPolicy;
 use crate::row_error::RowError;
@@ -376,7 +376,7 @@ impl Compiled {
 
     /// The row's username as mapped (transforms applied where they succeed),
     /// for reporting rows that fail later checks.
-    pub fn username_of(&self, row: &Row) -> String {
+    pub fn username_of(&self, row: &(impl Cells + ?Sized)) -> String {
         self.rules
             .iter()
             .find(|r| r.target == Target::Username)
@@ -411,7 +411,7 @@ impl Compiled {
 
     /// Maps one row. Empty values are omitted. A non-empty cell in a column
     /// that maps to nothing refuses the row rather than dropping the value.
-    pub fn apply(&self, row: &Row) -> Result<Prepared, RowError> {
+    pub fn apply(&self, row: &(impl Cells + ?Sized)) -> Result<Prepared, RowError> {
         let mut prepared = Prepared::default();
         self.apply_into(row, &mut prepared)?;
         Ok(prepared)
@@ -420,9 +420,13 @@ impl Compiled {
     /// [`Compiled::apply`] into `out`, reusing its strings: the reader maps
     /// every row into the same `Prepared`, which costs no allocation when
     /// values come straight from cells. On an error `out` is half-filled.
-    pub fn apply_into(&self, row: &Row, out: &mut Prepared) -> Result<(), RowError> {
+    pub fn apply_into(
+        &self,
+        row: &(impl Cells + ?Sized),
+        out: &mut Prepared,
+    ) -> Result<(), RowError> {
         for (index, unmapped) in &self.unmapped {
-            if !row.value(*index).is_empty() {
+            if !row.cell(*index).is_empty() {
                 return Err(RowError::new(
                     "UnmappedColumn",
                     Some(&unmapped.column),
@@ -494,7 +498,7 @@ fn set_attribute(list: &mut Vec<AttributeType>, at: usize, name: &Arc<str>, valu
 impl CompiledRule {
     /// The rule's value for `row`: its source, then its transforms in order,
     /// stopping at an empty value (empty values are left out of requests).
-    fn value<'a>(&'a self, row: &'a Row) -> Result<Cow<'a, str>, RowError> {
+    fn value<'a>(&'a self, row: &'a (impl Cells + ?Sized)) -> Result<Cow<'a, str>, RowError> {
         let mut value = self.source.value(row);
         for transform in &self.transforms {
             if value.is_empty() {
@@ -517,8 +521,8 @@ impl CompiledRule {
 
 impl CompiledSource {
     /// Borrowed from the row or the mapping unless it has to be built.
-    fn value<'a>(&'a self, row: &'a Row) -> Cow<'a, str> {
-        let cell = |index: &usize| row.value(*index);
+    fn value<'a>(&'a self, row: &'a (impl Cells + ?Sized)) -> Cow<'a, str> {
+        let cell = |index: &usize| row.cell(*index);
         match self {
             CompiledSource::Column(index) => Cow::Borrowed(cell(index)),
             CompiledSource::Constant(value) => Cow::Borrowed(value),

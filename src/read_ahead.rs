@@ -1,73 +1,172 @@
-//! Parses input records on a thread of their own, one batch of rows ahead of
-//! the reader thread that maps and checks them: parsing and checking then
-//! use both cores. Batches travel back once used, so each row's buffers are
-//! allocated once per run, not once per record.
+//! Parses input records on a thread of their own, one batch ahead of the
+//! reader thread that maps and checks them: parsing and checking then use
+//! both cores. A batch stores its records' cells back to back in one buffer,
+//! so the reader walks memory in order (what the other core wrote arrives by
+//! prefetch rather than one cache miss per cell), and batches travel back
+//! once used, so their buffers are allocated once per run.
 
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::input::{Columns, ReadError, Row, RowSource};
+use crate::input::{Cells, Columns, ReadError, Row, RowSource, StringRecord};
 
 /// Records per batch: large enough that hand-overs cost nothing per row.
 const BATCH_ROWS: usize = 1024;
+/// Cell bytes per batch at most, so a file of huge records keeps batches small.
+const BATCH_BYTES: usize = 1 << 20;
 /// Filled batches waiting for the reader: bounds read-ahead memory.
 const BATCHES_AHEAD: usize = 4;
 
-/// A run of consecutive records: each slot a row or that record's error.
+/// A run of consecutive records: each one a row or that record's error.
+#[derive(Default)]
 pub struct RowBatch {
-    slots: Vec<(Row, Option<ReadError>)>,
-    len: usize,
+    /// Every record's cells, back to back.
+    text: String,
+    /// Where each cell ends in `text`.
+    ends: Vec<usize>,
+    records: Vec<Record>,
+    /// The column sets of the records (one for CSV; NDJSON's can grow).
+    columns: Vec<Arc<Columns>>,
+}
+
+/// One record of a batch: its cells are `ends[first_cell..end_cell]`.
+struct Record {
+    number: u64,
+    first_cell: usize,
+    end_cell: usize,
+    columns: usize,
+    /// Where the record starts in the input, when the format tells.
+    byte: Option<u64>,
+    error: Option<Box<ReadError>>,
+}
+
+/// A row inside a [`RowBatch`].
+pub struct RowView<'a> {
+    number: u64,
+    columns: &'a Arc<Columns>,
+    text: &'a str,
+    /// The text's end offset of each cell.
+    ends: &'a [usize],
+    /// Where the first cell starts.
+    start: usize,
+}
+
+impl Cells for RowView<'_> {
+    fn number(&self) -> u64 {
+        self.number
+    }
+    fn columns(&self) -> &Arc<Columns> {
+        self.columns
+    }
+    fn cell(&self, index: usize) -> &str {
+        let Some(end) = self.ends.get(index) else {
+            return "";
+        };
+        let start = index.checked_sub(1).map_or(self.start, |i| self.ends[i]);
+        &self.text[start..*end]
+    }
+}
+
+impl RowView<'_> {
+    /// An owned copy, for rows that outlive the batch (sent, or reported).
+    pub fn to_row(&self) -> Row {
+        Row {
+            number: self.number,
+            columns: Arc::clone(self.columns),
+            values: (0..self.ends.len())
+                .map(|i| self.cell(i))
+                .collect::<StringRecord>(),
+        }
+    }
 }
 
 impl RowBatch {
-    fn new() -> Self {
-        RowBatch {
-            slots: Vec::with_capacity(BATCH_ROWS),
-            len: 0,
-        }
-    }
-
     /// The batch's records in input order.
-    pub fn records(&self) -> impl Iterator<Item = Result<&Row, &ReadError>> {
-        self.slots[..self.len]
-            .iter()
-            .map(|(row, error)| error.as_ref().map_or(Ok(row), Err))
+    pub fn records(&self) -> impl Iterator<Item = Result<RowView<'_>, &ReadError>> {
+        self.records.iter().map(|record| match &record.error {
+            Some(error) => Err(&**error),
+            None => {
+                let ends = &self.ends[record.first_cell..record.end_cell];
+                Ok(RowView {
+                    number: record.number,
+                    columns: &self.columns[record.columns],
+                    text: &self.text,
+                    ends,
+                    start: record.first_cell.checked_sub(1).map_or(0, |i| self.ends[i]),
+                })
+            }
+        })
     }
 
-    /// Tops the batch up to `BATCH_ROWS` records, stopping after a fatal
-    /// error; false when it is still empty (the input had none left).
-    fn fill(&mut self, source: &mut dyn RowSource, columns: &Arc<Columns>) -> bool {
-        while self.len < BATCH_ROWS && !self.ended() {
-            if self.len == self.slots.len() {
-                self.slots.push((Row::empty(Arc::clone(columns)), None));
-            }
-            let (row, error) = &mut self.slots[self.len];
-            match source.read_into(row) {
-                None => break,
-                Some(result) => {
-                    *error = result.err();
-                    self.len += 1;
-                }
-            }
-        }
-        self.len > 0
+    /// Input bytes per record so far, when the format tells positions.
+    pub fn bytes_per_record(&self) -> Option<u64> {
+        let last = self.records.iter().rev().find(|r| r.byte.is_some())?;
+        last.byte?.checked_div(last.number.saturating_sub(1))
     }
 
-    /// Puts one already-read record (the peeked first one) in an empty batch.
-    fn push_first(&mut self, record: Result<Row, ReadError>, columns: &Arc<Columns>) {
-        let slot = match record {
-            Ok(row) => (row, None),
-            Err(e) => (Row::empty(Arc::clone(columns)), Some(e)),
-        };
-        self.slots.insert(0, slot);
-        self.len = 1;
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.records.clear();
+        self.columns.clear();
+    }
+
+    fn is_full(&self) -> bool {
+        self.records.len() >= BATCH_ROWS || self.text.len() >= BATCH_BYTES
     }
 
     /// Whether the last record was a fatal error: nothing follows it.
     fn ended(&self) -> bool {
-        self.len > 0 && self.slots[self.len - 1].1.as_ref().is_some_and(|e| e.fatal)
+        self.records
+            .last()
+            .is_some_and(|r| r.error.as_ref().is_some_and(|e| e.fatal))
+    }
+
+    /// Appends one record read into `row` (or its error).
+    fn push(&mut self, read: Result<&Row, ReadError>) {
+        let first_cell = self.ends.len();
+        let (number, byte, error, columns) = match read {
+            Ok(row) => {
+                for cell in row.values.iter() {
+                    self.text.push_str(cell);
+                    self.ends.push(self.text.len());
+                }
+                let byte = row.values.position().map(|p| p.byte());
+                (row.number, byte, None, Some(&row.columns))
+            }
+            Err(e) => (e.number, None, Some(Box::new(e)), None),
+        };
+        let columns = match columns {
+            Some(columns) => match self.columns.last() {
+                Some(last) if Arc::ptr_eq(last, columns) => self.columns.len() - 1,
+                _ => {
+                    self.columns.push(Arc::clone(columns));
+                    self.columns.len() - 1
+                }
+            },
+            None => 0,
+        };
+        self.records.push(Record {
+            number,
+            first_cell,
+            end_cell: self.ends.len(),
+            columns,
+            byte,
+            error,
+        });
+    }
+
+    /// Tops the batch up, reading into `scratch`; stops after a fatal error.
+    fn fill(&mut self, source: &mut dyn RowSource, scratch: &mut Row) {
+        while !self.is_full() && !self.ended() {
+            match source.read_into(scratch) {
+                None => break,
+                Some(Ok(())) => self.push(Ok(scratch)),
+                Some(Err(e)) => self.push(Err(e)),
+            }
+        }
     }
 }
 
@@ -114,15 +213,16 @@ fn parse(
     used: &Receiver<RowBatch>,
 ) {
     let mut first = first;
+    // Every record is read into this one row, then copied into a batch.
+    let mut scratch = Row::empty(source.columns());
     loop {
-        // NDJSON's columns can grow; rows read into an older set are replaced.
-        let columns = source.columns();
-        let mut batch = used.try_recv().unwrap_or_else(|_| RowBatch::new());
-        batch.len = 0;
+        let mut batch = used.try_recv().unwrap_or_default();
+        batch.clear();
         if let Some(first) = first.take() {
-            batch.push_first(first, &columns);
+            batch.push(first.as_ref().map_err(Clone::clone));
         }
-        if !batch.fill(source, &columns) {
+        batch.fill(source, &mut scratch);
+        if batch.records.is_empty() {
             return;
         }
         let ended = batch.ended();
@@ -144,7 +244,7 @@ mod tests {
         let mut seen = Vec::new();
         while let Some(batch) = batches.next_batch() {
             seen.extend(batch.records().map(|r| match r {
-                Ok(row) => Ok((row.number, row.value(0).to_owned())),
+                Ok(row) => Ok((row.number(), row.cell(0).to_owned())),
                 Err(e) => Err(e.number),
             }));
             batches.recycle(batch);

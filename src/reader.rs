@@ -9,9 +9,10 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use crate::input::Cells;
 use crate::input::Row;
 use crate::mapping::{Compiled, Mapping, Prepared};
-use crate::read_ahead::{Batches, RowBatch};
+use crate::read_ahead::{Batches, RowBatch, RowView};
 use crate::report::{ReportEntry, Status};
 use crate::row_error::RowError;
 use crate::selection::{Decision, Selection};
@@ -136,7 +137,7 @@ pub fn read_rows(
         }
         for record in rows.records() {
             match record {
-                Ok(row) => reader.row(row)?,
+                Ok(row) => reader.row(&row)?,
                 Err(e) if e.fatal => return Err(anyhow::anyhow!("{e}")),
                 Err(e) => reader.unreadable(e.number, &e.message)?,
             }
@@ -159,9 +160,7 @@ pub fn read_rows(
 /// How many rows a file of `input_bytes` holds if its rows are as long as
 /// this first batch's (plus a tenth for shorter rows later on).
 fn expected_rows(rows: &RowBatch, input_bytes: Option<u64>) -> Option<usize> {
-    let last = rows.records().filter_map(Result::ok).last()?;
-    let offset = last.values.position()?.byte();
-    let per_row = offset.checked_div(last.number.saturating_sub(1))?;
+    let per_row = rows.bytes_per_record()?;
     let rows = input_bytes?.checked_div(per_row.max(1))?;
     usize::try_from(rows + rows / 10).ok()
 }
@@ -189,13 +188,13 @@ impl Reader {
         Ok(())
     }
 
-    fn row(&mut self, row: &Row) -> anyhow::Result<()> {
+    fn row(&mut self, row: &RowView) -> anyhow::Result<()> {
         let parts = &mut self.parts;
-        if !parts.compiled.is_for(&row.columns) {
+        if !parts.compiled.is_for(row.columns()) {
             // NDJSON brought a new key: map again for the wider column set.
             parts.compiled = parts
                 .mapping
-                .compile(Arc::clone(&row.columns))
+                .compile(Arc::clone(row.columns()))
                 .map_err(|e| anyhow::anyhow!(e))?;
         }
         let compiled = &parts.compiled;
@@ -210,14 +209,14 @@ impl Reader {
         };
         let decision = parts
             .selection
-            .decide(row.number, username)
+            .decide(row.number(), username)
             .map_err(|m| anyhow::anyhow!(m))?;
         // Checked even when skipped, so settled rows still count as seen
         // for duplicate detection.
         let checked = mapped.and_then(|()| {
             parts
                 .checker
-                .check(row.number, prepared)
+                .check(row.number(), prepared)
                 .map_err(|e| (compiled.locate(e), prepared.username.clone()))
         });
         let maybe_sent = match decision {
@@ -225,16 +224,16 @@ impl Reader {
             Decision::Process { maybe_sent } => maybe_sent,
         };
         match checked {
-            Ok(()) if parts.dry_run => self.out.push_valid(row.number, &prepared.username),
+            Ok(()) if parts.dry_run => self.out.push_valid(row.number(), &prepared.username),
             // Rows kept for the error report lose their password cells first.
             Err((error, username)) => {
-                let mut row = row.clone();
+                let mut row = row.to_row();
                 compiled.redact(&mut row);
                 let entry = invalid_entry(row.number, username, &error);
                 self.out.work.push(Work::Done(Box::new((entry, Some(row)))));
             }
             Ok(()) => {
-                let mut row = row.clone();
+                let mut row = row.to_row();
                 compiled.redact(&mut row);
                 self.out.work.push(Work::Send(Box::new(Outgoing {
                     prepared: std::mem::take(prepared),

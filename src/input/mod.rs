@@ -106,6 +106,30 @@ impl Row {
     }
 }
 
+/// Read access to one record's cells: an owned [`Row`], or a row inside a
+/// batch parsed ahead ([`crate::read_ahead::RowView`]). Mapping reads rows
+/// only through this.
+pub trait Cells {
+    /// The record's 1-based number.
+    fn number(&self) -> u64;
+    /// The columns the cells align with.
+    fn columns(&self) -> &Arc<Columns>;
+    /// The cell at column `index`, or "" when the record lacks it.
+    fn cell(&self, index: usize) -> &str;
+}
+
+impl Cells for Row {
+    fn number(&self) -> u64 {
+        self.number
+    }
+    fn columns(&self) -> &Arc<Columns> {
+        &self.columns
+    }
+    fn cell(&self, index: usize) -> &str {
+        self.value(index)
+    }
+}
+
 /// A record that could not be read. `fatal` errors (I/O) end the input;
 /// the others affect only their own record, which is reported `invalid`.
 #[derive(Debug, Clone, thiserror::Error)]
