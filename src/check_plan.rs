@@ -44,7 +44,7 @@ pub enum Constraint {
 }
 
 /// Everything checking one attribute name's values takes.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct NamePlan {
     name: Arc<str>,
     /// The name itself is refused (forbidden or too long): any value fails.
@@ -59,7 +59,7 @@ pub struct NamePlan {
 
 /// The plans met so far, and for the row at hand, which plan each of its
 /// attributes has.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Plans {
     list: Vec<NamePlan>,
     row: Vec<usize>,

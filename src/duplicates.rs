@@ -6,9 +6,7 @@
 //! million rows); such a row would be reported as a duplicate, never lost.
 
 use crate::hash_rows::HashRows;
-
-/// A username's hash, its slot already loading.
-pub struct Probe(u64);
+use crate::row_error::RowError;
 
 /// Usernames seen so far.
 pub struct Duplicates {
@@ -32,33 +30,41 @@ impl Duplicates {
 
     /// Records `username` for `row`; returns the earlier row if it repeats one.
     pub fn first_row_of(&mut self, username: &str, row: u64) -> Option<u64> {
-        let probe = self.probe(username);
-        self.first_row_of_probe(probe, row)
+        self.first_row_of_hash(username_hash(username, self.case_sensitive), row)
     }
 
-    /// Starts looking `username` up: hashes it and starts loading its slot.
-    /// Finish with [`Duplicates::first_row_of_probe`] after other work, so
-    /// the likely cache miss costs nothing.
-    pub fn probe(&self, username: &str) -> Probe {
-        let hash = self.hash(username);
+    /// [`Duplicates::first_row_of`] for a username's [`username_hash`]
+    /// under this table's case rule.
+    pub fn first_row_of_hash(&mut self, hash: u64, row: u64) -> Option<u64> {
+        self.seen.get_or_insert(hash, row)
+    }
+
+    /// Starts loading the slot of a username's hash, for a lookup soon after:
+    /// in a table larger than the cache that lookup is otherwise a stall.
+    pub fn prefetch(&self, hash: u64) {
         self.seen.prefetch(hash);
-        Probe(hash)
     }
+}
 
-    /// [`Duplicates::first_row_of`] for a username [`Duplicates::probe`]d before.
-    pub fn first_row_of_probe(&mut self, probe: Probe, row: u64) -> Option<u64> {
-        self.seen.get_or_insert(probe.0, row)
-    }
+/// The error of a row whose username repeats row `first`'s.
+pub fn duplicate_error(first: u64) -> RowError {
+    RowError::new(
+        "DuplicateUsername",
+        Some("username"),
+        format!("duplicate of row {first}"),
+    )
+}
 
-    fn hash(&self, username: &str) -> u64 {
-        if self.case_sensitive {
-            stable_hash(username.as_bytes())
-        } else if username.is_ascii() {
-            // Lower-case while hashing: no allocation for the common case.
-            stable_hash_with(username.bytes().map(|b| b.to_ascii_lowercase()))
-        } else {
-            stable_hash(username.to_lowercase().as_bytes())
-        }
+/// The hash duplicate detection keys `username` by: of the lower-cased name
+/// when the pool compares usernames case-insensitively.
+pub fn username_hash(username: &str, case_sensitive: bool) -> u64 {
+    if case_sensitive {
+        stable_hash(username.as_bytes())
+    } else if username.is_ascii() {
+        // Lower-case while hashing: no allocation for the common case.
+        stable_hash_with(username.bytes().map(|b| b.to_ascii_lowercase()))
+    } else {
+        stable_hash(username.to_lowercase().as_bytes())
     }
 }
 

@@ -16,6 +16,7 @@
 
 pub mod attributes;
 pub mod check_plan;
+pub mod check_stage;
 pub mod cli;
 pub mod cognito;
 pub mod config;

@@ -7,6 +7,7 @@
 
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use anyhow::Context;
 
@@ -16,8 +17,8 @@ use crate::input::{Cells, Columns, ReadError, Row, RowSource, StringRecord};
 const BATCH_ROWS: usize = 1024;
 /// Cell bytes per batch at most, so a file of huge records keeps batches small.
 const BATCH_BYTES: usize = 1 << 20;
-/// Filled batches waiting for the reader: bounds read-ahead memory.
-const BATCHES_AHEAD: usize = 4;
+/// Filled batches waiting in each lane: bounds read-ahead memory.
+const BATCHES_AHEAD: usize = 2;
 
 /// A run of consecutive records: each one a row or that record's error.
 #[derive(Default)]
@@ -100,6 +101,15 @@ impl RowBatch {
         })
     }
 
+    /// How many records the batch holds.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
     /// Input bytes per record so far, when the format tells positions.
     pub fn bytes_per_record(&self) -> Option<u64> {
         let last = self.records.iter().rev().find(|r| r.byte.is_some())?;
@@ -170,52 +180,72 @@ impl RowBatch {
     }
 }
 
-/// The reader's end: filled batches in input order, and the way back for
-/// used ones.
-pub struct Batches {
-    filled: Receiver<RowBatch>,
-    used: mpsc::Sender<RowBatch>,
+/// The parsing thread's outputs: batch `k` goes to lane `k % lanes`, so a
+/// consumer that takes one batch from each lane in turn sees the input in
+/// order. Used batches come back through [`ReadAhead::recycler`].
+pub struct ReadAhead {
+    pub lanes: Vec<Receiver<RowBatch>>,
+    recycle: mpsc::Sender<RowBatch>,
+    thread: JoinHandle<()>,
 }
 
-impl Batches {
-    /// The next batch; `None` when the input is done (or its thread died).
-    pub fn next_batch(&self) -> Option<RowBatch> {
-        self.filled.recv().ok()
-    }
+/// Hands used batches back to the parser for reuse.
+#[derive(Clone)]
+pub struct Recycler(mpsc::Sender<RowBatch>);
 
-    /// Hands a batch back for reuse.
+impl Recycler {
     pub fn recycle(&self, batch: RowBatch) {
         // The parser may be gone (end of input); the batch is then just freed.
-        let _ = self.used.send(batch);
+        let _ = self.0.send(batch);
+    }
+}
+
+impl ReadAhead {
+    pub fn recycler(&self) -> Recycler {
+        Recycler(self.recycle.clone())
+    }
+
+    /// The parsing thread, to join once every lane has ended: a lane that
+    /// ends because the parser panicked must not pass for the end of input.
+    pub fn into_thread(self) -> JoinHandle<()> {
+        self.thread
     }
 }
 
 /// Starts the parsing thread over `source`, after `first` (a record already
-/// read to learn the columns). It stops at the end of the input, after a
-/// fatal error, or when the reader drops its [`Batches`].
+/// read to learn the columns), dealing batches out over `lanes` lanes. It
+/// stops at the end of the input, after a fatal error, or when a lane's
+/// receiver is gone.
 pub fn start(
     first: Option<Result<Row, ReadError>>,
     mut source: Box<dyn RowSource>,
-) -> anyhow::Result<Batches> {
-    let (filled_sender, filled) = mpsc::sync_channel(BATCHES_AHEAD);
-    let (used, used_receiver) = mpsc::channel();
-    std::thread::Builder::new()
+    lanes: usize,
+) -> anyhow::Result<ReadAhead> {
+    let (senders, receivers): (Vec<_>, Vec<_>) = (0..lanes.max(1))
+        .map(|_| mpsc::sync_channel(BATCHES_AHEAD))
+        .unzip();
+    let (recycle, used) = mpsc::channel();
+    let thread = std::thread::Builder::new()
         .name("bulk-signup-parser".into())
-        .spawn(move || parse(first, source.as_mut(), &filled_sender, &used_receiver))
+        .spawn(move || parse(first, source.as_mut(), &senders, &used))
         .context("cannot start the parsing thread")?;
-    Ok(Batches { filled, used })
+    Ok(ReadAhead {
+        lanes: receivers,
+        recycle,
+        thread,
+    })
 }
 
 fn parse(
     first: Option<Result<Row, ReadError>>,
     source: &mut dyn RowSource,
-    filled: &SyncSender<RowBatch>,
+    lanes: &[SyncSender<RowBatch>],
     used: &Receiver<RowBatch>,
 ) {
     let mut first = first;
     // Every record is read into this one row, then copied into a batch.
     let mut scratch = Row::empty(source.columns());
-    loop {
+    for lane in lanes.iter().cycle() {
         let mut batch = used.try_recv().unwrap_or_default();
         batch.clear();
         if let Some(first) = first.take() {
@@ -226,7 +256,7 @@ fn parse(
             return;
         }
         let ended = batch.ended();
-        if filled.send(batch).is_err() || ended {
+        if lane.send(batch).is_err() || ended {
             return;
         }
     }
@@ -240,15 +270,22 @@ mod tests {
     fn numbers_and_errors(text: &'static [u8]) -> Vec<Result<(u64, String), u64>> {
         let mut source: Box<dyn RowSource> = Box::new(CsvRows::new(text).expect("header"));
         let first = source.next();
-        let batches = start(first, source).expect("start");
+        let read_ahead = start(first, source, 3).expect("start");
+        let recycler = read_ahead.recycler();
         let mut seen = Vec::new();
-        while let Some(batch) = batches.next_batch() {
+        // One batch from each lane in turn is the input order.
+        for lane in read_ahead.lanes.iter().cycle() {
+            let Ok(batch) = lane.recv() else { break };
             seen.extend(batch.records().map(|r| match r {
                 Ok(row) => Ok((row.number(), row.cell(0).to_owned())),
                 Err(e) => Err(e.number),
             }));
-            batches.recycle(batch);
+            recycler.recycle(batch);
         }
+        read_ahead
+            .into_thread()
+            .join()
+            .expect("the parser ends cleanly");
         seen
     }
 

@@ -10,9 +10,11 @@ use std::time::Instant;
 use anyhow::Context;
 use tokio::sync::{mpsc, watch};
 
+use crate::check_stage::RowChecker;
 use crate::cognito::CognitoClient;
 use crate::config::{RunConfig, Target};
 use crate::dispatch::Dispatcher;
+use crate::duplicates::Duplicates;
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::fan_out::{fan_out, watch_signals, Ending};
 use crate::finalize::{finalize_report, rewrite_errors};
@@ -27,6 +29,9 @@ use crate::selection::{verify_input, Selection};
 use crate::sink::Sink;
 use crate::summary::Summary;
 use crate::validate::Checker;
+
+/// Checking threads at most: past this the parsing thread is the limit.
+const MAX_CHECK_THREADS: usize = 8;
 
 /// A configuration problem found before anything was sent (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -133,12 +138,26 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     let dispatcher = dispatcher.map(Arc::new);
     let dry_run = dispatcher.is_none();
 
+    // Parsing, checking (one thread per core) and the ordered stage each
+    // run on threads of their own, so a dry run uses every core.
     let (sender, receiver) = mpsc::channel::<WorkBatch>(CHANNEL_BATCHES);
-    let batches = crate::read_ahead::start(first, source)?;
+    let lanes = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_CHECK_THREADS));
+    let mut read_ahead = crate::read_ahead::start(first, source, lanes)?;
+    let checker = Checker::new(config.pool.clone());
+    let duplicates = Duplicates::new(checker.case_sensitive());
+    let stage = crate::check_stage::start(
+        std::mem::take(&mut read_ahead.lanes),
+        &RowChecker {
+            mapping: config.mapping.clone(),
+            compiled: compiled.clone(),
+            checker,
+            dry_run,
+        },
+    )?;
     let parts = ReaderParts {
         mapping: config.mapping.clone(),
         compiled,
-        checker: Checker::new(config.pool.clone()),
+        duplicates,
         selection,
         dry_run,
         input_bytes: std::fs::metadata(&config.input)
@@ -148,7 +167,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     };
     let reader = std::thread::Builder::new()
         .name("bulk-signup-reader".into())
-        .spawn(move || read_rows(batches, parts, sender))
+        .spawn(move || read_rows(read_ahead, stage, parts, sender))
         .context("cannot start the reader thread")?;
 
     let mut sink = Sink::new(report, errors, Progress::new(config.show_progress), dry_run);

@@ -10,7 +10,6 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use crate::check_plan::{NamePlan, Plans, ValueFormat};
-use crate::duplicates::Duplicates;
 use crate::mapping::Prepared;
 use crate::pool::{PasswordPolicy, PoolDescription, SchemaAttribute};
 use crate::row_error::RowError;
@@ -21,48 +20,38 @@ pub const MAX_VALUE: usize = 2048;
 pub const MAX_NAME: usize = 32;
 pub const MAX_PASSWORD: usize = 256;
 
-/// Every local check for a run, in order: the checks that hold for every
-/// pool, then `--pool`'s, then duplicates within the input. Only rows that
-/// pass the others count for duplicate detection (a refused row creates no user).
+/// The checks of one row, in order: those that hold for every pool, then
+/// `--pool`'s. Each checking thread has its own (the plans it learns are
+/// its own). Duplicates within the input are found after, in row order
+/// ([`crate::duplicates`]), among the rows that pass these.
+#[derive(Debug, Clone)]
 pub struct Checker {
     pool: Option<PoolRules>,
     plans: Plans,
-    duplicates: Duplicates,
 }
 
 impl Checker {
-    /// Without a pool description, usernames are compared exactly (the
-    /// conservative choice: it never refuses a row the pool would accept).
     pub fn new(pool: Option<PoolRules>) -> Self {
-        let case_sensitive = pool.as_ref().is_none_or(PoolRules::case_sensitive);
         Checker {
             pool,
             plans: Plans::default(),
-            duplicates: Duplicates::new(case_sensitive),
         }
     }
 
-    /// Prepares duplicate detection for about `rows` rows in all.
-    pub fn expect_rows(&mut self, rows: usize) {
-        self.duplicates.expect_rows(rows);
+    /// Whether usernames compare case-sensitively. Without a pool
+    /// description they do (the conservative choice: it never refuses a
+    /// row the pool would accept).
+    pub fn case_sensitive(&self) -> bool {
+        self.pool.as_ref().is_none_or(PoolRules::case_sensitive)
     }
 
-    pub fn check(&mut self, row: u64, prepared: &Prepared) -> Result<(), RowError> {
-        // Start the duplicate lookup's memory access before the other checks.
-        let probe = self.duplicates.probe(&prepared.username);
+    pub fn check(&mut self, prepared: &Prepared) -> Result<(), RowError> {
         self.plans.assign(&prepared.attributes, self.pool.as_ref());
         check_planned(prepared, &self.plans)?;
         if let Some(pool) = &self.pool {
             pool.check_planned(prepared, &self.plans)?;
         }
-        match self.duplicates.first_row_of_probe(probe, row) {
-            Some(first) => Err(RowError::new(
-                "DuplicateUsername",
-                Some("username"),
-                format!("duplicate of row {first}"),
-            )),
-            None => Ok(()),
-        }
+        Ok(())
     }
 }
 
@@ -570,28 +559,6 @@ mod tests {
     }
 
     #[test]
-    fn checker_reports_duplicates_of_accepted_rows_only() {
-        let mut checker = Checker::new(Some(sample_rules()));
-        let row = |name: &str, email: &str| prepared(name, &[("email", email)]);
-        assert!(
-            checker.check(1, &row("Ann", "bad")).is_err(),
-            "refused rows do not count"
-        );
-        assert!(checker.check(2, &row("ann", "a@b.co")).is_ok());
-        let dup = checker
-            .check(3, &row("ANN", "a@b.co"))
-            .expect_err("duplicate");
-        assert_eq!(dup.code, "DuplicateUsername");
-        assert_eq!(dup.message, "duplicate of row 2");
-        let mut exact = Checker::new(None);
-        assert!(exact.check(1, &row("Ann", "a@b.co")).is_ok());
-        assert!(
-            exact.check(2, &row("ann", "a@b.co")).is_ok(),
-            "no pool: case-sensitive"
-        );
-    }
-
-    #[test]
     fn checker_plans_follow_each_rows_own_attributes() {
         // As in a run: every row shares the mapping's name `Arc`s, but rows
         // leave out empty values, so positions shift from row to row.
@@ -608,7 +575,7 @@ mod tests {
         };
         let mut checker = Checker::new(Some(sample_rules()));
         let code =
-            |checker: &mut Checker, n, p: &Prepared| checker.check(n, p).err().map(|e| e.code);
+            |checker: &mut Checker, _row: u64, p: &Prepared| checker.check(p).err().map(|e| e.code);
         assert_eq!(
             code(
                 &mut checker,

@@ -1,0 +1,163 @@
+//! The checking stage: maps and checks rows on every core. Each checking
+//! thread takes the parsed batches of one read-ahead lane and returns each
+//! with a verdict per record, over a lane of its own, so the ordered stage
+//! after it (the reader thread) sees batches in input order by taking one
+//! from each lane in turn. Only what needs input order is left for that
+//! stage: duplicate detection and the resume/shard decision.
+
+use std::ops::Range;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use anyhow::Context;
+
+use crate::duplicates::username_hash;
+use crate::input::Cells;
+use crate::mapping::{Compiled, Mapping, Prepared};
+use crate::read_ahead::{RowBatch, RowView};
+use crate::row_error::RowError;
+use crate::validate::Checker;
+
+/// Checked batches waiting in each lane.
+const CHECKED_AHEAD: usize = 2;
+
+/// A parsed batch and a verdict for each of its records, in order.
+pub struct CheckedBatch {
+    pub rows: RowBatch,
+    pub verdicts: Vec<Verdict>,
+    /// The usernames of the verdicts, end to end.
+    usernames: String,
+}
+
+impl CheckedBatch {
+    pub fn username(&self, verdict: &Verdict) -> &str {
+        &self.usernames[verdict.username.clone()]
+    }
+}
+
+/// One record's outcome before duplicate detection.
+pub struct Verdict {
+    username: Range<usize>,
+    /// The username's duplicate-detection hash (under the pool's case rule).
+    pub hash: u64,
+    /// Passed every check; the request pieces when they will be sent (not
+    /// in a dry run). Or why the row is refused. For an unreadable record,
+    /// whose error is in the batch, `Err` with no username.
+    pub outcome: Result<Option<Box<Prepared>>, RowError>,
+}
+
+/// What each checking thread starts from.
+#[derive(Clone)]
+pub struct RowChecker {
+    pub mapping: Mapping,
+    pub compiled: Compiled,
+    pub checker: Checker,
+    pub dry_run: bool,
+}
+
+/// The checking stage's outputs, one lane per thread, and the threads.
+pub struct CheckStage {
+    pub lanes: Vec<Receiver<anyhow::Result<CheckedBatch>>>,
+    pub threads: Vec<JoinHandle<()>>,
+}
+
+/// Starts one checking thread per read-ahead lane.
+pub fn start(inputs: Vec<Receiver<RowBatch>>, checker: &RowChecker) -> anyhow::Result<CheckStage> {
+    let mut stage = CheckStage {
+        lanes: Vec::with_capacity(inputs.len()),
+        threads: Vec::with_capacity(inputs.len()),
+    };
+    for (i, input) in inputs.into_iter().enumerate() {
+        let (sender, lane) = mpsc::sync_channel(CHECKED_AHEAD);
+        let worker = Worker {
+            setup: checker.clone(),
+            prepared: Prepared::default(),
+        };
+        let thread = std::thread::Builder::new()
+            .name(format!("bulk-signup-check-{i}"))
+            .spawn(move || worker.run(&input, &sender))
+            .context("cannot start a checking thread")?;
+        stage.lanes.push(lane);
+        stage.threads.push(thread);
+    }
+    Ok(stage)
+}
+
+struct Worker {
+    setup: RowChecker,
+    /// Every row is mapped into this one value, reusing its strings.
+    prepared: Prepared,
+}
+
+impl Worker {
+    fn run(
+        mut self,
+        input: &Receiver<RowBatch>,
+        output: &SyncSender<anyhow::Result<CheckedBatch>>,
+    ) {
+        while let Ok(rows) = input.recv() {
+            let checked = self.check_batch(rows);
+            let failed = checked.is_err();
+            // A closed lane: the run is over (interrupted, or it failed).
+            if output.send(checked).is_err() || failed {
+                return;
+            }
+        }
+    }
+
+    fn check_batch(&mut self, rows: RowBatch) -> anyhow::Result<CheckedBatch> {
+        let mut verdicts = Vec::with_capacity(rows.len());
+        let mut usernames = String::new();
+        for record in rows.records() {
+            verdicts.push(match record {
+                Ok(row) => self.verdict(&row, &mut usernames)?,
+                Err(_) => Verdict {
+                    username: usernames.len()..usernames.len(),
+                    hash: 0,
+                    outcome: Err(RowError::new("UnreadableRecord", None, "")),
+                },
+            });
+        }
+        Ok(CheckedBatch {
+            rows,
+            verdicts,
+            usernames,
+        })
+    }
+
+    fn verdict(&mut self, row: &RowView, usernames: &mut String) -> anyhow::Result<Verdict> {
+        let setup = &mut self.setup;
+        if !setup.compiled.is_for(row.columns()) {
+            // NDJSON brought a new key: map again for the wider column set.
+            setup.compiled = setup
+                .mapping
+                .compile(Arc::clone(row.columns()))
+                .map_err(|e| anyhow::anyhow!(e))?;
+        }
+        let compiled = &setup.compiled;
+        let prepared = &mut self.prepared;
+        let start = usernames.len();
+        let outcome = match compiled.apply_into(row, prepared) {
+            // A refused row keeps its username (as mapped so far) for its entry.
+            Err(e) => {
+                usernames.push_str(&compiled.username_of(row));
+                Err(e)
+            }
+            Ok(()) => {
+                usernames.push_str(&prepared.username);
+                match setup.checker.check(prepared) {
+                    Err(e) => Err(compiled.locate(e)),
+                    Ok(()) if setup.dry_run => Ok(None),
+                    Ok(()) => Ok(Some(Box::new(std::mem::take(prepared)))),
+                }
+            }
+        };
+        let username = start..usernames.len();
+        Ok(Verdict {
+            hash: username_hash(&usernames[username.clone()], setup.checker.case_sensitive()),
+            username,
+            outcome,
+        })
+    }
+}
