@@ -440,31 +440,39 @@ impl Compiled {
         let (mut attributes, mut validation_data) = (0, 0);
         out.client_metadata.clear();
         for rule in &self.rules {
-            let value = rule.value(row)?;
+            let built;
+            let value: &str = match (&rule.source, rule.transforms.is_empty()) {
+                // Most rules copy a cell as it is: no `Cow` to build and match.
+                (CompiledSource::Column(index), true) => row.cell(*index),
+                _ => {
+                    built = rule.value(row)?;
+                    &built
+                }
+            };
             if value.is_empty() {
                 continue;
             }
             match &rule.target {
-                Target::Username => out.username.push_str(&value),
+                Target::Username => out.username.push_str(value),
                 Target::Password => {
                     let secret = password.get_or_insert_with(|| Secret::new(String::new()));
-                    secret.set(&value);
+                    secret.set(value);
                     out.password = password.take();
                 }
                 Target::Attribute(name) => {
-                    set_attribute(&mut out.attributes, attributes, name, &value);
+                    set_attribute(&mut out.attributes, attributes, name, value);
                     attributes += 1;
                 }
                 Target::ValidationData(name) => {
-                    set_attribute(&mut out.validation_data, validation_data, name, &value);
+                    set_attribute(&mut out.validation_data, validation_data, name, value);
                     validation_data += 1;
                 }
                 Target::ClientMetadata(key) => {
-                    out.client_metadata.insert(key.clone(), value.into_owned());
+                    out.client_metadata.insert(key.clone(), value.to_owned());
                 }
                 Target::UserContextIp => {
                     let ip = user_context_ip.get_or_insert_with(String::new);
-                    set_string(ip, &value);
+                    set_string(ip, value);
                     out.user_context_ip = user_context_ip.take();
                 }
             }

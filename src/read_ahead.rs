@@ -139,9 +139,12 @@ impl RowBatch {
         let first_cell = self.ends.len();
         let (number, byte, error, columns) = match read {
             Ok(row) => {
+                // One copy of the whole record; its cells' ends follow.
+                let mut end = self.text.len();
+                self.text.push_str(row.values.as_slice());
                 for cell in row.values.iter() {
-                    self.text.push_str(cell);
-                    self.ends.push(self.text.len());
+                    end += cell.len();
+                    self.ends.push(end);
                 }
                 let byte = row.values.position().map(|p| p.byte());
                 (row.number, byte, None, Some(&row.columns))

@@ -329,13 +329,21 @@ pub fn is_email(value: &str) -> bool {
     let Some((local, domain)) = value.split_once('@') else {
         return false;
     };
-    !local.is_empty()
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && domain.contains('.')
-        && !domain.contains("..")
-        && !domain.contains('@')
-        && !has_white_space(value)
+    !local.is_empty() && is_domain(domain.as_bytes()) && !has_white_space(value)
+}
+
+/// At least two non-empty dot-separated labels and no `@`, in one pass.
+fn is_domain(domain: &[u8]) -> bool {
+    let (mut labels, mut label_len) = (1, 0);
+    for byte in domain {
+        match byte {
+            b'.' if label_len == 0 => return false,
+            b'.' => (labels, label_len) = (labels + 1, 0),
+            b'@' => return false,
+            _ => label_len += 1,
+        }
+    }
+    labels >= 2 && label_len > 0
 }
 
 /// Whether `text` holds any Unicode white space.
