@@ -1,7 +1,8 @@
 //! Dry-run throughput and memory on a 1,000,000-row CSV, against a bare
 //! `csv`-crate read of the same file in the same run.
 //!
-//! `cargo bench --bench dry_run` (set `BENCH_ROWS` for another size). Prints
+//! `cargo bench --bench dry_run` (set `BENCH_ROWS` for another size,
+//! `BENCH_RUNS` for another number of runs per figure). Prints
 //! rows/s of both and their ratio (target: dry run ≥ 50% of the bare read),
 //! and the peak RSS of dry runs over a quarter of the rows and all of them,
 //! whose difference is what grows with the input (duplicate detection).
@@ -50,6 +51,13 @@ fn dry_run(input: &std::path::Path, report: &std::path::Path, pool: bool) -> f64
     elapsed.as_secs_f64()
 }
 
+/// The median of `runs` calls of `measure`.
+fn median(runs: usize, mut measure: impl FnMut() -> f64) -> f64 {
+    let mut values: Vec<f64> = (0..runs.max(1)).map(|_| measure()).collect();
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
 fn main() {
     let rows: usize = std::env::var("BENCH_ROWS")
         .ok()
@@ -62,18 +70,29 @@ fn main() {
     write_users_csv(&large, rows, "u");
     let report = dir.path().join("report.csv");
 
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
     // Warm the page cache so both sides read from memory.
     let _ = bare_read(&large);
-    let (count, bare_secs) = bare_read(&large);
-    assert_eq!(count, rows);
-    let (count, idiomatic_secs) = idiomatic_read(&large);
-    assert_eq!(count, rows);
+    // Medians of `runs` runs: the machines are shared and noisy.
+    let bare_secs = median(runs, || {
+        let (count, secs) = bare_read(&large);
+        assert_eq!(count, rows);
+        secs
+    });
+    let idiomatic_secs = median(runs, || {
+        let (count, secs) = idiomatic_read(&large);
+        assert_eq!(count, rows);
+        secs
+    });
 
     let small_secs = dry_run(&small, &report, true);
     let rss_small = children_max_rss_kib();
-    let dry_secs = dry_run(&large, &report, true);
+    let dry_secs = median(runs, || dry_run(&large, &report, true));
     let rss_large = children_max_rss_kib();
-    let plain_secs = dry_run(&large, &report, false);
+    let plain_secs = median(runs, || dry_run(&large, &report, false));
 
     let bare_rate = rows as f64 / bare_secs;
     let dry_rate = rows as f64 / dry_secs;
@@ -81,7 +100,7 @@ fn main() {
     let growth_per_million =
         (rss_large.saturating_sub(rss_small)) as f64 / 1024.0 / (0.75 * rows as f64 / 1e6);
     println!(
-        "dry_run bench, {rows} rows ({} MiB CSV)",
+        "dry_run bench, {rows} rows ({} MiB CSV), medians of {runs} runs",
         std::fs::metadata(&large).map_or(0, |m| m.len() >> 20)
     );
     println!("  bare csv read        {bare_rate:>12.0} rows/s   (read_byte_record into one reused record)");
