@@ -177,6 +177,8 @@ impl Sink {
 pub struct ReportWriter {
     out: BufWriter<File>,
     format: ReportFormat,
+    /// Room to build one line in.
+    line: Vec<u8>,
 }
 
 /// Room for a few hundred report lines between writes to the file.
@@ -195,6 +197,7 @@ impl ReportWriter {
         let mut writer = ReportWriter {
             out: BufWriter::with_capacity(REPORT_BUFFER, file),
             format,
+            line: Vec::new(),
         };
         if header && format == ReportFormat::Csv {
             crate::csv_line::write_record(&mut writer.out, REPORT_COLUMNS)?;
@@ -233,12 +236,15 @@ impl ReportWriter {
                 ..ReportEntry::default()
             });
         }
-        let w = &mut self.out;
-        w.write_all(itoa::Buffer::new().format(row).as_bytes())?;
-        w.write_all(b",")?;
-        crate::csv_line::write_field(w, username)?;
-        w.write_all(b",valid,,,,,,,0,,\n")?;
-        Ok(())
+        // The line is built in a reused buffer and written once: one
+        // buffered-writer call per row instead of one per piece.
+        let line = &mut self.line;
+        line.clear();
+        line.extend_from_slice(itoa::Buffer::new().format(row).as_bytes());
+        line.push(b',');
+        crate::csv_line::write_field(line, username)?;
+        line.extend_from_slice(b",valid,,,,,,,0,,\n");
+        Ok(self.out.write_all(line)?)
     }
 
     pub fn write(&mut self, entry: &ReportEntry) -> anyhow::Result<()> {

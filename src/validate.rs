@@ -80,7 +80,7 @@ fn check_planned(prepared: &Prepared, plans: &Plans) -> Result<(), RowError> {
                 format!("longer than {MAX_PASSWORD} characters"),
             ));
         }
-        if password.chars().any(char::is_whitespace) {
+        if has_white_space(password) {
             return Err(RowError::new(
                 "InvalidPasswordFormat",
                 Some("password"),
@@ -300,7 +300,12 @@ impl PoolRules {
 /// The pool's password policy; the message never contains the password.
 pub fn check_policy(password: &str, policy: &PasswordPolicy) -> Result<(), RowError> {
     let fail = |what: String| Err(RowError::new("PasswordPolicy", Some("password"), what));
-    let length = password.chars().count();
+    // Each rule stops at its first match, a few characters in.
+    let length = if password.is_ascii() {
+        password.len()
+    } else {
+        password.chars().count()
+    };
     if length < policy.minimum_length {
         return fail(format!(
             "is {length} characters long; the pool needs at least {}",
@@ -313,10 +318,10 @@ pub fn check_policy(password: &str, policy: &PasswordPolicy) -> Result<(), RowEr
     if policy.require_uppercase && !password.chars().any(char::is_uppercase) {
         return fail("needs an upper-case letter".into());
     }
-    if policy.require_numbers && !password.chars().any(|c| c.is_ascii_digit()) {
+    if policy.require_numbers && !password.bytes().any(|b| b.is_ascii_digit()) {
         return fail("needs a digit".into());
     }
-    if policy.require_symbols && !password.chars().any(|c| PASSWORD_SYMBOLS.contains(c)) {
+    if policy.require_symbols && !password.bytes().any(|b| PASSWORD_SYMBOLS.as_bytes().contains(&b)) {
         return fail("needs a symbol".into());
     }
     Ok(())
@@ -372,8 +377,12 @@ pub fn is_birthdate(value: &str) -> bool {
     if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
         return false;
     }
-    let number =
-        |range: std::ops::Range<usize>| value.get(range).and_then(|s| s.parse::<u32>().ok());
+    // Digits only (`str::parse` would also take a `+`).
+    let number = |range: std::ops::Range<usize>| {
+        bytes[range].iter().try_fold(0u32, |n, b| {
+            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+        })
+    };
     match (number(0..4), number(5..7), number(8..10)) {
         (Some(year), Some(month), Some(day)) => {
             let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
@@ -439,6 +448,10 @@ mod tests {
             ("birthdate", "1980-02-29", None),
             ("birthdate", "1981-02-29", Some("InvalidBirthdate")),
             ("birthdate", "03/04/1980", Some("InvalidBirthdate")),
+            ("birthdate", "+980-01-01", Some("InvalidBirthdate")),
+            ("birthdate", "1980-1a-01", Some("InvalidBirthdate")),
+            ("birthdate", "2000-02-29", None),
+            ("birthdate", "1900-02-29", Some("InvalidBirthdate")),
             ("updated_at", "1700000000", None),
             ("updated_at", "yesterday", Some("InvalidUpdatedAt")),
             ("email_verified", "true", Some("UnwritableAttribute")),
