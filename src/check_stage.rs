@@ -44,7 +44,9 @@ pub struct Verdict {
     /// Passed every check; the request pieces when they will be sent (not
     /// in a dry run). Or why the row is refused. For an unreadable record,
     /// whose error is in the batch, `Err` with no username.
-    pub outcome: Result<Option<Box<Prepared>>, RowError>,
+    /// (Boxed both ways: most rows pass a dry run, and a small verdict
+    /// keeps the batch's verdicts compact.)
+    pub outcome: Result<Option<Box<Prepared>>, Box<RowError>>,
 }
 
 /// What each checking thread starts from.
@@ -115,7 +117,7 @@ impl Worker {
                 Err(_) => Verdict {
                     username: usernames.len()..usernames.len(),
                     hash: 0,
-                    outcome: Err(RowError::new("UnreadableRecord", None, "")),
+                    outcome: Err(Box::new(RowError::new("UnreadableRecord", None, ""))),
                 },
             });
         }
@@ -142,12 +144,12 @@ impl Worker {
             // A refused row keeps its username (as mapped so far) for its entry.
             Err(e) => {
                 usernames.push_str(&compiled.username_of(row));
-                Err(e)
+                Err(Box::new(e))
             }
             Ok(()) => {
                 usernames.push_str(&prepared.username);
                 match setup.checker.check(prepared) {
-                    Err(e) => Err(compiled.locate(e)),
+                    Err(e) => Err(Box::new(compiled.locate(e))),
                     Ok(()) if setup.dry_run => Ok(None),
                     Ok(()) => Ok(Some(Box::new(std::mem::take(prepared)))),
                 }

@@ -200,7 +200,7 @@ impl Reader {
                     e.number,
                     Err(RowError::new("UnreadableRecord", None, &e.message)),
                 ),
-                Ok(row) => (row.number(), verdict.outcome),
+                Ok(row) => (row.number(), verdict.outcome.map_err(|e| *e)),
             };
             // Refused rows create no user, so only passed rows count for
             // duplicate detection; they count even when skipped below.

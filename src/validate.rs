@@ -353,12 +353,15 @@ fn is_domain(domain: &[u8]) -> bool {
 
 /// Whether `text` holds any Unicode white space.
 fn has_white_space(text: &str) -> bool {
-    if text.is_ascii() {
-        // The ASCII white space `char::is_whitespace` knows: \t \n \v \f \r and space.
-        text.bytes().any(|b| matches!(b, b' ' | b'\t'..=b'\r'))
-    } else {
-        text.chars().any(char::is_whitespace)
+    for byte in text.bytes() {
+        match byte {
+            // The ASCII white space `char::is_whitespace` knows: \t \n \v \f \r and space.
+            b' ' | b'\t'..=b'\r' => return true,
+            0x80.. => return text.chars().any(char::is_whitespace),
+            _ => {}
+        }
     }
+    false
 }
 
 /// `+` then 4 to 15 digits, the first not 0.
