@@ -1,16 +1,17 @@
 //! The checking stage: maps and checks rows on every core. Each checking
 //! thread takes the parsed batches of one read-ahead lane and returns each
 //! with a verdict per record, over a lane of its own, so the ordered stage
-//! after it (the reader thread) sees batches in input order by taking one
-//! from each lane in turn. Only what needs input order is left for that
-//! stage: duplicate detection and the resume/shard decision.
+//! after it ([`crate::ordered`]) sees batches in input order by taking one
+//! from each lane in turn. Only what needs input order
+//! is left for that stage: duplicate detection and the resume/shard decision.
 
 use std::ops::Range;
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use anyhow::Context;
+use tokio::sync::mpsc;
 
 use crate::duplicates::username_hash;
 use crate::input::Cells;
@@ -27,18 +28,13 @@ pub struct CheckedBatch {
     pub rows: RowBatch,
     pub verdicts: Vec<Verdict>,
     /// The usernames of the verdicts, end to end.
-    usernames: String,
-}
-
-impl CheckedBatch {
-    pub fn username(&self, verdict: &Verdict) -> &str {
-        &self.usernames[verdict.username.clone()]
-    }
+    pub usernames: String,
 }
 
 /// One record's outcome before duplicate detection.
 pub struct Verdict {
-    username: Range<usize>,
+    /// Where the username (as mapped) is in the batch's `usernames`.
+    pub username: Range<usize>,
     /// The username's duplicate-detection hash (under the pool's case rule).
     pub hash: u64,
     /// Passed every check; the request pieces when they will be sent (not
@@ -60,7 +56,7 @@ pub struct RowChecker {
 
 /// The checking stage's outputs, one lane per thread, and the threads.
 pub struct CheckStage {
-    pub lanes: Vec<Receiver<anyhow::Result<CheckedBatch>>>,
+    pub lanes: Vec<mpsc::Receiver<anyhow::Result<CheckedBatch>>>,
     pub threads: Vec<JoinHandle<()>>,
 }
 
@@ -71,7 +67,7 @@ pub fn start(inputs: Vec<Receiver<RowBatch>>, checker: &RowChecker) -> anyhow::R
         threads: Vec::with_capacity(inputs.len()),
     };
     for (i, input) in inputs.into_iter().enumerate() {
-        let (sender, lane) = mpsc::sync_channel(CHECKED_AHEAD);
+        let (sender, lane) = mpsc::channel(CHECKED_AHEAD);
         let worker = Worker {
             setup: checker.clone(),
             prepared: Prepared::default(),
@@ -96,13 +92,13 @@ impl Worker {
     fn run(
         mut self,
         input: &Receiver<RowBatch>,
-        output: &SyncSender<anyhow::Result<CheckedBatch>>,
+        output: &mpsc::Sender<anyhow::Result<CheckedBatch>>,
     ) {
         while let Ok(rows) = input.recv() {
             let checked = self.check_batch(rows);
             let failed = checked.is_err();
             // A closed lane: the run is over (interrupted, or it failed).
-            if output.send(checked).is_err() || failed {
+            if output.blocking_send(checked).is_err() || failed {
                 return;
             }
         }

@@ -1,7 +1,8 @@
-//! The only concurrent stage's loop: takes batches from the reader, records
-//! rows that need no request at once, keeps at most `concurrency` sends in
-//! flight, and flushes the sink on a timer. At most one batch waits here, so
-//! memory stays bounded.
+//! The only concurrent stage's loop: takes checked batches in input order
+//! and settles them ([`crate::ordered`]): rows that need no request are
+//! recorded at once; it keeps at most `concurrency` sends in flight, and
+//! flushes the sink on a timer. A batch is taken only when the send queue is
+//! empty, so memory stays bounded.
 //!
 //! Ctrl-C or SIGTERM: no new row is read or sent; in-flight requests get
 //! `grace` to finish; a second signal, or the end of the grace period, stops
@@ -13,11 +14,13 @@ use std::time::Duration;
 
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::dispatch::Dispatcher;
-use crate::reader::{Item, Outgoing, WorkBatch};
+use crate::input::Row;
+use crate::ordered::{Ordered, Outgoing, Settled};
+use crate::report::ReportEntry;
 use crate::sink::{Sink, FLUSH_INTERVAL};
 
 /// How the loop ended.
@@ -46,7 +49,7 @@ pub fn watch_signals() -> watch::Receiver<u32> {
 
 /// Runs the loop until the input is done or the run is interrupted.
 pub async fn fan_out(
-    mut receiver: mpsc::Receiver<WorkBatch>,
+    ordered: &mut Ordered,
     dispatcher: Option<Arc<Dispatcher>>,
     concurrency: usize,
     grace: Duration,
@@ -90,16 +93,10 @@ pub async fn fan_out(
             }
         };
         tokio::select! {
-            batch = receiver.recv(), if pending.is_empty() && !input_done && deadline.is_none() => match batch {
+            batch = ordered.next_batch(), if pending.is_empty() && !input_done && deadline.is_none() => match batch {
                 None => input_done = true,
-                Some(mut batch) => {
-                    for item in batch.drain() {
-                        match item {
-                            Item::Valid { row, username } => sink.record_valid(row, username)?,
-                            Item::Done(entry, row) => sink.record(entry, row.as_ref())?,
-                            Item::Send(outgoing) => pending.push_back(outgoing),
-                        }
-                    }
+                Some(batch) => {
+                    ordered.settle(batch?, &mut Settle { sink, pending: &mut pending })?;
                     sink.show_progress();
                 }
             },
@@ -120,7 +117,7 @@ pub async fn fan_out(
                 }
                 deadline = Some(Instant::now() + grace);
                 pending.clear();
-                receiver.close();
+                ordered.close();
                 if let Some(dispatcher) = &dispatcher {
                     dispatcher.interrupt();
                 }
@@ -128,5 +125,23 @@ pub async fn fan_out(
             }
             _ = grace_over => return Ok(Ending::Interrupted),
         }
+    }
+}
+
+/// Settled rows: entries to the sink, rows to send to the queue.
+struct Settle<'a> {
+    sink: &'a mut Sink,
+    pending: &'a mut VecDeque<Outgoing>,
+}
+
+impl Settled for Settle<'_> {
+    fn valid(&mut self, row: u64, username: &str) -> anyhow::Result<()> {
+        self.sink.record_valid(row, username)
+    }
+    fn refused(&mut self, entry: ReportEntry, row: Option<Row>) -> anyhow::Result<()> {
+        self.sink.record(entry, row.as_ref())
+    }
+    fn send(&mut self, outgoing: Outgoing) {
+        self.pending.push_back(outgoing);
     }
 }

@@ -3,12 +3,13 @@
 //!
 //! Code map, in pipeline order:
 //! - [`cli`] raw flags → [`config`] validated settings;
-//! - [`input`] streams CSV/NDJSON rows, parsed ahead on their own thread by
-//!   [`read_ahead`] → the [`reader`] thread: [`mapping`] (from [`mapping_file`],
-//!   with [`transform`]s) builds request pieces → [`validate`] checks Cognito's
-//!   constraints locally and [`duplicates`] finds repeated usernames;
-//! - [`dispatch`] sends rows (the only concurrent stage), paced by [`rate`],
-//!   retried per [`retry`], speaking [`cognito`]'s wire protocol;
+//! - [`input`] streams CSV/NDJSON rows, parsed on their own thread by
+//!   [`read_ahead`] → [`check_stage`], one thread per core: [`mapping`] (from
+//!   [`mapping_file`], with [`transform`]s) builds request pieces and
+//!   [`validate`] checks Cognito's constraints locally (with [`check_plan`]s)
+//!   → [`ordered`], in input order: [`duplicates`] finds repeated usernames;
+//! - [`dispatch`] sends rows (the only concurrent stage, [`fan_out`]), paced
+//!   by [`rate`], retried per [`retry`], speaking [`cognito`]'s wire protocol;
 //! - [`run`] wires the pipeline; its [`sink`] is the single writer of the
 //!   [`report`]s, the [`progress`] display and the [`summary`].
 //! - [`emulator`] is the built-in local Cognito endpoint; it shares only
@@ -31,12 +32,12 @@ pub mod input;
 pub mod mapping;
 pub mod mapping_file;
 pub mod merge;
+pub mod ordered;
 pub mod password;
 pub mod pool;
 pub mod progress;
 pub mod rate;
 pub mod read_ahead;
-pub mod reader;
 pub mod report;
 pub mod report_read;
 pub mod resume;

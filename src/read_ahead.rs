@@ -1,9 +1,10 @@
-//! Parses input records on a thread of their own, one batch ahead of the
-//! reader thread that maps and checks them: parsing and checking then use
-//! both cores. A batch stores its records' cells back to back in one buffer,
-//! so the reader walks memory in order (what the other core wrote arrives by
-//! prefetch rather than one cache miss per cell), and batches travel back
-//! once used, so their buffers are allocated once per run.
+//! Parses input records on a thread of their own, ahead of the checking
+//! threads that map and check them ([`crate::check_stage`]): parsing and
+//! checking then run on different cores. A batch stores its records' cells
+//! back to back in one buffer, so a checker walks memory in order (what
+//! another core wrote arrives by prefetch rather than one cache miss per
+//! cell), and batches travel back once used, so their buffers are
+//! allocated once per run.
 
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Arc;

@@ -1,14 +1,13 @@
 //! The `run` command: checks the input against the mapping, opens (or, with
-//! `--resume`, continues) the reports, starts the reader thread and the
-//! concurrent stage, and when every row has its entry, rewrites the report in
-//! row order. Memory is O(concurrency + channel size) plus, with `--resume`,
+//! `--resume`, continues) the reports, starts the parsing and checking
+//! threads and the concurrent stage, and when every row has its entry,
+//! rewrites the report in row order. Memory is O(concurrency + channel size) plus, with `--resume`,
 //! 4 bytes per row, never O(input).
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Context;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use crate::check_stage::RowChecker;
 use crate::cognito::CognitoClient;
@@ -19,10 +18,10 @@ use crate::emulator::{Emulator, EmulatorConfig};
 use crate::fan_out::{fan_out, watch_signals, Ending};
 use crate::finalize::{finalize_report, rewrite_errors};
 use crate::input;
+use crate::ordered::{Ordered, OrderedParts};
 use crate::pool::PoolDescription;
 use crate::progress::Progress;
 use crate::rate::Pacer;
-use crate::reader::{read_rows, ReaderParts, WorkBatch, CHANNEL_BATCHES};
 use crate::report::{ErrorWriter, ReportWriter};
 use crate::resume::ResumeState;
 use crate::selection::{verify_input, Selection};
@@ -138,9 +137,8 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     let dispatcher = dispatcher.map(Arc::new);
     let dry_run = dispatcher.is_none();
 
-    // Parsing, checking (one thread per core) and the ordered stage each
-    // run on threads of their own, so a dry run uses every core.
-    let (sender, receiver) = mpsc::channel::<WorkBatch>(CHANNEL_BATCHES);
+    // Parsing and checking (one thread per core) run on threads of their
+    // own, so a dry run uses every core; the ordered stage runs in the loop.
     let lanes = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_CHECK_THREADS));
     let mut read_ahead = crate::read_ahead::start(first, source, lanes)?;
     let checker = Checker::new(config.pool.clone());
@@ -154,7 +152,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
             dry_run,
         },
     )?;
-    let parts = ReaderParts {
+    let parts = OrderedParts {
         mapping: config.mapping.clone(),
         compiled,
         duplicates,
@@ -165,14 +163,11 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
             .filter(std::fs::Metadata::is_file)
             .map(|m| m.len()),
     };
-    let reader = std::thread::Builder::new()
-        .name("bulk-signup-reader".into())
-        .spawn(move || read_rows(read_ahead, stage, parts, sender))
-        .context("cannot start the reader thread")?;
+    let mut ordered = Ordered::new(read_ahead, stage, parts);
 
     let mut sink = Sink::new(report, errors, Progress::new(config.show_progress), dry_run);
     let ending = fan_out(
-        receiver,
+        &mut ordered,
         dispatcher.clone(),
         config.concurrency,
         config.grace,
@@ -184,11 +179,9 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     let mut summary = sink.finish()?;
     let ending = ending?;
     if ending == Ending::Finished {
-        reader
-            .join()
-            .map_err(|_| anyhow::anyhow!("the reader thread panicked"))??;
+        ordered.finish()?;
     }
-    // When interrupted, the reader stops at its next hand-over; not waiting
+    // When interrupted, the parser stops at its next hand-over; not waiting
     // for it lets a blocked stdin read not hold the exit.
 
     summary.session_rows = summary.rows();

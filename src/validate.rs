@@ -321,7 +321,11 @@ pub fn check_policy(password: &str, policy: &PasswordPolicy) -> Result<(), RowEr
     if policy.require_numbers && !password.bytes().any(|b| b.is_ascii_digit()) {
         return fail("needs a digit".into());
     }
-    if policy.require_symbols && !password.bytes().any(|b| PASSWORD_SYMBOLS.as_bytes().contains(&b)) {
+    if policy.require_symbols
+        && !password
+            .bytes()
+            .any(|b| PASSWORD_SYMBOLS.as_bytes().contains(&b))
+    {
         return fail("needs a symbol".into());
     }
     Ok(())
