@@ -68,6 +68,13 @@ pub struct Plans {
 impl Plans {
     /// Finds (or makes) the plan of each of `attributes`, in order.
     pub fn assign(&mut self, attributes: &[AttributeType], pool: Option<&PoolRules>) {
+        // Most rows have the same attributes as the row before.
+        if attributes.len() == self.row.len()
+            && (attributes.iter().zip(&self.row))
+                .all(|(a, i)| Arc::ptr_eq(&a.name, &self.list[*i].name))
+        {
+            return;
+        }
         self.row.clear();
         for (i, attribute) in attributes.iter().enumerate() {
             let index = self.index_of(&attribute.name, i, pool);

@@ -117,15 +117,8 @@ impl RowBatch {
         last.byte?.checked_div(last.number.saturating_sub(1))
     }
 
-    fn clear(&mut self) {
-        self.text.clear();
-        self.ends.clear();
-        self.records.clear();
-        self.columns.clear();
-    }
-
-    fn is_full(&self) -> bool {
-        self.records.len() >= BATCH_ROWS || self.text.len() >= BATCH_BYTES
+    fn is_full(&self, text: &[u8]) -> bool {
+        self.records.len() >= BATCH_ROWS || text.len() >= BATCH_BYTES
     }
 
     /// Whether the last record was a fatal error: nothing follows it.
@@ -135,52 +128,118 @@ impl RowBatch {
             .is_some_and(|r| r.error.as_ref().is_some_and(|e| e.fatal))
     }
 
-    /// Appends one record read into `row` (or its error).
-    fn push(&mut self, read: Result<&Row, ReadError>) {
-        let first_cell = self.ends.len();
-        let (number, byte, error, columns) = match read {
-            Ok(row) => {
-                // One copy of the whole record; its cells' ends follow.
-                let mut end = self.text.len();
-                self.text.push_str(row.values.as_slice());
+    /// Records the columns of the record about to be pushed.
+    fn columns_index(&mut self, columns: &Arc<Columns>) -> usize {
+        match self.columns.last() {
+            Some(last) if Arc::ptr_eq(last, columns) => {}
+            _ => self.columns.push(Arc::clone(columns)),
+        }
+        self.columns.len() - 1
+    }
+
+    /// Empties the batch and fills it from `source`: the peeked `first`
+    /// record, then up to `BATCH_ROWS` more, stopping after a fatal error.
+    fn fill(&mut self, first: Option<Result<Row, ReadError>>, source: &mut dyn RowSource) {
+        let mut text = std::mem::take(&mut self.text).into_bytes();
+        text.clear();
+        self.ends.clear();
+        self.records.clear();
+        self.columns.clear();
+        // Each record's line, for naming it if its text is not UTF-8.
+        let mut lines = Vec::new();
+        if let Some(first) = first {
+            let read = first.map(|row| {
                 for cell in row.values.iter() {
-                    end += cell.len();
-                    self.ends.push(end);
+                    text.extend_from_slice(cell.as_bytes());
+                    self.ends.push(text.len());
                 }
                 let byte = row.values.position().map(|p| p.byte());
-                (row.number, byte, None, Some(&row.columns))
-            }
-            Err(e) => (e.number, None, Some(Box::new(e)), None),
-        };
-        let columns = match columns {
-            Some(columns) => match self.columns.last() {
-                Some(last) if Arc::ptr_eq(last, columns) => self.columns.len() - 1,
-                _ => {
-                    self.columns.push(Arc::clone(columns));
-                    self.columns.len() - 1
+                (row.number, byte, row.columns)
+            });
+            match read {
+                Ok((number, byte, columns)) => {
+                    let columns = self.columns_index(&columns);
+                    self.push_record(number, 0, columns, byte, None);
                 }
-            },
-            None => 0,
-        };
+                Err(e) => self.push_record(e.number, 0, 0, None, Some(e)),
+            }
+            lines.push(0);
+        }
+        while !self.is_full(&text) && !self.ended() {
+            let first_cell = self.ends.len();
+            match source.read_raw(&mut text, &mut self.ends) {
+                None => break,
+                Some(Ok(record)) => {
+                    let columns = self.columns_index(source.current_columns());
+                    self.push_record(record.number, first_cell, columns, record.byte, None);
+                    lines.push(record.line);
+                }
+                Some(Err(e)) => {
+                    self.push_record(e.number, first_cell, 0, None, Some(e));
+                    lines.push(0);
+                }
+            }
+        }
+        self.text = self.checked_text(text, &lines);
+    }
+
+    fn push_record(
+        &mut self,
+        number: u64,
+        first_cell: usize,
+        columns: usize,
+        byte: Option<u64>,
+        error: Option<ReadError>,
+    ) {
         self.records.push(Record {
             number,
             first_cell,
             end_cell: self.ends.len(),
             columns,
             byte,
-            error,
+            error: error.map(Box::new),
         });
     }
 
-    /// Tops the batch up, reading into `scratch`; stops after a fatal error.
-    fn fill(&mut self, source: &mut dyn RowSource, scratch: &mut Row) {
-        while !self.is_full() && !self.ended() {
-            match source.read_into(scratch) {
-                None => break,
-                Some(Ok(())) => self.push(Ok(scratch)),
-                Some(Err(e)) => self.push(Err(e)),
+    /// The batch's text as a `String`: checked for UTF-8 in one go, every
+    /// cell boundary a character boundary. In the rare batch where that
+    /// fails, the records at fault become errors and lose their cells.
+    fn checked_text(&mut self, text: Vec<u8>, lines: &[u64]) -> String {
+        let text = match String::from_utf8(text) {
+            Ok(text) if self.ends.iter().all(|end| text.is_char_boundary(*end)) => return text,
+            Ok(text) => text.into_bytes(),
+            Err(e) => e.into_bytes(),
+        };
+        let (mut kept, mut ends) = (String::with_capacity(text.len()), Vec::new());
+        for (record, line) in self.records.iter_mut().zip(lines) {
+            let first_cell = ends.len();
+            let mut start = record.first_cell.checked_sub(1).map_or(0, |i| self.ends[i]);
+            let mut bad_cell = None;
+            for (i, end) in self.ends[record.first_cell..record.end_cell]
+                .iter()
+                .enumerate()
+            {
+                match std::str::from_utf8(&text[start..*end]) {
+                    Ok(cell) if bad_cell.is_none() => {
+                        kept.push_str(cell);
+                        ends.push(kept.len());
+                    }
+                    Ok(_) => {}
+                    Err(_) => bad_cell = bad_cell.or(Some(i)),
+                }
+                start = *end;
             }
+            if let Some(column) = bad_cell {
+                ends.truncate(first_cell);
+                kept.truncate(ends.last().copied().unwrap_or(0));
+                let columns = &self.columns[record.columns];
+                let error = crate::input::not_utf8(columns, column, record.number, *line);
+                record.error = Some(Box::new(error));
+            }
+            (record.first_cell, record.end_cell) = (first_cell, ends.len());
         }
+        self.ends = ends;
+        kept
     }
 }
 
@@ -247,15 +306,9 @@ fn parse(
     used: &Receiver<RowBatch>,
 ) {
     let mut first = first;
-    // Every record is read into this one row, then copied into a batch.
-    let mut scratch = Row::empty(source.columns());
     for lane in lanes.iter().cycle() {
         let mut batch = used.try_recv().unwrap_or_default();
-        batch.clear();
-        if let Some(first) = first.take() {
-            batch.push(first.as_ref().map_err(Clone::clone));
-        }
-        batch.fill(source, &mut scratch);
+        batch.fill(first.take(), source);
         if batch.records.is_empty() {
             return;
         }
@@ -313,6 +366,36 @@ mod tests {
                 assert_eq!(*record, Ok((number, format!("user{i}"))));
             }
         }
+    }
+
+    #[test]
+    fn records_that_are_not_utf8_become_errors_and_the_rest_stay_whole() {
+        // Record 2 has a bad byte; record 3's cells are each invalid though
+        // together they spell "€" (E2 82 | AC): both must be caught.
+        let text: &'static [u8] =
+            b"username,email\nann,a@x.io\nb\xffb,b@x.io\ncc\xe2\x82,\xacc@x.io\ndee,d\xc3\xa9@x.io\n";
+        let mut source: Box<dyn RowSource> = Box::new(CsvRows::new(text).expect("header"));
+        let first = source.next();
+        let read_ahead = start(first, source, 1).expect("start");
+        let batch = read_ahead.lanes[0].recv().expect("one batch");
+        let seen: Vec<Result<(String, String), String>> = batch
+            .records()
+            .map(|r| match r {
+                Ok(row) => Ok((row.cell(0).to_owned(), row.cell(1).to_owned())),
+                Err(e) => Err(e.message.clone()),
+            })
+            .collect();
+        assert_eq!(seen.len(), 4);
+        assert_eq!(seen[0], Ok(("ann".into(), "a@x.io".into())));
+        assert_eq!(
+            seen[1],
+            Err("column \"username\" on line 3 is not valid UTF-8".into())
+        );
+        assert_eq!(
+            seen[2],
+            Err("column \"username\" on line 4 is not valid UTF-8".into())
+        );
+        assert_eq!(seen[3], Ok(("dee".into(), "dé@x.io".into())));
     }
 
     #[test]

@@ -2,161 +2,224 @@
 //! quotes), an optional UTF-8 BOM and CRLF or LF line ends. A record with the
 //! wrong number of fields or invalid UTF-8 is reported on its own; the rest
 //! of the file is still read.
+//!
+//! Parsing is `csv_core`'s state machine driven straight into the caller's
+//! buffer ([`RowSource::read_raw`]): the parse thread's batches get each
+//! record's cells with one copy, not via an intermediate record.
 
-use std::io::Read;
+use std::io::BufRead;
 use std::sync::Arc;
 
-use super::{Columns, ReadError, Row, RowSource};
+use csv_core::ReadRecordResult;
+
+use super::{Columns, RawRecord, ReadError, Row, RowSource, StringRecord};
 
 /// Rows of a CSV file with a header.
-pub struct CsvRows<R: Read> {
-    reader: ::csv::Reader<R>,
+pub struct CsvRows<R: BufRead> {
+    input: R,
+    parser: csv_core::Reader,
     columns: Arc<Columns>,
-    record: ::csv::ByteRecord,
+    /// Input bytes consumed so far.
+    consumed: u64,
+    /// Records read so far (the header excluded).
     number: u64,
     done: bool,
+    /// csv_core's output while a record is parsed.
+    scratch_text: Vec<u8>,
+    scratch_ends: Vec<usize>,
+    /// Scratch for [`Iterator::next`]: one record's cells and their ends.
+    text: Vec<u8>,
+    ends: Vec<usize>,
 }
 
-impl<R: Read> CsvRows<R> {
+/// One record's place in the input.
+struct Parsed {
+    /// The line the record starts on (1-based).
+    line: u64,
+    /// Where the record starts.
+    byte: u64,
+}
+
+impl<R: BufRead> CsvRows<R> {
     pub fn new(input: R) -> anyhow::Result<Self> {
-        let mut reader = ::csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            .from_reader(input);
-        let header = reader
-            .byte_headers()
-            .map_err(|e| anyhow::anyhow!("cannot read the CSV header: {e}"))?;
-        let mut names = Vec::with_capacity(header.len());
-        for (i, field) in header.iter().enumerate() {
-            let name = std::str::from_utf8(field)
-                .map_err(|_| anyhow::anyhow!("CSV header column {} is not valid UTF-8", i + 1))?;
-            // Some exporters write a BOM the csv crate does not strip.
-            names.push(name.trim_start_matches('\u{feff}').trim().to_owned());
-        }
-        Ok(CsvRows {
-            reader,
-            columns: Arc::new(Columns::new(names)),
-            record: ::csv::ByteRecord::new(),
+        let mut rows = CsvRows {
+            input,
+            parser: csv_core::Reader::new(),
+            columns: Arc::new(Columns::default()),
+            consumed: 0,
             number: 0,
             done: false,
-        })
-    }
-}
-
-impl<R: Read + Send> RowSource for CsvRows<R> {
-    fn columns(&self) -> Arc<Columns> {
-        Arc::clone(&self.columns)
-    }
-
-    /// Parses straight into `row`'s record: no allocation once its buffers
-    /// have grown to the input's widest row.
-    fn read_into(&mut self, row: &mut Row) -> Option<Result<(), ReadError>> {
-        if self.done {
-            return None;
-        }
-        match self.reader.read_record(&mut row.values) {
-            Ok(false) => {
-                self.done = true;
-                None
-            }
-            Ok(true) => {
-                self.number += 1;
-                row.number = self.number;
-                if !Arc::ptr_eq(&row.columns, &self.columns) {
-                    row.columns = Arc::clone(&self.columns);
-                }
-                let line = row.values.position().map_or(0, |p| p.line());
-                Some(self.check_width(row.values.len(), line))
-            }
-            Err(e) => {
-                self.number += 1;
-                Some(Err(self.read_error(e)))
-            }
-        }
-    }
-}
-
-impl<R: Read> Iterator for CsvRows<R> {
-    type Item = Result<Row, ReadError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        match self.reader.read_byte_record(&mut self.record) {
-            Ok(false) => {
-                self.done = true;
-                None
-            }
-            Ok(true) => {
-                self.number += 1;
-                Some(self.decode())
-            }
-            Err(e) => {
-                self.number += 1;
-                Some(Err(self.read_error(e)))
-            }
-        }
-    }
-}
-
-impl<R: Read> CsvRows<R> {
-    /// A csv error as this record's error: invalid UTF-8 names its column;
-    /// an I/O error ends the input.
-    fn read_error(&mut self, e: ::csv::Error) -> ReadError {
-        let fatal = matches!(e.kind(), ::csv::ErrorKind::Io(_));
-        self.done = fatal;
-        let message = match e.kind() {
-            ::csv::ErrorKind::Utf8 { pos, err } => format!(
-                "column {:?} on line {} is not valid UTF-8",
-                self.columns
-                    .names()
-                    .get(err.field())
-                    .map_or("?", String::as_str),
-                pos.as_ref().map_or(0, |p| p.line())
-            ),
-            _ => format!("unreadable CSV record: {e}"),
+            scratch_text: Vec::new(),
+            scratch_ends: Vec::new(),
+            text: Vec::new(),
+            ends: Vec::new(),
         };
+        let (mut text, mut ends) = (Vec::new(), Vec::new());
+        rows.parse(&mut text, &mut ends)
+            .map_err(|e| anyhow::anyhow!("cannot read the CSV header: {e}"))?
+            .ok_or_else(|| anyhow::anyhow!("the CSV input is empty: it needs a header row"))?;
+        let mut names = Vec::with_capacity(ends.len());
+        let mut start = 0;
+        for (i, end) in ends.iter().enumerate() {
+            let name = std::str::from_utf8(&text[start..*end])
+                .map_err(|_| anyhow::anyhow!("CSV header column {} is not valid UTF-8", i + 1))?;
+            // Some exporters write a BOM; it is not part of the first name.
+            names.push(name.trim_start_matches('\u{feff}').trim().to_owned());
+            start = *end;
+        }
+        rows.columns = Arc::new(Columns::new(names));
+        Ok(rows)
+    }
+
+    /// Parses one record, appending its cells to `text` and their end
+    /// offsets (in `text`) to `ends`; `None` at the end of the input.
+    fn parse(
+        &mut self,
+        text: &mut Vec<u8>,
+        ends: &mut Vec<usize>,
+    ) -> std::io::Result<Option<Parsed>> {
+        let (line, byte) = (self.parser.line(), self.consumed);
+        // csv_core writes into initialised slices: parse into scratch
+        // buffers that only ever grow, then copy the record out once.
+        let (mut used_text, mut used_ends) = (0, 0);
+        loop {
+            if self.scratch_text.len() < used_text + 64 {
+                let grown = (self.scratch_text.len() * 2).max(4096);
+                self.scratch_text.resize(grown, 0);
+            }
+            if self.scratch_ends.len() < used_ends + 8 {
+                let grown = (self.scratch_ends.len() * 2).max(64);
+                self.scratch_ends.resize(grown, 0);
+            }
+            let input = self.input.fill_buf()?;
+            let (result, read, wrote, ended) = self.parser.read_record(
+                input,
+                &mut self.scratch_text[used_text..],
+                &mut self.scratch_ends[used_ends..],
+            );
+            self.input.consume(read);
+            self.consumed += read as u64;
+            // (csv_core's ends count from the record's first byte, across calls.)
+            used_text += wrote;
+            used_ends += ended;
+            match result {
+                ReadRecordResult::InputEmpty
+                | ReadRecordResult::OutputFull
+                | ReadRecordResult::OutputEndsFull => continue,
+                ReadRecordResult::Record => {
+                    let offset = text.len();
+                    text.extend_from_slice(&self.scratch_text[..used_text]);
+                    ends.extend(self.scratch_ends[..used_ends].iter().map(|e| e + offset));
+                    return Ok(Some(Parsed { line, byte }));
+                }
+                ReadRecordResult::End => return Ok(None),
+            }
+        }
+    }
+
+    fn error(&mut self, message: String, fatal: bool) -> ReadError {
+        self.done |= fatal;
         ReadError {
             number: self.number,
             message,
             fatal,
         }
     }
+}
 
-    fn check_width(&self, width: usize, line: u64) -> Result<(), ReadError> {
-        if width == self.columns.len() {
-            return Ok(());
-        }
-        Err(ReadError {
-            number: self.number,
-            message: format!(
-                "record on line {line} has {width} fields, the header has {}",
-                self.columns.len()
-            ),
-            fatal: false,
-        })
+impl<R: BufRead + Send> RowSource for CsvRows<R> {
+    fn columns(&self) -> Arc<Columns> {
+        Arc::clone(&self.columns)
     }
 
-    fn decode(&self) -> Result<Row, ReadError> {
-        let line = self.record.position().map_or(0, |p| p.line());
-        self.check_width(self.record.len(), line)?;
-        let values = ::csv::StringRecord::from_byte_record(self.record.clone()).map_err(|e| {
-            let field = e.utf8_error().field();
-            ReadError {
-                number: self.number,
-                message: format!(
-                    "column {:?} on line {line} is not valid UTF-8",
-                    self.columns.names().get(field).map_or("?", String::as_str)
-                ),
-                fatal: false,
+    fn current_columns(&self) -> &Arc<Columns> {
+        &self.columns
+    }
+
+    fn read_raw(
+        &mut self,
+        text: &mut Vec<u8>,
+        ends: &mut Vec<usize>,
+    ) -> Option<Result<RawRecord, ReadError>> {
+        if self.done {
+            return None;
+        }
+        let (text_start, ends_start) = (text.len(), ends.len());
+        let parsed = match self.parse(text, ends) {
+            Ok(Some(parsed)) => parsed,
+            Ok(None) => {
+                self.done = true;
+                return None;
             }
-        })?;
-        Ok(Row {
+            Err(e) => {
+                self.number += 1;
+                return Some(Err(
+                    self.error(format!("cannot read the CSV input: {e}"), true)
+                ));
+            }
+        };
+        self.number += 1;
+        let width = ends.len() - ends_start;
+        if width != self.columns.len() {
+            text.truncate(text_start);
+            ends.truncate(ends_start);
+            let message = format!(
+                "record on line {} has {width} fields, the header has {}",
+                parsed.line,
+                self.columns.len()
+            );
+            return Some(Err(self.error(message, false)));
+        }
+        Some(Ok(RawRecord {
             number: self.number,
-            columns: Arc::clone(&self.columns),
-            values,
-        })
+            line: parsed.line,
+            byte: Some(parsed.byte),
+        }))
+    }
+}
+
+impl<R: BufRead + Send> Iterator for CsvRows<R> {
+    type Item = Result<Row, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (mut text, mut ends) = (
+            std::mem::take(&mut self.text),
+            std::mem::take(&mut self.ends),
+        );
+        text.clear();
+        ends.clear();
+        let record = self.read_raw(&mut text, &mut ends);
+        let row = record.map(|record| {
+            let record = record?;
+            let mut values = StringRecord::with_capacity(text.len(), ends.len());
+            let mut start = 0;
+            for (i, end) in ends.iter().enumerate() {
+                let Ok(cell) = std::str::from_utf8(&text[start..*end]) else {
+                    return Err(not_utf8(&self.columns, i, record.number, record.line));
+                };
+                values.push_field(cell);
+                start = *end;
+            }
+            Ok(Row {
+                number: record.number,
+                columns: Arc::clone(&self.columns),
+                values,
+            })
+        });
+        (self.text, self.ends) = (text, ends);
+        row
+    }
+}
+
+/// The error of a record whose cell `column` is not UTF-8.
+pub fn not_utf8(columns: &Columns, column: usize, number: u64, line: u64) -> ReadError {
+    ReadError {
+        number,
+        message: format!(
+            "column {:?} on line {line} is not valid UTF-8",
+            columns.names().get(column).map_or("?", String::as_str)
+        ),
+        fatal: false,
     }
 }
 
@@ -191,7 +254,11 @@ mod tests {
         let err = rows[0].as_ref().expect_err("short record");
         assert_eq!(err.number, 1);
         assert!(!err.fatal);
-        assert!(err.message.contains("1 fields"), "{}", err.message);
+        assert!(
+            err.message.contains("line 2 has 1 fields"),
+            "{}",
+            err.message
+        );
         assert_eq!(rows[1].as_ref().expect("row").get("email"), "b@example.com");
     }
 
@@ -199,6 +266,28 @@ mod tests {
     fn invalid_utf8_names_the_column() {
         let (_, rows) = read(b"username,name\nann,\xff\xfe\n");
         let err = rows[0].as_ref().expect_err("bad utf-8");
-        assert!(err.message.contains("\"name\""), "{}", err.message);
+        assert!(
+            err.message.contains("\"name\" on line 2"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn records_larger_than_the_buffers_and_no_final_newline() {
+        let long = "x".repeat(100_000);
+        let text = format!("username,note\nann,\"{long}\"\nbob,{long}");
+        let (_, rows) = read(text.as_bytes());
+        let rows: Vec<Row> = rows.into_iter().map(|r| r.expect("row")).collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].get("note").len(), 100_000);
+        assert_eq!(rows[1].get("username"), "bob");
+        assert_eq!(rows[1].get("note").len(), 100_000);
+    }
+
+    #[test]
+    fn an_empty_input_has_no_header() {
+        let err = CsvRows::new(&b""[..]).err().expect("no header");
+        assert!(err.to_string().contains("header"), "{err}");
     }
 }

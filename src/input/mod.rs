@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 pub use ::csv::StringRecord;
 
-pub use self::csv::CsvRows;
+pub use self::csv::{not_utf8, CsvRows};
 pub use self::ndjson::NdjsonRows;
 
 /// Input formats.
@@ -146,11 +146,28 @@ pub trait RowSource: Iterator<Item = Result<Row, ReadError>> + Send {
     /// the records read so far (peek one record first).
     fn columns(&self) -> Arc<Columns>;
 
-    /// Reads the next record into `row`, reusing its buffers; `None` at the
-    /// end. On an error `row` holds nothing meaningful.
-    fn read_into(&mut self, row: &mut Row) -> Option<Result<(), ReadError>> {
-        Some(self.next()?.map(|next| *row = next))
-    }
+    /// The columns of the record read last (NDJSON's grow as keys appear).
+    fn current_columns(&self) -> &Arc<Columns>;
+
+    /// Reads the next record, appending its cells to `text` and their end
+    /// offsets (in `text`) to `ends`; `None` at the end. Nothing is appended
+    /// for a record that fails. The cells are not checked for UTF-8: the
+    /// caller checks many records at once ([`crate::read_ahead`]).
+    fn read_raw(
+        &mut self,
+        text: &mut Vec<u8>,
+        ends: &mut Vec<usize>,
+    ) -> Option<Result<RawRecord, ReadError>>;
+}
+
+/// Where a record read by [`RowSource::read_raw`] was.
+#[derive(Debug, Clone, Copy)]
+pub struct RawRecord {
+    pub number: u64,
+    /// The line it starts on.
+    pub line: u64,
+    /// The byte offset it starts at, when the format tells.
+    pub byte: Option<u64>,
 }
 
 /// Opens `path` (or stdin for `-`) as a row source.
@@ -163,6 +180,7 @@ pub fn open(path: &Path, format: Format) -> anyhow::Result<Box<dyn RowSource>> {
         Box::new(file)
     };
     let reader = BufReader::with_capacity(256 * 1024, reader);
+    // (CSV parses straight from this buffer; NDJSON reads it by lines.)
     Ok(match format {
         Format::Csv => Box::new(CsvRows::new(reader)?),
         Format::Ndjson => Box::new(NdjsonRows::new(reader)),

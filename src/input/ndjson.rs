@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::{Columns, ReadError, Row, RowSource};
+use super::{Columns, RawRecord, ReadError, Row, RowSource};
 
 /// Rows of an NDJSON stream.
 pub struct NdjsonRows<R: BufRead> {
@@ -80,6 +80,30 @@ impl<R: BufRead> NdjsonRows<R> {
 impl<R: BufRead + Send> RowSource for NdjsonRows<R> {
     fn columns(&self) -> Arc<Columns> {
         Arc::clone(&self.columns)
+    }
+
+    fn current_columns(&self) -> &Arc<Columns> {
+        &self.columns
+    }
+
+    fn read_raw(
+        &mut self,
+        text: &mut Vec<u8>,
+        ends: &mut Vec<usize>,
+    ) -> Option<Result<RawRecord, ReadError>> {
+        let row = match self.next()? {
+            Ok(row) => row,
+            Err(e) => return Some(Err(e)),
+        };
+        for cell in row.values.iter() {
+            text.extend_from_slice(cell.as_bytes());
+            ends.push(text.len());
+        }
+        Some(Ok(RawRecord {
+            number: row.number,
+            line: self.line_number,
+            byte: None,
+        }))
     }
 }
 
