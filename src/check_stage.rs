@@ -21,7 +21,7 @@ use crate::row_error::RowError;
 use crate::validate::Checker;
 
 /// Checked batches waiting in each lane.
-const CHECKED_AHEAD: usize = 4;
+const CHECKED_AHEAD: usize = 8;
 
 /// A parsed batch and a verdict for each of its records, in order.
 pub struct CheckedBatch {

@@ -19,7 +19,7 @@ const BATCH_ROWS: usize = 1024;
 /// Cell bytes per batch at most, so a file of huge records keeps batches small.
 const BATCH_BYTES: usize = 1 << 20;
 /// Filled batches waiting in each lane: bounds read-ahead memory.
-const BATCHES_AHEAD: usize = 4;
+const BATCHES_AHEAD: usize = 8;
 
 /// A run of consecutive records: each one a row or that record's error.
 #[derive(Default)]
