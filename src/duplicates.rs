@@ -1,11 +1,11 @@
 //! Finds rows whose username repeats an earlier row's, under the pool's case
-//! rule. Keeps one 64-bit hash and a row number per distinct username
-//! (16 bytes of payload in a hash table; BENCHMARKS.md gives the measured
-//! bytes per million rows), never the usernames themselves. Two different
+//! rule. Keeps one 64-bit hash and a 32-bit row number per distinct
+//! username (12 bytes in a hash table, [`crate::hash_rows`]; BENCHMARKS.md
+//! gives the measured bytes per million rows), never the usernames themselves. Two different
 //! usernames share a hash with probability about n²/2⁶⁵ (4·10⁻⁵ for 40
 //! million rows); such a row would be reported as a duplicate, never lost.
 
-use crate::hash_rows::HashRows;
+use crate::hash_rows::{HashRows, FAR_ROW};
 use crate::row_error::RowError;
 
 /// Usernames seen so far.
@@ -48,11 +48,12 @@ impl Duplicates {
 
 /// The error of a row whose username repeats row `first`'s.
 pub fn duplicate_error(first: u64) -> RowError {
-    RowError::new(
-        "DuplicateUsername",
-        Some("username"),
-        format!("duplicate of row {first}"),
-    )
+    let message = if first >= FAR_ROW {
+        format!("duplicate of a row past row {}", FAR_ROW - 1)
+    } else {
+        format!("duplicate of row {first}")
+    };
+    RowError::new("DuplicateUsername", Some("username"), message)
 }
 
 /// The hash duplicate detection keys `username` by: of the lower-cased name

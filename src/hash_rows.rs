@@ -1,21 +1,32 @@
 //! A map from 64-bit hashes to row numbers, for duplicate detection: open
-//! addressing with linear probing over one flat array of (hash, row) slots,
-//! so a lookup or an insert touches one cache line, which [`HashRows::prefetch`]
-//! can start loading while the caller does other work. Any capacity works
-//! (not only powers of two), so a table sized from an estimate of the row
-//! count needs ~18 bytes per entry and never rehashes.
+//! addressing with linear probing over one flat array of 12-byte slots
+//! (hash and row together), so a lookup or an insert touches one cache
+//! line, which [`HashRows::prefetch`] can start loading while the caller
+//! does other work. Any capacity works (not only powers of two), so a table
+//! sized from an estimate of the row count needs ~15 bytes per entry and
+//! never rehashes. Fresh memory is slow on virtual machines (each new page
+//! is zeroed by the guest and backed by the host), so bytes per entry count.
 
 /// Entries per slot at most, as a fraction: 7/8.
 const LOAD_NUM: usize = 7;
 const LOAD_DEN: usize = 8;
 /// Marks an empty slot; a real hash of 0 is stored as 1 (a harmless merge).
 const EMPTY: u64 = 0;
+/// The stored row of rows past `u32::MAX - 1`: their number is not kept.
+pub const FAR_ROW: u64 = u32::MAX as u64;
+
+/// A slot: the hash's low and high halves, then the row. Three `u32`s keep
+/// it at 12 bytes (a `(u64, u32)` would be padded to 16).
+type Slot = [u32; 3];
 
 #[derive(Default)]
 pub struct HashRows {
-    /// `(hash, row)`; `hash == EMPTY` marks a free slot.
-    slots: Vec<(u64, u64)>,
+    slots: Vec<Slot>,
     len: usize,
+}
+
+fn slot_hash(slot: &Slot) -> u64 {
+    u64::from(slot[0]) | (u64::from(slot[1]) << 32)
 }
 
 impl HashRows {
@@ -47,6 +58,7 @@ impl HashRows {
     }
 
     /// The row stored for `hash`, or stores `row` for it and returns `None`.
+    /// A row past `u32::MAX - 1` is stored, and returned, as [`FAR_ROW`].
     pub fn get_or_insert(&mut self, hash: u64, row: u64) -> Option<u64> {
         if (self.len + 1) * LOAD_DEN > self.slots.len() * LOAD_NUM {
             self.resize((self.slots.len() * 2).max(1024));
@@ -55,13 +67,14 @@ impl HashRows {
         let mut at = home(hash, self.slots.len());
         loop {
             let slot = &mut self.slots[at];
-            match slot.0 {
+            match slot_hash(slot) {
                 EMPTY => {
-                    *slot = (hash, row);
+                    let row = u32::try_from(row.min(FAR_ROW)).unwrap_or(u32::MAX);
+                    *slot = [hash as u32, (hash >> 32) as u32, row];
                     self.len += 1;
                     return None;
                 }
-                stored if stored == hash => return Some(slot.1),
+                stored if stored == hash => return Some(u64::from(slot[2])),
                 _ => {
                     at = if at + 1 == self.slots.len() {
                         0
@@ -74,10 +87,10 @@ impl HashRows {
     }
 
     fn resize(&mut self, slots: usize) {
-        let old = std::mem::replace(&mut self.slots, vec![(EMPTY, 0); slots]);
+        let old = std::mem::replace(&mut self.slots, vec![[0; 3]; slots]);
         self.len = 0;
-        for (hash, row) in old.into_iter().filter(|(h, _)| *h != EMPTY) {
-            self.get_or_insert(hash, row);
+        for slot in old.iter().filter(|s| slot_hash(s) != EMPTY) {
+            self.get_or_insert(slot_hash(slot), u64::from(slot[2]));
         }
     }
 }
@@ -128,5 +141,14 @@ mod tests {
         }
         assert_eq!(table.slots.len(), slots);
         assert!(slots < 10_000 * 8 / 7 + 2);
+    }
+
+    #[test]
+    fn rows_past_u32_are_kept_as_far_rows() {
+        let mut table = HashRows::default();
+        assert_eq!(table.get_or_insert(7, 5_000_000_000), None);
+        assert_eq!(table.get_or_insert(7, 5_000_000_001), Some(FAR_ROW));
+        assert_eq!(table.get_or_insert(8, u64::from(u32::MAX) - 1), None);
+        assert_eq!(table.get_or_insert(8, 9), Some(u64::from(u32::MAX) - 1));
     }
 }
