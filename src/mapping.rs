@@ -438,7 +438,9 @@ impl Compiled {
         let mut password = out.password.take();
         let mut user_context_ip = out.user_context_ip.take();
         let (mut attributes, mut validation_data) = (0, 0);
-        out.client_metadata.clear();
+        if !out.client_metadata.is_empty() {
+            out.client_metadata.clear();
+        }
         for rule in &self.rules {
             let built;
             let value: &str = match (&rule.source, rule.transforms.is_empty()) {
