@@ -104,7 +104,8 @@ impl Worker {
         }
     }
 
-    fn check_batch(&mut self, rows: RowBatch) -> anyhow::Result<CheckedBatch> {
+    fn check_batch(&mut self, mut rows: RowBatch) -> anyhow::Result<CheckedBatch> {
+        rows.check_utf8();
         let mut verdicts = Vec::with_capacity(rows.len());
         let mut usernames = String::new();
         for record in rows.records() {

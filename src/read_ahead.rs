@@ -26,6 +26,11 @@ const BATCHES_AHEAD: usize = 8;
 pub struct RowBatch {
     /// Every record's cells, back to back.
     text: String,
+    /// The cells as parsed, before [`RowBatch::check_utf8`] makes them `text`:
+    /// the check runs on a checking thread, off the one parsing thread.
+    raw: Vec<u8>,
+    /// Each record's line, to name it if its text is not UTF-8.
+    lines: Vec<u64>,
     /// Where each cell ends in `text`.
     ends: Vec<usize>,
     records: Vec<Record>,
@@ -85,8 +90,12 @@ impl RowView<'_> {
 }
 
 impl RowBatch {
-    /// The batch's records in input order.
+    /// The batch's records in input order (after [`RowBatch::check_utf8`]).
     pub fn records(&self) -> impl Iterator<Item = Result<RowView<'_>, &ReadError>> {
+        assert!(
+            self.raw.is_empty(),
+            "RowBatch::check_utf8 runs before records"
+        );
         self.records.iter().map(|record| match &record.error {
             Some(error) => Err(&**error),
             None => {
@@ -140,13 +149,18 @@ impl RowBatch {
     /// Empties the batch and fills it from `source`: the peeked `first`
     /// record, then up to `BATCH_ROWS` more, stopping after a fatal error.
     fn fill(&mut self, first: Option<Result<Row, ReadError>>, source: &mut dyn RowSource) {
-        let mut text = std::mem::take(&mut self.text).into_bytes();
+        let mut text = std::mem::take(&mut self.raw);
+        if text.capacity() == 0 {
+            // A recycled batch's buffer is in `text`.
+            text = std::mem::take(&mut self.text).into_bytes();
+        }
         text.clear();
+        self.text.clear();
         self.ends.clear();
         self.records.clear();
         self.columns.clear();
-        // Each record's line, for naming it if its text is not UTF-8.
-        let mut lines = Vec::new();
+        let mut lines = std::mem::take(&mut self.lines);
+        lines.clear();
         if let Some(first) = first {
             let read = first.map(|row| {
                 for cell in row.values.iter() {
@@ -180,7 +194,17 @@ impl RowBatch {
                 }
             }
         }
-        self.text = self.checked_text(text, &lines);
+        (self.raw, self.lines) = (text, lines);
+    }
+
+    /// Turns the parsed cells into `text`, which [`RowBatch::records`]
+    /// reads: checked for UTF-8 in one go, every cell boundary a character
+    /// boundary. Records at fault become errors and lose their cells.
+    pub fn check_utf8(&mut self) {
+        let raw = std::mem::take(&mut self.raw);
+        let lines = std::mem::take(&mut self.lines);
+        self.text = self.checked_text(raw, &lines);
+        self.lines = lines;
     }
 
     fn push_record(
@@ -201,9 +225,8 @@ impl RowBatch {
         });
     }
 
-    /// The batch's text as a `String`: checked for UTF-8 in one go, every
-    /// cell boundary a character boundary. In the rare batch where that
-    /// fails, the records at fault become errors and lose their cells.
+    /// The batch's text as a `String`. In the rare batch that is not
+    /// UTF-8 throughout, the records at fault become errors.
     fn checked_text(&mut self, text: Vec<u8>, lines: &[u64]) -> String {
         let text = match String::from_utf8(text) {
             Ok(text) if self.ends.iter().all(|end| text.is_char_boundary(*end)) => return text,
@@ -332,7 +355,8 @@ mod tests {
         let mut seen = Vec::new();
         // One batch from each lane in turn is the input order.
         for lane in read_ahead.lanes.iter().cycle() {
-            let Ok(batch) = lane.recv() else { break };
+            let Ok(mut batch) = lane.recv() else { break };
+            batch.check_utf8();
             seen.extend(batch.records().map(|r| match r {
                 Ok(row) => Ok((row.number(), row.cell(0).to_owned())),
                 Err(e) => Err(e.number),
@@ -377,7 +401,8 @@ mod tests {
         let mut source: Box<dyn RowSource> = Box::new(CsvRows::new(text).expect("header"));
         let first = source.next();
         let read_ahead = start(first, source, 1).expect("start");
-        let batch = read_ahead.lanes[0].recv().expect("one batch");
+        let mut batch = read_ahead.lanes[0].recv().expect("one batch");
+        batch.check_utf8();
         let seen: Vec<Result<(String, String), String>> = batch
             .records()
             .map(|r| match r {
