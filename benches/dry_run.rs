@@ -51,13 +51,6 @@ fn dry_run(input: &std::path::Path, report: &std::path::Path, pool: bool) -> f64
     elapsed.as_secs_f64()
 }
 
-/// The median of `runs` calls of `measure`.
-fn median(runs: usize, mut measure: impl FnMut() -> f64) -> f64 {
-    let mut values: Vec<f64> = (0..runs.max(1)).map(|_| measure()).collect();
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 fn main() {
     let rows: usize = std::env::var("BENCH_ROWS")
         .ok()
@@ -76,23 +69,36 @@ fn main() {
         .unwrap_or(5);
     // Warm the page cache so both sides read from memory.
     let _ = bare_read(&large);
-    // Medians of `runs` runs: the machines are shared and noisy.
-    let bare_secs = median(runs, || {
-        let (count, secs) = bare_read(&large);
-        assert_eq!(count, rows);
-        secs
-    });
-    let idiomatic_secs = median(runs, || {
-        let (count, secs) = idiomatic_read(&large);
-        assert_eq!(count, rows);
-        secs
-    });
-
     let small_secs = dry_run(&small, &report, true);
     let rss_small = children_max_rss_kib();
-    let dry_secs = median(runs, || dry_run(&large, &report, true));
+    // Rounds of every measurement back to back, so each ratio compares runs
+    // seconds apart: the machines are shared and their speed drifts. The
+    // figures are medians over the rounds.
+    let mut rounds = Vec::new();
+    for _ in 0..runs.max(1) {
+        let (count, bare) = bare_read(&large);
+        assert_eq!(count, rows);
+        let (count, idiomatic) = idiomatic_read(&large);
+        assert_eq!(count, rows);
+        let dry = dry_run(&large, &report, true);
+        let plain = dry_run(&large, &report, false);
+        rounds.push([bare, idiomatic, dry, plain]);
+    }
     let rss_large = children_max_rss_kib();
-    let plain_secs = median(runs, || dry_run(&large, &report, false));
+    let median_of = |pick: &dyn Fn(&[f64; 4]) -> f64| {
+        let mut values: Vec<f64> = rounds.iter().map(pick).collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let [bare_secs, idiomatic_secs, dry_secs, plain_secs] =
+        [0, 1, 2, 3].map(|i| median_of(&|r: &[f64; 4]| r[i]));
+    // Ratios of rates: bare time over dry-run time, round by round.
+    let dry_ratio = median_of(&|r: &[f64; 4]| r[0] / r[2]);
+    let plain_ratio = median_of(&|r: &[f64; 4]| r[0] / r[3]);
+    let (ratio_low, ratio_high) = rounds
+        .iter()
+        .map(|r| r[0] / r[2])
+        .fold((f64::MAX, 0f64), |(lo, hi), x| (lo.min(x), hi.max(x)));
 
     let bare_rate = rows as f64 / bare_secs;
     let dry_rate = rows as f64 / dry_secs;
@@ -100,21 +106,17 @@ fn main() {
     let growth_per_million =
         (rss_large.saturating_sub(rss_small)) as f64 / 1024.0 / (0.75 * rows as f64 / 1e6);
     println!(
-        "dry_run bench, {rows} rows ({} MiB CSV), medians of {runs} runs",
+        "dry_run bench, {rows} rows ({} MiB CSV), medians of {runs} rounds",
         std::fs::metadata(&large).map_or(0, |m| m.len() >> 20)
     );
     println!("  bare csv read        {bare_rate:>12.0} rows/s   (read_byte_record into one reused record)");
     let idiomatic_rate = rows as f64 / idiomatic_secs;
     println!("  records() read       {idiomatic_rate:>12.0} rows/s   (a StringRecord per row)");
     println!(
-        "  dry run --pool       {dry_rate:>12.0} rows/s   ratio {:.2} to bare read (target >= 0.50), {:.2} to records()",
-        dry_rate / bare_rate,
+        "  dry run --pool       {dry_rate:>12.0} rows/s   ratio {dry_ratio:.2} to bare read (target >= 0.50; rounds {ratio_low:.2}..{ratio_high:.2}), {:.2} to records()",
         dry_rate / idiomatic_rate
     );
-    println!(
-        "  dry run, no pool     {plain_rate:>12.0} rows/s   ratio {:.2}",
-        plain_rate / bare_rate
-    );
+    println!("  dry run, no pool     {plain_rate:>12.0} rows/s   ratio {plain_ratio:.2}");
     println!(
         "  small run ({} rows)   {:>10.0} rows/s",
         rows / 4,
