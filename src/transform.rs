@@ -117,18 +117,55 @@ impl Transform {
     }
 }
 
+/// A phone number in national or international form to `+digits`. The
+/// number must have a length its country's numbers can have; it need not be
+/// in an assigned range (Cognito checks only the form, and exports are full
+/// of fictional `555` numbers that are real enough for a staging pool).
 fn e164(value: &str, country: Option<phonenumber::country::Id>) -> Result<String, TransformError> {
     let bad = || {
+        let hint = if country.is_none() && !value.trim_start().starts_with('+') {
+            "; it has no +country code and the mapping sets no default_country under [options]"
+        } else {
+            ""
+        };
         (
             "InvalidPhoneNumber",
-            format!("{value:?} is not a valid phone number"),
+            format!("{value:?} is not a phone number{hint}"),
         )
     };
     let number = phonenumber::parse(country, value.trim()).map_err(|_| bad())?;
-    if !phonenumber::is_valid(&number) {
+    if !phonenumber::is_valid(&number) && !has_possible_length(&number) {
         return Err(bad());
     }
     Ok(number.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+/// Whether the national number is as long as some number of its country
+/// code can be (libphonenumber's "possible number" length test).
+fn has_possible_length(number: &phonenumber::PhoneNumber) -> bool {
+    let digits = number.national().to_string().len();
+    let Ok(digits) = u16::try_from(digits) else {
+        return false;
+    };
+    // The metadata lists lengths per kind of number (fixed line, mobile,
+    // toll free, ...), not on the general descriptor.
+    phonenumber::metadata::DATABASE
+        .by_code(&number.code().value())
+        .is_some_and(|regions| {
+            regions.iter().any(|m| {
+                let d = m.descriptors();
+                [
+                    d.fixed_line(),
+                    d.mobile(),
+                    d.toll_free(),
+                    d.voip(),
+                    d.personal_number(),
+                ]
+                .into_iter()
+                .flatten()
+                .any(|kind| kind.possible_length().contains(&digits))
+            })
+        })
 }
 
 fn epoch(value: &str) -> Option<i64> {
@@ -182,12 +219,28 @@ mod tests {
         assert_eq!(t.apply("415.773.4500"), Ok("+14157734500".into()));
         assert_eq!(t.apply("+44 20 7946 0958"), Ok("+442079460958".into()));
         assert_eq!(t.apply("12").map_err(|e| e.0), Err("InvalidPhoneNumber"));
+        // Fictional 555 numbers have a US number's length: accepted, as
+        // Cognito accepts them.
+        assert_eq!(t.apply("(555) 010-7788"), Ok("+15550107788".into()));
+        assert_eq!(t.apply("+15550107788"), Ok("+15550107788".into()));
+        // A UK national number read as a US one has no US length.
+        assert_eq!(
+            t.apply("020 7946 0958").map_err(|e| e.0),
+            Err("InvalidPhoneNumber")
+        );
+        assert_eq!(
+            t.apply("555-01").map_err(|e| e.0),
+            Err("InvalidPhoneNumber")
+        );
         let no_region = Transform::E164 {
             default_country: None,
         };
+        let error = no_region.apply("(212) 736-5000").expect_err("no region");
+        assert_eq!(error.0, "InvalidPhoneNumber");
+        assert!(error.1.contains("default_country"), "{}", error.1);
         assert_eq!(
-            no_region.apply("(212) 736-5000").map_err(|e| e.0),
-            Err("InvalidPhoneNumber")
+            no_region.apply("+44 20 7946 0958"),
+            Ok("+442079460958".into())
         );
     }
 
