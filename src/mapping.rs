@@ -52,6 +52,9 @@ pub struct Rule {
     pub target: Target,
     pub source: Source,
     pub transforms: Vec<Transform>,
+    /// `file:line` of the rule in a mapping file, for errors found later
+    /// (a column the input lacks); `None` for header mapping and `--map`.
+    pub origin: Option<String>,
 }
 
 impl Rule {
@@ -60,6 +63,7 @@ impl Rule {
             target,
             source: Source::Column(column.into()),
             transforms: Vec::new(),
+            origin: None,
         }
     }
 }
@@ -117,6 +121,8 @@ struct CompiledRule {
     source: CompiledSource,
     transforms: Vec<Transform>,
     column: Option<String>,
+    /// The rule's `file:line` in a mapping file, if it has one.
+    origin: Option<String>,
 }
 
 /// A mapping resolved against one set of columns.
@@ -169,7 +175,7 @@ impl Mapping {
                     Ok(usize::MAX)
                 } else {
                     Err(format!(
-                        "the mapping names column {name:?}, which the input does not have (its columns: {})",
+                        "the mapping names column {name:?}, which the input does not have (its columns: {}); fix the name in the mapping (it must match the header exactly, case and spaces included)",
                         quoted_list(columns.names())
                     ))
                 };
@@ -178,6 +184,13 @@ impl Mapping {
             Ok(index)
         };
         for rule in &self.rules {
+            // An error names the rule's place in its mapping file, if any.
+            let mut position = |name: &str| {
+                position(name).map_err(|e| match &rule.origin {
+                    Some(origin) => format!("{origin}: {}: {e}", rule.target.name()),
+                    None => e,
+                })
+            };
             let (source, column) = match &rule.source {
                 Source::Column(name) => {
                     (CompiledSource::Column(position(name)?), Some(name.clone()))
@@ -202,6 +215,7 @@ impl Mapping {
                 source,
                 transforms: rule.transforms.clone(),
                 column,
+                origin: rule.origin.clone(),
             });
         }
         let explicit_targets: Vec<Target> = rules.iter().map(|r| r.target.clone()).collect();
@@ -227,6 +241,7 @@ impl Mapping {
                         source: CompiledSource::Column(index),
                         transforms: Vec::new(),
                         column: Some(name.clone()),
+                        origin: None,
                     });
                 }
                 Some(Ok(_)) => unmapped.push((
@@ -344,6 +359,23 @@ impl Compiled {
     /// Columns that map to nothing and are not ignored.
     pub fn unmapped(&self) -> impl Iterator<Item = &Unmapped> {
         self.unmapped.iter().map(|(_, u)| u)
+    }
+
+    /// The user attributes the mapping writes, each with where its rule is
+    /// (`file:line`, or the column it maps by name), for checks of the
+    /// mapping as a whole.
+    pub fn attribute_sources(&self) -> impl Iterator<Item = (&str, String)> {
+        self.rules.iter().filter_map(|rule| match &rule.target {
+            Target::Attribute(name) => {
+                let from = match (&rule.origin, &rule.column) {
+                    (Some(origin), _) => origin.clone(),
+                    (None, Some(column)) => format!("column {column:?}"),
+                    (None, None) => "the mapping".to_owned(),
+                };
+                Some((&**name, from))
+            }
+            _ => None,
+        })
     }
 
     /// Input columns that hold passwords: never copied to any report.

@@ -62,11 +62,16 @@ struct Locator<'a> {
 
 impl Locator<'_> {
     fn at(&self, span: std::ops::Range<usize>, message: impl std::fmt::Display) -> String {
+        format!("{}: {message}", self.place(span))
+    }
+
+    /// `file:line` of a span.
+    fn place(&self, span: std::ops::Range<usize>) -> String {
         let line = self.text[..span.start.min(self.text.len())]
             .matches('\n')
             .count()
             + 1;
-        format!("{}:{line}: {message}", self.file)
+        format!("{}:{line}", self.file)
     }
 }
 
@@ -100,8 +105,11 @@ pub fn parse(text: &str, file: &str, policy: Option<&PasswordPolicy>) -> Result<
         })?),
     };
     let policy = policy.cloned().unwrap_or_default();
-    let field =
-        |target: Target, spec: &Spanned<Value>| field_rule(target, spec, country, &policy, &at);
+    let field = |target: Target, spec: &Spanned<Value>| {
+        let mut rule = field_rule(target, spec, country, &policy, &at)?;
+        rule.origin = Some(at.place(spec.span()));
+        Ok::<_, String>(rule)
+    };
 
     let mut rules = Vec::new();
     if let Some(spec) = &raw.username {
@@ -206,6 +214,7 @@ fn field_rule(
         target,
         source,
         transforms,
+        origin: None,
     })
 }
 
@@ -360,6 +369,23 @@ ignore = ["Internal Notes"]
 
     fn error_of(text: &str) -> String {
         parse(text, "m.toml", None).expect_err("refused")
+    }
+
+    #[test]
+    fn a_column_the_input_lacks_names_the_rules_line() {
+        let mapping = parse(
+            "username = \"User\"\n\n[attributes]\nemail = { column = \"Mail\", transform = [\"trim\"] }\n",
+            "m.toml",
+            None,
+        )
+        .expect("mapping");
+        let columns = std::sync::Arc::new(crate::input::Columns::new(vec![
+            "User".to_owned(),
+            "E-mail".to_owned(),
+        ]));
+        let e = mapping.compile(columns).err().expect("missing column");
+        assert!(e.starts_with("m.toml:4: email: "), "{e}");
+        assert!(e.contains("\"Mail\"") && e.contains("\"E-mail\""), "{e}");
     }
 
     #[test]

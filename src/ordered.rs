@@ -146,7 +146,8 @@ impl Ordered {
                     .duplicates
                     .first_row_of_hash(verdict.hash, number)
                 {
-                    Some(first) => Err(duplicate_error(first)),
+                    // Named after the column the username comes from.
+                    Some(first) => Err(self.parts.compiled.locate(duplicate_error(first))),
                     None => Ok(prepared),
                 }
             });

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use tokio::sync::watch;
 
+use crate::attributes::CUSTOM_PREFIX;
 use crate::check_stage::RowChecker;
 use crate::cognito::CognitoClient;
 use crate::config::{RunConfig, Target};
@@ -75,9 +76,24 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
         .collect();
     if !unmapped.is_empty() {
         return Err(config_error(anyhow::anyhow!(
-            "these input columns map to nothing, so their data would be lost: {}.\nMap them, or pass --ignore-column NAME for each to leave it out on purpose.",
+            "these input columns map to nothing, so their data would be lost: {}.\nMap them, or leave each out on purpose with --ignore-column NAME (or list it in `ignore` under [options] in a mapping file).",
             unmapped.join(", ")
         )));
+    }
+
+    if let Some(pool) = &config.pool {
+        // Every row with a value would be refused: a configuration mistake.
+        let unknown: Vec<String> = compiled
+            .attribute_sources()
+            .filter(|(name, _)| name.starts_with(CUSTOM_PREFIX) && pool.schema(name).is_none())
+            .map(|(name, from)| format!("{name} (from {from})"))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(config_error(anyhow::anyhow!(
+                "the mapping writes custom attributes the pool's schema does not have: {}.\nAdd them to the pool (and to the --pool file), or stop mapping them (--ignore-column NAME, or `ignore` under [options] in a mapping file).",
+                unknown.join(", ")
+            )));
+        }
     }
 
     for path in std::iter::once(&config.report).chain(&config.errors) {

@@ -21,6 +21,12 @@ pub struct CsvRows<R: BufRead> {
     columns: Arc<Columns>,
     /// Input bytes consumed so far.
     consumed: u64,
+    /// Line feeds consumed so far: the line a record starts on is one more.
+    /// (Counted here because csv_core's own count misses CR LF inside quotes.)
+    newlines: u64,
+    /// The last byte consumed was a CR: a record ended at a CR LF whose LF
+    /// csv_core has yet to consume.
+    after_cr: bool,
     /// Records read so far (the header excluded).
     number: u64,
     done: bool,
@@ -47,6 +53,8 @@ impl<R: BufRead> CsvRows<R> {
             parser: csv_core::Reader::new(),
             columns: Arc::new(Columns::default()),
             consumed: 0,
+            newlines: 0,
+            after_cr: false,
             number: 0,
             done: false,
             scratch_text: Vec::new(),
@@ -78,7 +86,12 @@ impl<R: BufRead> CsvRows<R> {
         text: &mut Vec<u8>,
         ends: &mut Vec<usize>,
     ) -> std::io::Result<Option<Parsed>> {
-        let (line, byte) = (self.parser.line(), self.consumed);
+        let mut line = self.newlines + 1;
+        if self.after_cr && self.input.fill_buf()?.first() == Some(&b'\n') {
+            // The LF still to come ends the previous line.
+            line += 1;
+        }
+        let byte = self.consumed;
         // csv_core writes into initialised slices: parse into scratch
         // buffers that only ever grow, then copy the record out once.
         let (mut used_text, mut used_ends) = (0, 0);
@@ -97,6 +110,10 @@ impl<R: BufRead> CsvRows<R> {
                 &mut self.scratch_text[used_text..],
                 &mut self.scratch_ends[used_ends..],
             );
+            self.newlines += input[..read].iter().filter(|b| **b == b'\n').count() as u64;
+            if read > 0 {
+                self.after_cr = input[read - 1] == b'\r';
+            }
             self.input.consume(read);
             self.consumed += read as u64;
             // (csv_core's ends count from the record's first byte, across calls.)
@@ -260,6 +277,30 @@ mod tests {
             err.message
         );
         assert_eq!(rows[1].as_ref().expect("row").get("email"), "b@example.com");
+    }
+
+    #[test]
+    fn line_numbers_count_line_breaks_inside_quotes_crlf_or_lf() {
+        for eol in ["\r\n", "\n"] {
+            let text = [
+                "username,note",
+                "ann,x",
+                "bob,\"two",
+                "lines\"",
+                "cy",
+                "dee,y",
+                "",
+            ]
+            .join(eol);
+            let (_, rows) = read(text.as_bytes());
+            let err = rows[2].as_ref().expect_err("short record");
+            assert!(
+                err.message.contains("record on line 5 has 1 fields"),
+                "{eol:?}: {}",
+                err.message
+            );
+            assert_eq!(rows[3].as_ref().expect("row").get("note"), "y");
+        }
     }
 
     #[test]

@@ -38,6 +38,54 @@ async fn an_unmapped_column_stops_before_any_request_unless_ignored() {
 }
 
 #[tokio::test]
+async fn a_custom_attribute_the_pool_lacks_stops_before_any_request() {
+    let server = emulator(&sample("pool.json"), &[]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("users.csv");
+    std::fs::write(
+        &input,
+        "User,Pass,Mail,Shoe\nann,Passw0rd-x,ann@example.com,42\n",
+    )
+    .expect("input");
+    let mapping = dir.path().join("m.toml");
+    std::fs::write(
+        &mapping,
+        "username = \"User\"\npassword = \"Pass\"\n[attributes]\nemail = \"Mail\"\n\"custom:shoe_size\" = { column = \"Shoe\" }\n",
+    )
+    .expect("mapping");
+    let report = dir.path().join("report.csv");
+    let pool = sample("pool.json");
+    let args = [
+        "run",
+        input.to_str().expect("path"),
+        "--mapping",
+        mapping.to_str().expect("path"),
+        "--pool",
+        pool.to_str().expect("path"),
+        "--endpoint-url",
+        &server.endpoint,
+        "--client-id",
+        &server.client_id,
+        "--report",
+        report.to_str().expect("path"),
+    ];
+    let out = bulk_signup(&args, &[], None).await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("custom:shoe_size (from ") && out.stderr.contains("m.toml:5"),
+        "names the attribute and the mapping line: {}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("Add them to the pool"),
+        "{}",
+        out.stderr
+    );
+    assert!(!report.exists(), "nothing was written");
+    assert_eq!(emulator_stats(&server).await.requests, 0);
+}
+
+#[tokio::test]
 async fn an_existing_report_is_refused_without_overwrite() {
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("report.csv");
