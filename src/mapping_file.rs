@@ -383,7 +383,7 @@ ignore = ["Internal Notes"]
             "User".to_owned(),
             "E-mail".to_owned(),
         ]));
-        let e = mapping.compile(columns).err().expect("missing column");
+        let e = mapping.compile(columns).expect_err("missing column");
         assert!(e.starts_with("m.toml:4: email: "), "{e}");
         assert!(e.contains("\"Mail\"") && e.contains("\"E-mail\""), "{e}");
     }
