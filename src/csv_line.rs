@@ -24,16 +24,25 @@ pub fn write_field(out: &mut impl Write, field: &str) -> io::Result<()> {
     out.write_all(b"\"")
 }
 
-/// Writes one record: fields separated by commas, then `\n`.
+/// Writes one record: fields separated by commas, then `\n`. A record of one
+/// empty field is written `""`, as the csv crate does: a bare line break
+/// would read back as no record at all.
 pub fn write_record<'a>(
     out: &mut impl Write,
     fields: impl IntoIterator<Item = &'a str>,
 ) -> io::Result<()> {
+    let mut count = 0;
+    let mut only_empty = true;
     for (i, field) in fields.into_iter().enumerate() {
         if i > 0 {
             out.write_all(b",")?;
         }
         write_field(out, field)?;
+        count = i + 1;
+        only_empty &= field.is_empty();
+    }
+    if count == 1 && only_empty {
+        out.write_all(b"\"\"")?;
     }
     out.write_all(b"\n")
 }
@@ -59,12 +68,14 @@ mod tests {
         let mut ours = Vec::new();
         write_record(&mut ours, TRICKY).expect("write");
         write_record(&mut ours, ["1", "x"]).expect("write");
+        write_record(&mut ours, [""]).expect("write");
         let mut theirs = csv::WriterBuilder::new()
             .has_headers(false)
             .flexible(true)
             .from_writer(Vec::new());
         theirs.write_record(TRICKY).expect("write");
         theirs.write_record(["1", "x"]).expect("write");
+        theirs.write_record([""]).expect("write");
         let theirs = theirs.into_inner().expect("flush");
         assert_eq!(
             String::from_utf8_lossy(&ours),

@@ -59,6 +59,9 @@ pub async fn fan_out(
     let mut pending: VecDeque<Outgoing> = VecDeque::new();
     let mut in_flight = FuturesUnordered::new();
     let mut input_done = false;
+    // An error from the input side (unreadable input, a report of another
+    // input): rows already handed over still finish and are recorded first.
+    let mut failure: Option<anyhow::Error> = None;
     let mut deadline: Option<Instant> = None;
     let mut signals_alive = true;
     let mut flush = tokio::time::interval(FLUSH_INTERVAL);
@@ -80,6 +83,9 @@ pub async fn fan_out(
             });
         }
         if (input_done || deadline.is_some()) && pending.is_empty() && in_flight.is_empty() {
+            if let Some(failure) = failure {
+                return Err(failure);
+            }
             return Ok(if deadline.is_some() {
                 Ending::Interrupted
             } else {
@@ -96,8 +102,13 @@ pub async fn fan_out(
             batch = ordered.next_batch(), if pending.is_empty() && !input_done && deadline.is_none() => match batch {
                 None => input_done = true,
                 Some(batch) => {
-                    ordered.settle(batch?, &mut Settle { sink, pending: &mut pending })?;
+                    let settled = batch.and_then(|batch| ordered.settle(batch, &mut Settle { sink, pending: &mut pending }));
                     sink.show_progress();
+                    if let Err(e) = settled {
+                        failure = Some(e);
+                        input_done = true;
+                        ordered.close();
+                    }
                 }
             },
             Some((entry, row)) = in_flight.next(), if !in_flight.is_empty() => {

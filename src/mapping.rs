@@ -218,7 +218,8 @@ impl Mapping {
                 origin: rule.origin.clone(),
             });
         }
-        let explicit_targets: Vec<Target> = rules.iter().map(|r| r.target.clone()).collect();
+        // Targets taken so far: by explicit rules, then by earlier columns.
+        let mut taken_targets: Vec<Target> = rules.iter().map(|r| r.target.clone()).collect();
         let mut unmapped = Vec::new();
         for (index, name) in columns.names().iter().enumerate() {
             if used.contains(&index) || self.ignored.contains(name) {
@@ -235,7 +236,8 @@ impl Mapping {
                 continue;
             }
             match self.by_header.then(|| header_target(name)) {
-                Some(Ok(target)) if !explicit_targets.contains(&target) => {
+                Some(Ok(target)) if !taken_targets.contains(&target) => {
+                    taken_targets.push(target.clone());
                     rules.push(CompiledRule {
                         target,
                         source: CompiledSource::Column(index),
@@ -487,7 +489,7 @@ impl Compiled {
                 continue;
             }
             match &rule.target {
-                Target::Username => out.username.push_str(value),
+                Target::Username => set_string(&mut out.username, value),
                 Target::Password => {
                     let secret = password.get_or_insert_with(|| Secret::new(String::new()));
                     secret.set(value);
@@ -641,6 +643,28 @@ mod tests {
             vec![
                 AttributeType::new("email", "a@x.io"),
                 AttributeType::new("custom:tier", "gold")
+            ]
+        );
+    }
+
+    #[test]
+    fn two_columns_for_one_field_leave_the_second_unmapped() {
+        // Header names match case-insensitively: `username` and `Username`
+        // would both feed the username, one silently losing to the other.
+        let cols = columns(&["username", "Username", "Email", "email"]);
+        let compiled = Mapping::by_header([]).compile(cols).expect("compile");
+        let unmapped: Vec<(&str, &str)> = compiled
+            .unmapped()
+            .map(|u| (u.column.as_str(), u.reason))
+            .collect();
+        assert_eq!(
+            unmapped,
+            [
+                (
+                    "Username",
+                    "its field is already mapped from another source"
+                ),
+                ("email", "its field is already mapped from another source")
             ]
         );
     }

@@ -100,6 +100,9 @@ impl Ordered {
     /// at the end of the input or when its thread died; only the first is
     /// a finished input.
     pub fn finish(self) -> anyhow::Result<()> {
+        // Closed lanes first: a checker blocked on a full lane whose reader
+        // is gone would otherwise never end, and the join never return.
+        drop(self.lanes);
         for thread in self.checkers {
             thread
                 .join()
@@ -198,10 +201,12 @@ impl Ordered {
 }
 
 /// How many rows a file of `input_bytes` holds if its rows are as long as
-/// this first batch's (plus a tenth for shorter rows later on).
+/// this first batch's (plus a tenth for shorter rows later on). Rows are
+/// taken to be at least 32 bytes, so a file that starts with unusually short
+/// rows does not reserve a huge table (the table grows if the guess is low).
 fn expected_rows(rows: &RowBatch, input_bytes: Option<u64>) -> Option<usize> {
     let per_row = rows.bytes_per_record()?;
-    let rows = input_bytes?.checked_div(per_row.max(1))?;
+    let rows = input_bytes?.checked_div(per_row.max(32))?;
     usize::try_from(rows + rows / 10).ok()
 }
 

@@ -24,9 +24,6 @@ pub struct CsvRows<R: BufRead> {
     /// Line feeds consumed so far: the line a record starts on is one more.
     /// (Counted here because csv_core's own count misses CR LF inside quotes.)
     newlines: u64,
-    /// The last byte consumed was a CR: a record ended at a CR LF whose LF
-    /// csv_core has yet to consume.
-    after_cr: bool,
     /// Records read so far (the header excluded).
     number: u64,
     done: bool,
@@ -54,7 +51,6 @@ impl<R: BufRead> CsvRows<R> {
             columns: Arc::new(Columns::default()),
             consumed: 0,
             newlines: 0,
-            after_cr: false,
             number: 0,
             done: false,
             scratch_text: Vec::new(),
@@ -63,9 +59,9 @@ impl<R: BufRead> CsvRows<R> {
             ends: Vec::new(),
         };
         let (mut text, mut ends) = (Vec::new(), Vec::new());
+        // An empty input has no columns and no rows.
         rows.parse(&mut text, &mut ends)
-            .map_err(|e| anyhow::anyhow!("cannot read the CSV header: {e}"))?
-            .ok_or_else(|| anyhow::anyhow!("the CSV input is empty: it needs a header row"))?;
+            .map_err(|e| anyhow::anyhow!("cannot read the CSV header: {e}"))?;
         let mut names = Vec::with_capacity(ends.len());
         let mut start = 0;
         for (i, end) in ends.iter().enumerate() {
@@ -86,12 +82,23 @@ impl<R: BufRead> CsvRows<R> {
         text: &mut Vec<u8>,
         ends: &mut Vec<usize>,
     ) -> std::io::Result<Option<Parsed>> {
-        let mut line = self.newlines + 1;
-        if self.after_cr && self.input.fill_buf()?.first() == Some(&b'\n') {
-            // The LF still to come ends the previous line.
-            line += 1;
+        // Line breaks before a record (the end of the previous one, blank
+        // lines) are skipped here, as csv_core would, so that the record's
+        // line is known before it is parsed.
+        loop {
+            let input = self.input.fill_buf()?;
+            let breaks = input
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+            if breaks == 0 {
+                break;
+            }
+            self.newlines += input[..breaks].iter().filter(|b| **b == b'\n').count() as u64;
+            self.input.consume(breaks);
+            self.consumed += breaks as u64;
         }
-        let byte = self.consumed;
+        let (line, byte) = (self.newlines + 1, self.consumed);
         // csv_core writes into initialised slices: parse into scratch
         // buffers that only ever grow, then copy the record out once.
         let (mut used_text, mut used_ends) = (0, 0);
@@ -111,9 +118,6 @@ impl<R: BufRead> CsvRows<R> {
                 &mut self.scratch_ends[used_ends..],
             );
             self.newlines += input[..read].iter().filter(|b| **b == b'\n').count() as u64;
-            if read > 0 {
-                self.after_cr = input[read - 1] == b'\r';
-            }
             self.input.consume(read);
             self.consumed += read as u64;
             // (csv_core's ends count from the record's first byte, across calls.)
@@ -327,8 +331,22 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_input_has_no_header() {
-        let err = CsvRows::new(&b""[..]).err().expect("no header");
-        assert!(err.to_string().contains("header"), "{err}");
+    fn an_empty_input_has_no_columns_and_no_rows() {
+        for text in [&b""[..], b"\xEF\xBB\xBF", b"\r\n\n"] {
+            let (names, rows) = read(text);
+            assert!(rows.is_empty(), "{text:?}");
+            assert!(names.iter().all(String::is_empty), "{text:?}: {names:?}");
+        }
+    }
+
+    #[test]
+    fn lines_after_blank_lines_are_counted() {
+        let (_, rows) = read(b"username,email\nann,a@x.io\n\n\nbob\n");
+        assert_eq!(rows.len(), 2, "blank lines are not records");
+        let err = rows[1].as_ref().expect_err("short record");
+        assert!(err.message.contains("on line 5"), "{}", err.message);
+        let (_, rows) = read(b"username,email\r\nann,a@x.io\r\n\r\n\"b\r\nb\"\r\n");
+        let err = rows[1].as_ref().expect_err("short record");
+        assert!(err.message.contains("on line 4"), "{}", err.message);
     }
 }

@@ -252,6 +252,48 @@ async fn a_report_from_another_input_is_refused_before_any_request() {
 }
 
 #[tokio::test]
+async fn a_mismatch_found_mid_run_still_records_every_request_sent() {
+    // From stdin there is no check of the whole input first: the mismatch
+    // shows at row 600, after rows 1..599 were handed to the senders.
+    let server = emulator(&sample("pool.json"), &["--latency-ms", "40"]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+    users_csv(&a, "alpha", 600);
+    let text = std::fs::read_to_string(&a).expect("a.csv");
+    std::fs::write(&b, text.replace("alpha600,", "omega600,")).expect("b.csv");
+    let report = dir.path().join("report.csv");
+    let stdin_args = |extra: &[&str]| {
+        let mut args = run_args(Path::new("-"), &server, &report, &["--format", "csv"]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let dry = stdin_args(&["--dry-run"]);
+    let dry: Vec<&str> = dry.iter().map(String::as_str).collect();
+    assert_eq!(bulk_signup(&dry, &[], Some(&a)).await.code, 0);
+    let resumed = stdin_args(&["--resume", "--concurrency", "64", "--rate", "2000"]);
+    let resumed: Vec<&str> = resumed.iter().map(String::as_str).collect();
+    let out = bulk_signup(&resumed, &[], Some(&b)).await;
+    assert!(
+        out.stderr.contains("does not belong to this input"),
+        "{}",
+        out.stderr
+    );
+    assert_ne!(out.code, 0);
+    let created_rows: Vec<u64> = read_report(&report)
+        .iter()
+        .filter(|e| e.status == Some(Status::Created))
+        .map(|e| e.row)
+        .collect();
+    let stats = emulator_stats(&server).await;
+    assert!(stats.created > 0, "rows before the mismatch were sent");
+    assert_eq!(
+        created_rows.len() as u64,
+        stats.created,
+        "every user the server created has its report entry"
+    );
+}
+
+#[tokio::test]
 async fn retry_rejected_resends_rows_after_the_pool_is_fixed() {
     let server = emulator(&sample("pool.json"), &[]).await;
     let dir = tempfile::tempdir().expect("tempdir");
