@@ -161,7 +161,11 @@ fn check_attribute(plan: &NamePlan, value: &str) -> Result<(), RowError> {
         ValueFormat::EpochSeconds if value.parse::<u64>().is_err() => Err(RowError::new(
             "InvalidUpdatedAt",
             Some(name),
-            format!("{value:?} is not epoch seconds"),
+            if value.parse::<i64>().is_ok() {
+                format!("{value:?} is before 1970; epoch seconds cannot be negative")
+            } else {
+                format!("{value:?} is not epoch seconds")
+            },
         )),
         ValueFormat::Unwritable => Err(RowError::new(
             "UnwritableAttribute",
