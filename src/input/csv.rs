@@ -21,9 +21,9 @@ pub struct CsvRows<R: BufRead> {
     columns: Arc<Columns>,
     /// Input bytes consumed so far.
     consumed: u64,
-    /// Line feeds consumed so far: the line a record starts on is one more.
-    /// (Counted here because csv_core's own count misses CR LF inside quotes.)
-    newlines: u64,
+    /// Line feeds skipped between records: csv_core counts the ones it
+    /// reads (`line()`), not these.
+    skipped_newlines: u64,
     /// Records read so far (the header excluded).
     number: u64,
     done: bool,
@@ -50,7 +50,7 @@ impl<R: BufRead> CsvRows<R> {
             parser: csv_core::Reader::new(),
             columns: Arc::new(Columns::default()),
             consumed: 0,
-            newlines: 0,
+            skipped_newlines: 0,
             number: 0,
             done: false,
             scratch_text: Vec::new(),
@@ -82,9 +82,9 @@ impl<R: BufRead> CsvRows<R> {
         text: &mut Vec<u8>,
         ends: &mut Vec<usize>,
     ) -> std::io::Result<Option<Parsed>> {
-        // Line breaks before a record (the end of the previous one, blank
-        // lines) are skipped here, as csv_core would, so that the record's
-        // line is known before it is parsed.
+        // Line breaks before a record (the LF of a CR LF csv_core left
+        // unread, blank lines) are skipped here, as csv_core would skip
+        // them, so that the record's line is known before it is parsed.
         loop {
             let input = self.input.fill_buf()?;
             let breaks = input
@@ -94,11 +94,11 @@ impl<R: BufRead> CsvRows<R> {
             if breaks == 0 {
                 break;
             }
-            self.newlines += input[..breaks].iter().filter(|b| **b == b'\n').count() as u64;
+            self.skipped_newlines += input[..breaks].iter().filter(|b| **b == b'\n').count() as u64;
             self.input.consume(breaks);
             self.consumed += breaks as u64;
         }
-        let (line, byte) = (self.newlines + 1, self.consumed);
+        let (line, byte) = (self.parser.line() + self.skipped_newlines, self.consumed);
         // csv_core writes into initialised slices: parse into scratch
         // buffers that only ever grow, then copy the record out once.
         let (mut used_text, mut used_ends) = (0, 0);
@@ -117,7 +117,6 @@ impl<R: BufRead> CsvRows<R> {
                 &mut self.scratch_text[used_text..],
                 &mut self.scratch_ends[used_ends..],
             );
-            self.newlines += input[..read].iter().filter(|b| **b == b'\n').count() as u64;
             self.input.consume(read);
             self.consumed += read as u64;
             // (csv_core's ends count from the record's first byte, across calls.)
