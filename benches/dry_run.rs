@@ -72,17 +72,28 @@ fn main() {
     let small_secs = dry_run(&small, &report, true);
     let rss_small = children_max_rss_kib();
     // Rounds of every measurement back to back, so each ratio compares runs
-    // seconds apart: the machines are shared and their speed drifts. The
-    // figures are medians over the rounds.
+    // seconds apart: the machines are shared and their speed drifts. Every
+    // other round runs them in reverse order, so neither side always runs
+    // first. The figures are medians over the rounds.
     let mut rounds = Vec::new();
-    for _ in 0..runs.max(1) {
-        let (count, bare) = bare_read(&large);
-        assert_eq!(count, rows);
-        let (count, idiomatic) = idiomatic_read(&large);
-        assert_eq!(count, rows);
-        let dry = dry_run(&large, &report, true);
-        let plain = dry_run(&large, &report, false);
-        rounds.push([bare, idiomatic, dry, plain]);
+    for round in 0..runs.max(1) {
+        let mut measured = [0.0; 4];
+        let mut order = [0, 1, 2, 3];
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for which in order {
+            measured[which] = match which {
+                0 | 1 => {
+                    let read = if which == 0 { bare_read } else { idiomatic_read };
+                    let (count, secs) = read(&large);
+                    assert_eq!(count, rows);
+                    secs
+                }
+                _ => dry_run(&large, &report, which == 2),
+            };
+        }
+        rounds.push(measured);
     }
     let rss_large = children_max_rss_kib();
     let median_of = |pick: &dyn Fn(&[f64; 4]) -> f64| {
