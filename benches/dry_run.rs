@@ -85,7 +85,11 @@ fn main() {
         for which in order {
             measured[which] = match which {
                 0 | 1 => {
-                    let read = if which == 0 { bare_read } else { idiomatic_read };
+                    let read = if which == 0 {
+                        bare_read
+                    } else {
+                        idiomatic_read
+                    };
                     let (count, secs) = read(&large);
                     assert_eq!(count, rows);
                     secs
