@@ -7,11 +7,13 @@
 //!   [`read_ahead`] → [`check_stage`], one thread per core: [`mapping`] (from
 //!   [`mapping_file`], with [`transform`]s) builds request pieces and
 //!   [`validate`] checks Cognito's constraints locally (with [`check_plan`]s)
-//!   → [`ordered`], in input order: [`duplicates`] finds repeated usernames;
+//!   → [`ordered`], in input order: [`duplicates`] (over [`hash_rows`]) finds
+//!   repeated usernames;
 //! - [`dispatch`] sends rows (the only concurrent stage, [`fan_out`]), paced
 //!   by [`rate`], retried per [`retry`], speaking [`cognito`]'s wire protocol;
 //! - [`run`] wires the pipeline; its [`sink`] is the single writer of the
-//!   [`report`]s, the [`progress`] display and the [`summary`].
+//!   [`report`]s (lines by [`csv_line`]), the [`progress`] display and the
+//!   [`summary`].
 //! - [`emulator`] is the built-in local Cognito endpoint; it shares only
 //!   [`cognito::wire`] and [`pool`] with the client.
 
