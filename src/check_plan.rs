@@ -63,6 +63,9 @@ pub struct NamePlan {
 pub struct Plans {
     list: Vec<NamePlan>,
     row: Vec<usize>,
+    /// The row's positions whose plan has a `--pool` constraint or
+    /// requirement: the only ones the pool checks visit.
+    pool_positions: Vec<usize>,
 }
 
 impl Plans {
@@ -76,10 +79,22 @@ impl Plans {
             return;
         }
         self.row.clear();
+        self.pool_positions.clear();
         for (i, attribute) in attributes.iter().enumerate() {
             let index = self.index_of(&attribute.name, i, pool);
             self.row.push(index);
+            let plan = &self.list[index];
+            if plan.custom.is_some() || plan.required.is_some() {
+                self.pool_positions.push(i);
+            }
         }
+    }
+
+    /// The row's attribute positions the pool checks need, with their plans.
+    pub fn pool_positions(&self) -> impl Iterator<Item = (usize, &NamePlan)> {
+        self.pool_positions
+            .iter()
+            .map(|i| (*i, &self.list[self.row[*i]]))
     }
 
     /// The plans of the attributes last [`Plans::assign`]ed, in order.

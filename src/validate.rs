@@ -240,7 +240,10 @@ impl PoolRules {
         }
         // One bit per required attribute seen (a name may repeat).
         let mut required_present = 0u64;
-        for (attribute, plan) in prepared.attributes.iter().zip(plans.of_row()) {
+        for (position, plan) in plans.pool_positions() {
+            let Some(attribute) = prepared.attributes.get(position) else {
+                continue;
+            };
             if let Some(custom) = &plan.custom {
                 custom
                     .as_ref()
