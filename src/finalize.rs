@@ -196,7 +196,7 @@ pub fn rewrite_errors(
 ) -> anyhow::Result<()> {
     let mut rows = input::open(input, format)?;
     let mut first = rows.next();
-    let columns = rows.columns();
+    let columns = std::sync::Arc::clone(rows.columns());
     let mut compiled = mapping
         .compile(columns.clone())
         .map_err(|e| anyhow::anyhow!(e))?;

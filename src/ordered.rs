@@ -242,7 +242,9 @@ mod tests {
             Box::new(CsvRows::new(std::io::Cursor::new(csv.into_bytes())).expect("header"));
         let first = source.next();
         let mapping = Mapping::by_header([]);
-        let compiled = mapping.compile(source.columns()).expect("compile");
+        let compiled = mapping
+            .compile(Arc::clone(source.columns()))
+            .expect("compile");
         let checker = Checker::new(Some(PoolRules::new(pool)));
         let duplicates = Duplicates::new(checker.case_sensitive());
         let mut read_ahead = crate::read_ahead::start(first, source, lanes).expect("parser");

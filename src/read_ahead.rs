@@ -184,7 +184,7 @@ impl RowBatch {
             match source.read_raw(&mut text, &mut self.ends) {
                 None => break,
                 Some(Ok(record)) => {
-                    let columns = self.columns_index(source.current_columns());
+                    let columns = self.columns_index(source.columns());
                     self.push_record(record.number, first_cell, columns, record.byte, None);
                     lines.push(record.line);
                 }

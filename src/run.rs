@@ -49,7 +49,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     let mut signals = watch_signals();
     let mut source = input::open(&config.input, config.format).map_err(config_error)?;
     let first = source.next();
-    let columns = source.columns();
+    let columns = Arc::clone(source.columns());
     let compiled = config
         .mapping
         .compile(Arc::clone(&columns))

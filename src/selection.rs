@@ -90,7 +90,7 @@ pub fn verify_input(
     let mut rows = input::open(input, format)?;
     let first = rows.next();
     let mut compiled = mapping
-        .compile(rows.columns())
+        .compile(Arc::clone(rows.columns()))
         .map_err(|e| anyhow::anyhow!(e))?;
     for item in first.into_iter().chain(rows) {
         let (number, username) = match item {

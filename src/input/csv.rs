@@ -190,11 +190,7 @@ impl<R: BufRead> CsvRows<R> {
 }
 
 impl<R: BufRead + Send> RowSource for CsvRows<R> {
-    fn columns(&self) -> Arc<Columns> {
-        Arc::clone(&self.columns)
-    }
-
-    fn current_columns(&self) -> &Arc<Columns> {
+    fn columns(&self) -> &Arc<Columns> {
         &self.columns
     }
 

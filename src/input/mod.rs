@@ -142,12 +142,10 @@ pub struct ReadError {
 
 /// A stream of rows from some input.
 pub trait RowSource: Iterator<Item = Result<Row, ReadError>> + Send {
-    /// The columns seen so far: the header for CSV; for NDJSON, the keys of
-    /// the records read so far (peek one record first).
-    fn columns(&self) -> Arc<Columns>;
-
-    /// The columns of the record read last (NDJSON's grow as keys appear).
-    fn current_columns(&self) -> &Arc<Columns>;
+    /// The columns seen so far, which are those of the record read last:
+    /// the header for CSV; for NDJSON, the keys of the records read so far
+    /// (peek one record first).
+    fn columns(&self) -> &Arc<Columns>;
 
     /// Reads the next record, appending its cells to `text` and their end
     /// offsets (in `text`) to `ends`; `None` at the end. Nothing is appended

@@ -78,11 +78,7 @@ impl<R: BufRead> NdjsonRows<R> {
 }
 
 impl<R: BufRead + Send> RowSource for NdjsonRows<R> {
-    fn columns(&self) -> Arc<Columns> {
-        Arc::clone(&self.columns)
-    }
-
-    fn current_columns(&self) -> &Arc<Columns> {
+    fn columns(&self) -> &Arc<Columns> {
         &self.columns
     }
 
