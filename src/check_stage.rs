@@ -7,7 +7,6 @@
 
 use std::ops::Range;
 use std::sync::mpsc::Receiver;
-use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use anyhow::Context;
@@ -127,13 +126,9 @@ impl Worker {
 
     fn verdict(&mut self, row: &RowView, usernames: &mut String) -> anyhow::Result<Verdict> {
         let setup = &mut self.setup;
-        if !setup.compiled.is_for(row.columns()) {
-            // NDJSON brought a new key: map again for the wider column set.
-            setup.compiled = setup
-                .mapping
-                .compile(Arc::clone(row.columns()))
-                .map_err(|e| anyhow::anyhow!(e))?;
-        }
+        setup
+            .mapping
+            .keep_compiled_for(&mut setup.compiled, row.columns())?;
         let compiled = &setup.compiled;
         let prepared = &mut self.prepared;
         let start = usernames.len();

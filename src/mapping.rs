@@ -162,6 +162,21 @@ impl Mapping {
         names
     }
 
+    /// Makes `compiled` fit `columns`, compiling again when they are not the
+    /// ones it was compiled for (NDJSON brings new keys as it goes).
+    pub fn keep_compiled_for(
+        &self,
+        compiled: &mut Compiled,
+        columns: &Arc<Columns>,
+    ) -> anyhow::Result<()> {
+        if !compiled.is_for(columns) {
+            *compiled = self
+                .compile(Arc::clone(columns))
+                .map_err(|e| anyhow::anyhow!(e))?;
+        }
+        Ok(())
+    }
+
     /// Resolves the mapping against `columns`. Fails when an explicit rule
     /// names a column the input lacks.
     pub fn compile(&self, columns: Arc<Columns>) -> Result<Compiled, String> {

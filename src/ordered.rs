@@ -6,7 +6,6 @@
 //! settles it: valid (dry run) and invalid rows become report entries at
 //! once; rows to send go to the loop's queue.
 
-use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use tokio::sync::mpsc;
@@ -187,13 +186,9 @@ impl Ordered {
     /// password cells blanked first.
     fn owned(&mut self, row: &RowView) -> anyhow::Result<Row> {
         let parts = &mut self.parts;
-        if !parts.compiled.is_for(row.columns()) {
-            // NDJSON brought a new key: map again for the wider column set.
-            parts.compiled = parts
-                .mapping
-                .compile(Arc::clone(row.columns()))
-                .map_err(|e| anyhow::anyhow!(e))?;
-        }
+        parts
+            .mapping
+            .keep_compiled_for(&mut parts.compiled, row.columns())?;
         let mut row = row.to_row();
         parts.compiled.redact(&mut row);
         Ok(row)
@@ -228,6 +223,7 @@ mod tests {
     use crate::input::{CsvRows, RowSource};
     use crate::pool::PoolDescription;
     use crate::validate::{Checker, PoolRules};
+    use std::sync::Arc;
 
     /// Runs the whole pre-dispatch pipeline (parser, `lanes` checking
     /// threads, ordered stage) over `csv` as a dry run; returns each
