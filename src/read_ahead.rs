@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 
 use anyhow::Context;
 
-use crate::input::{Cells, Columns, ReadError, Row, RowSource, StringRecord};
+use crate::input::{Cells, Columns, RawRecord, ReadError, Row, RowSource, StringRecord};
 
 /// Records per batch: large enough that hand-overs cost nothing per row.
 const BATCH_ROWS: usize = 1024;
@@ -29,8 +29,6 @@ pub struct RowBatch {
     /// The cells as parsed, before [`RowBatch::check_utf8`] makes them `text`:
     /// the check runs on a checking thread, off the one parsing thread.
     raw: Vec<u8>,
-    /// Each record's line, to name it if its text is not UTF-8.
-    lines: Vec<u64>,
     /// Where each cell ends in `text`.
     ends: Vec<usize>,
     records: Vec<Record>,
@@ -46,6 +44,8 @@ struct Record {
     columns: usize,
     /// Where the record starts in the input, when the format tells.
     byte: Option<u64>,
+    /// The line it starts on, to name it if its text is not UTF-8.
+    line: u64,
     error: Option<Box<ReadError>>,
 }
 
@@ -159,42 +159,28 @@ impl RowBatch {
         self.ends.clear();
         self.records.clear();
         self.columns.clear();
-        let mut lines = std::mem::take(&mut self.lines);
-        lines.clear();
-        if let Some(first) = first {
-            let read = first.map(|row| {
-                for cell in row.values.iter() {
-                    text.extend_from_slice(cell.as_bytes());
-                    self.ends.push(text.len());
-                }
-                let byte = row.values.position().map(|p| p.byte());
-                (row.number, byte, row.columns)
-            });
-            match read {
-                Ok((number, byte, columns)) => {
-                    let columns = self.columns_index(&columns);
-                    self.push_record(number, 0, columns, byte, None);
-                }
-                Err(e) => self.push_record(e.number, 0, 0, None, Some(e)),
+        match first {
+            // Already read and checked: its cells go in as they are.
+            Some(Ok(row)) => {
+                row.append_cells(&mut text, &mut self.ends);
+                let at = RawRecord {
+                    number: row.number,
+                    line: 0,
+                    byte: None,
+                };
+                self.push_record(0, Ok(at), &row.columns);
             }
-            lines.push(0);
+            Some(Err(e)) => self.push_record(0, Err(e), source.columns()),
+            None => {}
         }
         while !self.is_full(&text) && !self.ended() {
             let first_cell = self.ends.len();
-            match source.read_raw(&mut text, &mut self.ends) {
-                None => break,
-                Some(Ok(record)) => {
-                    let columns = self.columns_index(source.columns());
-                    self.push_record(record.number, first_cell, columns, record.byte, None);
-                    lines.push(record.line);
-                }
-                Some(Err(e)) => {
-                    self.push_record(e.number, first_cell, 0, None, Some(e));
-                    lines.push(0);
-                }
-            }
+            let Some(read) = source.read_raw(&mut text, &mut self.ends) else {
+                break;
+            };
+            self.push_record(first_cell, read, source.columns());
         }
-        (self.raw, self.lines) = (text, lines);
+        self.raw = text;
     }
 
     /// Turns the parsed cells into `text`, which [`RowBatch::records`]
@@ -202,39 +188,49 @@ impl RowBatch {
     /// boundary. Records at fault become errors and lose their cells.
     pub fn check_utf8(&mut self) {
         let raw = std::mem::take(&mut self.raw);
-        let lines = std::mem::take(&mut self.lines);
-        self.text = self.checked_text(raw, &lines);
-        self.lines = lines;
+        self.text = self.checked_text(raw);
     }
 
+    /// Records one record read (its cells from `first_cell` on), or its error.
     fn push_record(
         &mut self,
-        number: u64,
         first_cell: usize,
-        columns: usize,
-        byte: Option<u64>,
-        error: Option<ReadError>,
+        read: Result<RawRecord, ReadError>,
+        columns: &Arc<Columns>,
     ) {
-        self.records.push(Record {
-            number,
-            first_cell,
-            end_cell: self.ends.len(),
-            columns,
-            byte,
-            error: error.map(Box::new),
-        });
+        let record = match read {
+            Ok(at) => Record {
+                number: at.number,
+                first_cell,
+                end_cell: self.ends.len(),
+                columns: self.columns_index(columns),
+                byte: at.byte,
+                line: at.line,
+                error: None,
+            },
+            Err(e) => Record {
+                number: e.number,
+                first_cell,
+                end_cell: self.ends.len(),
+                columns: 0,
+                byte: None,
+                line: 0,
+                error: Some(Box::new(e)),
+            },
+        };
+        self.records.push(record);
     }
 
     /// The batch's text as a `String`. In the rare batch that is not
     /// UTF-8 throughout, the records at fault become errors.
-    fn checked_text(&mut self, text: Vec<u8>, lines: &[u64]) -> String {
+    fn checked_text(&mut self, text: Vec<u8>) -> String {
         let text = match String::from_utf8(text) {
             Ok(text) if self.ends.iter().all(|end| text.is_char_boundary(*end)) => return text,
             Ok(text) => text.into_bytes(),
             Err(e) => e.into_bytes(),
         };
         let (mut kept, mut ends) = (String::with_capacity(text.len()), Vec::new());
-        for (record, line) in self.records.iter_mut().zip(lines) {
+        for record in &mut self.records {
             let first_cell = ends.len();
             let mut start = record.first_cell.checked_sub(1).map_or(0, |i| self.ends[i]);
             let mut bad_cell = None;
@@ -256,7 +252,7 @@ impl RowBatch {
                 ends.truncate(first_cell);
                 kept.truncate(ends.last().copied().unwrap_or(0));
                 let columns = &self.columns[record.columns];
-                let error = crate::input::not_utf8(columns, column, record.number, *line);
+                let error = crate::input::not_utf8(columns, column, record.number, record.line);
                 record.error = Some(Box::new(error));
             }
             (record.first_cell, record.end_cell) = (first_cell, ends.len());

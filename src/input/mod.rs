@@ -66,6 +66,15 @@ impl Columns {
 }
 
 impl Row {
+    /// Appends the row's cells to `text` and their end offsets to `ends`,
+    /// the way [`RowSource::read_raw`] gives a record.
+    pub fn append_cells(&self, text: &mut Vec<u8>, ends: &mut Vec<usize>) {
+        for cell in self.values.iter() {
+            text.extend_from_slice(cell.as_bytes());
+            ends.push(text.len());
+        }
+    }
+
     /// An empty row to read into.
     pub fn empty(columns: Arc<Columns>) -> Row {
         Row {

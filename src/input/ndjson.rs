@@ -91,10 +91,7 @@ impl<R: BufRead + Send> RowSource for NdjsonRows<R> {
             Ok(row) => row,
             Err(e) => return Some(Err(e)),
         };
-        for cell in row.values.iter() {
-            text.extend_from_slice(cell.as_bytes());
-            ends.push(text.len());
-        }
+        row.append_cells(text, ends);
         Some(Ok(RawRecord {
             number: row.number,
             line: self.line_number,
