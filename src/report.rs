@@ -139,50 +139,49 @@ pub fn create_private(path: &Path, overwrite: bool) -> anyhow::Result<File> {
     Ok(file)
 }
 
-enum Sink {
-    Csv(Box<csv::Writer<File>>),
-    Ndjson(BufWriter<File>),
+/// A report file being written: buffered, in the format its name asks for.
+/// Both reports write CSV through [`crate::csv_line`].
+struct ReportFile {
+    out: BufWriter<File>,
+    format: ReportFormat,
 }
 
-impl Sink {
-    fn new(file: File, format: ReportFormat) -> Sink {
-        match format {
-            ReportFormat::Csv => Sink::Csv(Box::new(
-                csv::WriterBuilder::new()
-                    .has_headers(false)
-                    .from_writer(file),
-            )),
-            ReportFormat::Ndjson => Sink::Ndjson(BufWriter::new(file)),
+/// Room for a few hundred report lines between writes to the file.
+const REPORT_BUFFER: usize = 64 * 1024;
+
+impl ReportFile {
+    fn new(file: File, path: &Path) -> ReportFile {
+        ReportFile {
+            out: BufWriter::with_capacity(REPORT_BUFFER, file),
+            format: ReportFormat::from_path(path),
+        }
+    }
+
+    /// Writes a CSV header, if this is a CSV file.
+    fn header<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> std::io::Result<()> {
+        match self.format {
+            ReportFormat::Csv => crate::csv_line::write_record(&mut self.out, names),
+            ReportFormat::Ndjson => Ok(()),
         }
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Sink::Csv(w) => w.flush(),
-            Sink::Ndjson(w) => w.flush(),
-        }
+        self.out.flush()
     }
 
     /// Flushes and forces the bytes to disk (before an atomic rename).
     fn sync(&mut self) -> std::io::Result<()> {
-        self.flush()?;
-        match self {
-            Sink::Csv(w) => w.get_ref().sync_all(),
-            Sink::Ndjson(w) => w.get_ref().sync_all(),
-        }
+        self.out.flush()?;
+        self.out.get_ref().sync_all()
     }
 }
 
 /// Writes results report entries.
 pub struct ReportWriter {
-    out: BufWriter<File>,
-    format: ReportFormat,
+    file: ReportFile,
     /// Room to build one line in.
     line: Vec<u8>,
 }
-
-/// Room for a few hundred report lines between writes to the file.
-const REPORT_BUFFER: usize = 64 * 1024;
 
 impl ReportWriter {
     /// Creates the report at `path`; writes the CSV header.
@@ -193,16 +192,14 @@ impl ReportWriter {
 
     /// Wraps `file`; writes the CSV header when `header` is set.
     fn start(file: File, path: &Path, header: bool) -> anyhow::Result<Self> {
-        let format = ReportFormat::from_path(path);
-        let mut writer = ReportWriter {
-            out: BufWriter::with_capacity(REPORT_BUFFER, file),
-            format,
-            line: Vec::new(),
-        };
-        if header && format == ReportFormat::Csv {
-            crate::csv_line::write_record(&mut writer.out, REPORT_COLUMNS)?;
+        let mut file = ReportFile::new(file, path);
+        if header {
+            file.header(REPORT_COLUMNS)?;
         }
-        Ok(writer)
+        Ok(ReportWriter {
+            file,
+            line: Vec::new(),
+        })
     }
 
     /// Continues an existing report (`--resume`): cuts a torn tail at
@@ -221,14 +218,13 @@ impl ReportWriter {
 
     /// Flushes and syncs to disk.
     pub fn sync(mut self) -> anyhow::Result<()> {
-        self.out.flush()?;
-        Ok(self.out.get_ref().sync_all()?)
+        Ok(self.file.sync()?)
     }
 
     /// A dry run's `valid` entry: the same line as [`ReportWriter::write`]
     /// gives, without building a [`ReportEntry`] (one per input row).
     pub fn write_valid(&mut self, row: u64, username: &str) -> anyhow::Result<()> {
-        if self.format == ReportFormat::Ndjson {
+        if self.file.format == ReportFormat::Ndjson {
             return self.write(&ReportEntry {
                 row,
                 username: username.to_owned(),
@@ -244,12 +240,12 @@ impl ReportWriter {
         line.push(b',');
         crate::csv_line::write_field(line, username)?;
         line.extend_from_slice(b",valid,,,,,,,0,,\n");
-        Ok(self.out.write_all(line)?)
+        Ok(self.file.out.write_all(line)?)
     }
 
     pub fn write(&mut self, entry: &ReportEntry) -> anyhow::Result<()> {
-        let w = &mut self.out;
-        match self.format {
+        let w = &mut self.file.out;
+        match self.file.format {
             ReportFormat::Csv => {
                 // Borrowed fields: no per-row serde or allocation.
                 let mut row = itoa::Buffer::new();
@@ -286,14 +282,14 @@ impl ReportWriter {
     }
 
     pub fn flush(&mut self) -> anyhow::Result<()> {
-        Ok(self.out.flush()?)
+        Ok(self.file.flush()?)
     }
 }
 
 /// Writes the error report: failed rows with their own input columns
 /// (minus secret ones), so a person can see and fix them.
 pub struct ErrorWriter {
-    sink: Sink,
+    file: ReportFile,
     columns: Vec<String>,
     secret: Vec<String>,
 }
@@ -308,21 +304,20 @@ impl ErrorWriter {
         columns: &[String],
         secret: &[String],
     ) -> anyhow::Result<Self> {
-        let file = create_private(path, overwrite)?;
-        let mut sink = Sink::new(file, ReportFormat::from_path(path));
+        let mut file = ReportFile::new(create_private(path, overwrite)?, path);
         let columns: Vec<String> = columns
             .iter()
             .filter(|c| !secret.contains(c))
             .cloned()
             .collect();
-        if let Sink::Csv(w) = &mut sink {
-            let mut header = vec!["row", "username", "status", "error_code", "error_message"];
-            header.extend(columns.iter().map(String::as_str));
-            header.push("other_fields");
-            w.write_record(header)?;
-        }
+        let fixed = ["row", "username", "status", "error_code", "error_message"];
+        file.header(
+            (fixed.into_iter())
+                .chain(columns.iter().map(String::as_str))
+                .chain(["other_fields"]),
+        )?;
         Ok(ErrorWriter {
-            sink,
+            file,
             columns,
             secret: secret.to_vec(),
         })
@@ -340,7 +335,7 @@ impl ErrorWriter {
             .with_context(|| format!("cannot open {} to continue it", path.display()))?;
         file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
         Ok(ErrorWriter {
-            sink: Sink::new(file, ReportFormat::from_path(path)),
+            file: ReportFile::new(file, path),
             columns: columns
                 .iter()
                 .filter(|c| !secret.contains(c))
@@ -359,8 +354,9 @@ impl ErrorWriter {
                     .collect()
             })
             .unwrap_or_default();
-        match &mut self.sink {
-            Sink::Csv(w) => {
+        let w = &mut self.file.out;
+        match self.file.format {
+            ReportFormat::Csv => {
                 let row_number = entry.row.to_string();
                 let mut record = vec![
                     row_number.as_str(),
@@ -388,9 +384,9 @@ impl ErrorWriter {
                     serde_json::Value::Object(others).to_string()
                 };
                 record.push(&others);
-                w.write_record(record)?;
+                crate::csv_line::write_record(w, record)?;
             }
-            Sink::Ndjson(w) => {
+            ReportFormat::Ndjson => {
                 let input: serde_json::Map<String, serde_json::Value> = cells
                     .iter()
                     .map(|(n, v)| ((*n).to_owned(), serde_json::Value::from(*v)))
@@ -411,12 +407,12 @@ impl ErrorWriter {
     }
 
     pub fn flush(&mut self) -> anyhow::Result<()> {
-        Ok(self.sink.flush()?)
+        Ok(self.file.flush()?)
     }
 
     /// Flushes and syncs to disk.
     pub fn sync(mut self) -> anyhow::Result<()> {
-        Ok(self.sink.sync()?)
+        Ok(self.file.sync()?)
     }
 }
 
