@@ -349,21 +349,13 @@ async fn stdin_input_needs_a_format_and_then_works() {
     let server = emulator(&sample("pool.json"), &[]).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("report.ndjson");
-    let mut args = vec![
-        "run",
-        "-",
-        "--endpoint-url",
-        &server.endpoint,
-        "--client-id",
-        &server.client_id,
-        "--report",
-        report.to_str().expect("path"),
-    ];
-    let out = bulk_signup(&args, &[], Some(&sample("users.ndjson"))).await;
+    let stdin = sample("users.ndjson");
+    let mut args = run_args(std::path::Path::new("-"), &server, &report, &[]);
+    let out = run_to_end_with_stdin(&args, &stdin).await;
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("--format"));
-    args.extend(["--format", "ndjson"]);
-    let out = bulk_signup(&args, &[], Some(&sample("users.ndjson"))).await;
+    args.extend(["--format".to_owned(), "ndjson".to_owned()]);
+    let out = run_to_end_with_stdin(&args, &stdin).await;
     assert_eq!(out.code, 1, "{}", out.stderr);
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&report)
         .expect("report")
@@ -444,19 +436,7 @@ async fn faults_and_dropped_answers_still_end_with_one_user_per_row() {
 async fn built_in_emulator_flag_runs_the_main_job() {
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("report.csv");
-    let out = bulk_signup(
-        &[
-            "run",
-            sample("users.csv").to_str().expect("path"),
-            "--emulator",
-            sample("pool.json").to_str().expect("path"),
-            "--report",
-            report.to_str().expect("path"),
-        ],
-        &[],
-        None,
-    )
-    .await;
+    let out = run_sample_on_built_in_emulator(&report, &[]).await;
     assert_eq!(out.code, 1, "{}", out.stderr);
     let entries = read_report(&report);
     assert_eq!(entries.len(), 60);

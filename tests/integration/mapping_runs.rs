@@ -2,6 +2,7 @@
 //! the legacy sample and small made-up inputs.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use bulk_signup::report::Status;
 
@@ -17,19 +18,17 @@ const LEGACY_BAD: [(u64, &str); 6] = [
     (35, "DuplicateUsername"),
 ];
 
-fn legacy_args<'a>(report: &'a str, extra: &[&'a str]) -> Vec<String> {
-    let mut args = vec![
-        "run".to_owned(),
-        sample("legacy-export.csv").display().to_string(),
-        "--mapping".into(),
-        sample("legacy-mapping.toml").display().to_string(),
-        "--pool".into(),
-        sample("pool.json").display().to_string(),
-        "--report".into(),
-        report.to_owned(),
+/// The legacy sample with its mapping and the sample pool, against `server`.
+fn legacy_args(server: &Server, report: &Path, extra: &[&str]) -> Vec<String> {
+    let (mapping, pool) = (sample("legacy-mapping.toml"), sample("pool.json"));
+    let mut files = vec![
+        "--mapping",
+        mapping.to_str().expect("path"),
+        "--pool",
+        pool.to_str().expect("path"),
     ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
+    files.extend(extra);
+    run_args(&sample("legacy-export.csv"), server, report, &files)
 }
 
 #[tokio::test]
@@ -37,18 +36,7 @@ async fn legacy_dry_run_gives_the_known_verdict_for_every_row_without_a_request(
     let server = emulator(&sample("pool.json"), &[]).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("report.csv");
-    let report_s = report.display().to_string();
-    let out = run_to_end(&legacy_args(
-        &report_s,
-        &[
-            "--dry-run",
-            "--endpoint-url",
-            &server.endpoint,
-            "--client-id",
-            &server.client_id,
-        ],
-    ))
-    .await;
+    let out = run_to_end(&legacy_args(&server, &report, &["--dry-run"])).await;
     assert_eq!(out.code, 1, "{}", out.stderr);
     let entries = read_report(&report);
     assert_eq!(entries.len(), 40);
@@ -89,17 +77,7 @@ async fn legacy_rows_reach_the_server_normalised() {
     let server = emulator(&sample("pool.json"), &[]).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("report.csv");
-    let report_s = report.display().to_string();
-    let out = run_to_end(&legacy_args(
-        &report_s,
-        &[
-            "--endpoint-url",
-            &server.endpoint,
-            "--client-id",
-            &server.client_id,
-        ],
-    ))
-    .await;
+    let out = run_to_end(&legacy_args(&server, &report, &[])).await;
     assert_eq!(out.code, 1, "{}", out.stderr);
     let entries = read_report(&report);
     assert_eq!(

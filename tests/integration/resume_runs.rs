@@ -268,11 +268,9 @@ async fn a_mismatch_found_mid_run_still_records_every_request_sent() {
         args
     };
     let dry = stdin_args(&["--dry-run"]);
-    let dry: Vec<&str> = dry.iter().map(String::as_str).collect();
-    assert_eq!(bulk_signup(&dry, &[], Some(&a)).await.code, 0);
+    assert_eq!(run_to_end_with_stdin(&dry, &a).await.code, 0);
     let resumed = stdin_args(&["--resume", "--concurrency", "64", "--rate", "2000"]);
-    let resumed: Vec<&str> = resumed.iter().map(String::as_str).collect();
-    let out = bulk_signup(&resumed, &[], Some(&b)).await;
+    let out = run_to_end_with_stdin(&resumed, &b).await;
     assert!(
         out.stderr.contains("does not belong to this input"),
         "{}",

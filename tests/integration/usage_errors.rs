@@ -14,25 +14,16 @@ async fn an_unmapped_column_stops_before_any_request_unless_ignored() {
     )
     .expect("input");
     let report = dir.path().join("report.csv");
-    let mut args = vec![
-        "run",
-        input.to_str().expect("path"),
-        "--endpoint-url",
-        &server.endpoint,
-        "--client-id",
-        &server.client_id,
-        "--report",
-        report.to_str().expect("path"),
-    ];
-    let out = bulk_signup(&args, &[], None).await;
+    let mut args = run_args(&input, &server, &report, &[]);
+    let out = run_to_end(&args).await;
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("\"Internal Notes\""), "{}", out.stderr);
     assert!(out.stderr.contains("--ignore-column"), "{}", out.stderr);
     assert!(!report.exists(), "nothing was written");
     assert_eq!(emulator_stats(&server).await.requests, 0);
 
-    args.extend(["--ignore-column", "Internal Notes"]);
-    let out = bulk_signup(&args, &[], None).await;
+    args.extend(["--ignore-column".to_owned(), "Internal Notes".to_owned()]);
+    let out = run_to_end(&args).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(emulator_stats(&server).await.created, 1);
 }
@@ -55,21 +46,13 @@ async fn a_custom_attribute_the_pool_lacks_stops_before_any_request() {
     .expect("mapping");
     let report = dir.path().join("report.csv");
     let pool = sample("pool.json");
-    let args = [
-        "run",
-        input.to_str().expect("path"),
+    let extra = [
         "--mapping",
         mapping.to_str().expect("path"),
         "--pool",
         pool.to_str().expect("path"),
-        "--endpoint-url",
-        &server.endpoint,
-        "--client-id",
-        &server.client_id,
-        "--report",
-        report.to_str().expect("path"),
     ];
-    let out = bulk_signup(&args, &[], None).await;
+    let out = run_to_end(&run_args(&input, &server, &report, &extra)).await;
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
         out.stderr.contains("custom:shoe_size (from ") && out.stderr.contains("m.toml:5"),
@@ -165,19 +148,8 @@ async fn emulator_flag_works_with_cognito_client_id_exported() {
     // Regression: clap counted the env var as a conflicting --client-id.
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("report.csv");
-    let out = bulk_signup(
-        &[
-            "run",
-            sample("users.csv").to_str().expect("path"),
-            "--emulator",
-            sample("pool.json").to_str().expect("path"),
-            "--report",
-            report.to_str().expect("path"),
-        ],
-        &[("COGNITO_CLIENT_ID", "someclient")],
-        None,
-    )
-    .await;
+    let out =
+        run_sample_on_built_in_emulator(&report, &[("COGNITO_CLIENT_ID", "someclient")]).await;
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert_eq!(read_report(&report).len(), 60);
 }

@@ -328,6 +328,27 @@ pub async fn run_to_end(args: &[String]) -> Output {
     bulk_signup(&args, &[], None).await
 }
 
+/// `run samples/users.csv --emulator samples/pool.json --report REPORT`
+/// (the README's main job) with extra env vars.
+pub async fn run_sample_on_built_in_emulator(report: &Path, env: &[(&str, &str)]) -> Output {
+    let (users, pool) = (sample("users.csv"), sample("pool.json"));
+    let args = [
+        "run",
+        users.to_str().expect("path"),
+        "--emulator",
+        pool.to_str().expect("path"),
+        "--report",
+        report.to_str().expect("path"),
+    ];
+    bulk_signup(&args, env, None).await
+}
+
+/// [`run_to_end`] with `stdin` as standard input.
+pub async fn run_to_end_with_stdin(args: &[String], stdin: &Path) -> Output {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    bulk_signup(&args, &[], Some(stdin)).await
+}
+
 /// Waits (bounded) until `report` has more than `lines` lines, then sends
 /// `signal` to `child` and collects its exit status and stderr.
 pub async fn signal_when_report_grows(
