@@ -284,12 +284,11 @@ async fn wrong_client_id_stops_after_the_first_answer() {
 #[tokio::test]
 async fn secret_hash_is_sent_from_env_or_file_and_a_wrong_secret_stops_the_run() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let client = dir.path().join("client.json");
-    std::fs::write(
-        &client,
+    let client = write_file(
+        dir.path(),
+        "client.json",
         r#"{"UserPoolClient": {"ClientId": "secretclient1", "ClientSecret": "very-secret-value-123", "UserPoolId": "us-east-1_SAMPLE1"}}"#,
-    )
-    .expect("client json");
+    );
     let server = emulator(
         &sample("pool.json"),
         &["--client", client.to_str().expect("path")],

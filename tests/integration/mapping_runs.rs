@@ -177,18 +177,12 @@ async fn mapping_file_mistakes_stop_before_any_request_with_file_and_line() {
 async fn map_flags_and_generated_passwords() {
     let server = emulator(&sample("pool.json"), &[]).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("people.csv");
-    std::fs::write(
-        &input,
+    let input = write_file(
+        dir.path(),
+        "people.csv",
         "Login,Mail,Name\nann,ann@example.com,Ann\nbob,bob@example.com,Bob\n",
-    )
-    .expect("input");
-    let mapping = dir.path().join("m.toml");
-    std::fs::write(
-        &mapping,
-        "username = \"Login\"\npassword = { generate = true }\n[attributes]\nemail = \"Mail\"\n[options]\nignore = [\"Name\"]\n",
-    )
-    .expect("mapping");
+    );
+    let mapping = write_file(dir.path(), "m.toml", "username = \"Login\"\npassword = { generate = true }\n[attributes]\nemail = \"Mail\"\n[options]\nignore = [\"Name\"]\n");
     let report = dir.path().join("report.csv");
     let out = run_to_end(&run_args(
         &input,
@@ -226,22 +220,12 @@ async fn ndjson_keys_that_appear_late_are_mapped_and_their_passwords_stay_out_of
     // Regressions: a mapped key missing from record 1 stopped the run, and a
     // password key first seen on a later line was copied to the error report.
     let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("late.ndjson");
-    std::fs::write(
-        &input,
-        concat!(
+    let input = write_file(dir.path(), "late.ndjson", concat!(
             "{\"Login\":\"ann\",\"Mail\":\"ann@example.com\"}\n",
             "{\"Login\":\"bob\",\"Pass\":\"Hunter2-Secret9\",\"Mail\":\"not-an-email\"}\n",
             "{\"Login\":\"cat\",\"Pass\":\"Cat-Secret-99x\",\"Mail\":\"cat@example.com\",\"Phone\":\"(212) 736-5000\"}\n",
-        ),
-    )
-    .expect("input");
-    let mapping = dir.path().join("m.toml");
-    std::fs::write(
-        &mapping,
-        "username = \"Login\"\npassword = \"Pass\"\n[attributes]\nemail = \"Mail\"\nphone_number = { column = \"Phone\", transform = [\"e164\"] }\n[options]\ndefault_country = \"US\"\n",
-    )
-    .expect("mapping");
+        ));
+    let mapping = write_file(dir.path(), "m.toml", "username = \"Login\"\npassword = \"Pass\"\n[attributes]\nemail = \"Mail\"\nphone_number = { column = \"Phone\", transform = [\"e164\"] }\n[options]\ndefault_country = \"US\"\n");
     for errors_name in ["errors.csv", "errors.ndjson"] {
         let server = emulator(&sample("pool.json"), &[]).await;
         let report = dir.path().join(format!("report-{errors_name}.csv"));

@@ -295,12 +295,11 @@ async fn a_mismatch_found_mid_run_still_records_every_request_sent() {
 async fn retry_rejected_resends_rows_after_the_pool_is_fixed() {
     let server = emulator(&sample("pool.json"), &[]).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("users.csv");
-    std::fs::write(
-        &input,
+    let input = write_file(
+        dir.path(),
+        "users.csv",
         "username,password,email\nok1,Passw0rd-ok1,ok1@example.com\nweak,short,weak@example.com\n",
-    )
-    .expect("input");
+    );
     let report = dir.path().join("report.csv");
     assert_eq!(
         run_to_end(&run_args(&input, &server, &report, &[]))

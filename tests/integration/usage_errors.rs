@@ -7,12 +7,11 @@ use crate::util::*;
 async fn an_unmapped_column_stops_before_any_request_unless_ignored() {
     let server = emulator(&sample("pool.json"), &[]).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("users.csv");
-    std::fs::write(
-        &input,
+    let input = write_file(
+        dir.path(),
+        "users.csv",
         "username,password,email,Internal Notes\nann,Passw0rd-x,ann@example.com,vip\n",
-    )
-    .expect("input");
+    );
     let report = dir.path().join("report.csv");
     let mut args = run_args(&input, &server, &report, &[]);
     let out = run_to_end(&args).await;
@@ -32,18 +31,12 @@ async fn an_unmapped_column_stops_before_any_request_unless_ignored() {
 async fn a_custom_attribute_the_pool_lacks_stops_before_any_request() {
     let server = emulator(&sample("pool.json"), &[]).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("users.csv");
-    std::fs::write(
-        &input,
+    let input = write_file(
+        dir.path(),
+        "users.csv",
         "User,Pass,Mail,Shoe\nann,Passw0rd-x,ann@example.com,42\n",
-    )
-    .expect("input");
-    let mapping = dir.path().join("m.toml");
-    std::fs::write(
-        &mapping,
-        "username = \"User\"\npassword = \"Pass\"\n[attributes]\nemail = \"Mail\"\n\"custom:shoe_size\" = { column = \"Shoe\" }\n",
-    )
-    .expect("mapping");
+    );
+    let mapping = write_file(dir.path(), "m.toml", "username = \"User\"\npassword = \"Pass\"\n[attributes]\nemail = \"Mail\"\n\"custom:shoe_size\" = { column = \"Shoe\" }\n");
     let report = dir.path().join("report.csv");
     let pool = sample("pool.json");
     let extra = [
@@ -157,12 +150,7 @@ async fn emulator_flag_works_with_cognito_client_id_exported() {
 #[tokio::test]
 async fn an_unreadable_record_is_one_invalid_row_and_the_run_goes_on() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("users.csv");
-    std::fs::write(
-        &input,
-        "username,password,email\nann,Passw0rd-ann,ann@example.com\nbob,Passw0rd-bob\ncat,Passw0rd-cat,cat@example.com\n",
-    )
-    .expect("input");
+    let input = write_file(dir.path(), "users.csv", "username,password,email\nann,Passw0rd-ann,ann@example.com\nbob,Passw0rd-bob\ncat,Passw0rd-cat,cat@example.com\n");
     let report = dir.path().join("report.csv");
     let out = bulk_signup(
         &[

@@ -343,6 +343,13 @@ pub async fn run_sample_on_built_in_emulator(report: &Path, env: &[(&str, &str)]
     bulk_signup(&args, env, None).await
 }
 
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write a test file");
+    path
+}
+
 /// [`run_to_end`] with `stdin` as standard input.
 pub async fn run_to_end_with_stdin(args: &[String], stdin: &Path) -> Output {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
