@@ -8,34 +8,23 @@
 use crate::hash_rows::{HashRows, FAR_ROW};
 use crate::row_error::RowError;
 
-/// Usernames seen so far.
+/// Usernames seen so far, by their [`username_hash`] (which the checking
+/// threads compute under the pool's case rule).
+#[derive(Default)]
 pub struct Duplicates {
-    case_sensitive: bool,
     seen: HashRows,
 }
 
 impl Duplicates {
-    pub fn new(case_sensitive: bool) -> Self {
-        Duplicates {
-            case_sensitive,
-            seen: HashRows::default(),
-        }
-    }
-
     /// Sizes the table for about `rows` usernames at once: no growing (and
     /// no touching twice the memory while growing) when the guess is right.
     pub fn expect_rows(&mut self, rows: usize) {
         self.seen.reserve_total(rows);
     }
 
-    /// Records `username` for `row`; returns the earlier row if it repeats one.
-    pub fn first_row_of(&mut self, username: &str, row: u64) -> Option<u64> {
-        self.first_row_of_hash(username_hash(username, self.case_sensitive), row)
-    }
-
-    /// [`Duplicates::first_row_of`] for a username's [`username_hash`]
-    /// under this table's case rule.
-    pub fn first_row_of_hash(&mut self, hash: u64, row: u64) -> Option<u64> {
+    /// Records the username whose hash is `hash` for `row`; returns the
+    /// earlier row if it repeats one.
+    pub fn first_row_of(&mut self, hash: u64, row: u64) -> Option<u64> {
         self.seen.get_or_insert(hash, row)
     }
 
@@ -92,13 +81,25 @@ fn stable_hash_with(bytes: impl Iterator<Item = u8>) -> u64 {
 mod tests {
     use super::*;
 
+    /// A table and the case rule its usernames are hashed under.
+    struct Table(Duplicates, bool);
+
+    impl Table {
+        fn new(case_sensitive: bool) -> Self {
+            Table(Duplicates::default(), case_sensitive)
+        }
+        fn first_row_of(&mut self, username: &str, row: u64) -> Option<u64> {
+            self.0.first_row_of(username_hash(username, self.1), row)
+        }
+    }
+
     #[test]
     fn case_rule_decides_what_repeats() {
-        let mut insensitive = Duplicates::new(false);
+        let mut insensitive = Table::new(false);
         assert_eq!(insensitive.first_row_of("Ann", 1), None);
         assert_eq!(insensitive.first_row_of("bob", 2), None);
         assert_eq!(insensitive.first_row_of("ANN", 7), Some(1));
-        let mut sensitive = Duplicates::new(true);
+        let mut sensitive = Table::new(true);
         assert_eq!(sensitive.first_row_of("Ann", 1), None);
         assert_eq!(sensitive.first_row_of("ann", 2), None);
         assert_eq!(sensitive.first_row_of("ann", 3), Some(2));

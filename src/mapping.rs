@@ -458,17 +458,11 @@ impl Compiled {
         error
     }
 
-    /// Maps one row. Empty values are omitted. A non-empty cell in a column
-    /// that maps to nothing refuses the row rather than dropping the value.
-    pub fn apply(&self, row: &(impl Cells + ?Sized)) -> Result<Prepared, RowError> {
-        let mut prepared = Prepared::default();
-        self.apply_into(row, &mut prepared)?;
-        Ok(prepared)
-    }
-
-    /// [`Compiled::apply`] into `out`, reusing its strings: the reader maps
-    /// every row into the same `Prepared`, which costs no allocation when
-    /// values come straight from cells. On an error `out` is half-filled.
+    /// Maps one row into `out`. Empty values are omitted. A non-empty cell
+    /// in a column that maps to nothing refuses the row rather than dropping
+    /// the value. `out`'s strings are reused: a checking thread maps every
+    /// row into the same `Prepared`, which costs no allocation when values
+    /// come straight from cells. On an error `out` is half-filled.
     pub fn apply_into(
         &self,
         row: &(impl Cells + ?Sized),
@@ -616,6 +610,15 @@ impl Target {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Compiled {
+        /// One row mapped into a fresh `Prepared`.
+        fn apply(&self, row: &Row) -> Result<Prepared, RowError> {
+            let mut prepared = Prepared::default();
+            self.apply_into(row, &mut prepared)?;
+            Ok(prepared)
+        }
+    }
 
     fn columns(names: &[&str]) -> Arc<Columns> {
         Arc::new(Columns::new(names.iter().map(|s| s.to_string()).collect()))

@@ -143,11 +143,7 @@ impl Ordered {
             // Refused rows create no user, so only passed rows count for
             // duplicate detection; they count even when skipped below.
             let outcome = outcome.and_then(|prepared| {
-                match self
-                    .parts
-                    .duplicates
-                    .first_row_of_hash(verdict.hash, number)
-                {
+                match self.parts.duplicates.first_row_of(verdict.hash, number) {
                     // Named after the column the username comes from.
                     Some(first) => Err(self.parts.compiled.locate(duplicate_error(first))),
                     None => Ok(prepared),
@@ -242,7 +238,6 @@ mod tests {
             .compile(Arc::clone(source.columns()))
             .expect("compile");
         let checker = Checker::new(Some(PoolRules::new(pool)));
-        let duplicates = Duplicates::new(checker.case_sensitive());
         let mut read_ahead = crate::read_ahead::start(first, source, lanes).expect("parser");
         let setup = RowChecker {
             mapping: mapping.clone(),
@@ -255,7 +250,7 @@ mod tests {
         let parts = OrderedParts {
             mapping,
             compiled,
-            duplicates,
+            duplicates: Duplicates::default(),
             selection: Selection {
                 shard: None,
                 resume: None,

@@ -158,7 +158,6 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     let lanes = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_CHECK_THREADS));
     let mut read_ahead = crate::read_ahead::start(first, source, lanes)?;
     let checker = Checker::new(config.pool.clone());
-    let duplicates = Duplicates::new(checker.case_sensitive());
     let stage = crate::check_stage::start(
         std::mem::take(&mut read_ahead.lanes),
         &RowChecker {
@@ -171,7 +170,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     let parts = OrderedParts {
         mapping: config.mapping.clone(),
         compiled,
-        duplicates,
+        duplicates: Duplicates::default(),
         selection,
         dry_run,
         input_bytes: std::fs::metadata(&config.input)

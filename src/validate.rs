@@ -1,9 +1,9 @@
 //! Local checks of a prepared request against Cognito's documented
 //! constraints (COGNITO.md), so rows Cognito would refuse are reported
-//! `invalid` without spending a request. [`check`] holds for every pool;
-//! [`PoolRules`] adds what `--pool` describes: schema, custom attribute
-//! constraints, required attributes, password policy, email-as-username.
-//! Pure: no I/O.
+//! `invalid` without spending a request. [`Checker`] runs the checks that
+//! hold for every pool, then [`PoolRules`]', what `--pool` describes:
+//! schema, custom attribute constraints, required attributes, password
+//! policy, email-as-username. Pure: no I/O.
 
 use std::sync::OnceLock;
 
@@ -61,14 +61,8 @@ pub(crate) fn longer_than(text: &str, limit: usize) -> bool {
     text.len() > limit && text.chars().count() > limit
 }
 
-/// Checks that hold for every pool.
-pub fn check(prepared: &Prepared) -> Result<(), RowError> {
-    let mut plans = Plans::default();
-    plans.assign(&prepared.attributes, None);
-    check_planned(prepared, &plans)
-}
-
-/// [`check`] with the plans of `prepared`'s attributes already assigned.
+/// The checks that hold for every pool, the plans of `prepared`'s
+/// attributes already assigned.
 fn check_planned(prepared: &Prepared, plans: &Plans) -> Result<(), RowError> {
     check_username(&prepared.username)?;
     if let Some(password) = &prepared.password {
@@ -217,15 +211,8 @@ impl PoolRules {
         &self.pool.policies.password_policy
     }
 
-    /// The pool-specific checks; run after [`check`].
-    pub fn check(&self, prepared: &Prepared) -> Result<(), RowError> {
-        let mut plans = Plans::default();
-        plans.assign(&prepared.attributes, Some(self));
-        self.check_planned(prepared, &plans)
-    }
-
-    /// [`PoolRules::check`] with the plans of `prepared`'s attributes
-    /// (made with this pool) already assigned.
+    /// The pool-specific checks, run after the ones for every pool, the
+    /// plans of `prepared`'s attributes (made with this pool) already assigned.
     fn check_planned(&self, prepared: &Prepared, plans: &Plans) -> Result<(), RowError> {
         self.check_alias_username(&prepared.username)?;
         match &prepared.password {
@@ -495,8 +482,18 @@ mod tests {
         PoolRules::new(PoolDescription::load(path).expect("sample pool"))
     }
 
+    /// The checks for every pool, as a run makes them.
+    fn check(p: &Prepared) -> Result<(), RowError> {
+        Checker::new(None).check(p)
+    }
+
+    /// Every check with `rules`, as a run makes them.
+    fn pool_check(rules: &PoolRules, p: &Prepared) -> Result<(), RowError> {
+        Checker::new(Some(rules.clone())).check(p)
+    }
+
     fn pool_code(rules: &PoolRules, p: &Prepared) -> Option<&'static str> {
-        rules.check(p).err().map(|e| e.code)
+        pool_check(rules, p).err().map(|e| e.code)
     }
 
     #[test]
@@ -561,7 +558,7 @@ mod tests {
         ] {
             p.password = Some(Secret::new(password));
             assert_eq!(pool_code(&rules, &p), expected, "{password}");
-            if let Err(e) = rules.check(&p) {
+            if let Err(e) = pool_check(&rules, &p) {
                 assert!(!e.to_string().contains(password));
             }
         }
@@ -684,11 +681,11 @@ mod tests {
         .expect("pool");
         let rules = PoolRules::new(pool);
         let twice = prepared("ann", &[("email", "a@b.co"), ("email", "a@b.co")]);
-        let error = rules.check(&twice).expect_err("name is missing");
+        let error = pool_check(&rules, &twice).expect_err("name is missing");
         assert_eq!(error.code, "MissingRequiredAttribute");
         assert_eq!(error.column.as_deref(), Some("name"));
         let both = prepared("ann", &[("name", "Ann"), ("email", "a@b.co")]);
-        assert!(rules.check(&both).is_ok());
+        assert!(pool_check(&rules, &both).is_ok());
     }
 
     #[test]
