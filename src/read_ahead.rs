@@ -149,13 +149,9 @@ impl RowBatch {
     /// Empties the batch and fills it from `source`: the peeked `first`
     /// record, then up to `BATCH_ROWS` more, stopping after a fatal error.
     fn fill(&mut self, first: Option<Result<Row, ReadError>>, source: &mut dyn RowSource) {
-        let mut text = std::mem::take(&mut self.raw);
-        if text.capacity() == 0 {
-            // A recycled batch's buffer is in `text`.
-            text = std::mem::take(&mut self.text).into_bytes();
-        }
+        // A used batch's buffer is in `text` (`check_utf8` moved it there).
+        let mut text = std::mem::take(&mut self.text).into_bytes();
         text.clear();
-        self.text.clear();
         self.ends.clear();
         self.records.clear();
         self.columns.clear();
