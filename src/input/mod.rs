@@ -65,26 +65,6 @@ impl Columns {
     }
 }
 
-impl Row {
-    /// Appends the row's cells to `text` and their end offsets to `ends`,
-    /// the way [`RowSource::read_raw`] gives a record.
-    pub fn append_cells(&self, text: &mut Vec<u8>, ends: &mut Vec<usize>) {
-        for cell in self.values.iter() {
-            text.extend_from_slice(cell.as_bytes());
-            ends.push(text.len());
-        }
-    }
-
-    /// An empty row to read into.
-    pub fn empty(columns: Arc<Columns>) -> Row {
-        Row {
-            number: 0,
-            columns,
-            values: StringRecord::new(),
-        }
-    }
-}
-
 /// One input record: its 1-based number (header excluded, blank NDJSON lines
 /// not counted) and its cells, aligned with `columns`. A missing cell is "".
 /// The cells live in one `StringRecord` (one buffer, not one `String` each),
@@ -105,6 +85,15 @@ impl Row {
     pub fn get(&self, name: &str) -> &str {
         self.columns.position(name).map_or("", |i| self.value(i))
     }
+    /// Appends the row's cells to `text` and their end offsets to `ends`,
+    /// the way [`RowSource::read_raw`] gives a record.
+    pub fn append_cells(&self, text: &mut Vec<u8>, ends: &mut Vec<usize>) {
+        for cell in self.values.iter() {
+            text.extend_from_slice(cell.as_bytes());
+            ends.push(text.len());
+        }
+    }
+
     /// `(column, value)` pairs, in column order.
     pub fn cells(&self) -> impl Iterator<Item = (&str, &str)> {
         self.columns
