@@ -92,6 +92,13 @@ async fn legacy_rows_reach_the_server_normalised() {
         34
     );
 
+    assert_legacy_users_normalised(&server).await;
+}
+
+/// Two legacy rows as the server stores them: every value normalised by the
+/// sample mapping (lower-cased trimmed email, E.164 phone, ISO dates, epoch
+/// seconds, booleans, template and constant).
+async fn assert_legacy_users_normalised(server: &Server) {
     let expected: [(&str, &[(&str, &str)]); 2] = [
         (
             "james.whitaker@example.com",
@@ -133,6 +140,19 @@ async fn legacy_rows_reach_the_server_normalised() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn legacy_rows_reach_moto_normalised() {
+    // moto, a third-party Cognito emulator, is the independent stand-in.
+    let Some(mut moto) = moto().await else { return };
+    (moto.pool_id, moto.client_id, _) = moto_pool(&moto.endpoint, false).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.csv");
+    let out = run_to_end(&legacy_args(&moto, &report, &[])).await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(list_users(&moto.endpoint, &moto.pool_id).await.len(), 34);
+    assert_legacy_users_normalised(&moto).await;
 }
 
 #[tokio::test]
