@@ -9,9 +9,9 @@
 
 use std::time::Instant;
 
-use bulk_signup::finalize::finalize_report;
+use bulk_signup::report::finalize_report;
 use bulk_signup::report::{ReportEntry, ReportWriter, Status};
-use bulk_signup::resume::ResumeState;
+use bulk_signup::run::ResumeState;
 
 fn main() {
     let rows: u64 = std::env::var("BENCH_ROWS")
@@ -72,8 +72,8 @@ fn main() {
     println!(
         "  final in-order rewrite: {finalize:.2} s ({:.0} rows/s), {} chunks of {}",
         rows as f64 / finalize,
-        (state_entries(rows) as usize).div_ceil(bulk_signup::finalize::CHUNK),
-        bulk_signup::finalize::CHUNK
+        (state_entries(rows) as usize).div_ceil(bulk_signup::report::CHUNK),
+        bulk_signup::report::CHUNK
     );
 }
 

@@ -6,10 +6,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use bulk_signup::cli::{Cli, Command};
-use bulk_signup::config::{ProcessEnv, RunConfig};
+use bulk_signup::cli::{Cli, Command, ProcessEnv, RunConfig};
+use bulk_signup::report::exit;
 use bulk_signup::run::ConfigError;
-use bulk_signup::summary::exit;
 
 /// The pipeline allocates a few small strings per row on one thread and
 /// frees them on another; mimalloc's per-thread free lists make that about
@@ -50,7 +49,7 @@ fn main() -> ExitCode {
 async fn dispatch(cli: Cli) -> u8 {
     let show_progress = !cli.quiet && cli.verbose == 0;
     match cli.command {
-        Command::Emulator(args) => match bulk_signup::emulator::command::serve(args).await {
+        Command::Emulator(args) => match bulk_signup::emulator::serve(args).await {
             Ok(()) => exit::OK,
             Err(e) => {
                 eprintln!("bulk-signup emulator: {e:#}");
@@ -58,7 +57,7 @@ async fn dispatch(cli: Cli) -> u8 {
             }
         },
         Command::MergeReports(args) => {
-            match bulk_signup::merge::merge_reports(&args.out, &args.reports, args.overwrite) {
+            match bulk_signup::report::merge_reports(&args.out, &args.reports, args.overwrite) {
                 Ok(rows) => {
                     eprintln!("merged {rows} rows into {}", args.out.display());
                     exit::OK

@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::cognito::wire::AttributeType;
-use crate::pool::{PasswordPolicy, PoolDescription, SchemaAttribute};
+use crate::send::cognito::pool::{PasswordPolicy, PoolDescription, SchemaAttribute};
+use crate::send::cognito::wire::AttributeType;
 
 /// A refusal: Cognito error code and message.
 pub type Refusal = (&'static str, String);

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use super::{Emulator, EmulatorConfig, Faults};
-use crate::cli::EmulatorArgs;
-use crate::pool::{ClientDescription, PoolDescription};
+use crate::cli::flags::EmulatorArgs;
+use crate::send::cognito::pool::{ClientDescription, PoolDescription};
 
 fn probability(name: &str, value: f64) -> anyhow::Result<f64> {
     if (0.0..=1.0).contains(&value) {
@@ -60,7 +60,7 @@ pub async fn serve(args: EmulatorArgs) -> anyhow::Result<()> {
         emulator.endpoint(),
         client.client_id
     );
-    crate::shutdown::terminated().await;
+    crate::run::signals::terminated().await;
     let stats = emulator.state().snapshot();
     eprintln!("emulator stopped: {}", serde_json::to_string(&stats)?);
     Ok(())

@@ -17,10 +17,11 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+pub use command::serve;
 pub use faults::Faults;
 pub use state::{PoolState, StatsSnapshot};
 
-use crate::pool::{ClientDescription, PoolDescription};
+use crate::send::cognito::pool::{ClientDescription, PoolDescription};
 use server::Shared;
 
 /// What the emulator serves.

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::faults::{FaultInjector, Verdict};
 use super::state::PoolState;
-use crate::cognito::wire::{
+use crate::send::cognito::wire::{
     AdminGetUserRequest, ErrorBody, ListUsersRequest, SignUpRequest, CONTENT_TYPE, TARGET_PREFIX,
 };
 

@@ -10,12 +10,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use super::checks::{self, Refusal};
-use crate::cognito::secret_hash::secret_hash;
-use crate::cognito::wire::{
+use crate::send::cognito::pool::{ClientDescription, PoolDescription};
+use crate::send::cognito::secret_hash::secret_hash;
+use crate::send::cognito::wire::{
     AdminGetUserResponse, AttributeType, CodeDeliveryDetails, ListUsersResponse, SignUpRequest,
     SignUpResponse, UserType,
 };
-use crate::pool::{ClientDescription, PoolDescription};
 
 /// One stored user.
 #[derive(Debug, Clone)]
@@ -370,7 +370,7 @@ fn user_type(user: &StoredUser) -> UserType {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cognito::wire::Secret;
+    use crate::send::cognito::wire::Secret;
 
     fn pool(json: serde_json::Value) -> PoolDescription {
         serde_json::from_value(json).expect("pool json")

@@ -4,6 +4,7 @@
 
 mod csv;
 mod ndjson;
+pub mod read_ahead;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -105,7 +106,7 @@ impl Row {
 }
 
 /// Read access to one record's cells: an owned [`Row`], or a row inside a
-/// batch parsed ahead ([`crate::read_ahead::RowView`]). Mapping reads rows
+/// batch parsed ahead ([`crate::input::read_ahead::RowView`]). Mapping reads rows
 /// only through this.
 pub trait Cells {
     /// The record's 1-based number.
@@ -148,7 +149,7 @@ pub trait RowSource: Iterator<Item = Result<Row, ReadError>> + Send {
     /// Reads the next record, appending its cells to `text` and their end
     /// offsets (in `text`) to `ends`; `None` at the end. Nothing is appended
     /// for a record that fails. The cells are not checked for UTF-8: the
-    /// caller checks many records at once ([`crate::read_ahead`]).
+    /// caller checks many records at once ([`crate::input::read_ahead`]).
     fn read_raw(
         &mut self,
         text: &mut Vec<u8>,

@@ -423,7 +423,7 @@ async fn faults_and_dropped_answers_still_end_with_one_user_per_row() {
     for e in entries.iter().filter(|e| e.status == Some(Status::Exists)) {
         assert_eq!(
             e.note,
-            bulk_signup::dispatch::LOST_ANSWER_NOTE,
+            bulk_signup::report::LOST_ANSWER_NOTE,
             "row {}",
             e.row
         );

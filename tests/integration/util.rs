@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use bulk_signup::cognito::wire::{AdminGetUserResponse, ListUsersResponse, UserType};
 use bulk_signup::report::ReportEntry;
+use bulk_signup::wire::{AdminGetUserResponse, ListUsersResponse, UserType};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -216,7 +216,7 @@ pub async fn admin_get_user(
 
 /// An attribute's value.
 pub fn attribute<'a>(
-    attributes: &'a [bulk_signup::cognito::wire::AttributeType],
+    attributes: &'a [bulk_signup::wire::AttributeType],
     name: &str,
 ) -> Option<&'a str> {
     attributes

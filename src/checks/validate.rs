@@ -1,0 +1,699 @@
+//! Local checks of a prepared request against Cognito's documented
+//! constraints (COGNITO.md), so rows Cognito would refuse are reported
+//! `invalid` without spending a request. [`Checker`] runs the checks that
+//! hold for every pool, then [`PoolRules`]', what `--pool` describes:
+//! schema, custom attribute constraints, required attributes, password
+//! policy, email-as-username. Pure: no I/O.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::checks::plan::{NamePlan, Plans, ValueFormat};
+use crate::checks::row_error::RowError;
+use crate::mapping::rules::Prepared;
+use crate::send::cognito::pool::{PasswordPolicy, PoolDescription, SchemaAttribute};
+
+/// Longest username, attribute value and password Cognito accepts.
+pub const MAX_USERNAME: usize = 128;
+pub const MAX_VALUE: usize = 2048;
+pub const MAX_NAME: usize = 32;
+pub const MAX_PASSWORD: usize = 256;
+
+/// The checks of one row, in order: those that hold for every pool, then
+/// `--pool`'s. Each checking thread has its own (the plans it learns are
+/// its own). Duplicates within the input are found after, in row order
+/// ([`crate::checks::duplicates`]), among the rows that pass these.
+#[derive(Debug, Clone)]
+pub struct Checker {
+    pool: Option<PoolRules>,
+    plans: Plans,
+}
+
+impl Checker {
+    pub fn new(pool: Option<PoolRules>) -> Self {
+        Checker {
+            pool,
+            plans: Plans::default(),
+        }
+    }
+
+    /// Whether usernames compare case-sensitively. Without a pool
+    /// description they do (the conservative choice: it never refuses a
+    /// row the pool would accept).
+    pub fn case_sensitive(&self) -> bool {
+        self.pool.as_ref().is_none_or(PoolRules::case_sensitive)
+    }
+
+    pub fn check(&mut self, prepared: &Prepared) -> Result<(), RowError> {
+        self.plans.assign(&prepared.attributes, self.pool.as_ref());
+        check_planned(prepared, &self.plans)?;
+        if let Some(pool) = &self.pool {
+            pool.check_planned(prepared, &self.plans)?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether `text` has more than `limit` characters. A string has no more
+/// characters than bytes, so short strings skip the count (the common case).
+pub(crate) fn longer_than(text: &str, limit: usize) -> bool {
+    text.len() > limit && text.chars().count() > limit
+}
+
+/// The checks that hold for every pool, the plans of `prepared`'s
+/// attributes already assigned.
+fn check_planned(prepared: &Prepared, plans: &Plans) -> Result<(), RowError> {
+    check_username(&prepared.username)?;
+    if let Some(password) = &prepared.password {
+        let password = password.expose();
+        if longer_than(password, MAX_PASSWORD) {
+            return Err(RowError::new(
+                "InvalidPasswordFormat",
+                Some("password"),
+                format!("longer than {MAX_PASSWORD} characters"),
+            ));
+        }
+        if has_white_space(password) {
+            return Err(RowError::new(
+                "InvalidPasswordFormat",
+                Some("password"),
+                "contains white space, which Cognito refuses",
+            ));
+        }
+    }
+    for (attribute, plan) in prepared.attributes.iter().zip(plans.of_row()) {
+        check_attribute(plan, &attribute.value)?;
+    }
+    Ok(())
+}
+
+fn check_username(username: &str) -> Result<(), RowError> {
+    if username.is_empty() {
+        return Err(RowError::new(
+            "MissingUsername",
+            Some("username"),
+            "is empty",
+        ));
+    }
+    if longer_than(username, MAX_USERNAME) {
+        let length = username.chars().count();
+        return Err(RowError::new(
+            "InvalidUsername",
+            Some("username"),
+            format!("is {length} characters long; the limit is {MAX_USERNAME}"),
+        ));
+    }
+    // Printable ASCII is always in the allowed classes; only others need the regex.
+    let ascii_ok = username.bytes().all(|b| b.is_ascii_graphic());
+    if !ascii_ok && !username_pattern().is_match(username) {
+        return Err(RowError::new(
+            "InvalidUsername",
+            Some("username"),
+            "contains white space or control characters, which Cognito refuses",
+        ));
+    }
+    Ok(())
+}
+
+fn username_pattern() -> &'static Regex {
+    static PATTERN: OnceLock<Regex> = OnceLock::new();
+    PATTERN.get_or_init(|| {
+        Regex::new(r"^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$")
+            .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+    })
+}
+
+fn check_attribute(plan: &NamePlan, value: &str) -> Result<(), RowError> {
+    if let Some(error) = &plan.name_error {
+        return Err(error.clone());
+    }
+    let name = plan.name();
+    if longer_than(value, MAX_VALUE) {
+        return Err(RowError::new(
+            "ValueTooLong",
+            Some(name),
+            format!("values are at most {MAX_VALUE} characters"),
+        ));
+    }
+    match plan.format {
+        ValueFormat::Email if !is_email(value) => Err(RowError::new(
+            "InvalidEmail",
+            Some(name),
+            format!("{value:?} is not an email address"),
+        )),
+        ValueFormat::PhoneNumber if !is_e164(value) => Err(RowError::new(
+            "InvalidPhoneNumber",
+            Some(name),
+            format!("{value:?} is not E.164 (`+` then 4 to 15 digits, e.g. +14325551212)"),
+        )),
+        ValueFormat::Birthdate if !is_birthdate(value) => Err(RowError::new(
+            "InvalidBirthdate",
+            Some(name),
+            format!("{value:?} is not YYYY-MM-DD"),
+        )),
+        ValueFormat::EpochSeconds if value.parse::<u64>().is_err() => Err(RowError::new(
+            "InvalidUpdatedAt",
+            Some(name),
+            if value.parse::<i64>().is_ok() {
+                format!("{value:?} is before 1970; epoch seconds cannot be negative")
+            } else {
+                format!("{value:?} is not epoch seconds")
+            },
+        )),
+        ValueFormat::Unwritable => Err(RowError::new(
+            "UnwritableAttribute",
+            Some(name),
+            "SignUp is refused (NotAuthorizedException) when it writes verification flags; drop this column",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Cognito's password symbols (COGNITO.md).
+const PASSWORD_SYMBOLS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-";
+
+/// Checks from a pool description (`--pool`).
+#[derive(Debug, Clone)]
+pub struct PoolRules {
+    pool: PoolDescription,
+    /// The attributes the pool requires (`sub` aside: Cognito sets it).
+    required: Vec<String>,
+}
+
+impl PoolRules {
+    pub fn new(pool: PoolDescription) -> Self {
+        let required = pool
+            .schema_attributes
+            .iter()
+            .filter(|a| a.required && a.name != "sub")
+            .map(|a| a.name.clone())
+            .collect();
+        PoolRules { pool, required }
+    }
+
+    /// The schema entry for an attribute name.
+    pub fn schema(&self, name: &str) -> Option<&SchemaAttribute> {
+        self.pool.schema(name)
+    }
+
+    /// Where `name` is among the attributes the pool requires, if it is.
+    pub fn required_index(&self, name: &str) -> Option<usize> {
+        self.required.iter().position(|r| r == name)
+    }
+
+    /// Whether usernames are compared case-sensitively in this pool.
+    pub fn case_sensitive(&self) -> bool {
+        self.pool.case_sensitive()
+    }
+
+    pub fn password_policy(&self) -> &PasswordPolicy {
+        &self.pool.policies.password_policy
+    }
+
+    /// The pool-specific checks, run after the ones for every pool, the
+    /// plans of `prepared`'s attributes (made with this pool) already assigned.
+    fn check_planned(&self, prepared: &Prepared, plans: &Plans) -> Result<(), RowError> {
+        self.check_alias_username(&prepared.username)?;
+        match &prepared.password {
+            Some(password) => check_policy(password.expose(), self.password_policy())?,
+            None => {
+                return Err(RowError::new(
+                    "MissingPassword",
+                    Some("password"),
+                    "is empty; this pool needs one",
+                ))
+            }
+        }
+        // One bit per required attribute seen (a name may repeat).
+        let mut required_present = 0u64;
+        for (position, plan) in plans.pool_positions() {
+            let Some(attribute) = prepared.attributes.get(position) else {
+                continue;
+            };
+            if let Some(custom) = &plan.custom {
+                custom
+                    .as_ref()
+                    .map_err(Clone::clone)?
+                    .check(&attribute.name, &attribute.value)?;
+            }
+            if let Some(bit) = plan.required.filter(|_| !attribute.value.is_empty()) {
+                required_present |= 1u64.checked_shl(bit as u32).unwrap_or(0);
+            }
+        }
+        let all = 1u64.checked_shl(self.required.len() as u32).map(|b| b - 1);
+        if all == Some(required_present) {
+            return Ok(());
+        }
+        let alias = self.alias_kind(&prepared.username);
+        for required in &self.required {
+            let present = alias == Some(required.as_str())
+                || prepared
+                    .attributes
+                    .iter()
+                    .any(|a| *a.name == **required && !a.value.is_empty());
+            if !present {
+                return Err(RowError::new(
+                    "MissingRequiredAttribute",
+                    Some(required),
+                    "is required by the pool but empty or not mapped",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// In email/phone-as-username pools, which alias the username is.
+    fn alias_kind(&self, username: &str) -> Option<&str> {
+        self.pool
+            .username_attributes
+            .iter()
+            .map(String::as_str)
+            .find(|kind| match *kind {
+                "email" => is_email(username),
+                "phone_number" => is_e164(username),
+                _ => false,
+            })
+    }
+
+    fn check_alias_username(&self, username: &str) -> Result<(), RowError> {
+        if self.pool.username_attributes.is_empty() || self.alias_kind(username).is_some() {
+            return Ok(());
+        }
+        Err(RowError::new(
+            "UsernameNotAlias",
+            Some("username"),
+            format!(
+                "this pool signs users up by {}: the username must be one",
+                self.pool.username_attributes.join(" or ")
+            ),
+        ))
+    }
+}
+
+/// The pool's password policy; the message never contains the password.
+pub fn check_policy(password: &str, policy: &PasswordPolicy) -> Result<(), RowError> {
+    let fail = |what: String| Err(RowError::new("PasswordPolicy", Some("password"), what));
+    // Each rule stops at its first match, a few characters in.
+    let length = if password.is_ascii() {
+        password.len()
+    } else {
+        password.chars().count()
+    };
+    if length < policy.minimum_length {
+        return fail(format!(
+            "is {length} characters long; the pool needs at least {}",
+            policy.minimum_length
+        ));
+    }
+    if policy.require_lowercase && !password.chars().any(char::is_lowercase) {
+        return fail("needs a lower-case letter".into());
+    }
+    if policy.require_uppercase && !password.chars().any(char::is_uppercase) {
+        return fail("needs an upper-case letter".into());
+    }
+    if policy.require_numbers && !password.bytes().any(|b| b.is_ascii_digit()) {
+        return fail("needs a digit".into());
+    }
+    if policy.require_symbols
+        && !password
+            .bytes()
+            .any(|b| PASSWORD_SYMBOLS.as_bytes().contains(&b))
+    {
+        return fail("needs a symbol".into());
+    }
+    Ok(())
+}
+
+/// `local@domain.tld`, no white space, one `@`: a non-empty local part and
+/// at least two non-empty dot-separated labels after the `@`.
+pub fn is_email(value: &str) -> bool {
+    // Byte loops rather than char iterators or memchr (whose set-up costs
+    // more than it saves on short strings): called for every row.
+    let bytes = value.as_bytes();
+    let Some(at) = bytes.iter().position(|b| *b == b'@') else {
+        return false;
+    };
+    at > 0 && is_domain(&bytes[at + 1..]) && !has_white_space(value)
+}
+
+/// At least two non-empty dot-separated labels and no `@`, in one pass.
+fn is_domain(domain: &[u8]) -> bool {
+    let (mut labels, mut label_len) = (1, 0);
+    for byte in domain {
+        match byte {
+            b'.' if label_len == 0 => return false,
+            b'.' => (labels, label_len) = (labels + 1, 0),
+            b'@' => return false,
+            _ => label_len += 1,
+        }
+    }
+    labels >= 2 && label_len > 0
+}
+
+/// Whether `text` holds any Unicode white space.
+fn has_white_space(text: &str) -> bool {
+    // Printable ASCII holds none: a branch-free scan (which the compiler
+    // vectorises) settles that common case; anything else gets the exact check.
+    let unusual = text
+        .bytes()
+        .fold(false, |found, b| found | (b <= b' ') | (b >= 0x7f));
+    unusual && text.chars().any(char::is_whitespace)
+}
+
+/// `+` then 4 to 15 digits, the first not 0.
+pub fn is_e164(value: &str) -> bool {
+    let Some(digits) = value.strip_prefix('+') else {
+        return false;
+    };
+    (4..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0')
+}
+
+/// `YYYY-MM-DD` with a real month and day.
+pub fn is_birthdate(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return false;
+    }
+    // Digits only (`str::parse` would also take a `+`).
+    let number = |range: std::ops::Range<usize>| {
+        bytes[range].iter().try_fold(0u32, |n, b| {
+            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+        })
+    };
+    match (number(0..4), number(5..7), number(8..10)) {
+        (Some(year), Some(month), Some(day)) => {
+            let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+            let days = match month {
+                1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+                4 | 6 | 9 | 11 => 30,
+                2 if leap => 29,
+                2 => 28,
+                _ => return false,
+            };
+            (1..=days).contains(&day)
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::send::cognito::wire::{AttributeType, Secret};
+    use std::sync::Arc;
+
+    fn prepared(username: &str, attributes: &[(&str, &str)]) -> Prepared {
+        Prepared {
+            username: username.into(),
+            password: Some(Secret::new("Passw0rd!")),
+            attributes: attributes
+                .iter()
+                .map(|(n, v)| AttributeType::new(*n, *v))
+                .collect(),
+            ..Prepared::default()
+        }
+    }
+
+    fn code(p: &Prepared) -> Option<&'static str> {
+        check(p).err().map(|e| e.code)
+    }
+
+    #[test]
+    fn usernames() {
+        assert_eq!(code(&prepared("ann", &[])), None);
+        assert_eq!(code(&prepared("José.Ñúñez", &[])), None);
+        assert_eq!(code(&prepared("", &[])), Some("MissingUsername"));
+        assert_eq!(code(&prepared("has space", &[])), Some("InvalidUsername"));
+        assert_eq!(code(&prepared("tab\there", &[])), Some("InvalidUsername"));
+        assert_eq!(code(&prepared("zoë\u{a0}x", &[])), Some("InvalidUsername"));
+        assert_eq!(
+            code(&prepared(&"a".repeat(129), &[])),
+            Some("InvalidUsername")
+        );
+        assert_eq!(code(&prepared(&"a".repeat(128), &[])), None);
+    }
+
+    #[test]
+    fn attribute_formats() {
+        let cases = [
+            ("email", "a@b.co", None),
+            ("email", "not-an-email", Some("InvalidEmail")),
+            ("email", "a@b", Some("InvalidEmail")),
+            ("phone_number", "+14325551212", None),
+            ("phone_number", "555-0199", Some("InvalidPhoneNumber")),
+            ("phone_number", "+1 432 555", Some("InvalidPhoneNumber")),
+            ("birthdate", "1980-02-29", None),
+            ("birthdate", "1981-02-29", Some("InvalidBirthdate")),
+            ("birthdate", "03/04/1980", Some("InvalidBirthdate")),
+            ("birthdate", "+980-01-01", Some("InvalidBirthdate")),
+            ("birthdate", "1980-1a-01", Some("InvalidBirthdate")),
+            ("birthdate", "2000-02-29", None),
+            ("birthdate", "1900-02-29", Some("InvalidBirthdate")),
+            ("updated_at", "1700000000", None),
+            ("updated_at", "yesterday", Some("InvalidUpdatedAt")),
+            ("email_verified", "true", Some("UnwritableAttribute")),
+            ("sub", "x", Some("ForbiddenAttribute")),
+            ("dev:x", "x", Some("ForbiddenAttribute")),
+            (
+                "custom:abcdefghijklmnopqrstu",
+                "x",
+                Some("AttributeNameTooLong"),
+            ),
+        ];
+        for (name, value, expected) in cases {
+            assert_eq!(
+                code(&prepared("ann", &[(name, value)])),
+                expected,
+                "{name}={value}"
+            );
+        }
+        let long = "x".repeat(2049);
+        assert_eq!(
+            code(&prepared("ann", &[("name", &long)])),
+            Some("ValueTooLong")
+        );
+    }
+
+    fn sample_rules() -> PoolRules {
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/pool.json"));
+        PoolRules::new(PoolDescription::load(path).expect("sample pool"))
+    }
+
+    /// The checks for every pool, as a run makes them.
+    fn check(p: &Prepared) -> Result<(), RowError> {
+        Checker::new(None).check(p)
+    }
+
+    /// Every check with `rules`, as a run makes them.
+    fn pool_check(rules: &PoolRules, p: &Prepared) -> Result<(), RowError> {
+        Checker::new(Some(rules.clone())).check(p)
+    }
+
+    fn pool_code(rules: &PoolRules, p: &Prepared) -> Option<&'static str> {
+        pool_check(rules, p).err().map(|e| e.code)
+    }
+
+    #[test]
+    fn pool_schema_constraints_and_required_attributes() {
+        let rules = sample_rules();
+        let email = ("email", "a@b.co");
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>);
+        let cases: [Case; 9] = [
+            (&[email], None),
+            (&[], Some("MissingRequiredAttribute")),
+            (&[email, ("custom:nope", "x")], Some("UnknownAttribute")),
+            (
+                &[email, ("custom:tier", "a-very-long-tier-name")],
+                Some("AttributeConstraint"),
+            ),
+            (&[email, ("custom:tier", "")], None),
+            (
+                &[email, ("custom:loyalty_points", "2000000")],
+                Some("AttributeConstraint"),
+            ),
+            (
+                &[email, ("custom:loyalty_points", "many")],
+                Some("AttributeConstraint"),
+            ),
+            (
+                &[email, ("custom:newsletter", "Y")],
+                Some("AttributeConstraint"),
+            ),
+            (
+                &[
+                    email,
+                    ("custom:newsletter", "true"),
+                    ("custom:loyalty_points", "1000000"),
+                ],
+                None,
+            ),
+        ];
+        for (attributes, expected) in cases {
+            let attributes: Vec<(&str, &str)> = attributes
+                .iter()
+                .copied()
+                .filter(|(_, v)| !v.is_empty())
+                .collect();
+            assert_eq!(
+                pool_code(&rules, &prepared("ann", &attributes)),
+                expected,
+                "{attributes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn pool_password_policy() {
+        let rules = sample_rules();
+        let mut p = prepared("ann", &[("email", "a@b.co")]);
+        for (password, expected) in [
+            ("Abcdefg1", None),
+            ("Ab1", Some("PasswordPolicy")),
+            ("abcdefg1", Some("PasswordPolicy")),
+            ("ABCDEFG1", Some("PasswordPolicy")),
+            ("Abcdefgh", Some("PasswordPolicy")),
+        ] {
+            p.password = Some(Secret::new(password));
+            assert_eq!(pool_code(&rules, &p), expected, "{password}");
+            if let Err(e) = pool_check(&rules, &p) {
+                assert!(!e.to_string().contains(password));
+            }
+        }
+        p.password = None;
+        assert_eq!(pool_code(&rules, &p), Some("MissingPassword"));
+        let strict = PasswordPolicy::default();
+        assert!(
+            check_policy("Abcdefg1", &strict).is_err(),
+            "default policy needs a symbol"
+        );
+        assert!(check_policy("Abcdefg1!", &strict).is_ok());
+    }
+
+    #[test]
+    fn email_as_username_pools() {
+        let pool: PoolDescription =
+            serde_json::from_value(serde_json::json!({"UsernameAttributes": ["email"], "SchemaAttributes": [{"Name": "email", "Required": true}]}))
+                .expect("pool");
+        let rules = PoolRules::new(pool);
+        assert_eq!(
+            pool_code(&rules, &prepared("ann", &[])),
+            Some("UsernameNotAlias")
+        );
+        assert_eq!(
+            pool_code(&rules, &prepared("ann@example.com", &[])),
+            None,
+            "the username is the email"
+        );
+    }
+
+    #[test]
+    fn checker_plans_follow_each_rows_own_attributes() {
+        // As in a run: every row shares the mapping's name `Arc`s, but rows
+        // leave out empty values, so positions shift from row to row.
+        let email: Arc<str> = Arc::from("email");
+        let tier: Arc<str> = Arc::from("custom:tier");
+        let row = |attributes: &[(&Arc<str>, &str)]| Prepared {
+            username: "ann".into(),
+            password: Some(Secret::new("Passw0rd!")),
+            attributes: attributes
+                .iter()
+                .map(|(n, v)| AttributeType::new(Arc::clone(n), *v))
+                .collect(),
+            ..Prepared::default()
+        };
+        let mut checker = Checker::new(Some(sample_rules()));
+        let code =
+            |checker: &mut Checker, _row: u64, p: &Prepared| checker.check(p).err().map(|e| e.code);
+        assert_eq!(
+            code(
+                &mut checker,
+                1,
+                &row(&[(&email, "a@b.co"), (&tier, "gold")])
+            ),
+            None
+        );
+        assert_eq!(
+            code(&mut checker, 2, &row(&[(&tier, "silver")])),
+            Some("MissingRequiredAttribute"),
+            "email is required"
+        );
+        assert_eq!(
+            code(
+                &mut checker,
+                3,
+                &row(&[(&tier, "gold"), (&email, "not-an-email")])
+            ),
+            Some("InvalidEmail")
+        );
+        assert_eq!(
+            code(
+                &mut checker,
+                4,
+                &row(&[(&tier, "a-very-long-tier-name"), (&email, "c@d.co")])
+            ),
+            Some("AttributeConstraint")
+        );
+    }
+
+    #[test]
+    fn email_shape_agrees_with_its_definition() {
+        // The definition, spelled the slow way: split at the first `@`,
+        // then every dot-separated label of the domain non-empty.
+        let by_definition = |value: &str| {
+            value.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && !value.chars().any(char::is_whitespace)
+                    && domain.split('.').count() >= 2
+                    && domain.split('.').all(|label| !label.is_empty())
+            })
+        };
+        let parts = [
+            "", "a", ".", "@", "b.co", "x", " ", "\u{a0}", "\u{b}", "é", "..", "\t",
+        ];
+        let mut checked = 0;
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    for d in parts {
+                        let value = format!("{a}{b}{c}{d}");
+                        assert_eq!(is_email(&value), by_definition(&value), "{value:?}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 12 * 12 * 12 * 12);
+        assert!(is_email("ann@mail.example.com"));
+    }
+
+    #[test]
+    fn a_repeated_required_name_does_not_stand_in_for_another() {
+        let pool: PoolDescription = serde_json::from_value(serde_json::json!({
+            "SchemaAttributes": [
+                {"Name": "email", "Required": true},
+                {"Name": "name", "Required": true}
+            ]
+        }))
+        .expect("pool");
+        let rules = PoolRules::new(pool);
+        let twice = prepared("ann", &[("email", "a@b.co"), ("email", "a@b.co")]);
+        let error = pool_check(&rules, &twice).expect_err("name is missing");
+        assert_eq!(error.code, "MissingRequiredAttribute");
+        assert_eq!(error.column.as_deref(), Some("name"));
+        let both = prepared("ann", &[("name", "Ann"), ("email", "a@b.co")]);
+        assert!(pool_check(&rules, &both).is_ok());
+    }
+
+    #[test]
+    fn password_format_never_echoes_the_password() {
+        let mut p = prepared("ann", &[]);
+        p.password = Some(Secret::new("has a space"));
+        let err = check(&p).expect_err("whitespace");
+        assert_eq!(err.code, "InvalidPasswordFormat");
+        assert!(!err.to_string().contains("has a space"));
+    }
+}

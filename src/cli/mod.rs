@@ -1,0 +1,15 @@
+//! What the user types: the raw clap flags ([`flags`]), then the checked
+//! settings a run is built from ([`settings`]), and the pre-flight checks of
+//! the mapping against the input's columns ([`preflight`]). Every mistake
+//! found here stops the run before the first request (exit code 2) with a
+//! message that says how to fix it.
+//!
+//! May use: `input` (formats), `mapping` (loading and compiling it),
+//! `checks` (pool rules), `send` (rate, retry and wire settings), `run`
+//! (shard syntax). Nothing here sends a request or writes a file.
+
+pub mod flags;
+pub mod settings;
+
+pub use flags::{Cli, Command};
+pub use settings::{Env, ProcessEnv, RunConfig};

@@ -1,0 +1,367 @@
+//! Validated run settings, built once from the raw flags and the
+//! environment. Every mistake found here stops the run before the first
+//! request (exit code 2) with a message that says how to fix it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+
+use crate::checks::validate::PoolRules;
+use crate::cli::flags::RunArgs;
+use crate::input::Format;
+use crate::mapping::file as mapping_file;
+use crate::mapping::rules::Mapping;
+use crate::run::shard::Shard;
+use crate::send::cognito::pool::PoolDescription;
+use crate::send::cognito::wire::Secret;
+use crate::send::rate::RateSettings;
+use crate::send::retry::RetryPolicy;
+
+/// Where requests go.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A real (or stand-in) Cognito endpoint.
+    Remote {
+        endpoint: reqwest::Url,
+        client_id: String,
+        client_secret: Option<Secret>,
+    },
+    /// The built-in emulator, started in-process with this pool description.
+    Emulator { pool: PathBuf },
+    /// `--dry-run`: nowhere.
+    Nowhere,
+}
+
+/// Everything a run needs, checked.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub input: PathBuf,
+    pub format: Format,
+    pub report: PathBuf,
+    pub errors: Option<PathBuf>,
+    pub overwrite: bool,
+    pub target: Target,
+    pub concurrency: usize,
+    pub rate: RateSettings,
+    pub retry: RetryPolicy,
+    pub timeout: Duration,
+    pub mapping: Mapping,
+    /// Where the mapping came from, for messages: the file, or the header.
+    pub mapping_origin: String,
+    /// `--pool` checks, when a pool description was given.
+    pub pool: Option<PoolRules>,
+    pub show_progress: bool,
+    pub resume: bool,
+    pub retry_rejected: bool,
+    pub shard: Option<Shard>,
+    /// How long in-flight requests may finish after an interrupt.
+    pub grace: Duration,
+}
+
+/// Looks up the environment; a seam so tests need not mutate the process env.
+pub trait Env {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The real process environment; empty values count as unset.
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl RunConfig {
+    /// Checks the flags and builds the settings.
+    pub fn from_args(args: RunArgs, env: &dyn Env, show_progress: bool) -> anyhow::Result<Self> {
+        let format = match args.format {
+            Some(format) => format,
+            None if args.input.as_os_str() == "-" => {
+                bail!("reading stdin needs --format csv or --format ndjson")
+            }
+            None => Format::from_path(&args.input).with_context(|| {
+                format!(
+                    "cannot tell the format of {} from its extension; pass --format csv or --format ndjson",
+                    args.input.display()
+                )
+            })?,
+        };
+        if args.input.as_os_str() != "-" && !args.input.is_file() {
+            bail!(
+                "input {} does not exist or is not a file",
+                args.input.display()
+            );
+        }
+        if args.concurrency == 0 {
+            bail!("--concurrency must be at least 1");
+        }
+        if !(args.rate >= 0.0 && args.rate.is_finite()) {
+            bail!("--rate must be a number of requests per second, 0 or more (0 = unpaced)");
+        }
+        let max_rate = args.max_rate.unwrap_or(args.rate * 2.0);
+        if !(max_rate >= args.rate && max_rate.is_finite()) {
+            bail!("--max-rate must be at least --rate ({})", args.rate);
+        }
+        if args.max_attempts == 0 {
+            bail!("--max-attempts must be at least 1");
+        }
+        if !(args.grace_seconds >= 0.0 && args.grace_seconds.is_finite()) {
+            bail!("--grace-seconds must be 0 or more");
+        }
+        if args.retry_base_ms == 0 || args.retry_cap_ms < args.retry_base_ms {
+            bail!("--retry-base-ms must be at least 1 and --retry-cap-ms at least --retry-base-ms");
+        }
+        if !(args.timeout_seconds > 0.0 && args.timeout_seconds.is_finite()) {
+            bail!("--timeout-seconds must be more than 0");
+        }
+        if let Some(errors) = &args.errors {
+            if same_file(errors, &args.report) {
+                bail!("--errors and --report must be different files");
+            }
+        }
+        let pool = match &args.pool {
+            Some(path) => Some(PoolRules::new(PoolDescription::load(path)?)),
+            None => None,
+        };
+        let mut mapping = match &args.mapping {
+            Some(path) => mapping_file::load(path, pool.as_ref().map(PoolRules::password_policy))?,
+            None => Mapping::by_header([]),
+        };
+        mapping.ignored.extend(args.ignore_columns);
+        // NDJSON keys come and go from record to record: a mapped key the
+        // first record lacks is empty there, not a mistake.
+        mapping.missing_columns_empty = format == Format::Ndjson;
+        mapping_file::apply_map_flags(&mut mapping, &args.map).map_err(|e| anyhow::anyhow!(e))?;
+        let target = if args.dry_run {
+            Target::Nowhere
+        } else if let Some(pool) = args.emulator {
+            if !pool.is_file() {
+                bail!("--emulator {}: no such file (give describe-user-pool JSON, e.g. samples/pool.json)", pool.display());
+            }
+            Target::Emulator { pool }
+        } else {
+            remote_target(
+                args.client_id,
+                args.region,
+                args.endpoint_url,
+                args.client_secret_file,
+                env,
+            )?
+        };
+        Ok(RunConfig {
+            input: args.input,
+            format,
+            report: args.report,
+            errors: args.errors,
+            overwrite: args.overwrite,
+            target,
+            concurrency: args.concurrency,
+            rate: RateSettings {
+                initial: args.rate,
+                max: max_rate,
+                adaptive: !args.fixed_rate,
+            },
+            retry: RetryPolicy {
+                max_attempts: args.max_attempts,
+                base: Duration::from_millis(args.retry_base_ms),
+                cap: Duration::from_millis(args.retry_cap_ms),
+            },
+            timeout: Duration::from_secs_f64(args.timeout_seconds),
+            mapping,
+            mapping_origin: match &args.mapping {
+                Some(path) => format!("mapping file {}", path.display()),
+                None => "header mapping".to_owned(),
+            },
+            pool,
+            show_progress,
+            resume: args.resume,
+            retry_rejected: args.retry_rejected,
+            shard: args.shard,
+            grace: Duration::from_secs_f64(args.grace_seconds),
+        })
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+}
+
+fn remote_target(
+    client_id: Option<String>,
+    region: Option<String>,
+    endpoint_url: Option<String>,
+    secret_file: Option<PathBuf>,
+    env: &dyn Env,
+) -> anyhow::Result<Target> {
+    let client_id = client_id.filter(|c| !c.is_empty()).context(
+        "no app client id: pass --client-id or set COGNITO_CLIENT_ID (or use --emulator POOL.json to rehearse locally)",
+    )?;
+    if client_id.len() > 128
+        || !client_id
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '+')
+    {
+        bail!("--client-id {client_id:?} is not an app client id (1 to 128 letters, digits, `_` or `+`)");
+    }
+    let endpoint_text = endpoint_url
+        .or_else(|| env.var("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"))
+        .or_else(|| env.var("AWS_ENDPOINT_URL"));
+    let endpoint_text = match endpoint_text {
+        Some(url) => url,
+        None => {
+            let region = region
+                .or_else(|| env.var("AWS_REGION"))
+                .or_else(|| env.var("AWS_DEFAULT_REGION"))
+                .context("no region: pass --region or set AWS_REGION (or give --endpoint-url)")?;
+            if region.is_empty()
+                || !region
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            {
+                bail!("--region {region:?} is not an AWS region name such as us-east-1");
+            }
+            format!("https://cognito-idp.{region}.amazonaws.com/")
+        }
+    };
+    let endpoint = reqwest::Url::parse(&endpoint_text)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+        .with_context(|| format!("endpoint {endpoint_text:?} is not an http(s) URL such as https://cognito-idp.us-east-1.amazonaws.com/"))?;
+    let client_secret = match secret_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read --client-secret-file {}", path.display()))?;
+            let secret = text.trim();
+            if secret.is_empty() {
+                bail!("--client-secret-file {} is empty", path.display());
+            }
+            Some(Secret::new(secret))
+        }
+        None => env
+            .var("COGNITO_CLIENT_SECRET")
+            .map(|s| Secret::new(s.trim())),
+    };
+    Ok(Target::Remote {
+        endpoint,
+        client_id,
+        client_secret,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use std::collections::HashMap;
+
+    struct FakeEnv(HashMap<&'static str, &'static str>);
+    impl Env for FakeEnv {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0.get(name).map(|v| v.to_string())
+        }
+    }
+
+    fn config(args: &[&str], env: &[(&'static str, &'static str)]) -> anyhow::Result<RunConfig> {
+        let mut argv = vec!["bulk-signup", "run"];
+        argv.extend_from_slice(args);
+        let cli = crate::cli::flags::Cli::try_parse_from(argv)?;
+        let crate::cli::flags::Command::Run(run) = cli.command else {
+            unreachable!("run subcommand")
+        };
+        RunConfig::from_args(*run, &FakeEnv(env.iter().copied().collect()), false)
+    }
+
+    const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/users.csv");
+
+    #[test]
+    fn endpoint_precedence_follows_the_sdk_convention() {
+        let env = [
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1/"),
+            (
+                "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+                "http://127.0.0.1:2/",
+            ),
+            ("AWS_REGION", "eu-west-1"),
+        ];
+        let c = config(&[SAMPLE, "--report", "r.csv", "--client-id", "abc"], &env).expect("config");
+        let Target::Remote { endpoint, .. } = c.target else {
+            panic!("remote")
+        };
+        assert_eq!(endpoint.as_str(), "http://127.0.0.1:2/");
+
+        let c = config(
+            &[SAMPLE, "--report", "r.csv", "--client-id", "abc"],
+            &[("AWS_DEFAULT_REGION", "ap-south-1")],
+        )
+        .expect("config");
+        let Target::Remote {
+            endpoint,
+            client_secret,
+            ..
+        } = c.target
+        else {
+            panic!("remote")
+        };
+        assert_eq!(
+            endpoint.as_str(),
+            "https://cognito-idp.ap-south-1.amazonaws.com/"
+        );
+        assert!(client_secret.is_none());
+    }
+
+    #[test]
+    fn configuration_mistakes_say_how_to_fix_them() {
+        let err = config(
+            &[SAMPLE, "--report", "r.csv"],
+            &[("AWS_REGION", "us-east-1")],
+        )
+        .expect_err("no client id");
+        assert!(err.to_string().contains("--client-id"), "{err}");
+        let err = config(&[SAMPLE, "--report", "r.csv", "--client-id", "abc"], &[])
+            .expect_err("no region");
+        assert!(err.to_string().contains("--region"), "{err}");
+        let err = config(&["-", "--report", "r.csv", "--dry-run"], &[]).expect_err("stdin format");
+        assert!(err.to_string().contains("--format"), "{err}");
+        let err =
+            config(&["users.txt", "--report", "r.csv", "--dry-run"], &[]).expect_err("extension");
+        assert!(err.to_string().contains("--format"), "{err}");
+        let err = config(
+            &[
+                SAMPLE,
+                "--report",
+                "r.csv",
+                "--dry-run",
+                "--concurrency",
+                "0",
+            ],
+            &[],
+        )
+        .expect_err("zero");
+        assert!(err.to_string().contains("--concurrency"), "{err}");
+    }
+
+    #[test]
+    fn the_secret_comes_from_env_or_file_never_a_flag() {
+        let c = config(
+            &[
+                SAMPLE,
+                "--report",
+                "r.csv",
+                "--client-id",
+                "abc",
+                "--region",
+                "us-east-1",
+            ],
+            &[("COGNITO_CLIENT_SECRET", "s3cret\n")],
+        )
+        .expect("config");
+        let Target::Remote { client_secret, .. } = c.target else {
+            panic!("remote")
+        };
+        assert_eq!(client_secret.as_ref().map(Secret::expose), Some("s3cret"));
+        assert!(format!("{client_secret:?}").contains("***"));
+        assert!(config(&[SAMPLE, "--report", "r.csv", "--client-secret", "x"], &[]).is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! Columns → request pieces: the [`rules`] that turn an input row into a
+//! SignUp request's username, password, attributes and metadata, the
+//! `--mapping FILE` and `--map` flags that build them ([`file`]), value
+//! [`transform`]s and generated passwords ([`password`]).
+//!
+//! May use: `input` (rows and columns), `checks` (the attribute vocabulary
+//! and the row error type), `send::cognito` (wire types, password policy).
+//! Pure: no I/O besides reading the mapping file.
+
+pub mod file;
+pub mod password;
+pub mod rules;
+pub mod transform;

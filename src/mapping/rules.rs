@@ -1,0 +1,723 @@
+//! Turns an input row into the pieces of a SignUp request. A [`Mapping`] is a
+//! list of explicit rules plus, by default, mapping by header name
+//! (`username`, `password`, standard attribute names, `custom:NAME`). It is
+//! compiled against an input's columns once (again only when NDJSON brings a
+//! new key), which is where columns that map to nothing are found: no data is
+//! ever dropped silently. Applying a compiled mapping is pure.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use crate::checks::attributes;
+use crate::checks::row_error::RowError;
+use crate::input::{Cells, Columns, Row};
+use crate::mapping::password::generate_password;
+use crate::mapping::transform::Transform;
+use crate::send::cognito::pool::PasswordPolicy;
+use crate::send::cognito::wire::{AttributeType, Secret};
+
+/// Where a mapped value goes in the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Username,
+    Password,
+    Attribute(Arc<str>),
+    ValidationData(Arc<str>),
+    ClientMetadata(String),
+    UserContextIp,
+}
+
+/// Where a mapped value comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Column(String),
+    Constant(String),
+    /// Text with `{Column Name}` placeholders.
+    Template(Vec<TemplatePart>),
+    /// A random password that meets the policy; never written anywhere.
+    GeneratePassword(PasswordPolicy),
+}
+
+/// A piece of a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplatePart {
+    Text(String),
+    Column(String),
+}
+
+/// One explicit mapping rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub target: Target,
+    pub source: Source,
+    pub transforms: Vec<Transform>,
+    /// `file:line` of the rule in a mapping file, for errors found later
+    /// (a column the input lacks); `None` for header mapping and `--map`.
+    pub origin: Option<String>,
+}
+
+impl Rule {
+    pub fn column(target: Target, column: impl Into<String>) -> Rule {
+        Rule {
+            target,
+            source: Source::Column(column.into()),
+            transforms: Vec::new(),
+            origin: None,
+        }
+    }
+}
+
+/// What the user asked for: explicit rules, header mapping, ignored columns.
+#[derive(Debug, Clone, Default)]
+pub struct Mapping {
+    pub rules: Vec<Rule>,
+    /// Map columns no rule names by their header name.
+    pub by_header: bool,
+    /// Columns deliberately not mapped.
+    pub ignored: HashSet<String>,
+    /// A named column the input lacks reads as empty instead of being an
+    /// error. For NDJSON, whose keys come and go from record to record.
+    pub missing_columns_empty: bool,
+}
+
+/// A column that maps to nothing, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmapped {
+    pub column: String,
+    pub reason: &'static str,
+}
+
+/// The request pieces taken from one row, before client id and SecretHash.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Prepared {
+    pub username: String,
+    pub password: Option<Secret>,
+    pub attributes: Vec<AttributeType>,
+    pub validation_data: Vec<AttributeType>,
+    pub client_metadata: BTreeMap<String, String>,
+    pub user_context_ip: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+enum CompiledSource {
+    Column(usize),
+    Constant(String),
+    Template(Vec<CompiledPart>),
+    GeneratePassword(PasswordPolicy),
+}
+
+#[derive(Debug, Clone)]
+enum CompiledPart {
+    Text(String),
+    Column(usize),
+}
+
+/// A resolved rule: target, source, transforms, and the column it reads
+/// (for error messages and secret-column tracking).
+#[derive(Debug, Clone)]
+struct CompiledRule {
+    target: Target,
+    source: CompiledSource,
+    transforms: Vec<Transform>,
+    column: Option<String>,
+    /// The rule's `file:line` in a mapping file, if it has one.
+    origin: Option<String>,
+}
+
+/// A mapping resolved against one set of columns.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    columns: Arc<Columns>,
+    rules: Vec<CompiledRule>,
+    unmapped: Vec<(usize, Unmapped)>,
+    secret_columns: Vec<String>,
+    secret_indices: Vec<usize>,
+}
+
+impl Mapping {
+    /// The default: header-name mapping with the given ignored columns.
+    pub fn by_header(ignored: impl IntoIterator<Item = String>) -> Self {
+        Mapping {
+            rules: Vec::new(),
+            by_header: true,
+            ignored: ignored.into_iter().collect(),
+            missing_columns_empty: false,
+        }
+    }
+
+    /// Every input column an explicit rule reads.
+    pub fn named_columns(&self) -> Vec<&str> {
+        let mut names = Vec::new();
+        for rule in &self.rules {
+            match &rule.source {
+                Source::Column(name) => names.push(name.as_str()),
+                Source::Template(parts) => names.extend(parts.iter().filter_map(|p| match p {
+                    TemplatePart::Column(name) => Some(name.as_str()),
+                    TemplatePart::Text(_) => None,
+                })),
+                Source::Constant(_) | Source::GeneratePassword(_) => {}
+            }
+        }
+        names
+    }
+
+    /// Makes `compiled` fit `columns`, compiling again when they are not the
+    /// ones it was compiled for (NDJSON brings new keys as it goes).
+    pub fn keep_compiled_for(
+        &self,
+        compiled: &mut Compiled,
+        columns: &Arc<Columns>,
+    ) -> anyhow::Result<()> {
+        if !compiled.is_for(columns) {
+            *compiled = self
+                .compile(Arc::clone(columns))
+                .map_err(|e| anyhow::anyhow!(e))?;
+        }
+        Ok(())
+    }
+
+    /// Resolves the mapping against `columns`. Fails when an explicit rule
+    /// names a column the input lacks.
+    pub fn compile(&self, columns: Arc<Columns>) -> Result<Compiled, String> {
+        let mut rules = Vec::new();
+        let mut used: HashSet<usize> = HashSet::new();
+        let lenient = self.missing_columns_empty;
+        let mut position = |name: &str| -> Result<usize, String> {
+            let Some(index) = columns.position(name) else {
+                // An index past every row's last cell: `Row::value` gives "".
+                return if lenient {
+                    Ok(usize::MAX)
+                } else {
+                    Err(format!(
+                        "the mapping names column {name:?}, which the input does not have (its columns: {}); fix the name in the mapping (it must match the header exactly, case and spaces included)",
+                        quoted_list(columns.names())
+                    ))
+                };
+            };
+            used.insert(index);
+            Ok(index)
+        };
+        for rule in &self.rules {
+            // An error names the rule's place in its mapping file, if any.
+            let mut position = |name: &str| {
+                position(name).map_err(|e| match &rule.origin {
+                    Some(origin) => format!("{origin}: {}: {e}", rule.target.name()),
+                    None => e,
+                })
+            };
+            let (source, column) = match &rule.source {
+                Source::Column(name) => {
+                    (CompiledSource::Column(position(name)?), Some(name.clone()))
+                }
+                Source::Constant(value) => (CompiledSource::Constant(value.clone()), None),
+                Source::Template(parts) => {
+                    let mut compiled = Vec::with_capacity(parts.len());
+                    for part in parts {
+                        compiled.push(match part {
+                            TemplatePart::Text(text) => CompiledPart::Text(text.clone()),
+                            TemplatePart::Column(name) => CompiledPart::Column(position(name)?),
+                        });
+                    }
+                    (CompiledSource::Template(compiled), None)
+                }
+                Source::GeneratePassword(policy) => {
+                    (CompiledSource::GeneratePassword(policy.clone()), None)
+                }
+            };
+            rules.push(CompiledRule {
+                target: rule.target.clone(),
+                source,
+                transforms: rule.transforms.clone(),
+                column,
+                origin: rule.origin.clone(),
+            });
+        }
+        // Targets taken so far: by explicit rules, then by earlier columns.
+        let mut taken_targets: Vec<Target> = rules.iter().map(|r| r.target.clone()).collect();
+        let mut unmapped = Vec::new();
+        for (index, name) in columns.names().iter().enumerate() {
+            if used.contains(&index) || self.ignored.contains(name) {
+                continue;
+            }
+            if columns.position(name) != Some(index) {
+                unmapped.push((
+                    index,
+                    Unmapped {
+                        column: name.clone(),
+                        reason: "the header repeats this column name",
+                    },
+                ));
+                continue;
+            }
+            match self.by_header.then(|| header_target(name)) {
+                Some(Ok(target)) if !taken_targets.contains(&target) => {
+                    taken_targets.push(target.clone());
+                    rules.push(CompiledRule {
+                        target,
+                        source: CompiledSource::Column(index),
+                        transforms: Vec::new(),
+                        column: Some(name.clone()),
+                        origin: None,
+                    });
+                }
+                Some(Ok(_)) => unmapped.push((
+                    index,
+                    Unmapped {
+                        column: name.clone(),
+                        reason: "its field is already mapped from another source",
+                    },
+                )),
+                Some(Err(reason)) => unmapped.push((
+                    index,
+                    Unmapped {
+                        column: name.clone(),
+                        reason,
+                    },
+                )),
+                None => unmapped.push((
+                    index,
+                    Unmapped {
+                        column: name.clone(),
+                        reason: "no mapping rule names it",
+                    },
+                )),
+            }
+        }
+        // Every column a password is built from: a plain column or a template's.
+        let mut secret_indices: Vec<usize> = Vec::new();
+        for rule in rules.iter().filter(|r| r.target == Target::Password) {
+            match &rule.source {
+                CompiledSource::Column(index) => secret_indices.push(*index),
+                CompiledSource::Template(parts) => {
+                    secret_indices.extend(parts.iter().filter_map(|p| match p {
+                        CompiledPart::Column(index) => Some(*index),
+                        CompiledPart::Text(_) => None,
+                    }))
+                }
+                CompiledSource::Constant(_) | CompiledSource::GeneratePassword(_) => {}
+            }
+        }
+        // And any column named like a password, even one no rule reads (ignored,
+        // unmapped, or replaced by `generate`): better a blank cell in the
+        // error report than a password.
+        secret_indices.extend(
+            columns
+                .names()
+                .iter()
+                .enumerate()
+                .filter(|(_, name)| looks_like_password(name))
+                .map(|(i, _)| i),
+        );
+        secret_indices.sort_unstable();
+        secret_indices.dedup();
+        let secret_columns = secret_indices
+            .iter()
+            .filter_map(|i| columns.names().get(*i).cloned())
+            .collect();
+        Ok(Compiled {
+            columns,
+            rules,
+            unmapped,
+            secret_columns,
+            secret_indices,
+        })
+    }
+}
+
+/// The target a header names under the default mapping, or why it has none.
+fn header_target(name: &str) -> Result<Target, &'static str> {
+    let lower = name.trim().to_ascii_lowercase();
+    match lower.as_str() {
+        "username" => return Ok(Target::Username),
+        "password" => return Ok(Target::Password),
+        _ => {}
+    }
+    if let Some(reason) = attributes::forbidden_reason(name) {
+        return Err(reason);
+    }
+    attributes::canonical_name(name)
+        .map(|name| Target::Attribute(name.into()))
+        .ok_or("it is not `username`, `password`, a standard attribute or `custom:NAME`")
+}
+
+/// Column names that probably hold a password.
+pub fn looks_like_password(name: &str) -> bool {
+    let lower = name.trim().to_lowercase();
+    [
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "kennwort",
+        "contraseña",
+        "mot de passe",
+        "senha",
+    ]
+    .iter()
+    .any(|word| lower.contains(word))
+        || matches!(lower.as_str(), "pass" | "pw" | "secret")
+}
+
+fn quoted_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("{n:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Compiled {
+    /// Whether this compilation is for exactly these columns.
+    pub fn is_for(&self, columns: &Arc<Columns>) -> bool {
+        Arc::ptr_eq(&self.columns, columns)
+    }
+
+    /// Columns that map to nothing and are not ignored.
+    pub fn unmapped(&self) -> impl Iterator<Item = &Unmapped> {
+        self.unmapped.iter().map(|(_, u)| u)
+    }
+
+    /// The user attributes the mapping writes, each with where its rule is
+    /// (`file:line`, or the column it maps by name), for checks of the
+    /// mapping as a whole.
+    pub fn attribute_sources(&self) -> impl Iterator<Item = (&str, String)> {
+        self.rules.iter().filter_map(|rule| match &rule.target {
+            Target::Attribute(name) => {
+                let from = match (&rule.origin, &rule.column) {
+                    (Some(origin), _) => origin.clone(),
+                    (None, Some(column)) => format!("column {column:?}"),
+                    (None, None) => "the mapping".to_owned(),
+                };
+                Some((&**name, from))
+            }
+            _ => None,
+        })
+    }
+
+    /// Input columns that hold passwords: never copied to any report.
+    pub fn secret_columns(&self) -> &[String] {
+        &self.secret_columns
+    }
+
+    /// Blanks the row's password cells, so a row kept for the error report
+    /// cannot carry one, whichever columns the report was set up with.
+    pub fn redact(&self, row: &mut Row) {
+        if self
+            .secret_indices
+            .iter()
+            .any(|i| !row.value(*i).is_empty())
+        {
+            row.values = row
+                .values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    if self.secret_indices.contains(&i) {
+                        ""
+                    } else {
+                        v
+                    }
+                })
+                .collect();
+        }
+    }
+
+    /// The row's username as mapped (transforms applied where they succeed),
+    /// for reporting rows that fail later checks.
+    pub fn username_of(&self, row: &(impl Cells + ?Sized)) -> String {
+        self.rules
+            .iter()
+            .find(|r| r.target == Target::Username)
+            // The same computation as `apply`, so the username a report
+            // records is the one a resume recomputes.
+            .map(|rule| {
+                rule.value(row)
+                    .unwrap_or_else(|_| rule.source.value(row))
+                    .into_owned()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Points a check's error at the input column it came from: a rule on
+    /// field `email` read from column `E-mail` reports `E-mail`, naming the
+    /// field in the message.
+    pub fn locate(&self, mut error: RowError) -> RowError {
+        let Some(field) = error.column.clone() else {
+            return error;
+        };
+        let source = self
+            .rules
+            .iter()
+            .find(|r| r.target.name() == field)
+            .and_then(|r| r.column.as_deref());
+        if let Some(column) = source.filter(|c| *c != field) {
+            error.message = format!("(field {field}) {}", error.message);
+            error.column = Some(column.to_owned());
+        }
+        error
+    }
+
+    /// Maps one row into `out`. Empty values are omitted. A non-empty cell
+    /// in a column that maps to nothing refuses the row rather than dropping
+    /// the value. `out`'s strings are reused: a checking thread maps every
+    /// row into the same `Prepared`, which costs no allocation when values
+    /// come straight from cells. On an error `out` is half-filled.
+    pub fn apply_into(
+        &self,
+        row: &(impl Cells + ?Sized),
+        out: &mut Prepared,
+    ) -> Result<(), RowError> {
+        for (index, unmapped) in &self.unmapped {
+            if !row.cell(*index).is_empty() {
+                return Err(RowError::new(
+                    "UnmappedColumn",
+                    Some(&unmapped.column),
+                    format!("holds a value but maps to nothing: {}", unmapped.reason),
+                ));
+            }
+        }
+        out.username.clear();
+        let mut password = out.password.take();
+        let mut user_context_ip = out.user_context_ip.take();
+        let (mut attributes, mut validation_data) = (0, 0);
+        if !out.client_metadata.is_empty() {
+            out.client_metadata.clear();
+        }
+        for rule in &self.rules {
+            let built;
+            let value: &str = match (&rule.source, rule.transforms.is_empty()) {
+                // Most rules copy a cell as it is: no `Cow` to build and match.
+                (CompiledSource::Column(index), true) => row.cell(*index),
+                _ => {
+                    built = rule.value(row)?;
+                    &built
+                }
+            };
+            if value.is_empty() {
+                continue;
+            }
+            match &rule.target {
+                Target::Username => set_string(&mut out.username, value),
+                Target::Password => {
+                    let secret = password.get_or_insert_with(|| Secret::new(String::new()));
+                    secret.set(value);
+                    out.password = password.take();
+                }
+                Target::Attribute(name) => {
+                    set_attribute(&mut out.attributes, attributes, name, value);
+                    attributes += 1;
+                }
+                Target::ValidationData(name) => {
+                    set_attribute(&mut out.validation_data, validation_data, name, value);
+                    validation_data += 1;
+                }
+                Target::ClientMetadata(key) => {
+                    out.client_metadata.insert(key.clone(), value.to_owned());
+                }
+                Target::UserContextIp => {
+                    let ip = user_context_ip.get_or_insert_with(String::new);
+                    set_string(ip, value);
+                    out.user_context_ip = user_context_ip.take();
+                }
+            }
+        }
+        out.attributes.truncate(attributes);
+        out.validation_data.truncate(validation_data);
+        Ok(())
+    }
+}
+
+/// Overwrites `target` with `value`, keeping its allocation.
+fn set_string(target: &mut String, value: &str) {
+    target.clear();
+    target.push_str(value);
+}
+
+/// Makes `list[at]` the attribute `name` = `value`, reusing the slot's
+/// string when there is one (the same rules fill the same slots row after row).
+fn set_attribute(list: &mut Vec<AttributeType>, at: usize, name: &Arc<str>, value: &str) {
+    match list.get_mut(at) {
+        Some(slot) => {
+            if !Arc::ptr_eq(&slot.name, name) {
+                slot.name = Arc::clone(name);
+            }
+            set_string(&mut slot.value, value);
+        }
+        None => list.push(AttributeType::new(Arc::clone(name), value)),
+    }
+}
+
+impl CompiledRule {
+    /// The rule's value for `row`: its source, then its transforms in order,
+    /// stopping at an empty value (empty values are left out of requests).
+    fn value<'a>(&'a self, row: &'a (impl Cells + ?Sized)) -> Result<Cow<'a, str>, RowError> {
+        let mut value = self.source.value(row);
+        for transform in &self.transforms {
+            if value.is_empty() {
+                break;
+            }
+            value = Cow::Owned(transform.apply(&value).map_err(|(code, reason)| {
+                let column = self.column.as_deref().unwrap_or_else(|| self.target.name());
+                // Never echo a password, whatever the transform says.
+                let reason = if self.target == Target::Password {
+                    "the password could not be transformed".to_owned()
+                } else {
+                    reason
+                };
+                RowError::new(code, Some(column), reason)
+            })?);
+        }
+        Ok(value)
+    }
+}
+
+impl CompiledSource {
+    /// Borrowed from the row or the mapping unless it has to be built.
+    fn value<'a>(&'a self, row: &'a (impl Cells + ?Sized)) -> Cow<'a, str> {
+        let cell = |index: &usize| row.cell(*index);
+        match self {
+            CompiledSource::Column(index) => Cow::Borrowed(cell(index)),
+            CompiledSource::Constant(value) => Cow::Borrowed(value),
+            CompiledSource::Template(parts) => {
+                let mut text = String::new();
+                for part in parts {
+                    match part {
+                        CompiledPart::Text(t) => text.push_str(t),
+                        CompiledPart::Column(index) => text.push_str(cell(index)),
+                    }
+                }
+                Cow::Owned(text)
+            }
+            CompiledSource::GeneratePassword(policy) => Cow::Owned(generate_password(policy)),
+        }
+    }
+}
+
+impl Target {
+    /// The field's name as a mapping file spells it.
+    pub fn name(&self) -> &str {
+        match self {
+            Target::Username => "username",
+            Target::Password => "password",
+            Target::Attribute(name) | Target::ValidationData(name) => name,
+            Target::ClientMetadata(name) => name,
+            Target::UserContextIp => "user_context.ip",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    impl Compiled {
+        /// One row mapped into a fresh `Prepared`.
+        fn apply(&self, row: &Row) -> Result<Prepared, RowError> {
+            let mut prepared = Prepared::default();
+            self.apply_into(row, &mut prepared)?;
+            Ok(prepared)
+        }
+    }
+
+    fn columns(names: &[&str]) -> Arc<Columns> {
+        Arc::new(Columns::new(names.iter().map(|s| s.to_string()).collect()))
+    }
+
+    fn row(columns: &Arc<Columns>, values: &[&str]) -> Row {
+        Row {
+            number: 1,
+            columns: Arc::clone(columns),
+            values: crate::input::StringRecord::from(values.to_vec()),
+        }
+    }
+
+    #[test]
+    fn header_mapping_takes_standard_and_custom_columns() {
+        let cols = columns(&[
+            "Username",
+            "password",
+            "Email",
+            "custom:tier",
+            "phone_number",
+        ]);
+        let compiled = Mapping::by_header([])
+            .compile(Arc::clone(&cols))
+            .expect("compile");
+        assert_eq!(compiled.unmapped().count(), 0);
+        assert_eq!(compiled.secret_columns(), ["password"]);
+        // A password column no rule reads is still secret.
+        let unread = columns(&["username", "Old Password", "Pass"]);
+        let ignoring = Mapping::by_header(["Old Password".to_owned(), "Pass".to_owned()]);
+        let unread = ignoring.compile(unread).expect("compile");
+        assert_eq!(unread.secret_columns(), ["Old Password", "Pass"]);
+        let p = compiled
+            .apply(&row(&cols, &["ann", "Secret#123", "a@x.io", "gold", ""]))
+            .expect("apply");
+        assert_eq!(p.username, "ann");
+        assert_eq!(p.password.as_ref().map(Secret::expose), Some("Secret#123"));
+        assert_eq!(
+            p.attributes,
+            vec![
+                AttributeType::new("email", "a@x.io"),
+                AttributeType::new("custom:tier", "gold")
+            ]
+        );
+    }
+
+    #[test]
+    fn two_columns_for_one_field_leave_the_second_unmapped() {
+        // Header names match case-insensitively: `username` and `Username`
+        // would both feed the username, one silently losing to the other.
+        let cols = columns(&["username", "Username", "Email", "email"]);
+        let compiled = Mapping::by_header([]).compile(cols).expect("compile");
+        let unmapped: Vec<(&str, &str)> = compiled
+            .unmapped()
+            .map(|u| (u.column.as_str(), u.reason))
+            .collect();
+        assert_eq!(
+            unmapped,
+            [
+                (
+                    "Username",
+                    "its field is already mapped from another source"
+                ),
+                ("email", "its field is already mapped from another source")
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_and_forbidden_columns_are_unmapped_unless_ignored() {
+        let cols = columns(&["username", "Internal Notes", "sub"]);
+        let compiled = Mapping::by_header([])
+            .compile(Arc::clone(&cols))
+            .expect("compile");
+        let names: Vec<&str> = compiled.unmapped().map(|u| u.column.as_str()).collect();
+        assert_eq!(names, ["Internal Notes", "sub"]);
+        let err = compiled
+            .apply(&row(&cols, &["ann", "vip", ""]))
+            .expect_err("value in unmapped column");
+        assert_eq!(err.code, "UnmappedColumn");
+        assert_eq!(err.column.as_deref(), Some("Internal Notes"));
+
+        let ignoring = Mapping::by_header(["Internal Notes".to_owned(), "sub".to_owned()]);
+        let compiled = ignoring.compile(Arc::clone(&cols)).expect("compile");
+        assert_eq!(compiled.unmapped().count(), 0);
+        assert!(compiled.apply(&row(&cols, &["ann", "vip", "x"])).is_ok());
+    }
+
+    #[test]
+    fn explicit_rules_need_their_columns() {
+        let mapping = Mapping {
+            rules: vec![Rule::column(Target::Username, "E-mail")],
+            by_header: false,
+            ignored: HashSet::new(),
+            missing_columns_empty: false,
+        };
+        let err = mapping
+            .compile(columns(&["Email"]))
+            .expect_err("missing column");
+        assert!(err.contains("\"E-mail\""), "{err}");
+    }
+}

@@ -1,0 +1,352 @@
+//! Turns the append-only report log into the report a person reads: one
+//! entry per row (the latest), in row order, written to a new file and
+//! renamed over the old one, so a crash leaves either the old log or the new
+//! report, never half of one. The log can exceed memory, so it is sorted in
+//! chunks of [`CHUNK`] entries spilled to private temporary files beside the
+//! report and merged. The error report is rebuilt from the final entries,
+//! with each failed row's input cells read again from the input.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::input::{self, Format};
+use crate::mapping::rules::Mapping;
+use crate::report::read::EntryReader;
+use crate::report::row_merge::RowMerge;
+use crate::report::write::{create_private, ErrorWriter, ReportEntry, ReportWriter, Status};
+
+/// Entries sorted in memory at once (about 30 MB for typical entries).
+pub const CHUNK: usize = 100_000;
+
+/// Counts of the final report.
+pub type FinalCounts = BTreeMap<Status, u64>;
+
+/// A temporary file beside `target` (same directory, so a rename is
+/// atomic), removed when dropped.
+struct TempPath(PathBuf);
+
+impl TempPath {
+    fn beside(target: &Path, tag: &str) -> TempPath {
+        let name = target
+            .file_name()
+            .map_or_else(|| "report".into(), |n| n.to_string_lossy().into_owned());
+        let dir = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        // Keep the target's extension last: it decides the file's format.
+        TempPath(dir.join(format!(".{tag}-{}-{name}", std::process::id())))
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Removes temporary files a killed run left beside `target` (they may
+/// hold personal data). Only this process works on `target`.
+pub fn sweep_stale(target: &Path) {
+    let Some(name) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = stale_temp_pid(&file, &name) {
+            // A live process (another shard finishing) still needs its files;
+            // without /proc nobody can tell, so nothing is removed.
+            let proc_fs = Path::new("/proc/self").exists();
+            if proc_fs && !Path::new("/proc").join(pid.to_string()).exists() {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// The PID in `.final-PID-NAME` or `.sortN-PID-NAME` (this module's temporary
+/// file names for target `NAME`), or `None` for any other file.
+fn stale_temp_pid(file: &str, name: &str) -> Option<u32> {
+    let rest = file.strip_suffix(name)?.strip_suffix('-')?;
+    let (tag, pid) = rest.rsplit_once('-')?;
+    let tag_ok = tag == ".final"
+        || tag
+            .strip_prefix(".sort")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    if tag_ok {
+        pid.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// Rewrites `report` in row order, one entry per row; returns the counts.
+pub fn finalize_report(report: &Path) -> anyhow::Result<FinalCounts> {
+    finalize_in_chunks(report, CHUNK)
+}
+
+fn finalize_in_chunks(report: &Path, chunk: usize) -> anyhow::Result<FinalCounts> {
+    let mut chunks: Vec<TempPath> = Vec::new();
+    let mut current: Vec<ReportEntry> = Vec::new();
+    for entry in EntryReader::open(report)? {
+        current.push(entry?);
+        if current.len() == chunk {
+            chunks.push(spill(report, chunks.len(), std::mem::take(&mut current))?);
+        }
+    }
+    let temp = TempPath::beside(report, "final");
+    let mut writer = ReportWriter::create(&temp.0, true)?;
+    let mut counts = FinalCounts::new();
+    let mut emit = |entry: ReportEntry| -> anyhow::Result<()> {
+        if let Some(status) = entry.status {
+            *counts.entry(status).or_insert(0) += 1;
+        }
+        writer.write(&entry)
+    };
+    if chunks.is_empty() {
+        for entry in latest_per_row(current) {
+            emit(entry)?;
+        }
+    } else {
+        if !current.is_empty() {
+            chunks.push(spill(report, chunks.len(), current)?);
+        }
+        merge_chunks(&chunks, &mut emit)?;
+    }
+    writer.sync()?;
+    std::fs::rename(&temp.0, report)
+        .with_context(|| format!("cannot replace {} with its final version", report.display()))?;
+    Ok(counts)
+}
+
+/// Sorts by row, keeping the last entry of each row (file order breaks ties).
+fn latest_per_row(mut entries: Vec<ReportEntry>) -> Vec<ReportEntry> {
+    // A stable sort keeps file order among a row's entries.
+    entries.sort_by_key(|e| e.row);
+    let mut out: Vec<ReportEntry> = Vec::with_capacity(entries.len());
+    for entry in entries {
+        match out.last_mut() {
+            Some(last) if last.row == entry.row => *last = entry,
+            _ => out.push(entry),
+        }
+    }
+    out
+}
+
+fn spill(report: &Path, index: usize, entries: Vec<ReportEntry>) -> anyhow::Result<TempPath> {
+    let temp = TempPath::beside(report, &format!("sort{index}"));
+    let mut out = BufWriter::new(create_private(&temp.0, true)?);
+    for entry in latest_per_row(entries) {
+        serde_json::to_writer(&mut out, &entry)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(temp)
+}
+
+/// Merges sorted chunks; for a row in several chunks the later chunk
+/// (later in the log) wins.
+fn merge_chunks(
+    chunks: &[TempPath],
+    emit: &mut dyn FnMut(ReportEntry) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let streams = chunks
+        .iter()
+        .map(|c| {
+            let lines = BufReader::new(File::open(&c.0)?).lines();
+            Ok(lines.map(|line| Ok(serde_json::from_str::<ReportEntry>(&line?)?)))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let names = chunks.iter().map(|c| c.0.display().to_string()).collect();
+    let mut pending: Option<ReportEntry> = None;
+    for merged in RowMerge::new(streams, names) {
+        let (entry, _) = merged?;
+        // Equal rows come in chunk order, so the last one seen is the latest.
+        if let Some(p) = pending.take().filter(|p| p.row != entry.row) {
+            emit(p)?;
+        }
+        pending = Some(entry);
+    }
+    if let Some(p) = pending {
+        emit(p)?;
+    }
+    Ok(())
+}
+
+/// Rebuilds the error report from the final `report`: its rows that are
+/// not `created`/`exists`, with their cells read again from `input` (which
+/// must be a file; rows are matched by number, both sides in row order).
+pub fn rewrite_errors(
+    report: &Path,
+    errors: &Path,
+    input: &Path,
+    format: Format,
+    mapping: &Mapping,
+) -> anyhow::Result<()> {
+    let mut rows = input::open(input, format)?;
+    let mut first = rows.next();
+    let columns = std::sync::Arc::clone(rows.columns());
+    let mut compiled = mapping
+        .compile(columns.clone())
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let temp = TempPath::beside(errors, "final");
+    let mut writer =
+        ErrorWriter::create(&temp.0, true, columns.names(), compiled.secret_columns())?;
+    let mut row = first.take();
+    for entry in EntryReader::open(report)? {
+        let entry = entry?;
+        if entry.status.is_none_or(Status::is_success) {
+            continue;
+        }
+        // Advance the input to this entry's row.
+        loop {
+            let number = match &row {
+                Some(Ok(r)) => r.number,
+                Some(Err(e)) => e.number,
+                None => u64::MAX,
+            };
+            if number >= entry.row {
+                break;
+            }
+            row = rows.next();
+        }
+        let cells = match &mut row {
+            Some(Ok(r)) if r.number == entry.row => {
+                if !compiled.is_for(&r.columns) {
+                    compiled = mapping
+                        .compile(r.columns.clone())
+                        .map_err(|e| anyhow::anyhow!(e))?;
+                }
+                compiled.redact(r);
+                Some(&*r)
+            }
+            _ => None,
+        };
+        writer.write(&entry, cells)?;
+    }
+    writer.sync()?;
+    std::fs::rename(&temp.0, errors)
+        .with_context(|| format!("cannot replace {}", errors.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(row: u64, status: Status) -> ReportEntry {
+        ReportEntry {
+            row,
+            username: format!("user{row}"),
+            status: Some(status),
+            ..ReportEntry::default()
+        }
+    }
+
+    #[test]
+    fn latest_entry_per_row_in_row_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("report.csv");
+        let mut writer = ReportWriter::create(&path, false).expect("create");
+        for e in [
+            entry(3, Status::Failed),
+            entry(1, Status::Created),
+            entry(2, Status::Invalid),
+            entry(3, Status::Exists),
+        ] {
+            writer.write(&e).expect("write");
+        }
+        writer.sync().expect("sync");
+        let counts = finalize_report(&path).expect("finalize");
+        let rows: Vec<(u64, Option<Status>)> = EntryReader::open(&path)
+            .expect("open")
+            .map(|e| e.map(|e| (e.row, e.status)).expect("entry"))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (1, Some(Status::Created)),
+                (2, Some(Status::Invalid)),
+                (3, Some(Status::Exists))
+            ]
+        );
+        assert_eq!(counts.get(&Status::Exists), Some(&1));
+        assert_eq!(counts.get(&Status::Failed), None);
+        let leftovers = std::fs::read_dir(dir.path()).expect("dir").count();
+        assert_eq!(leftovers, 1, "no temporary files left behind");
+        // A dead run's leftovers are swept; a live process's files and
+        // anything else are not. (PID 1 is always alive; 4194304 is above
+        // Linux's largest PID, so never alive.)
+        for name in [
+            ".final-4194304-report.csv",
+            ".sort3-4194304-report.csv",
+            ".final-4194304-other.csv",
+            ".final-1-report.csv",
+            ".sorted-4194304-report.csv",
+            ".final-4194304-shard2-report.csv",
+        ] {
+            std::fs::write(dir.path().join(name), "x").expect("write");
+        }
+        sweep_stale(&path);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                ".final-1-report.csv",
+                ".final-4194304-other.csv",
+                ".final-4194304-shard2-report.csv",
+                ".sorted-4194304-report.csv",
+                "report.csv"
+            ]
+        );
+    }
+
+    #[test]
+    fn chunked_merge_matches_in_memory_sort() {
+        // More entries than a chunk, out of order, with repeats across chunks.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("report.ndjson");
+        let mut writer = ReportWriter::create(&path, false).expect("create");
+        let chunk = 1000;
+        let n = (chunk as u64) * 2 + 500;
+        for i in 0..n {
+            // A permutation of 1..=n: 7919 is prime and does not divide n.
+            let row = (i * 7919) % n + 1;
+            writer.write(&entry(row, Status::Failed)).expect("write");
+        }
+        for row in (1..=n).step_by(3) {
+            writer.write(&entry(row, Status::Created)).expect("write");
+        }
+        writer.sync().expect("sync");
+        let counts = finalize_in_chunks(&path, chunk).expect("finalize");
+        let mut expected_row = 0;
+        for e in EntryReader::open(&path).expect("open") {
+            let e = e.expect("entry");
+            expected_row += 1;
+            assert_eq!(e.row, expected_row);
+            let want = if (e.row - 1) % 3 == 0 {
+                Status::Created
+            } else {
+                Status::Failed
+            };
+            assert_eq!(e.status, Some(want), "row {}", e.row);
+        }
+        assert_eq!(expected_row, n);
+        assert_eq!(counts.values().sum::<u64>(), n);
+    }
+}

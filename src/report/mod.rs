@@ -1,0 +1,23 @@
+//! What the user reads afterwards: the per-row results report and the error
+//! report ([`write`], lines by [`csv_line`]), reading a report back
+//! ([`read`]), the final in-row-order rewrite ([`finalize`], merging sorted
+//! chunks with [`row_merge`]), `merge-reports` for shards ([`merge`]) and
+//! the end-of-run [`summary`] with its exit code.
+//!
+//! May use: `input` (to read a failed row's cells again for the error
+//! report), `mapping` (to blank password cells). Report files are created
+//! owner-only: they hold personal data.
+
+pub mod csv_line;
+pub mod finalize;
+pub mod merge;
+pub mod read;
+pub mod row_merge;
+pub mod summary;
+pub mod write;
+
+pub use crate::send::dispatch::LOST_ANSWER_NOTE;
+pub use finalize::{finalize_report, CHUNK};
+pub use merge::merge_reports;
+pub use summary::{exit, Summary};
+pub use write::{ReportEntry, ReportWriter, Status};

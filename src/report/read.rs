@@ -1,0 +1,192 @@
+//! Reading a results report back: for `--resume`, for the final in-order
+//! rewrite and for `merge-reports`. A report is an append-only log while a
+//! run is under way, so a process killed mid-write can leave a torn last
+//! line; the reader stops before it and says where the complete part ends.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use anyhow::{bail, Context};
+
+use crate::report::write::{ReportEntry, ReportFormat, REPORT_COLUMNS};
+
+/// Streams the complete entries of a report file, in file order.
+pub struct EntryReader {
+    inner: Inner,
+    /// Bytes of the file up to the end of the last complete entry read.
+    complete_len: u64,
+    file_len: u64,
+    ends_with_newline: bool,
+    header: csv::StringRecord,
+    path: String,
+}
+
+enum Inner {
+    Empty,
+    Csv(Box<csv::Reader<BufReader<File>>>, csv::StringRecord),
+    Ndjson(BufReader<File>, Vec<u8>),
+}
+
+impl EntryReader {
+    /// Opens a report; checks the CSV header.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        let mut file =
+            File::open(path).with_context(|| format!("cannot open report {}", path.display()))?;
+        let file_len = file.metadata()?.len();
+        let name = path.display().to_string();
+        let inner = match ReportFormat::from_path(path) {
+            ReportFormat::Csv => {
+                let mut reader = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .from_reader(BufReader::new(file));
+                let mut header = csv::StringRecord::new();
+                let complete = reader.read_record(&mut header).unwrap_or(false);
+                if torn_header(path, file_len)? {
+                    // Killed while writing the header: nothing to resume from.
+                    let mut empty = EntryReader::open_empty(name);
+                    empty.file_len = file_len;
+                    return Ok(empty);
+                }
+                if file_len > 0 && (!complete || header.iter().ne(REPORT_COLUMNS.iter().copied())) {
+                    bail!(
+                        "{name} is not a bulk-signup report (its header is not {})",
+                        REPORT_COLUMNS.join(",")
+                    );
+                }
+                Inner::Csv(Box::new(reader), csv::StringRecord::new())
+            }
+            ReportFormat::Ndjson => {
+                file.seek(SeekFrom::Start(0))?;
+                Inner::Ndjson(BufReader::new(file), Vec::new())
+            }
+        };
+        let mut reader = EntryReader {
+            inner,
+            complete_len: 0,
+            file_len,
+            ends_with_newline: ends_with_newline(path)?,
+            header: csv::StringRecord::from(REPORT_COLUMNS.to_vec()),
+            path: name,
+        };
+        if let Inner::Csv(csv, _) = &reader.inner {
+            reader.complete_len = csv.position().byte();
+        }
+        Ok(reader)
+    }
+
+    /// A reader with no entries and nothing complete (a torn header).
+    fn open_empty(path: String) -> Self {
+        EntryReader {
+            inner: Inner::Empty,
+            complete_len: 0,
+            file_len: 0,
+            ends_with_newline: true,
+            header: csv::StringRecord::new(),
+            path,
+        }
+    }
+
+    /// Bytes up to the end of the last complete entry returned so far (after
+    /// the iterator is exhausted: the length to truncate a torn file to).
+    pub fn complete_len(&self) -> u64 {
+        self.complete_len
+    }
+}
+
+impl Iterator for EntryReader {
+    type Item = anyhow::Result<ReportEntry>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        // Only the very end of the file can be torn: anything before it was
+        // followed by more writes, so it was complete.
+        let file_len = self.file_len;
+        let torn = |end: u64| end >= file_len;
+        match &mut self.inner {
+            Inner::Empty => None,
+            Inner::Csv(reader, record) => match reader.read_record(record) {
+                Ok(false) => None,
+                Ok(true) => {
+                    let end = reader.position().byte();
+                    let at_end = torn(end);
+                    let parsed = record.deserialize::<ReportEntry>(Some(&self.header));
+                    match parsed {
+                        // A record that runs to the end of a file without a final
+                        // newline was cut off mid-write.
+                        _ if at_end && !self.ends_with_newline => None,
+                        Ok(entry) => {
+                            self.complete_len = end;
+                            Some(Ok(entry))
+                        }
+                        Err(_) if at_end => None,
+                        Err(e) => Some(Err(anyhow::anyhow!(
+                            "{}: unreadable entry at byte {}: {e}",
+                            self.path,
+                            self.complete_len
+                        ))),
+                    }
+                }
+                Err(_) if torn(reader.position().byte()) => None,
+                Err(e) => Some(Err(anyhow::anyhow!(
+                    "{}: unreadable entry at byte {}: {e}",
+                    self.path,
+                    self.complete_len
+                ))),
+            },
+            Inner::Ndjson(reader, line) => loop {
+                line.clear();
+                match reader.read_until(b'\n', line) {
+                    Ok(0) => return None,
+                    Ok(n) => {
+                        let end = self.complete_len + n as u64;
+                        if line.last() != Some(&b'\n') {
+                            return None; // torn last line
+                        }
+                        let text = &line[..line.len() - 1];
+                        if text.iter().all(u8::is_ascii_whitespace) {
+                            self.complete_len = end;
+                            continue;
+                        }
+                        return match serde_json::from_slice::<ReportEntry>(text) {
+                            Ok(entry) => {
+                                self.complete_len = end;
+                                Some(Ok(entry))
+                            }
+                            Err(_) if torn(end) => None,
+                            Err(e) => Some(Err(anyhow::anyhow!(
+                                "{}: unreadable entry at byte {}: {e}",
+                                self.path,
+                                self.complete_len
+                            ))),
+                        };
+                    }
+                    Err(e) => return Some(Err(e.into())),
+                }
+            },
+        }
+    }
+}
+
+/// Whether the file is a strict prefix of the CSV header line (a run killed
+/// while creating its report).
+fn torn_header(path: &Path, file_len: u64) -> anyhow::Result<bool> {
+    let header = format!("{}\n", REPORT_COLUMNS.join(","));
+    if file_len == 0 || file_len >= header.len() as u64 {
+        return Ok(false);
+    }
+    let content = std::fs::read(path)?;
+    Ok(header.as_bytes().starts_with(&content))
+}
+
+/// Whether a file ends with a newline (an append-only log that was not torn).
+pub fn ends_with_newline(path: &Path) -> anyhow::Result<bool> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(true);
+    }
+    file.seek(SeekFrom::Start(len - 1))?;
+    let mut byte = [0u8];
+    file.read_exact(&mut byte)?;
+    Ok(byte[0] == b'\n')
+}

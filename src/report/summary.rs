@@ -1,0 +1,123 @@
+//! The end-of-run tally: rows per status, request counters, elapsed time and
+//! rates, and the exit code they imply.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use crate::report::write::Status;
+
+/// Documented exit codes (README "Exit codes").
+pub mod exit {
+    /// Every row `created` or `exists` (or `valid` in a dry run).
+    pub const OK: u8 = 0;
+    /// Some row `invalid`, `rejected` or `failed`.
+    pub const ROWS_FAILED: u8 = 1;
+    /// Usage or configuration error before any row was sent.
+    pub const USAGE: u8 = 2;
+    /// A configuration error reported by Cognito stopped the run midway.
+    pub const STOPPED_BY_CONFIG: u8 = 3;
+    /// Interrupted (Ctrl-C / SIGTERM); resume with `--resume`.
+    pub const INTERRUPTED: u8 = 4;
+}
+
+/// What a finished run did.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub counts: BTreeMap<Status, u64>,
+    pub elapsed: Duration,
+    pub requests: u64,
+    pub throttled: u64,
+    pub retries: u64,
+    /// The pacer's rate at the end (adaptive pacing settles on the quota).
+    pub final_rate: f64,
+    /// Rows that ended `created` or `exists` in this session.
+    pub session_successes: u64,
+    /// `code: message — advice` of the configuration error that stopped the run.
+    pub stopped_by: Option<String>,
+    pub dry_run: bool,
+    /// Rows this session wrote an entry for (with --resume, fewer than `rows()`).
+    pub session_rows: u64,
+    /// Ctrl-C or SIGTERM ended the run early; the report is not final.
+    pub interrupted: bool,
+}
+
+impl Summary {
+    pub fn count(&self, status: Status) -> u64 {
+        self.counts.get(&status).copied().unwrap_or(0)
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.counts.values().sum()
+    }
+
+    /// The exit code this outcome maps to.
+    pub fn exit_code(&self) -> u8 {
+        if self.interrupted {
+            exit::INTERRUPTED
+        } else if self.stopped_by.is_some() {
+            exit::STOPPED_BY_CONFIG
+        } else if self.counts.iter().any(|(s, n)| !s.is_success() && *n > 0) {
+            exit::ROWS_FAILED
+        } else {
+            exit::OK
+        }
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.elapsed.as_secs_f64().max(1e-9);
+        let statuses: &[Status] = if self.dry_run {
+            &[Status::Valid, Status::Invalid]
+        } else {
+            &[
+                Status::Created,
+                Status::Exists,
+                Status::Invalid,
+                Status::Rejected,
+                Status::Failed,
+            ]
+        };
+        let tally: Vec<String> = statuses
+            .iter()
+            .map(|s| format!("{} {}", s.as_str(), self.count(*s)))
+            .collect();
+        let scope = if self.interrupted {
+            "rows done before the interrupt"
+        } else {
+            "rows"
+        };
+        writeln!(
+            f,
+            "{} {scope} in {:.1}s ({:.1} rows/s this session): {}",
+            self.rows(),
+            secs,
+            self.session_rows as f64 / secs,
+            tally.join(", ")
+        )?;
+        if self.session_rows != self.rows() && !self.interrupted {
+            writeln!(
+                f,
+                "{} of them settled in this session; the rest by earlier runs",
+                self.session_rows
+            )?;
+        }
+        if !self.dry_run {
+            writeln!(
+                f,
+                "{} requests ({:.1}/s), {} throttled, {} retries; goodput {:.1} users/s; pacing at {:.1} requests/s at the end",
+                self.requests,
+                self.requests as f64 / secs,
+                self.throttled,
+                self.retries,
+                self.session_successes as f64 / secs,
+                self.final_rate
+            )?;
+        }
+        if let Some(reason) = &self.stopped_by {
+            writeln!(f, "stopped early: {reason}")?;
+        }
+        Ok(())
+    }
+}

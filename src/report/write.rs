@@ -1,0 +1,486 @@
+//! The per-row results report and the error report: their entry types and
+//! writers. Files are created owner-only (0600) because they hold personal
+//! data; an existing file is refused unless the caller allows overwriting.
+//! Passwords never reach these types: the error report copies every input
+//! column except the ones the mapping marks as secret.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::input::Row;
+
+/// A row's final state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Cognito created the user.
+    Created,
+    /// The user was already there (`UsernameExistsException`).
+    Exists,
+    /// Dry run: the row would be sent.
+    Valid,
+    /// Refused locally; never sent.
+    Invalid,
+    /// Cognito refused the row.
+    Rejected,
+    /// No definite answer: gave up, or the run stopped first.
+    Failed,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Created,
+        Status::Exists,
+        Status::Valid,
+        Status::Invalid,
+        Status::Rejected,
+        Status::Failed,
+    ];
+
+    /// `created`, `exists` and (in a dry run) `valid` are successes.
+    pub fn is_success(self) -> bool {
+        matches!(self, Status::Created | Status::Exists | Status::Valid)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Exists => "exists",
+            Status::Valid => "valid",
+            Status::Invalid => "invalid",
+            Status::Rejected => "rejected",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+/// One line of the results report. Field order is the CSV column order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportEntry {
+    pub row: u64,
+    pub username: String,
+    pub status: Option<Status>,
+    pub user_sub: String,
+    pub user_confirmed: Option<bool>,
+    pub delivery_medium: String,
+    pub delivery_destination: String,
+    pub error_code: String,
+    pub error_message: String,
+    pub attempts: u32,
+    pub request_id: String,
+    pub note: String,
+}
+
+/// The results report's CSV header, in order.
+pub const REPORT_COLUMNS: [&str; 12] = [
+    "row",
+    "username",
+    "status",
+    "user_sub",
+    "user_confirmed",
+    "delivery_medium",
+    "delivery_destination",
+    "error_code",
+    "error_message",
+    "attempts",
+    "request_id",
+    "note",
+];
+
+/// Report file formats, chosen by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Csv,
+    Ndjson,
+}
+
+impl ReportFormat {
+    /// NDJSON for `.ndjson`/`.jsonl`, else CSV.
+    pub fn from_path(path: &Path) -> ReportFormat {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("ndjson" | "jsonl") => ReportFormat::Ndjson,
+            _ => ReportFormat::Csv,
+        }
+    }
+}
+
+/// Creates a report file, owner read/write only.
+pub fn create_private(path: &Path, overwrite: bool) -> anyhow::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).mode(0o600);
+    if overwrite {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let file = options.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            anyhow::anyhow!(
+                "{} already exists; pass --overwrite to replace it (or --resume to continue the run it records)",
+                path.display()
+            )
+        } else {
+            anyhow::anyhow!("cannot create {}: {e}", path.display())
+        }
+    })?;
+    // `mode` applies only to new files; an overwritten one keeps its old bits.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot make {} owner-only", path.display()))?;
+    Ok(file)
+}
+
+/// A report file being written: buffered, in the format its name asks for.
+/// Both reports write CSV through [`crate::report::csv_line`].
+struct ReportFile {
+    out: BufWriter<File>,
+    format: ReportFormat,
+}
+
+/// Room for a few hundred report lines between writes to the file.
+const REPORT_BUFFER: usize = 64 * 1024;
+
+impl ReportFile {
+    fn new(file: File, path: &Path) -> ReportFile {
+        ReportFile {
+            out: BufWriter::with_capacity(REPORT_BUFFER, file),
+            format: ReportFormat::from_path(path),
+        }
+    }
+
+    /// Writes a CSV header, if this is a CSV file.
+    fn header<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> std::io::Result<()> {
+        match self.format {
+            ReportFormat::Csv => crate::report::csv_line::write_record(&mut self.out, names),
+            ReportFormat::Ndjson => Ok(()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+
+    /// Flushes and forces the bytes to disk (before an atomic rename).
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.out.flush()?;
+        self.out.get_ref().sync_all()
+    }
+}
+
+/// Writes results report entries.
+pub struct ReportWriter {
+    file: ReportFile,
+    /// Room to build one line in.
+    line: Vec<u8>,
+}
+
+impl ReportWriter {
+    /// Creates the report at `path`; writes the CSV header.
+    pub fn create(path: &Path, overwrite: bool) -> anyhow::Result<Self> {
+        let file = create_private(path, overwrite)?;
+        ReportWriter::start(file, path, true)
+    }
+
+    /// Wraps `file`; writes the CSV header when `header` is set.
+    fn start(file: File, path: &Path, header: bool) -> anyhow::Result<Self> {
+        let mut file = ReportFile::new(file, path);
+        if header {
+            file.header(REPORT_COLUMNS)?;
+        }
+        Ok(ReportWriter {
+            file,
+            line: Vec::new(),
+        })
+    }
+
+    /// Continues an existing report (`--resume`): cuts a torn tail at
+    /// `complete_len`, then appends. An empty file gets the CSV header.
+    pub fn append(path: &Path, complete_len: u64) -> anyhow::Result<Self> {
+        let file = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("cannot open {} to continue it", path.display()))?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        file.set_len(complete_len)?;
+        let mut file = file;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0))?;
+        ReportWriter::start(file, path, complete_len == 0)
+    }
+
+    /// Flushes and syncs to disk.
+    pub fn sync(mut self) -> anyhow::Result<()> {
+        Ok(self.file.sync()?)
+    }
+
+    /// A dry run's `valid` entry: the same line as [`ReportWriter::write`]
+    /// gives, without building a [`ReportEntry`] (one per input row).
+    pub fn write_valid(&mut self, row: u64, username: &str) -> anyhow::Result<()> {
+        if self.file.format == ReportFormat::Ndjson {
+            return self.write(&ReportEntry {
+                row,
+                username: username.to_owned(),
+                status: Some(Status::Valid),
+                ..ReportEntry::default()
+            });
+        }
+        // The line is built in a reused buffer and written once: one
+        // buffered-writer call per row instead of one per piece.
+        let line = &mut self.line;
+        line.clear();
+        line.extend_from_slice(itoa::Buffer::new().format(row).as_bytes());
+        line.push(b',');
+        crate::report::csv_line::write_field(line, username)?;
+        line.extend_from_slice(b",valid,,,,,,,0,,\n");
+        Ok(self.file.out.write_all(line)?)
+    }
+
+    pub fn write(&mut self, entry: &ReportEntry) -> anyhow::Result<()> {
+        let w = &mut self.file.out;
+        match self.file.format {
+            ReportFormat::Csv => {
+                // Borrowed fields: no per-row serde or allocation.
+                let mut row = itoa::Buffer::new();
+                let mut attempts = itoa::Buffer::new();
+                let confirmed = match entry.user_confirmed {
+                    Some(true) => "true",
+                    Some(false) => "false",
+                    None => "",
+                };
+                crate::report::csv_line::write_record(
+                    w,
+                    [
+                        row.format(entry.row),
+                        &entry.username,
+                        entry.status.map_or("", Status::as_str),
+                        &entry.user_sub,
+                        confirmed,
+                        &entry.delivery_medium,
+                        &entry.delivery_destination,
+                        &entry.error_code,
+                        &entry.error_message,
+                        attempts.format(entry.attempts),
+                        &entry.request_id,
+                        &entry.note,
+                    ],
+                )?
+            }
+            ReportFormat::Ndjson => {
+                serde_json::to_writer(&mut *w, entry)?;
+                w.write_all(b"\n")?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> anyhow::Result<()> {
+        Ok(self.file.flush()?)
+    }
+}
+
+/// Writes the error report: failed rows with their own input columns
+/// (minus secret ones), so a person can see and fix them.
+pub struct ErrorWriter {
+    file: ReportFile,
+    columns: Vec<String>,
+    secret: Vec<String>,
+}
+
+impl ErrorWriter {
+    /// `columns` are the input's columns known at the start; `secret` the
+    /// columns never to copy. Later NDJSON keys go to `other_fields` (CSV) or
+    /// the `input` object (NDJSON).
+    pub fn create(
+        path: &Path,
+        overwrite: bool,
+        columns: &[String],
+        secret: &[String],
+    ) -> anyhow::Result<Self> {
+        let mut file = ReportFile::new(create_private(path, overwrite)?, path);
+        let columns: Vec<String> = columns
+            .iter()
+            .filter(|c| !secret.contains(c))
+            .cloned()
+            .collect();
+        let fixed = ["row", "username", "status", "error_code", "error_message"];
+        file.header(
+            (fixed.into_iter())
+                .chain(columns.iter().map(String::as_str))
+                .chain(["other_fields"]),
+        )?;
+        Ok(ErrorWriter {
+            file,
+            columns,
+            secret: secret.to_vec(),
+        })
+    }
+
+    /// Continues an existing error report (a resumed run from stdin, whose
+    /// error report cannot be rebuilt from a second read of the input).
+    pub fn append(path: &Path, columns: &[String], secret: &[String]) -> anyhow::Result<Self> {
+        if std::fs::metadata(path).map_or(true, |m| m.len() == 0) {
+            return ErrorWriter::create(path, true, columns, secret);
+        }
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .with_context(|| format!("cannot open {} to continue it", path.display()))?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(ErrorWriter {
+            file: ReportFile::new(file, path),
+            columns: columns
+                .iter()
+                .filter(|c| !secret.contains(c))
+                .cloned()
+                .collect(),
+            secret: secret.to_vec(),
+        })
+    }
+
+    pub fn write(&mut self, entry: &ReportEntry, row: Option<&Row>) -> anyhow::Result<()> {
+        let status = entry.status.map_or("", Status::as_str);
+        let cells: Vec<(&str, &str)> = row
+            .map(|r| {
+                r.cells()
+                    .filter(|(name, _)| !self.secret.iter().any(|s| s == name))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let w = &mut self.file.out;
+        match self.file.format {
+            ReportFormat::Csv => {
+                let row_number = entry.row.to_string();
+                let mut record = vec![
+                    row_number.as_str(),
+                    entry.username.as_str(),
+                    status,
+                    entry.error_code.as_str(),
+                    entry.error_message.as_str(),
+                ];
+                for column in &self.columns {
+                    record.push(
+                        cells
+                            .iter()
+                            .find(|(n, _)| n == column)
+                            .map_or("", |(_, v)| v),
+                    );
+                }
+                let others: serde_json::Map<String, serde_json::Value> = cells
+                    .iter()
+                    .filter(|(n, v)| !v.is_empty() && !self.columns.iter().any(|c| c == n))
+                    .map(|(n, v)| ((*n).to_owned(), serde_json::Value::from(*v)))
+                    .collect();
+                let others = if others.is_empty() {
+                    String::new()
+                } else {
+                    serde_json::Value::Object(others).to_string()
+                };
+                record.push(&others);
+                crate::report::csv_line::write_record(w, record)?;
+            }
+            ReportFormat::Ndjson => {
+                let input: serde_json::Map<String, serde_json::Value> = cells
+                    .iter()
+                    .map(|(n, v)| ((*n).to_owned(), serde_json::Value::from(*v)))
+                    .collect();
+                let line = serde_json::json!({
+                    "row": entry.row,
+                    "username": entry.username,
+                    "status": status,
+                    "error_code": entry.error_code,
+                    "error_message": entry.error_message,
+                    "input": input,
+                });
+                serde_json::to_writer(&mut *w, &line)?;
+                w.write_all(b"\n")?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> anyhow::Result<()> {
+        Ok(self.file.flush()?)
+    }
+
+    /// Flushes and syncs to disk.
+    pub fn sync(mut self) -> anyhow::Result<()> {
+        Ok(self.file.sync()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Columns;
+    use std::sync::Arc;
+
+    #[test]
+    fn report_is_private_and_refuses_to_overwrite() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("report.csv");
+        let mut writer = ReportWriter::create(&path, false).expect("create");
+        writer
+            .write(&ReportEntry {
+                row: 1,
+                username: "ann".into(),
+                status: Some(Status::Created),
+                user_confirmed: Some(false),
+                attempts: 1,
+                ..ReportEntry::default()
+            })
+            .expect("write");
+        writer.flush().expect("flush");
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(
+            text,
+            "row,username,status,user_sub,user_confirmed,delivery_medium,delivery_destination,error_code,error_message,attempts,request_id,note\n1,ann,created,,false,,,,,1,,\n"
+        );
+        let err = ReportWriter::create(&path, false).err().expect("refused");
+        assert!(err.to_string().contains("--overwrite"), "{err}");
+        assert!(ReportWriter::create(&path, true).is_ok());
+    }
+
+    #[test]
+    fn error_report_leaves_out_secret_columns() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("errors.csv");
+        let names: Vec<String> = ["username", "password", "email"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let columns = Arc::new(Columns::new(names.clone()));
+        let mut writer =
+            ErrorWriter::create(&path, false, &names, &["password".to_owned()]).expect("create");
+        let row = Row {
+            number: 3,
+            columns,
+            values: crate::input::StringRecord::from(vec!["ann", "Sup3r$ecret", "bad"]),
+        };
+        let entry = ReportEntry {
+            row: 3,
+            username: "ann".into(),
+            status: Some(Status::Invalid),
+            error_code: "InvalidEmail".into(),
+            error_message: "column \"email\": \"bad\" is not an email address".into(),
+            ..ReportEntry::default()
+        };
+        writer.write(&entry, Some(&row)).expect("write");
+        writer.flush().expect("flush");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(!text.contains("Sup3r$ecret"), "{text}");
+        assert!(text.starts_with(
+            "row,username,status,error_code,error_message,username,email,other_fields\n"
+        ));
+        assert!(text.contains("3,ann,invalid,InvalidEmail,"), "{text}");
+    }
+}

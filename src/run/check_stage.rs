@@ -1,0 +1,157 @@
+//! The checking stage: maps and checks rows on every core. Each checking
+//! thread takes the parsed batches of one read-ahead lane and returns each
+//! with a verdict per record, over a lane of its own, so the ordered stage
+//! after it ([`crate::run::ordered`]) sees batches in input order by taking one
+//! from each lane in turn. Only what needs input order
+//! is left for that stage: duplicate detection and the resume/shard decision.
+
+use std::ops::Range;
+use std::sync::mpsc::Receiver;
+use std::thread::JoinHandle;
+
+use anyhow::Context;
+use tokio::sync::mpsc;
+
+use crate::checks::duplicates::username_hash;
+use crate::checks::row_error::RowError;
+use crate::checks::validate::Checker;
+use crate::input::read_ahead::{RowBatch, RowView};
+use crate::input::Cells;
+use crate::mapping::rules::{Compiled, Mapping, Prepared};
+
+/// Checked batches waiting in each lane.
+const CHECKED_AHEAD: usize = 8;
+
+/// A parsed batch and a verdict for each of its records, in order.
+pub struct CheckedBatch {
+    pub rows: RowBatch,
+    pub verdicts: Vec<Verdict>,
+    /// The usernames of the verdicts, end to end.
+    pub usernames: String,
+}
+
+/// One record's outcome before duplicate detection.
+pub struct Verdict {
+    /// Where the username (as mapped) is in the batch's `usernames`.
+    pub username: Range<usize>,
+    /// The username's duplicate-detection hash (under the pool's case rule).
+    pub hash: u64,
+    /// Passed every check; the request pieces when they will be sent (not
+    /// in a dry run). Or why the row is refused. For an unreadable record,
+    /// whose error is in the batch, `Err` with no username.
+    /// (Boxed both ways: most rows pass a dry run, and a small verdict
+    /// keeps the batch's verdicts compact.)
+    pub outcome: Result<Option<Box<Prepared>>, Box<RowError>>,
+}
+
+/// What each checking thread starts from.
+#[derive(Clone)]
+pub struct RowChecker {
+    pub mapping: Mapping,
+    pub compiled: Compiled,
+    pub checker: Checker,
+    pub dry_run: bool,
+}
+
+/// The checking stage's outputs, one lane per thread, and the threads.
+pub struct CheckStage {
+    pub lanes: Vec<mpsc::Receiver<anyhow::Result<CheckedBatch>>>,
+    pub threads: Vec<JoinHandle<()>>,
+}
+
+/// Starts one checking thread per read-ahead lane.
+pub fn start(inputs: Vec<Receiver<RowBatch>>, checker: &RowChecker) -> anyhow::Result<CheckStage> {
+    let mut stage = CheckStage {
+        lanes: Vec::with_capacity(inputs.len()),
+        threads: Vec::with_capacity(inputs.len()),
+    };
+    for (i, input) in inputs.into_iter().enumerate() {
+        let (sender, lane) = mpsc::channel(CHECKED_AHEAD);
+        let worker = Worker {
+            setup: checker.clone(),
+            prepared: Prepared::default(),
+        };
+        let thread = std::thread::Builder::new()
+            .name(format!("bulk-signup-check-{i}"))
+            .spawn(move || worker.run(&input, &sender))
+            .context("cannot start a checking thread")?;
+        stage.lanes.push(lane);
+        stage.threads.push(thread);
+    }
+    Ok(stage)
+}
+
+struct Worker {
+    setup: RowChecker,
+    /// Every row is mapped into this one value, reusing its strings.
+    prepared: Prepared,
+}
+
+impl Worker {
+    fn run(
+        mut self,
+        input: &Receiver<RowBatch>,
+        output: &mpsc::Sender<anyhow::Result<CheckedBatch>>,
+    ) {
+        while let Ok(rows) = input.recv() {
+            let checked = self.check_batch(rows);
+            let failed = checked.is_err();
+            // A closed lane: the run is over (interrupted, or it failed).
+            if output.blocking_send(checked).is_err() || failed {
+                return;
+            }
+        }
+    }
+
+    fn check_batch(&mut self, mut rows: RowBatch) -> anyhow::Result<CheckedBatch> {
+        rows.check_utf8();
+        let mut verdicts = Vec::with_capacity(rows.len());
+        let mut usernames = String::new();
+        for record in rows.records() {
+            verdicts.push(match record {
+                Ok(row) => self.verdict(&row, &mut usernames)?,
+                Err(_) => Verdict {
+                    username: usernames.len()..usernames.len(),
+                    hash: 0,
+                    outcome: Err(Box::new(RowError::new("UnreadableRecord", None, ""))),
+                },
+            });
+        }
+        Ok(CheckedBatch {
+            rows,
+            verdicts,
+            usernames,
+        })
+    }
+
+    fn verdict(&mut self, row: &RowView, usernames: &mut String) -> anyhow::Result<Verdict> {
+        let setup = &mut self.setup;
+        setup
+            .mapping
+            .keep_compiled_for(&mut setup.compiled, row.columns())?;
+        let compiled = &setup.compiled;
+        let prepared = &mut self.prepared;
+        let start = usernames.len();
+        let outcome = match compiled.apply_into(row, prepared) {
+            // A refused row keeps its username (as mapped so far) for its entry.
+            Err(e) => {
+                usernames.push_str(&compiled.username_of(row));
+                Err(Box::new(e))
+            }
+            Ok(()) => {
+                usernames.push_str(&prepared.username);
+                match setup.checker.check(prepared) {
+                    Err(e) => Err(Box::new(compiled.locate(e))),
+                    Ok(()) if setup.dry_run => Ok(None),
+                    Ok(()) => Ok(Some(Box::new(std::mem::take(prepared)))),
+                }
+            }
+        };
+        let username = start..usernames.len();
+        Ok(Verdict {
+            hash: username_hash(&usernames[username.clone()], setup.checker.case_sensitive()),
+            username,
+            outcome,
+        })
+    }
+}

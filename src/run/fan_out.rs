@@ -1,0 +1,158 @@
+//! The only concurrent stage's loop: takes checked batches in input order
+//! and settles them ([`crate::run::ordered`]): rows that need no request are
+//! recorded at once; it keeps at most `concurrency` sends in flight, and
+//! flushes the sink on a timer. A batch is taken only when the send queue is
+//! empty, so memory stays bounded.
+//!
+//! Ctrl-C or SIGTERM: no new row is read or sent; in-flight requests get
+//! `grace` to finish; a second signal, or the end of the grace period, stops
+//! at once. Rows never sent are simply absent from the report.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::stream::FuturesUnordered;
+use futures::StreamExt;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::input::Row;
+use crate::report::write::ReportEntry;
+use crate::run::ordered::{Ordered, Outgoing, Settled};
+use crate::run::sink::{Sink, FLUSH_INTERVAL};
+use crate::send::dispatch::Dispatcher;
+
+/// How the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Every row read has its entry.
+    Finished,
+    /// Stopped by Ctrl-C or SIGTERM.
+    Interrupted,
+}
+
+/// Counts Ctrl-C and SIGTERM signals from now on.
+pub fn watch_signals() -> watch::Receiver<u32> {
+    let (sender, receiver) = watch::channel(0u32);
+    tokio::spawn(async move {
+        loop {
+            crate::run::signals::terminated().await;
+            sender.send_modify(|n| *n += 1);
+            if sender.is_closed() {
+                return;
+            }
+        }
+    });
+    receiver
+}
+
+/// Runs the loop until the input is done or the run is interrupted.
+pub async fn fan_out(
+    ordered: &mut Ordered,
+    dispatcher: Option<Arc<Dispatcher>>,
+    concurrency: usize,
+    grace: Duration,
+    sink: &mut Sink,
+    signals: &mut watch::Receiver<u32>,
+) -> anyhow::Result<Ending> {
+    let mut pending: VecDeque<Outgoing> = VecDeque::new();
+    let mut in_flight = FuturesUnordered::new();
+    let mut input_done = false;
+    // An error from the input side (unreadable input, a report of another
+    // input): rows already handed over still finish and are recorded first.
+    let mut failure: Option<anyhow::Error> = None;
+    let mut deadline: Option<Instant> = None;
+    let mut signals_alive = true;
+    let mut flush = tokio::time::interval(FLUSH_INTERVAL);
+    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        while in_flight.len() < concurrency && deadline.is_none() {
+            let (Some(dispatcher), Some(outgoing)) = (&dispatcher, pending.pop_front()) else {
+                break;
+            };
+            let dispatcher = Arc::clone(dispatcher);
+            in_flight.push(async move {
+                let Outgoing {
+                    prepared,
+                    row,
+                    maybe_sent,
+                } = outgoing;
+                let entry = dispatcher.send(row.number, prepared, maybe_sent).await;
+                (entry, row)
+            });
+        }
+        if (input_done || deadline.is_some()) && pending.is_empty() && in_flight.is_empty() {
+            if let Some(failure) = failure {
+                return Err(failure);
+            }
+            return Ok(if deadline.is_some() {
+                Ending::Interrupted
+            } else {
+                Ending::Finished
+            });
+        }
+        let grace_over = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            batch = ordered.next_batch(), if pending.is_empty() && !input_done && deadline.is_none() => match batch {
+                None => input_done = true,
+                Some(batch) => {
+                    let settled = batch.and_then(|batch| ordered.settle(batch, &mut Settle { sink, pending: &mut pending }));
+                    sink.show_progress();
+                    if let Err(e) = settled {
+                        failure = Some(e);
+                        input_done = true;
+                        ordered.close();
+                    }
+                }
+            },
+            Some((entry, row)) = in_flight.next(), if !in_flight.is_empty() => {
+                if let Some(entry) = entry {
+                    sink.record(entry, Some(&row))?;
+                }
+            }
+            _ = flush.tick() => sink.flush()?,
+            changed = signals.changed(), if signals_alive => {
+                if changed.is_err() {
+                    signals_alive = false;
+                    continue;
+                }
+                if *signals.borrow() >= 2 || deadline.is_some() {
+                    // A second signal: stop now; unfinished rows stay absent.
+                    return Ok(Ending::Interrupted);
+                }
+                deadline = Some(Instant::now() + grace);
+                pending.clear();
+                ordered.close();
+                if let Some(dispatcher) = &dispatcher {
+                    dispatcher.interrupt();
+                }
+                tracing::warn!("interrupted: finishing {} in-flight requests (Ctrl-C again to stop now)", in_flight.len());
+            }
+            _ = grace_over => return Ok(Ending::Interrupted),
+        }
+    }
+}
+
+/// Settled rows: entries to the sink, rows to send to the queue.
+struct Settle<'a> {
+    sink: &'a mut Sink,
+    pending: &'a mut VecDeque<Outgoing>,
+}
+
+impl Settled for Settle<'_> {
+    fn valid(&mut self, row: u64, username: &str) -> anyhow::Result<()> {
+        self.sink.record_valid(row, username)
+    }
+    fn refused(&mut self, entry: ReportEntry, row: Option<Row>) -> anyhow::Result<()> {
+        self.sink.record(entry, row.as_ref())
+    }
+    fn send(&mut self, outgoing: Outgoing) {
+        self.pending.push_back(outgoing);
+    }
+}

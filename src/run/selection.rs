@@ -1,0 +1,113 @@
+//! Which rows this run sends: `--shard K/N` membership and, with
+//! `--resume`, what the earlier run already settled. Also the check that a
+//! report belongs to the input it is resumed with, made over the whole input
+//! before the first request.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::bail;
+
+use crate::input::{self, Format};
+use crate::mapping::rules::Mapping;
+use crate::report::write::Status;
+use crate::run::resume::ResumeState;
+use crate::run::shard::Shard;
+
+/// What to do with one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Not this run's row (another shard), or already settled: no entry.
+    Skip,
+    /// Map, check and send it. `maybe_sent`: an earlier run may already
+    /// have created the user (so `UsernameExistsException` means "likely ours").
+    Process { maybe_sent: bool },
+}
+
+/// The per-run row filter.
+#[derive(Debug, Default)]
+pub struct Selection {
+    pub shard: Option<Shard>,
+    pub resume: Option<ResumeState>,
+    /// Send `invalid` and `rejected` rows again (`--retry-rejected`).
+    pub retry_rejected: bool,
+}
+
+impl Selection {
+    /// Bytes of the resumed report that hold complete entries (0 when not resuming).
+    pub fn complete_len(&self) -> u64 {
+        self.resume.as_ref().map_or(0, |s| s.complete_len)
+    }
+
+    /// Decides for row `number` whose mapped username is `username`; an
+    /// error when the resumed report names another user for this row.
+    pub fn decide(&self, number: u64, username: &str) -> Result<Decision, String> {
+        if self.shard.is_some_and(|s| !s.contains(username)) {
+            return Ok(Decision::Skip);
+        }
+        let Some(state) = &self.resume else {
+            return Ok(Decision::Process { maybe_sent: false });
+        };
+        let Some(previous) = state.get(number) else {
+            // No entry: never reached, or in flight when the run stopped.
+            return Ok(Decision::Process {
+                maybe_sent: number <= state.max_row,
+            });
+        };
+        // Refused rows may have been fixed since, username included.
+        let refused = matches!(previous.status, Status::Invalid | Status::Rejected);
+        if !refused && !previous.same_user(username) {
+            return Err(format!(
+                "this report does not belong to this input: row {number} of the input is {username:?}, but the report has another user for it"
+            ));
+        }
+        Ok(match previous.status {
+            Status::Created | Status::Exists => Decision::Skip,
+            Status::Invalid | Status::Rejected if !self.retry_rejected => Decision::Skip,
+            // `valid` comes from a dry run: nothing was sent yet.
+            Status::Invalid | Status::Rejected | Status::Valid => {
+                Decision::Process { maybe_sent: false }
+            }
+            Status::Failed => Decision::Process {
+                maybe_sent: previous.maybe_sent,
+            },
+        })
+    }
+}
+
+/// Reads the whole input once and checks every row against the resumed
+/// report, so a report from another input is refused before any request.
+pub fn verify_input(
+    input: &Path,
+    format: Format,
+    mapping: &Mapping,
+    selection: &Selection,
+) -> anyhow::Result<()> {
+    if selection.resume.is_none() || input.as_os_str() == "-" {
+        // stdin cannot be read twice: the reader checks each row as it goes.
+        return Ok(());
+    }
+    let mut rows = input::open(input, format)?;
+    let first = rows.next();
+    let mut compiled = mapping
+        .compile(Arc::clone(rows.columns()))
+        .map_err(|e| anyhow::anyhow!(e))?;
+    for item in first.into_iter().chain(rows) {
+        let (number, username) = match item {
+            Ok(row) => {
+                if !compiled.is_for(&row.columns) {
+                    compiled = mapping
+                        .compile(Arc::clone(&row.columns))
+                        .map_err(|e| anyhow::anyhow!(e))?;
+                }
+                (row.number, compiled.username_of(&row))
+            }
+            Err(e) if e.fatal => bail!("{e}"),
+            Err(e) => (e.number, String::new()),
+        };
+        selection
+            .decide(number, &username)
+            .map_err(|e| anyhow::anyhow!(e))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! The single writer: owns the results report, the error report, the
+//! progress display and the per-status tally. Entries are buffered and
+//! reach the files at least every [`FLUSH_INTERVAL`] (the run loop's timer)
+//! and at the end, so a crash loses at most that much.
+
+use std::time::Duration;
+
+use crate::input::Row;
+use crate::report::summary::Summary;
+use crate::report::write::{ErrorWriter, ReportEntry, ReportWriter, Status};
+use crate::run::progress::Progress;
+
+/// How often buffered report entries reach the file at the latest.
+pub const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Where finished rows go.
+pub struct Sink {
+    report: ReportWriter,
+    errors: Option<ErrorWriter>,
+    progress: Progress,
+    summary: Summary,
+    /// Rows per status, indexed like `Status::ALL`; into `summary` at the end.
+    tally: [u64; Status::ALL.len()],
+    /// Rows finished since the progress display last heard.
+    unshown: u64,
+    dirty: bool,
+    /// Every entry so far had a higher row number than the one before.
+    in_row_order: bool,
+    last_row: u64,
+}
+
+impl Sink {
+    pub fn new(
+        report: ReportWriter,
+        errors: Option<ErrorWriter>,
+        progress: Progress,
+        dry_run: bool,
+    ) -> Self {
+        Sink {
+            report,
+            errors,
+            progress,
+            summary: Summary {
+                dry_run,
+                ..Summary::default()
+            },
+            tally: [0; Status::ALL.len()],
+            unshown: 0,
+            dirty: false,
+            in_row_order: true,
+            last_row: 0,
+        }
+    }
+
+    /// Whether this session wrote its entries in strictly increasing row
+    /// order (always so in a dry run): a fresh report written so is already
+    /// in its final form and needs no rewrite.
+    pub fn in_row_order(&self) -> bool {
+        self.in_row_order
+    }
+
+    /// Records one finished row.
+    pub fn record(&mut self, entry: ReportEntry, row: Option<&Row>) -> anyhow::Result<()> {
+        self.in_row_order &= entry.row > self.last_row;
+        self.last_row = entry.row;
+        self.report.write(&entry)?;
+        if let Some(status) = entry.status {
+            if !status.is_success() {
+                if let Some(errors) = self.errors.as_mut() {
+                    errors.write(&entry, row)?;
+                }
+            }
+            self.count(status);
+        }
+        self.show_progress();
+        Ok(())
+    }
+
+    /// Records a row a dry run found valid (the bulk of a dry run's rows:
+    /// no entry is built). The progress display hears of it at the next
+    /// [`Sink::show_progress`].
+    pub fn record_valid(&mut self, row: u64, username: &str) -> anyhow::Result<()> {
+        self.in_row_order &= row > self.last_row;
+        self.last_row = row;
+        self.report.write_valid(row, username)?;
+        self.count(Status::Valid);
+        Ok(())
+    }
+
+    fn count(&mut self, status: Status) {
+        self.tally[status as usize] += 1;
+        self.unshown += 1;
+        self.dirty = true;
+    }
+
+    /// Brings the progress display up to date.
+    pub fn show_progress(&mut self) {
+        if self.unshown > 0 {
+            let tally = self.tally;
+            self.progress
+                .rows_done(std::mem::take(&mut self.unshown), || short_tally(&tally));
+        }
+    }
+
+    /// Pushes buffered entries to the files, if there are any.
+    pub fn flush(&mut self) -> anyhow::Result<()> {
+        if self.dirty {
+            self.report.flush()?;
+            if let Some(errors) = self.errors.as_mut() {
+                errors.flush()?;
+            }
+            self.dirty = false;
+        }
+        Ok(())
+    }
+
+    /// Flushes, clears the progress display and returns the tally.
+    pub fn finish(mut self) -> anyhow::Result<Summary> {
+        self.dirty = true;
+        self.flush()?;
+        self.progress.finish();
+        for (status, count) in Status::ALL.iter().zip(self.tally) {
+            if count > 0 {
+                self.summary.counts.insert(*status, count);
+            }
+        }
+        Ok(self.summary)
+    }
+}
+
+/// `created 3, invalid 1`: the counts so far, for the progress display.
+fn short_tally(tally: &[u64; Status::ALL.len()]) -> String {
+    Status::ALL
+        .iter()
+        .zip(tally)
+        .filter(|(_, n)| **n > 0)
+        .map(|(s, n)| format!("{} {n}", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tally_slots_follow_status_order() {
+        for (i, status) in Status::ALL.iter().enumerate() {
+            assert_eq!(*status as usize, i, "{status:?}");
+        }
+    }
+}

@@ -1,0 +1,423 @@
+//! The only concurrent stage: sends one row's SignUp, paced by the shared
+//! [`Pacer`], retried per [`RetryPolicy`], and turns whatever happened into
+//! the row's report entry. The first request of a run goes out alone, so a
+//! misconfigured pool or client costs one request, not `--concurrency`; after
+//! any answer that says the configuration is wrong, nothing more is sent.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use crate::mapping::rules::Prepared;
+use crate::report::write::{ReportEntry, Status};
+use crate::send::cognito::secret_hash::secret_hash;
+use crate::send::cognito::wire::{Secret, SignUpRequest, SignUpResponse, UserContextData};
+use crate::send::cognito::{classify, CallError, Class, CognitoClient};
+use crate::send::rate::Pacer;
+use crate::send::retry::{full_jitter, RetryPolicy};
+
+/// The note on a row whose retry met `UsernameExistsException` after an
+/// attempt whose answer was lost.
+pub const LOST_ANSWER_NOTE: &str = "likely created by an earlier attempt whose response was lost";
+
+/// Appended to the note of a row left `failed` after a lost answer.
+const MAYBE_CREATED_SUFFIX: &str = "; an earlier attempt's answer was lost, so the user may exist";
+
+/// The report's `error_code` when no answer came back (timeout, reset, refused).
+pub const NO_ANSWER: &str = "NoAnswer";
+
+/// Why the run stopped sending: the configuration error Cognito reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopReason {
+    pub code: String,
+    pub message: String,
+}
+
+impl StopReason {
+    /// What the user should fix, for the summary and each unsent row.
+    pub fn advice(&self) -> &'static str {
+        match self.code.as_str() {
+            "ResourceNotFoundException" => "check --client-id and --region: Cognito does not know this app client",
+            "NotAuthorizedException" => {
+                "check the client secret (COGNITO_CLIENT_SECRET or --client-secret-file), that self sign-up is enabled, and that the app client may write every mapped attribute"
+            }
+            "ForbiddenException" => "a WAF web ACL on the pool blocked the request",
+            "EndpointUnreachable" => {
+                "no answer from the endpoint to any attempt of the first row: check --endpoint-url, --region and the network"
+            }
+            _ => "fix the user pool or app client configuration, then resume",
+        }
+    }
+}
+
+/// Counters the summary reports.
+#[derive(Debug, Default)]
+pub struct DispatchStats {
+    pub requests: AtomicU64,
+    pub throttled: AtomicU64,
+    pub retries: AtomicU64,
+}
+
+/// Sends rows to Cognito.
+pub struct Dispatcher {
+    client: CognitoClient,
+    client_id: String,
+    client_secret: Option<Secret>,
+    retry: RetryPolicy,
+    pacer: Arc<Pacer>,
+    stop: OnceLock<StopReason>,
+    interrupted: AtomicBool,
+    interrupt_notify: tokio::sync::Notify,
+    probed: AtomicBool,
+    probe: tokio::sync::Mutex<()>,
+    pub stats: DispatchStats,
+}
+
+impl Dispatcher {
+    pub fn new(
+        client: CognitoClient,
+        client_id: String,
+        client_secret: Option<Secret>,
+        retry: RetryPolicy,
+        pacer: Arc<Pacer>,
+    ) -> Self {
+        Dispatcher {
+            client,
+            client_id,
+            client_secret,
+            retry,
+            pacer,
+            stop: OnceLock::new(),
+            interrupted: AtomicBool::new(false),
+            interrupt_notify: tokio::sync::Notify::new(),
+            probed: AtomicBool::new(false),
+            probe: tokio::sync::Mutex::new(()),
+            stats: DispatchStats::default(),
+        }
+    }
+
+    /// Ctrl-C or SIGTERM: start no new attempt. Rows not yet sent come back
+    /// as `None` (absent from the report); rows between retries as `failed`.
+    pub fn interrupt(&self) {
+        self.interrupted.store(true, Ordering::SeqCst);
+        self.interrupt_notify.notify_waiters();
+    }
+
+    /// The pacer's current rate (requests per second, 0 = unpaced).
+    pub fn rate(&self) -> f64 {
+        self.pacer.rate()
+    }
+
+    /// The configuration error that stopped the run, if one did.
+    pub fn stop_reason(&self) -> Option<&StopReason> {
+        self.stop.get()
+    }
+
+    /// Builds the wire request for one prepared row.
+    pub fn request(&self, prepared: Prepared) -> SignUpRequest {
+        let secret_hash = self
+            .client_secret
+            .as_ref()
+            .map(|secret| secret_hash(secret.expose(), &prepared.username, &self.client_id));
+        SignUpRequest {
+            client_id: self.client_id.clone(),
+            username: prepared.username,
+            password: prepared.password,
+            secret_hash,
+            user_attributes: prepared.attributes,
+            validation_data: prepared.validation_data,
+            client_metadata: prepared.client_metadata,
+            user_context_data: prepared.user_context_ip.map(|ip| UserContextData {
+                ip_address: Some(ip),
+                encoded_data: None,
+            }),
+        }
+    }
+
+    /// Sends one row and returns its report entry, or `None` when the run
+    /// was interrupted before the row's first attempt. `maybe_sent`: an
+    /// earlier run may have created this user already.
+    pub async fn send(
+        &self,
+        row: u64,
+        prepared: Prepared,
+        maybe_sent: bool,
+    ) -> Option<ReportEntry> {
+        let request = self.request(prepared);
+        if !self.probed.load(Ordering::Acquire) {
+            let _alone = self.probe.lock().await;
+            if !self.probed.load(Ordering::Acquire) {
+                let mut reached = false;
+                let entry = self
+                    .attempt_until_done(row, &request, maybe_sent, &mut reached)
+                    .await;
+                // The first row used up its attempts and not one reached the
+                // endpoint: it is wrong or unreachable, and every other row
+                // would wait just as long for nothing.
+                let gave_up = entry
+                    .as_ref()
+                    .is_some_and(|e| e.status == Some(Status::Failed))
+                    && !self.interrupted.load(Ordering::SeqCst);
+                if gave_up && !reached {
+                    let _ = self.stop.set(StopReason {
+                        code: "EndpointUnreachable".to_owned(),
+                        message: entry
+                            .as_ref()
+                            .map_or_else(String::new, |e| e.error_message.clone()),
+                    });
+                }
+                self.probed.store(true, Ordering::Release);
+                return entry;
+            }
+        }
+        self.attempt_until_done(row, &request, maybe_sent, &mut false)
+            .await
+    }
+
+    async fn attempt_until_done(
+        &self,
+        row: u64,
+        request: &SignUpRequest,
+        maybe_sent: bool,
+        reached: &mut bool,
+    ) -> Option<ReportEntry> {
+        let mut entry = ReportEntry {
+            row,
+            username: request.username.clone(),
+            ..ReportEntry::default()
+        };
+        let mut ceilings = self.retry.ceilings();
+        let mut lost_answer = maybe_sent;
+        let mut lambda_faults = 0;
+        loop {
+            // Checked before the pacer wait (so a stopped run reports its
+            // remaining rows at once, not at the pace) and again after it,
+            // right before sending.
+            for wait_for_slot in [true, false] {
+                if let Some(reason) = self.stop.get() {
+                    return Some(stopped(entry, reason, lost_answer));
+                }
+                if self.interrupted.load(Ordering::SeqCst) {
+                    return interrupted(entry);
+                }
+                if wait_for_slot
+                    && self
+                        .unless_interrupted(self.pacer.acquire())
+                        .await
+                        .is_none()
+                {
+                    return interrupted(entry);
+                }
+            }
+            entry.attempts += 1;
+            self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let answer = self.client.sign_up(request).await;
+            // Feed the adaptive rate: throttles cut it, other answers show
+            // the quota admits the current pace.
+            // Any HTTP answer, or a request that may have been delivered,
+            // shows the endpoint is reachable.
+            *reached |= !matches!(
+                answer,
+                Err(CallError::Transport {
+                    maybe_delivered: false,
+                    ..
+                })
+            );
+            match &answer {
+                Err(CallError::Api(error)) if classify(error) == Class::Throttled => {
+                    self.pacer.on_throttled()
+                }
+                Err(CallError::Api(_)) | Ok(_) => self.pacer.on_accepted(),
+                Err(CallError::Transport { .. }) => {}
+            }
+            let (class, code, message) = match answer {
+                Ok((response, request_id)) => {
+                    return Some(created(entry, response, request_id, lost_answer))
+                }
+                Err(CallError::Api(error)) => {
+                    entry.request_id = error.request_id.clone().unwrap_or_default();
+                    let class = classify(&error);
+                    let message = error.message.clone().unwrap_or_default();
+                    (class, error.code_or_status(), message)
+                }
+                Err(CallError::Transport {
+                    message,
+                    maybe_delivered,
+                }) => {
+                    lost_answer |= maybe_delivered;
+                    entry.request_id.clear();
+                    (Class::Transient, NO_ANSWER.to_owned(), message)
+                }
+            };
+            entry.error_code = code;
+            entry.error_message = message;
+            match class {
+                Class::Exists => {
+                    entry.status = Some(Status::Exists);
+                    if lost_answer {
+                        entry.note = LOST_ANSWER_NOTE.to_owned();
+                    }
+                    return Some(entry);
+                }
+                Class::CreatedButNotified => {
+                    entry.status = Some(Status::Created);
+                    entry.note = "created UNCONFIRMED, but the email/SMS sending quota was hit (LimitExceededException): no confirmation message was sent".to_owned();
+                    return Some(entry);
+                }
+                Class::RowError => {
+                    entry.status = Some(Status::Rejected);
+                    return Some(entry);
+                }
+                Class::Config => {
+                    let reason = StopReason {
+                        code: entry.error_code.clone(),
+                        message: entry.error_message.clone(),
+                    };
+                    let _ = self.stop.set(reason);
+                    entry.status = Some(Status::Failed);
+                    entry.note = format!(
+                        "the run stopped: {}",
+                        self.stop.get().map_or("", StopReason::advice)
+                    );
+                    return Some(entry);
+                }
+                Class::Throttled => {
+                    self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                }
+                Class::LambdaFault => lambda_faults += 1,
+                Class::Transient => {}
+            }
+            match ceilings.next() {
+                Some(ceiling)
+                    if self
+                        .retry
+                        .should_retry(class, entry.attempts, lambda_faults) =>
+                {
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    // An interrupt cuts the backoff short: the row is then
+                    // reported `failed` instead of outliving the grace period.
+                    let backoff = tokio::time::sleep(full_jitter(ceiling));
+                    if self.unless_interrupted(backoff).await.is_none() {
+                        return interrupted(entry);
+                    }
+                }
+                _ => {
+                    entry.status = Some(Status::Failed);
+                    entry.note = format!("gave up after {} attempts", entry.attempts);
+                    if lost_answer {
+                        entry.note.push_str(MAYBE_CREATED_SUFFIX);
+                    }
+                    return Some(entry);
+                }
+            }
+        }
+    }
+}
+
+impl Dispatcher {
+    /// Runs `wait` unless the run is interrupted first (then `None`). The
+    /// notification is armed before the flag is read, so an interrupt in
+    /// between is not missed.
+    async fn unless_interrupted<F: std::future::Future>(&self, wait: F) -> Option<F::Output> {
+        let wake = self.interrupt_notify.notified();
+        tokio::pin!(wake);
+        wake.as_mut().enable();
+        if self.interrupted.load(Ordering::SeqCst) {
+            return None;
+        }
+        tokio::select! {
+            out = wait => Some(out),
+            _ = wake => None,
+        }
+    }
+}
+
+/// The entry of a row the run was interrupted on: absent when no attempt
+/// was made, else `failed` (resume sends it again).
+fn interrupted(mut entry: ReportEntry) -> Option<ReportEntry> {
+    if entry.attempts == 0 {
+        return None;
+    }
+    entry.status = Some(Status::Failed);
+    entry.note = format!(
+        "interrupted after {} attempts; --resume sends it again",
+        entry.attempts
+    );
+    Some(entry)
+}
+
+fn created(
+    mut entry: ReportEntry,
+    response: SignUpResponse,
+    request_id: Option<String>,
+    lost_answer: bool,
+) -> ReportEntry {
+    entry.status = Some(Status::Created);
+    entry.user_sub = response.user_sub;
+    entry.user_confirmed = Some(response.user_confirmed);
+    if let Some(delivery) = response.code_delivery_details {
+        entry.delivery_medium = delivery.delivery_medium.unwrap_or_default();
+        entry.delivery_destination = delivery.destination.unwrap_or_default();
+    }
+    entry.request_id = request_id.unwrap_or_default();
+    entry.error_code.clear();
+    entry.error_message.clear();
+    if lost_answer {
+        entry.note = "created after an attempt whose answer was lost".to_owned();
+    }
+    entry
+}
+
+/// The entry of a row not (or no longer) sent because the run stopped.
+fn stopped(mut entry: ReportEntry, reason: &StopReason, lost_answer: bool) -> ReportEntry {
+    entry.status = Some(Status::Failed);
+    entry.error_code = reason.code.clone();
+    entry.error_message = reason.message.clone();
+    entry.note = format!("not sent: the run stopped ({})", reason.advice());
+    if lost_answer {
+        entry.note.push_str(MAYBE_CREATED_SUFFIX);
+    }
+    entry
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::send::cognito::wire::AttributeType;
+    use crate::send::rate::Pacer;
+
+    #[test]
+    fn the_wire_request_carries_every_mapped_part_and_the_secret_hash() {
+        let client = CognitoClient::new(
+            reqwest::Url::parse("http://127.0.0.1:9/").expect("url"),
+            std::time::Duration::from_secs(1),
+            1,
+        )
+        .expect("client");
+        let dispatcher = Dispatcher::new(
+            client,
+            "1example23456789".into(),
+            Some(Secret::new("client-secret-example")),
+            RetryPolicy::default(),
+            Arc::new(Pacer::fixed(0.0)),
+        );
+        let prepared = Prepared {
+            username: "alice".into(),
+            password: Some(Secret::new("Passw0rd!")),
+            attributes: vec![AttributeType::new("email", "alice@example.com")],
+            validation_data: vec![AttributeType::new("invite_code", "X1")],
+            client_metadata: [("source".to_owned(), "legacy-import".to_owned())].into(),
+            user_context_ip: Some("203.0.113.7".into()),
+        };
+        let wire = serde_json::to_value(dispatcher.request(prepared)).expect("json");
+        assert_eq!(wire["ClientId"], "1example23456789");
+        assert_eq!(
+            wire["SecretHash"],
+            "AlBVu2cvVbbKkIR7i3zS8ZRCF82NM3j32T+LWqw4C5o="
+        );
+        assert_eq!(wire["Password"], "Passw0rd!");
+        assert_eq!(wire["UserAttributes"][0]["Name"], "email");
+        assert_eq!(wire["ValidationData"][0]["Value"], "X1");
+        assert_eq!(wire["ClientMetadata"]["source"], "legacy-import");
+        assert_eq!(wire["UserContextData"]["IpAddress"], "203.0.113.7");
+    }
+}

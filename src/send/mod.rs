@@ -1,0 +1,12 @@
+//! Talking to Cognito, the only part of the tool that uses the network:
+//! the [`dispatch`]er sends one row's request, paced by the shared [`rate`]
+//! and retried per the [`retry`] policy, speaking [`cognito`]'s JSON 1.1
+//! wire protocol, and turns what happened into the row's report entry.
+//!
+//! May use: `mapping` (the prepared request), `report` (the entry it
+//! produces). The protocol facts it follows are in docs/PROTOCOL.md.
+
+pub mod cognito;
+pub mod dispatch;
+pub mod rate;
+pub mod retry;
