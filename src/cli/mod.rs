@@ -9,6 +9,7 @@
 //! (shard syntax). Nothing here sends a request or writes a file.
 
 pub mod flags;
+pub mod preflight;
 pub mod settings;
 
 pub use flags::{Cli, Command};

@@ -76,46 +76,8 @@ impl Env for ProcessEnv {
 impl RunConfig {
     /// Checks the flags and builds the settings.
     pub fn from_args(args: RunArgs, env: &dyn Env, show_progress: bool) -> anyhow::Result<Self> {
-        let format = match args.format {
-            Some(format) => format,
-            None if args.input.as_os_str() == "-" => {
-                bail!("reading stdin needs --format csv or --format ndjson")
-            }
-            None => Format::from_path(&args.input).with_context(|| {
-                format!(
-                    "cannot tell the format of {} from its extension; pass --format csv or --format ndjson",
-                    args.input.display()
-                )
-            })?,
-        };
-        if args.input.as_os_str() != "-" && !args.input.is_file() {
-            bail!(
-                "input {} does not exist or is not a file",
-                args.input.display()
-            );
-        }
-        if args.concurrency == 0 {
-            bail!("--concurrency must be at least 1");
-        }
-        if !(args.rate >= 0.0 && args.rate.is_finite()) {
-            bail!("--rate must be a number of requests per second, 0 or more (0 = unpaced)");
-        }
-        let max_rate = args.max_rate.unwrap_or(args.rate * 2.0);
-        if !(max_rate >= args.rate && max_rate.is_finite()) {
-            bail!("--max-rate must be at least --rate ({})", args.rate);
-        }
-        if args.max_attempts == 0 {
-            bail!("--max-attempts must be at least 1");
-        }
-        if !(args.grace_seconds >= 0.0 && args.grace_seconds.is_finite()) {
-            bail!("--grace-seconds must be 0 or more");
-        }
-        if args.retry_base_ms == 0 || args.retry_cap_ms < args.retry_base_ms {
-            bail!("--retry-base-ms must be at least 1 and --retry-cap-ms at least --retry-base-ms");
-        }
-        if !(args.timeout_seconds > 0.0 && args.timeout_seconds.is_finite()) {
-            bail!("--timeout-seconds must be more than 0");
-        }
+        let format = input_format(&args)?;
+        let max_rate = check_numbers(&args)?;
         if let Some(errors) = &args.errors {
             if same_file(errors, &args.report) {
                 bail!("--errors and --report must be different files");
@@ -125,18 +87,10 @@ impl RunConfig {
             Some(path) => Some(PoolRules::new(PoolDescription::load(path)?)),
             None => None,
         };
-        let mut mapping = match &args.mapping {
-            Some(path) => mapping_file::load(path, pool.as_ref().map(PoolRules::password_policy))?,
-            None => Mapping::by_header([]),
-        };
-        mapping.ignored.extend(args.ignore_columns);
-        // NDJSON keys come and go from record to record: a mapped key the
-        // first record lacks is empty there, not a mistake.
-        mapping.missing_columns_empty = format == Format::Ndjson;
-        mapping_file::apply_map_flags(&mut mapping, &args.map).map_err(|e| anyhow::anyhow!(e))?;
+        let mapping = load_mapping(&args, pool.as_ref(), format)?;
         let target = if args.dry_run {
             Target::Nowhere
-        } else if let Some(pool) = args.emulator {
+        } else if let Some(pool) = args.emulator.clone() {
             if !pool.is_file() {
                 bail!("--emulator {}: no such file (give describe-user-pool JSON, e.g. samples/pool.json)", pool.display());
             }
@@ -182,6 +136,75 @@ impl RunConfig {
             grace: Duration::from_secs_f64(args.grace_seconds),
         })
     }
+}
+
+/// The input's format: `--format`, else its extension; the input must exist.
+fn input_format(args: &RunArgs) -> anyhow::Result<Format> {
+    let format = match args.format {
+        Some(format) => format,
+        None if args.input.as_os_str() == "-" => {
+            bail!("reading stdin needs --format csv or --format ndjson")
+        }
+        None => Format::from_path(&args.input).with_context(|| {
+            format!(
+                "cannot tell the format of {} from its extension; pass --format csv or --format ndjson",
+                args.input.display()
+            )
+        })?,
+    };
+    if args.input.as_os_str() != "-" && !args.input.is_file() {
+        bail!(
+            "input {} does not exist or is not a file",
+            args.input.display()
+        );
+    }
+    Ok(format)
+}
+
+/// Checks the numeric flags; returns `--max-rate` (default 2 × `--rate`).
+fn check_numbers(args: &RunArgs) -> anyhow::Result<f64> {
+    if args.concurrency == 0 {
+        bail!("--concurrency must be at least 1");
+    }
+    if !(args.rate >= 0.0 && args.rate.is_finite()) {
+        bail!("--rate must be a number of requests per second, 0 or more (0 = unpaced)");
+    }
+    let max_rate = args.max_rate.unwrap_or(args.rate * 2.0);
+    if !(max_rate >= args.rate && max_rate.is_finite()) {
+        bail!("--max-rate must be at least --rate ({})", args.rate);
+    }
+    if args.max_attempts == 0 {
+        bail!("--max-attempts must be at least 1");
+    }
+    if !(args.grace_seconds >= 0.0 && args.grace_seconds.is_finite()) {
+        bail!("--grace-seconds must be 0 or more");
+    }
+    if args.retry_base_ms == 0 || args.retry_cap_ms < args.retry_base_ms {
+        bail!("--retry-base-ms must be at least 1 and --retry-cap-ms at least --retry-base-ms");
+    }
+    if !(args.timeout_seconds > 0.0 && args.timeout_seconds.is_finite()) {
+        bail!("--timeout-seconds must be more than 0");
+    }
+    Ok(max_rate)
+}
+
+/// The mapping: `--mapping FILE` or by header, then `--ignore-column` and
+/// `--map` on top.
+fn load_mapping(
+    args: &RunArgs,
+    pool: Option<&PoolRules>,
+    format: Format,
+) -> anyhow::Result<Mapping> {
+    let mut mapping = match &args.mapping {
+        Some(path) => mapping_file::load(path, pool.map(PoolRules::password_policy))?,
+        None => Mapping::by_header([]),
+    };
+    mapping.ignored.extend(args.ignore_columns.iter().cloned());
+    // NDJSON keys come and go from record to record: a mapped key the
+    // first record lacks is empty there, not a mistake.
+    mapping.missing_columns_empty = format == Format::Ndjson;
+    mapping_file::apply_map_flags(&mut mapping, &args.map).map_err(|e| anyhow::anyhow!(e))?;
+    Ok(mapping)
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

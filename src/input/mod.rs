@@ -27,13 +27,18 @@ pub enum Format {
 impl Format {
     /// The format implied by a file name's extension, if any.
     pub fn from_path(path: &Path) -> Option<Format> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
+        match extension_of(path)?.as_str() {
             "csv" => Some(Format::Csv),
             "ndjson" | "jsonl" => Some(Format::Ndjson),
             _ => None,
         }
     }
+}
+
+/// A file name's extension, lower-cased: the one reading of extensions, for
+/// input formats and report formats alike.
+pub fn extension_of(path: &Path) -> Option<String> {
+    Some(path.extension()?.to_str()?.to_ascii_lowercase())
 }
 
 /// The column names of an input, in order, with a name → index lookup.

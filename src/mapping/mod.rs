@@ -8,6 +8,7 @@
 //! Pure: no I/O besides reading the mapping file.
 
 pub mod file;
+pub mod mapped_input;
 pub mod password;
 pub mod rules;
 pub mod transform;

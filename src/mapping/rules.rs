@@ -180,8 +180,29 @@ impl Mapping {
     /// Resolves the mapping against `columns`. Fails when an explicit rule
     /// names a column the input lacks.
     pub fn compile(&self, columns: Arc<Columns>) -> Result<Compiled, String> {
-        let mut rules = Vec::new();
         let mut used: HashSet<usize> = HashSet::new();
+        let mut rules = self.compile_explicit(&columns, &mut used)?;
+        let unmapped = self.map_by_header(&columns, &used, &mut rules);
+        let secret_indices = secret_indices(&rules, &columns);
+        let secret_columns = secret_indices
+            .iter()
+            .filter_map(|i| columns.names().get(*i).cloned())
+            .collect();
+        Ok(Compiled {
+            columns,
+            rules,
+            unmapped,
+            secret_columns,
+            secret_indices,
+        })
+    }
+
+    /// The explicit rules, their columns resolved (and marked `used`).
+    fn compile_explicit(
+        &self,
+        columns: &Columns,
+        used: &mut HashSet<usize>,
+    ) -> Result<Vec<CompiledRule>, String> {
         let lenient = self.missing_columns_empty;
         let mut position = |name: &str| -> Result<usize, String> {
             let Some(index) = columns.position(name) else {
@@ -198,6 +219,7 @@ impl Mapping {
             used.insert(index);
             Ok(index)
         };
+        let mut rules = Vec::with_capacity(self.rules.len());
         for rule in &self.rules {
             // An error names the rule's place in its mapping file, if any.
             let mut position = |name: &str| {
@@ -233,6 +255,18 @@ impl Mapping {
                 origin: rule.origin.clone(),
             });
         }
+        Ok(rules)
+    }
+
+    /// Maps the columns no explicit rule reads by their header names (when
+    /// mapping by header), adding to `rules`; returns the columns left
+    /// unmapped, each with the reason.
+    fn map_by_header(
+        &self,
+        columns: &Columns,
+        used: &HashSet<usize>,
+        rules: &mut Vec<CompiledRule>,
+    ) -> Vec<(usize, Unmapped)> {
         // Targets taken so far: by explicit rules, then by earlier columns.
         let mut taken_targets: Vec<Target> = rules.iter().map(|r| r.target.clone()).collect();
         let mut unmapped = Vec::new();
@@ -240,89 +274,62 @@ impl Mapping {
             if used.contains(&index) || self.ignored.contains(name) {
                 continue;
             }
-            if columns.position(name) != Some(index) {
-                unmapped.push((
-                    index,
-                    Unmapped {
-                        column: name.clone(),
-                        reason: "the header repeats this column name",
-                    },
-                ));
-                continue;
-            }
-            match self.by_header.then(|| header_target(name)) {
-                Some(Ok(target)) if !taken_targets.contains(&target) => {
-                    taken_targets.push(target.clone());
-                    rules.push(CompiledRule {
-                        target,
-                        source: CompiledSource::Column(index),
-                        transforms: Vec::new(),
-                        column: Some(name.clone()),
-                        origin: None,
-                    });
+            let reason = if columns.position(name) != Some(index) {
+                "the header repeats this column name"
+            } else {
+                match self.by_header.then(|| header_target(name)) {
+                    Some(Ok(target)) if !taken_targets.contains(&target) => {
+                        taken_targets.push(target.clone());
+                        rules.push(CompiledRule {
+                            target,
+                            source: CompiledSource::Column(index),
+                            transforms: Vec::new(),
+                            column: Some(name.clone()),
+                            origin: None,
+                        });
+                        continue;
+                    }
+                    Some(Ok(_)) => "its field is already mapped from another source",
+                    Some(Err(reason)) => reason,
+                    None => "no mapping rule names it",
                 }
-                Some(Ok(_)) => unmapped.push((
-                    index,
-                    Unmapped {
-                        column: name.clone(),
-                        reason: "its field is already mapped from another source",
-                    },
-                )),
-                Some(Err(reason)) => unmapped.push((
-                    index,
-                    Unmapped {
-                        column: name.clone(),
-                        reason,
-                    },
-                )),
-                None => unmapped.push((
-                    index,
-                    Unmapped {
-                        column: name.clone(),
-                        reason: "no mapping rule names it",
-                    },
-                )),
-            }
+            };
+            let column = name.clone();
+            unmapped.push((index, Unmapped { column, reason }));
         }
-        // Every column a password is built from: a plain column or a template's.
-        let mut secret_indices: Vec<usize> = Vec::new();
-        for rule in rules.iter().filter(|r| r.target == Target::Password) {
-            match &rule.source {
-                CompiledSource::Column(index) => secret_indices.push(*index),
-                CompiledSource::Template(parts) => {
-                    secret_indices.extend(parts.iter().filter_map(|p| match p {
-                        CompiledPart::Column(index) => Some(*index),
-                        CompiledPart::Text(_) => None,
-                    }))
-                }
-                CompiledSource::Constant(_) | CompiledSource::GeneratePassword(_) => {}
-            }
-        }
-        // And any column named like a password, even one no rule reads (ignored,
-        // unmapped, or replaced by `generate`): better a blank cell in the
-        // error report than a password.
-        secret_indices.extend(
-            columns
-                .names()
-                .iter()
-                .enumerate()
-                .filter(|(_, name)| looks_like_password(name))
-                .map(|(i, _)| i),
-        );
-        secret_indices.sort_unstable();
-        secret_indices.dedup();
-        let secret_columns = secret_indices
-            .iter()
-            .filter_map(|i| columns.names().get(*i).cloned())
-            .collect();
-        Ok(Compiled {
-            columns,
-            rules,
-            unmapped,
-            secret_columns,
-            secret_indices,
-        })
+        unmapped
     }
+}
+
+/// Every column a password is built from (a plain column or a template's),
+/// and any column named like a password, even one no rule reads (ignored,
+/// unmapped, or replaced by `generate`): better a blank cell in the error
+/// report than a password. Sorted, without repeats.
+fn secret_indices(rules: &[CompiledRule], columns: &Columns) -> Vec<usize> {
+    let mut indices: Vec<usize> = Vec::new();
+    for rule in rules.iter().filter(|r| r.target == Target::Password) {
+        match &rule.source {
+            CompiledSource::Column(index) => indices.push(*index),
+            CompiledSource::Template(parts) => {
+                indices.extend(parts.iter().filter_map(|p| match p {
+                    CompiledPart::Column(index) => Some(*index),
+                    CompiledPart::Text(_) => None,
+                }))
+            }
+            CompiledSource::Constant(_) | CompiledSource::GeneratePassword(_) => {}
+        }
+    }
+    indices.extend(
+        columns
+            .names()
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| looks_like_password(name))
+            .map(|(i, _)| i),
+    );
+    indices.sort_unstable();
+    indices.dedup();
+    indices
 }
 
 /// The target a header names under the default mapping, or why it has none.

@@ -13,11 +13,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::input::{self, Format};
+use crate::input::Format;
+use crate::mapping::mapped_input::MappedInput;
 use crate::mapping::rules::Mapping;
+use crate::report::entry::{ReportEntry, Status};
+use crate::report::private_file::create_private;
 use crate::report::read::EntryReader;
 use crate::report::row_merge::RowMerge;
-use crate::report::write::{create_private, ErrorWriter, ReportEntry, ReportWriter, Status};
+use crate::report::write::{ErrorWriter, ReportWriter};
 
 /// Entries sorted in memory at once (about 30 MB for typical entries).
 pub const CHUNK: usize = 100_000;
@@ -194,16 +197,16 @@ pub fn rewrite_errors(
     format: Format,
     mapping: &Mapping,
 ) -> anyhow::Result<()> {
-    let mut rows = input::open(input, format)?;
-    let mut first = rows.next();
+    let MappedInput {
+        source: mut rows,
+        first,
+        mut compiled,
+    } = MappedInput::open(input, format, mapping)?;
     let columns = std::sync::Arc::clone(rows.columns());
-    let mut compiled = mapping
-        .compile(columns.clone())
-        .map_err(|e| anyhow::anyhow!(e))?;
     let temp = TempPath::beside(errors, "final");
     let mut writer =
         ErrorWriter::create(&temp.0, true, columns.names(), compiled.secret_columns())?;
-    let mut row = first.take();
+    let mut row = first;
     for entry in EntryReader::open(report)? {
         let entry = entry?;
         if entry.status.is_none_or(Status::is_success) {
@@ -223,11 +226,7 @@ pub fn rewrite_errors(
         }
         let cells = match &mut row {
             Some(Ok(r)) if r.number == entry.row => {
-                if !compiled.is_for(&r.columns) {
-                    compiled = mapping
-                        .compile(r.columns.clone())
-                        .map_err(|e| anyhow::anyhow!(e))?;
-                }
+                mapping.keep_compiled_for(&mut compiled, &r.columns)?;
                 compiled.redact(r);
                 Some(&*r)
             }

@@ -45,7 +45,7 @@ pub fn merge_reports(out: &Path, inputs: &[PathBuf], overwrite: bool) -> anyhow:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::write::{ReportEntry, Status};
+    use crate::report::entry::{ReportEntry, Status};
 
     fn report(path: &Path, rows: &[u64]) {
         let mut writer = ReportWriter::create(path, false).expect("create");

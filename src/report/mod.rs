@@ -9,15 +9,17 @@
 //! owner-only: they hold personal data.
 
 pub mod csv_line;
+pub mod entry;
 pub mod finalize;
 pub mod merge;
+pub mod private_file;
 pub mod read;
 pub mod row_merge;
 pub mod summary;
 pub mod write;
 
-pub use crate::send::dispatch::LOST_ANSWER_NOTE;
+pub use entry::{ReportEntry, Status, LOST_ANSWER_NOTE};
 pub use finalize::{finalize_report, CHUNK};
 pub use merge::merge_reports;
 pub use summary::{exit, Summary};
-pub use write::{ReportEntry, ReportWriter, Status};
+pub use write::ReportWriter;

@@ -9,7 +9,8 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 
-use crate::report::write::{ReportEntry, ReportFormat, REPORT_COLUMNS};
+use crate::report::entry::{ReportEntry, REPORT_COLUMNS};
+use crate::report::write::ReportFormat;
 
 /// Streams the complete entries of a report file, in file order.
 pub struct EntryReader {

@@ -6,7 +6,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::report::write::ReportEntry;
+use crate::report::entry::ReportEntry;
 
 /// Merges `streams`; `names` label them in errors.
 pub struct RowMerge<I> {

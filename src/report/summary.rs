@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use crate::report::write::Status;
+use crate::report::entry::Status;
 
 /// Documented exit codes (README "Exit codes").
 pub mod exit {

@@ -1,96 +1,15 @@
-//! The per-row results report and the error report: their entry types and
-//! writers. Files are created owner-only (0600) because they hold personal
+//! The per-row results report and the error report writers. Files are created owner-only (0600) because they hold personal
 //! data; an existing file is refused unless the caller allows overwriting.
 //! Passwords never reach these types: the error report copies every input
 //! column except the ones the mapping marks as secret.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-use anyhow::Context;
-use serde::{Deserialize, Serialize};
-
 use crate::input::Row;
-
-/// A row's final state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Cognito created the user.
-    Created,
-    /// The user was already there (`UsernameExistsException`).
-    Exists,
-    /// Dry run: the row would be sent.
-    Valid,
-    /// Refused locally; never sent.
-    Invalid,
-    /// Cognito refused the row.
-    Rejected,
-    /// No definite answer: gave up, or the run stopped first.
-    Failed,
-}
-
-impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Created,
-        Status::Exists,
-        Status::Valid,
-        Status::Invalid,
-        Status::Rejected,
-        Status::Failed,
-    ];
-
-    /// `created`, `exists` and (in a dry run) `valid` are successes.
-    pub fn is_success(self) -> bool {
-        matches!(self, Status::Created | Status::Exists | Status::Valid)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Created => "created",
-            Status::Exists => "exists",
-            Status::Valid => "valid",
-            Status::Invalid => "invalid",
-            Status::Rejected => "rejected",
-            Status::Failed => "failed",
-        }
-    }
-}
-
-/// One line of the results report. Field order is the CSV column order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReportEntry {
-    pub row: u64,
-    pub username: String,
-    pub status: Option<Status>,
-    pub user_sub: String,
-    pub user_confirmed: Option<bool>,
-    pub delivery_medium: String,
-    pub delivery_destination: String,
-    pub error_code: String,
-    pub error_message: String,
-    pub attempts: u32,
-    pub request_id: String,
-    pub note: String,
-}
-
-/// The results report's CSV header, in order.
-pub const REPORT_COLUMNS: [&str; 12] = [
-    "row",
-    "username",
-    "status",
-    "user_sub",
-    "user_confirmed",
-    "delivery_medium",
-    "delivery_destination",
-    "error_code",
-    "error_message",
-    "attempts",
-    "request_id",
-    "note",
-];
+use crate::report::entry::{ReportEntry, Status, REPORT_COLUMNS};
+use crate::report::private_file::{create_private, open_private};
 
 /// Report file formats, chosen by extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,41 +21,11 @@ pub enum ReportFormat {
 impl ReportFormat {
     /// NDJSON for `.ndjson`/`.jsonl`, else CSV.
     pub fn from_path(path: &Path) -> ReportFormat {
-        match path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        match crate::input::extension_of(path).as_deref() {
             Some("ndjson" | "jsonl") => ReportFormat::Ndjson,
             _ => ReportFormat::Csv,
         }
     }
-}
-
-/// Creates a report file, owner read/write only.
-pub fn create_private(path: &Path, overwrite: bool) -> anyhow::Result<File> {
-    let mut options = OpenOptions::new();
-    options.write(true).mode(0o600);
-    if overwrite {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
-    let file = options.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            anyhow::anyhow!(
-                "{} already exists; pass --overwrite to replace it (or --resume to continue the run it records)",
-                path.display()
-            )
-        } else {
-            anyhow::anyhow!("cannot create {}: {e}", path.display())
-        }
-    })?;
-    // `mode` applies only to new files; an overwritten one keeps its old bits.
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))
-        .with_context(|| format!("cannot make {} owner-only", path.display()))?;
-    Ok(file)
 }
 
 /// A report file being written: buffered, in the format its name asks for.
@@ -205,11 +94,7 @@ impl ReportWriter {
     /// Continues an existing report (`--resume`): cuts a torn tail at
     /// `complete_len`, then appends. An empty file gets the CSV header.
     pub fn append(path: &Path, complete_len: u64) -> anyhow::Result<Self> {
-        let file = OpenOptions::new()
-            .write(true)
-            .open(path)
-            .with_context(|| format!("cannot open {} to continue it", path.display()))?;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        let file = open_private(path, false)?;
         file.set_len(complete_len)?;
         let mut file = file;
         std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0))?;
@@ -329,11 +214,7 @@ impl ErrorWriter {
         if std::fs::metadata(path).map_or(true, |m| m.len() == 0) {
             return ErrorWriter::create(path, true, columns, secret);
         }
-        let file = OpenOptions::new()
-            .append(true)
-            .open(path)
-            .with_context(|| format!("cannot open {} to continue it", path.display()))?;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        let file = open_private(path, true)?;
         Ok(ErrorWriter {
             file: ReportFile::new(file, path),
             columns: columns
@@ -420,6 +301,7 @@ impl ErrorWriter {
 mod tests {
     use super::*;
     use crate::input::Columns;
+    use std::os::unix::fs::PermissionsExt;
     use std::sync::Arc;
 
     #[test]

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::input::Row;
-use crate::report::write::ReportEntry;
+use crate::report::entry::ReportEntry;
 use crate::run::ordered::{Ordered, Outgoing, Settled};
 use crate::run::sink::{Sink, FLUSH_INTERVAL};
 use crate::send::dispatch::Dispatcher;
@@ -30,21 +30,6 @@ pub enum Ending {
     Finished,
     /// Stopped by Ctrl-C or SIGTERM.
     Interrupted,
-}
-
-/// Counts Ctrl-C and SIGTERM signals from now on.
-pub fn watch_signals() -> watch::Receiver<u32> {
-    let (sender, receiver) = watch::channel(0u32);
-    tokio::spawn(async move {
-        loop {
-            crate::run::signals::terminated().await;
-            sender.send_modify(|n| *n += 1);
-            if sender.is_closed() {
-                return;
-            }
-        }
-    });
-    receiver
 }
 
 /// Runs the loop until the input is done or the run is interrupted.

@@ -15,7 +15,7 @@ use crate::checks::row_error::RowError;
 use crate::input::read_ahead::{ReadAhead, Recycler, RowBatch, RowView};
 use crate::input::{Cells, Row};
 use crate::mapping::rules::{Compiled, Mapping, Prepared};
-use crate::report::write::{ReportEntry, Status};
+use crate::report::entry::{ReportEntry, Status};
 use crate::run::check_stage::{CheckStage, CheckedBatch};
 use crate::run::selection::{Decision, Selection};
 

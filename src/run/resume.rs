@@ -9,8 +9,8 @@ use std::path::Path;
 use anyhow::bail;
 
 use crate::checks::duplicates::stable_hash;
+use crate::report::entry::Status;
 use crate::report::read::EntryReader;
-use crate::report::write::Status;
 
 const STATUS_BITS: u32 = 3;
 const SENT_BIT: u32 = 1 << STATUS_BITS;
@@ -45,27 +45,13 @@ pub struct ResumeState {
     pub entries: u64,
 }
 
+/// A slot's status bits: 0 for "no entry", else the status's index + 1.
 fn status_code(status: Status) -> u32 {
-    match status {
-        Status::Created => 1,
-        Status::Exists => 2,
-        Status::Valid => 3,
-        Status::Invalid => 4,
-        Status::Rejected => 5,
-        Status::Failed => 6,
-    }
+    status.index() as u32 + 1
 }
 
 fn status_of(code: u32) -> Option<Status> {
-    Some(match code {
-        1 => Status::Created,
-        2 => Status::Exists,
-        3 => Status::Valid,
-        4 => Status::Invalid,
-        5 => Status::Rejected,
-        6 => Status::Failed,
-        _ => return None,
-    })
+    Status::from_index(usize::try_from(code.checked_sub(1)?).ok()?)
 }
 
 /// The 28 bits of a username's stable hash kept per row.
@@ -122,7 +108,8 @@ impl ResumeState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::write::{ReportEntry, ReportWriter};
+    use crate::report::entry::ReportEntry;
+    use crate::report::write::ReportWriter;
 
     fn entry(row: u64, username: &str, status: Status, attempts: u32) -> ReportEntry {
         ReportEntry {

@@ -3,14 +3,13 @@
 //! report belongs to the input it is resumed with, made over the whole input
 //! before the first request.
 
-use std::path::Path;
-use std::sync::Arc;
-
 use anyhow::bail;
+use std::path::Path;
 
-use crate::input::{self, Format};
+use crate::input::Format;
+use crate::mapping::mapped_input::MappedInput;
 use crate::mapping::rules::Mapping;
-use crate::report::write::Status;
+use crate::report::entry::Status;
 use crate::run::resume::ResumeState;
 use crate::run::shard::Shard;
 
@@ -87,19 +86,11 @@ pub fn verify_input(
         // stdin cannot be read twice: the reader checks each row as it goes.
         return Ok(());
     }
-    let mut rows = input::open(input, format)?;
-    let first = rows.next();
-    let mut compiled = mapping
-        .compile(Arc::clone(rows.columns()))
-        .map_err(|e| anyhow::anyhow!(e))?;
-    for item in first.into_iter().chain(rows) {
+    let (mut compiled, records) = MappedInput::open(input, format, mapping)?.records();
+    for item in records {
         let (number, username) = match item {
             Ok(row) => {
-                if !compiled.is_for(&row.columns) {
-                    compiled = mapping
-                        .compile(Arc::clone(&row.columns))
-                        .map_err(|e| anyhow::anyhow!(e))?;
-                }
+                mapping.keep_compiled_for(&mut compiled, &row.columns)?;
                 (row.number, compiled.username_of(&row))
             }
             Err(e) if e.fatal => bail!("{e}"),

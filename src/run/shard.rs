@@ -1,6 +1,7 @@
 //! `--shard K/N`: which rows a process takes when N processes split one
 //! input. A row belongs to shard `stable_hash(lowercase(username)) mod N + 1`
-//! (FNV-1a 64 with a murmur3 finaliser, see `duplicates::stable_hash`; pinned
+//! (FNV-1a 64 with a murmur3 finaliser, the case-insensitive
+//! `checks::duplicates::username_hash`; pinned
 //! by a test, so every machine and version agrees). Lower-casing keeps
 //! usernames that differ only in case on one shard, where duplicate
 //! detection can see them.
@@ -8,7 +9,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::checks::duplicates::stable_hash;
+use crate::checks::duplicates::username_hash;
 
 /// Shard K of N (1 ≤ K ≤ N).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,12 +27,9 @@ impl Shard {
 
 /// The 1-based shard of a username among `count`.
 pub fn shard_of(username: &str, count: u64) -> u64 {
-    let hash = if username.is_ascii() {
-        stable_hash(username.to_ascii_lowercase().as_bytes())
-    } else {
-        stable_hash(username.to_lowercase().as_bytes())
-    };
-    hash % count.max(1) + 1
+    // The case-insensitive duplicate key, so names that differ only in
+    // case land on one shard.
+    username_hash(username, false) % count.max(1) + 1
 }
 
 impl FromStr for Shard {
@@ -85,7 +83,10 @@ mod tests {
             assert_eq!(shard_of(&name, 3), shard_of(&name.to_lowercase(), 3));
         }
         // Pinned: changing the hash would move rows between shards mid-migration.
-        assert_eq!(shard_of("alice", 3), stable_hash(b"alice") % 3 + 1);
+        assert_eq!(
+            shard_of("alice", 3),
+            crate::checks::duplicates::stable_hash(b"alice") % 3 + 1
+        );
         assert_eq!(shard_of("alice", 7), 0x3507_d047_a67c_08f4_u64 % 7 + 1);
     }
 

@@ -8,16 +8,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::mapping::rules::Prepared;
-use crate::report::write::{ReportEntry, Status};
+use crate::report::entry::{ReportEntry, Status, LOST_ANSWER_NOTE};
 use crate::send::cognito::secret_hash::secret_hash;
 use crate::send::cognito::wire::{Secret, SignUpRequest, SignUpResponse, UserContextData};
 use crate::send::cognito::{classify, CallError, Class, CognitoClient};
 use crate::send::rate::Pacer;
 use crate::send::retry::{full_jitter, RetryPolicy};
-
-/// The note on a row whose retry met `UsernameExistsException` after an
-/// attempt whose answer was lost.
-pub const LOST_ANSWER_NOTE: &str = "likely created by an earlier attempt whose response was lost";
 
 /// Appended to the note of a row left `failed` after a lost answer.
 const MAYBE_CREATED_SUFFIX: &str = "; an earlier attempt's answer was lost, so the user may exist";
@@ -173,6 +169,8 @@ impl Dispatcher {
             .await
     }
 
+    /// Sends `request` until its outcome is settled (or retries run out);
+    /// `None` when the run was interrupted before the row was ever sent.
     async fn attempt_until_done(
         &self,
         row: u64,
@@ -189,128 +187,176 @@ impl Dispatcher {
         let mut lost_answer = maybe_sent;
         let mut lambda_faults = 0;
         loop {
-            // Checked before the pacer wait (so a stopped run reports its
-            // remaining rows at once, not at the pace) and again after it,
-            // right before sending.
-            for wait_for_slot in [true, false] {
-                if let Some(reason) = self.stop.get() {
-                    return Some(stopped(entry, reason, lost_answer));
-                }
-                if self.interrupted.load(Ordering::SeqCst) {
-                    return interrupted(entry);
-                }
-                if wait_for_slot
-                    && self
-                        .unless_interrupted(self.pacer.acquire())
-                        .await
-                        .is_none()
-                {
-                    return interrupted(entry);
-                }
+            if let Some(done) = self.wait_for_turn(&mut entry, lost_answer).await {
+                return done;
             }
-            entry.attempts += 1;
-            self.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let answer = self.client.sign_up(request).await;
-            // Feed the adaptive rate: throttles cut it, other answers show
-            // the quota admits the current pace.
-            // Any HTTP answer, or a request that may have been delivered,
-            // shows the endpoint is reachable.
-            *reached |= !matches!(
-                answer,
-                Err(CallError::Transport {
-                    maybe_delivered: false,
-                    ..
-                })
-            );
-            match &answer {
-                Err(CallError::Api(error)) if classify(error) == Class::Throttled => {
-                    self.pacer.on_throttled()
-                }
-                Err(CallError::Api(_)) | Ok(_) => self.pacer.on_accepted(),
-                Err(CallError::Transport { .. }) => {}
-            }
-            let (class, code, message) = match answer {
-                Ok((response, request_id)) => {
-                    return Some(created(entry, response, request_id, lost_answer))
-                }
-                Err(CallError::Api(error)) => {
-                    entry.request_id = error.request_id.clone().unwrap_or_default();
-                    let class = classify(&error);
-                    let message = error.message.clone().unwrap_or_default();
-                    (class, error.code_or_status(), message)
-                }
-                Err(CallError::Transport {
-                    message,
-                    maybe_delivered,
-                }) => {
-                    lost_answer |= maybe_delivered;
-                    entry.request_id.clear();
-                    (Class::Transient, NO_ANSWER.to_owned(), message)
-                }
+            let answer = self.send_once(&mut entry, request, reached).await;
+            let class = match self.read_answer(&mut entry, answer, &mut lost_answer) {
+                Ok(class) => class,
+                Err(created) => return Some(*created),
             };
-            entry.error_code = code;
-            entry.error_message = message;
-            match class {
-                Class::Exists => {
-                    entry.status = Some(Status::Exists);
-                    if lost_answer {
-                        entry.note = LOST_ANSWER_NOTE.to_owned();
-                    }
-                    return Some(entry);
-                }
-                Class::CreatedButNotified => {
-                    entry.status = Some(Status::Created);
-                    entry.note = "created UNCONFIRMED, but the email/SMS sending quota was hit (LimitExceededException): no confirmation message was sent".to_owned();
-                    return Some(entry);
-                }
-                Class::RowError => {
-                    entry.status = Some(Status::Rejected);
-                    return Some(entry);
-                }
-                Class::Config => {
-                    let reason = StopReason {
-                        code: entry.error_code.clone(),
-                        message: entry.error_message.clone(),
-                    };
-                    let _ = self.stop.set(reason);
-                    entry.status = Some(Status::Failed);
-                    entry.note = format!(
-                        "the run stopped: {}",
-                        self.stop.get().map_or("", StopReason::advice)
-                    );
-                    return Some(entry);
-                }
-                Class::Throttled => {
-                    self.stats.throttled.fetch_add(1, Ordering::Relaxed);
-                }
-                Class::LambdaFault => lambda_faults += 1,
-                Class::Transient => {}
+            if let Some(settled) = self.settle(&mut entry, class, lost_answer) {
+                return Some(settled);
             }
-            match ceilings.next() {
-                Some(ceiling)
-                    if self
-                        .retry
-                        .should_retry(class, entry.attempts, lambda_faults) =>
-                {
-                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    // An interrupt cuts the backoff short: the row is then
-                    // reported `failed` instead of outliving the grace period.
-                    let backoff = tokio::time::sleep(full_jitter(ceiling));
-                    if self.unless_interrupted(backoff).await.is_none() {
-                        return interrupted(entry);
-                    }
-                }
-                _ => {
-                    entry.status = Some(Status::Failed);
-                    entry.note = format!("gave up after {} attempts", entry.attempts);
-                    if lost_answer {
-                        entry.note.push_str(MAYBE_CREATED_SUFFIX);
-                    }
-                    return Some(entry);
-                }
+            lambda_faults += u32::from(class == Class::LambdaFault);
+            let retry = ceilings.next().filter(|_| {
+                self.retry
+                    .should_retry(class, entry.attempts, lambda_faults)
+            });
+            let Some(ceiling) = retry else {
+                return Some(gave_up(entry, lost_answer));
+            };
+            self.stats.retries.fetch_add(1, Ordering::Relaxed);
+            // An interrupt cuts the backoff short: the row is then
+            // reported `failed` instead of outliving the grace period.
+            let backoff = tokio::time::sleep(full_jitter(ceiling));
+            if self.unless_interrupted(backoff).await.is_none() {
+                return interrupted(entry);
             }
         }
     }
+
+    /// Waits for the pacer's slot. `Some` ends the row without sending:
+    /// the run was stopped (the row's entry) or interrupted. Checked before
+    /// the wait (so a stopped run reports its remaining rows at once, not at
+    /// the pace) and again after it, right before sending.
+    async fn wait_for_turn(
+        &self,
+        entry: &mut ReportEntry,
+        lost_answer: bool,
+    ) -> Option<Option<ReportEntry>> {
+        for wait_for_slot in [true, false] {
+            if let Some(reason) = self.stop.get() {
+                return Some(Some(stopped(std::mem::take(entry), reason, lost_answer)));
+            }
+            if self.interrupted.load(Ordering::SeqCst) {
+                return Some(interrupted(std::mem::take(entry)));
+            }
+            if wait_for_slot
+                && self
+                    .unless_interrupted(self.pacer.acquire())
+                    .await
+                    .is_none()
+            {
+                return Some(interrupted(std::mem::take(entry)));
+            }
+        }
+        None
+    }
+
+    /// One request, counted, with its answer fed to the adaptive rate.
+    async fn send_once(
+        &self,
+        entry: &mut ReportEntry,
+        request: &SignUpRequest,
+        reached: &mut bool,
+    ) -> Result<(SignUpResponse, Option<String>), CallError> {
+        entry.attempts += 1;
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let answer = self.client.sign_up(request).await;
+        // Any HTTP answer, or a request that may have been delivered,
+        // shows the endpoint is reachable.
+        *reached |= !matches!(
+            answer,
+            Err(CallError::Transport {
+                maybe_delivered: false,
+                ..
+            })
+        );
+        // Throttles cut the rate; other answers show the quota admits the
+        // current pace.
+        match &answer {
+            Err(CallError::Api(error)) if classify(error) == Class::Throttled => {
+                self.pacer.on_throttled()
+            }
+            Err(CallError::Api(_)) | Ok(_) => self.pacer.on_accepted(),
+            Err(CallError::Transport { .. }) => {}
+        }
+        answer
+    }
+
+    /// Records an answer's error in `entry` and classifies it; a success
+    /// is the row's final entry (`Err`).
+    fn read_answer(
+        &self,
+        entry: &mut ReportEntry,
+        answer: Result<(SignUpResponse, Option<String>), CallError>,
+        lost_answer: &mut bool,
+    ) -> Result<Class, Box<ReportEntry>> {
+        let (class, code, message) = match answer {
+            Ok((response, request_id)) => {
+                let entry = std::mem::take(entry);
+                return Err(Box::new(created(entry, response, request_id, *lost_answer)));
+            }
+            Err(CallError::Api(error)) => {
+                entry.request_id = error.request_id.clone().unwrap_or_default();
+                let message = error.message.clone().unwrap_or_default();
+                (classify(&error), error.code_or_status(), message)
+            }
+            Err(CallError::Transport {
+                message,
+                maybe_delivered,
+            }) => {
+                *lost_answer |= maybe_delivered;
+                entry.request_id.clear();
+                (Class::Transient, NO_ANSWER.to_owned(), message)
+            }
+        };
+        entry.error_code = code;
+        entry.error_message = message;
+        Ok(class)
+    }
+
+    /// The row's final entry when `class` settles it; `None` when it may
+    /// be retried (throttles counted on the way).
+    fn settle(
+        &self,
+        entry: &mut ReportEntry,
+        class: Class,
+        lost_answer: bool,
+    ) -> Option<ReportEntry> {
+        match class {
+            Class::Exists => {
+                entry.status = Some(Status::Exists);
+                if lost_answer {
+                    entry.note = LOST_ANSWER_NOTE.to_owned();
+                }
+            }
+            Class::CreatedButNotified => {
+                entry.status = Some(Status::Created);
+                entry.note = "created UNCONFIRMED, but the email/SMS sending quota was hit (LimitExceededException): no confirmation message was sent".to_owned();
+            }
+            Class::RowError => entry.status = Some(Status::Rejected),
+            Class::Config => {
+                let reason = StopReason {
+                    code: entry.error_code.clone(),
+                    message: entry.error_message.clone(),
+                };
+                let _ = self.stop.set(reason);
+                entry.status = Some(Status::Failed);
+                entry.note = format!(
+                    "the run stopped: {}",
+                    self.stop.get().map_or("", StopReason::advice)
+                );
+            }
+            Class::Throttled => {
+                self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                return None;
+            }
+            Class::LambdaFault | Class::Transient => return None,
+        }
+        Some(std::mem::take(entry))
+    }
+}
+
+/// A row whose attempts ran out (or whose class is never retried again).
+fn gave_up(mut entry: ReportEntry, lost_answer: bool) -> ReportEntry {
+    entry.status = Some(Status::Failed);
+    entry.note = format!("gave up after {} attempts", entry.attempts);
+    if lost_answer {
+        entry.note.push_str(MAYBE_CREATED_SUFFIX);
+    }
+    entry
 }
 
 impl Dispatcher {

@@ -1,0 +1,72 @@
+//! Pre-flight checks of the mapping against the input's columns, made once
+//! the first record is read and before any report is created or request
+//! sent: data that would be silently lost, or attributes every row would be
+//! refused for, stop the run with a message that names the fix.
+
+use crate::checks::attributes::CUSTOM_PREFIX;
+use crate::cli::settings::RunConfig;
+use crate::input::Columns;
+use crate::mapping::rules::Compiled;
+
+/// Checks `compiled` (the mapping resolved against `columns`).
+pub fn check(config: &RunConfig, compiled: &Compiled, columns: &Columns) -> anyhow::Result<()> {
+    warn_of_absent_keys(config, columns);
+    refuse_unmapped_columns(compiled)?;
+    refuse_unknown_custom_attributes(config, compiled)
+}
+
+/// NDJSON: a named key the first record lacks is allowed (it may come
+/// later), but a typo would silently map nothing: say so up front.
+fn warn_of_absent_keys(config: &RunConfig, columns: &Columns) {
+    if !config.mapping.missing_columns_empty {
+        return;
+    }
+    let absent: Vec<String> = config
+        .mapping
+        .named_columns()
+        .into_iter()
+        .filter(|name| columns.position(name).is_none())
+        .map(|name| format!("{name:?}"))
+        .collect();
+    if !absent.is_empty() {
+        tracing::warn!(
+            "the first record has no {}: they read as empty wherever a record lacks them (check the spelling)",
+            absent.join(", ")
+        );
+    }
+}
+
+/// An input column nothing maps would lose its data.
+fn refuse_unmapped_columns(compiled: &Compiled) -> anyhow::Result<()> {
+    let unmapped: Vec<String> = compiled
+        .unmapped()
+        .map(|u| format!("{:?} ({})", u.column, u.reason))
+        .collect();
+    if unmapped.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "these input columns map to nothing, so their data would be lost: {}.\nMap them, or leave each out on purpose with --ignore-column NAME (or list it in `ignore` under [options] in a mapping file).",
+        unmapped.join(", ")
+    )
+}
+
+/// With `--pool`: a mapped custom attribute the pool lacks would get every
+/// row with a value refused, which is a configuration mistake.
+fn refuse_unknown_custom_attributes(config: &RunConfig, compiled: &Compiled) -> anyhow::Result<()> {
+    let Some(pool) = &config.pool else {
+        return Ok(());
+    };
+    let unknown: Vec<String> = compiled
+        .attribute_sources()
+        .filter(|(name, _)| name.starts_with(CUSTOM_PREFIX) && pool.schema(name).is_none())
+        .map(|(name, from)| format!("{name} (from {from})"))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the mapping writes custom attributes the pool's schema does not have: {}.\nAdd them to the pool (and to the --pool file), or stop mapping them (--ignore-column NAME, or `ignore` under [options] in a mapping file).",
+        unknown.join(", ")
+    )
+}

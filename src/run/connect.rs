@@ -1,0 +1,58 @@
+//! Where a run's requests go: builds the dispatcher for the configured
+//! destination, first starting the built-in emulator when `--emulator`
+//! asks for a local rehearsal. A dry run gets no dispatcher at all.
+
+use std::sync::Arc;
+
+use crate::cli::settings::{RunConfig, Target};
+use crate::emulator::{Emulator, EmulatorConfig};
+use crate::run::job::config_error;
+use crate::send::cognito::pool::PoolDescription;
+use crate::send::cognito::CognitoClient;
+use crate::send::dispatch::Dispatcher;
+use crate::send::rate::Pacer;
+
+/// Builds the dispatcher for the run's target, starting the emulator if asked.
+pub async fn connect(config: &RunConfig) -> anyhow::Result<(Option<Emulator>, Option<Dispatcher>)> {
+    let (emulator, endpoint, client_id, client_secret) = match &config.target {
+        Target::Nowhere => return Ok((None, None)),
+        Target::Remote {
+            endpoint,
+            client_id,
+            client_secret,
+        } => (
+            None,
+            endpoint.clone(),
+            client_id.clone(),
+            client_secret.clone(),
+        ),
+        Target::Emulator { pool } => {
+            let pool = PoolDescription::load(pool).map_err(config_error)?;
+            // A client with a secret, so rehearsals exercise SecretHash too.
+            let secret =
+                crate::send::cognito::wire::Secret::new(uuid::Uuid::new_v4().simple().to_string());
+            let client = crate::send::cognito::pool::ClientDescription {
+                client_id: crate::emulator::new_client_id(),
+                client_secret: Some(secret.expose().to_owned()),
+                client_name: Some("bulk-signup-rehearsal".into()),
+                write_attributes: None,
+            };
+            let emulator = Emulator::start(
+                EmulatorConfig {
+                    pool,
+                    clients: vec![client.clone()],
+                    faults: Default::default(),
+                },
+                ([127, 0, 0, 1], 0).into(),
+            )
+            .await?;
+            let endpoint = reqwest::Url::parse(&emulator.endpoint())?;
+            tracing::info!(endpoint = %endpoint, "started the built-in emulator");
+            (Some(emulator), endpoint, client.client_id, Some(secret))
+        }
+    };
+    let client = CognitoClient::new(endpoint, config.timeout, config.concurrency)?;
+    let pacer = Arc::new(Pacer::new(config.rate));
+    let dispatcher = Dispatcher::new(client, client_id, client_secret, config.retry, pacer);
+    Ok((emulator, Some(dispatcher)))
+}

@@ -1,0 +1,263 @@
+//! One `run` job, phase by phase: pre-flight (open the input, compile and
+//! check the mapping, decide which rows to send), open the reports, start
+//! the parsing and checking threads, drive the sending loop until every row
+//! has its entry, then finish (the in-row-order rewrite and the summary).
+//! Memory is O(concurrency + channel size) plus, with `--resume`, 4 bytes
+//! per row, never O(input).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::watch;
+
+use crate::checks::duplicates::Duplicates;
+use crate::checks::validate::Checker;
+use crate::cli::preflight;
+use crate::cli::settings::RunConfig;
+use crate::mapping::mapped_input::{MappedInput, OpenMappedError};
+use crate::report::entry::Status;
+use crate::report::finalize::{finalize_report, rewrite_errors, sweep_stale};
+use crate::report::summary::Summary;
+use crate::report::write::{ErrorWriter, ReportWriter};
+use crate::run::check_stage::RowChecker;
+use crate::run::connect::connect;
+use crate::run::fan_out::{fan_out, Ending};
+use crate::run::ordered::{Ordered, OrderedParts};
+use crate::run::progress::Progress;
+use crate::run::resume::ResumeState;
+use crate::run::selection::{verify_input, Selection};
+use crate::run::signals::{interruptible, watch_signals};
+use crate::run::sink::Sink;
+use crate::send::dispatch::Dispatcher;
+
+/// Checking threads at most: past this the parsing thread is the limit.
+const MAX_CHECK_THREADS: usize = 8;
+
+/// A configuration problem found before anything was sent (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0:#}")]
+pub struct ConfigError(pub anyhow::Error);
+
+pub(crate) fn config_error(e: impl Into<anyhow::Error>) -> anyhow::Error {
+    ConfigError(e.into()).into()
+}
+
+/// The two report files, open for this session.
+struct Reports {
+    report: ReportWriter,
+    errors: Option<ErrorWriter>,
+}
+
+/// Runs a whole job and returns its summary.
+pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
+    let started = Instant::now();
+    // Count signals from the start, so an early Ctrl-C is not lost.
+    let mut signals = watch_signals();
+    let input = preflight(&config)?;
+    let resuming = config.resume && config.report.exists();
+    let Some(selection) = select_rows(&config, resuming, &mut signals).await? else {
+        return Ok(Summary {
+            interrupted: true,
+            elapsed: started.elapsed(),
+            ..Summary::default()
+        });
+    };
+    let reports = open_reports(&config, &input, &selection, resuming)?;
+    // Keep the emulator alive for the whole run.
+    let (_emulator, dispatcher) = connect(&config).await?;
+    let dispatcher = dispatcher.map(Arc::new);
+    let mut ordered = start_stages(&config, input, selection, dispatcher.is_none())?;
+    let mut sink = Sink::new(
+        reports.report,
+        reports.errors,
+        Progress::new(config.show_progress),
+        dispatcher.is_none(),
+    );
+    let ending = fan_out(
+        &mut ordered,
+        dispatcher.clone(),
+        config.concurrency,
+        config.grace,
+        &mut sink,
+        &mut signals,
+    )
+    .await;
+    let already_final = !resuming && sink.in_row_order();
+    let mut summary = sink.finish()?;
+    let ending = ending?;
+    if ending == Ending::Finished {
+        ordered.finish()?;
+    }
+    // When interrupted, the parser stops at its next hand-over; not waiting
+    // for it lets a blocked stdin read not hold the exit.
+    summary.interrupted = ending == Ending::Interrupted;
+    finish(&config, &mut summary, already_final, &mut signals).await?;
+    summary.elapsed = started.elapsed();
+    add_request_counts(&mut summary, dispatcher.as_deref());
+    Ok(summary)
+}
+
+/// Opens the input, compiles the mapping for its columns and checks that
+/// the mapping loses nothing; also clears temporary files a killed run left.
+fn preflight(config: &RunConfig) -> anyhow::Result<MappedInput> {
+    let input = MappedInput::open(&config.input, config.format, &config.mapping).map_err(|e| {
+        config_error(match e {
+            OpenMappedError::Mapping(e) => anyhow::anyhow!("{}: {e}", config.mapping_origin),
+            OpenMappedError::Input(e) => e,
+        })
+    })?;
+    preflight::check(config, &input.compiled, input.source.columns()).map_err(config_error)?;
+    for path in std::iter::once(&config.report).chain(&config.errors) {
+        sweep_stale(path);
+    }
+    Ok(input)
+}
+
+/// Which rows this run sends (`--shard`, and with `--resume` what the
+/// report already settled, checked over the whole input before the first
+/// request). `None` when a signal came while the input was being checked.
+async fn select_rows(
+    config: &RunConfig,
+    resuming: bool,
+    signals: &mut watch::Receiver<u32>,
+) -> anyhow::Result<Option<Selection>> {
+    let resume = match resuming {
+        true => Some(ResumeState::load(&config.report).map_err(config_error)?),
+        false => None,
+    };
+    let selection = Selection {
+        shard: config.shard,
+        resume,
+        retry_rejected: config.retry_rejected,
+    };
+    if !resuming {
+        return Ok(Some(selection));
+    }
+    let (input, format, mapping) = (config.input.clone(), config.format, config.mapping.clone());
+    let verified = interruptible(signals, move || {
+        verify_input(&input, format, &mapping, &selection).map(|()| selection)
+    })
+    .await;
+    verified.transpose().map_err(config_error)
+}
+
+/// Creates the reports, or continues them with `--resume`.
+fn open_reports(
+    config: &RunConfig,
+    input: &MappedInput,
+    selection: &Selection,
+    resuming: bool,
+) -> anyhow::Result<Reports> {
+    let report = match resuming {
+        true => ReportWriter::append(&config.report, selection.complete_len()),
+        false => ReportWriter::create(&config.report, config.overwrite),
+    }
+    .map_err(config_error)?;
+    let (names, secret) = (
+        input.source.columns().names(),
+        input.compiled.secret_columns(),
+    );
+    let errors = match &config.errors {
+        // While a run is under way this is the log of its own failed rows;
+        // it is rebuilt from the final report at the end (but stdin cannot
+        // be read again, so a resumed stdin run continues the log instead).
+        Some(path) if resuming && config.input.as_os_str() == "-" => {
+            Some(ErrorWriter::append(path, names, secret))
+        }
+        Some(path) => Some(ErrorWriter::create(
+            path,
+            config.overwrite || resuming,
+            names,
+            secret,
+        )),
+        None => None,
+    }
+    .transpose()
+    .map_err(config_error)?;
+    Ok(Reports { report, errors })
+}
+
+/// Starts parsing and checking (one thread per core), on threads of their
+/// own so a dry run uses every core; the ordered stage runs in the loop.
+fn start_stages(
+    config: &RunConfig,
+    input: MappedInput,
+    selection: Selection,
+    dry_run: bool,
+) -> anyhow::Result<Ordered> {
+    let lanes = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_CHECK_THREADS));
+    let MappedInput {
+        source,
+        first,
+        compiled,
+    } = input;
+    let mut read_ahead = crate::input::read_ahead::start(first, source, lanes)?;
+    let stage = crate::run::check_stage::start(
+        std::mem::take(&mut read_ahead.lanes),
+        &RowChecker {
+            mapping: config.mapping.clone(),
+            compiled: compiled.clone(),
+            checker: Checker::new(config.pool.clone()),
+            dry_run,
+        },
+    )?;
+    let parts = OrderedParts {
+        mapping: config.mapping.clone(),
+        compiled,
+        duplicates: Duplicates::default(),
+        selection,
+        dry_run,
+        input_bytes: std::fs::metadata(&config.input)
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .map(|m| m.len()),
+    };
+    Ok(Ordered::new(read_ahead, stage, parts))
+}
+
+/// After the loop: this session's counts, then, for a finished run whose
+/// report is not yet in row order, the final rewrite of the report (and of
+/// the error report from the input). A signal during the rewrite leaves the
+/// report a complete log, which `--resume` finishes.
+async fn finish(
+    config: &RunConfig,
+    summary: &mut Summary,
+    already_final: bool,
+    signals: &mut watch::Receiver<u32>,
+) -> anyhow::Result<()> {
+    summary.session_rows = summary.rows();
+    summary.session_successes = summary.count(Status::Created) + summary.count(Status::Exists);
+    if summary.interrupted || already_final {
+        return Ok(());
+    }
+    let (report, errors) = (config.report.clone(), config.errors.clone());
+    let (input, format, mapping) = (config.input.clone(), config.format, config.mapping.clone());
+    let finalized = interruptible(signals, move || {
+        let counts = finalize_report(&report)?;
+        if let Some(errors) = errors.filter(|_| input.as_os_str() != "-") {
+            rewrite_errors(&report, &errors, &input, format, &mapping)?;
+        }
+        Ok(counts)
+    })
+    .await;
+    match finalized {
+        Some(counts) => summary.counts = counts?,
+        None => summary.interrupted = true,
+    }
+    Ok(())
+}
+
+/// The dispatcher's request counters and, if Cognito stopped the run, why.
+fn add_request_counts(summary: &mut Summary, dispatcher: Option<&Dispatcher>) {
+    let Some(dispatcher) = dispatcher else {
+        return;
+    };
+    let stats = &dispatcher.stats;
+    summary.requests = stats.requests.load(std::sync::atomic::Ordering::Relaxed);
+    summary.throttled = stats.throttled.load(std::sync::atomic::Ordering::Relaxed);
+    summary.retries = stats.retries.load(std::sync::atomic::Ordering::Relaxed);
+    summary.final_rate = dispatcher.rate();
+    summary.stopped_by = dispatcher
+        .stop_reason()
+        .map(|r| format!("{}: {} — {}", r.code, r.message, r.advice()));
+}
