@@ -1,4 +1,4 @@
-//! Cognito's attribute vocabulary (COGNITO.md): the standard attribute names,
+//! Cognito's attribute vocabulary (docs/PROTOCOL.md): the standard attribute names,
 //! which are booleans, and which names SignUp may never write.
 
 /// Standard attributes a SignUp may write.

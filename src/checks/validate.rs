@@ -1,5 +1,5 @@
 //! Local checks of a prepared request against Cognito's documented
-//! constraints (COGNITO.md), so rows Cognito would refuse are reported
+//! constraints (docs/PROTOCOL.md), so rows Cognito would refuse are reported
 //! `invalid` without spending a request. [`Checker`] runs the checks that
 //! hold for every pool, then [`PoolRules`]', what `--pool` describes:
 //! schema, custom attribute constraints, required attributes, password
@@ -170,7 +170,7 @@ fn check_attribute(plan: &NamePlan, value: &str) -> Result<(), RowError> {
     }
 }
 
-/// Cognito's password symbols (COGNITO.md).
+/// Cognito's password symbols (docs/PROTOCOL.md).
 const PASSWORD_SYMBOLS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-";
 
 /// Checks from a pool description (`--pool`).

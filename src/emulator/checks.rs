@@ -1,4 +1,4 @@
-//! The emulator's own SignUp checks, written from COGNITO.md independently of
+//! The emulator's own SignUp checks, written from docs/PROTOCOL.md independently of
 //! the client's `validate` module: if both were one piece of code, a mistake
 //! in it could never be caught by running one against the other. Each check
 //! answers with the error code and message real Cognito uses.
@@ -12,6 +12,24 @@ use crate::send::cognito::wire::AttributeType;
 
 /// A refusal: Cognito error code and message.
 pub type Refusal = (&'static str, String);
+
+/// Whether `given` is the SecretHash of `username` for this client, i.e.
+/// `Base64(HMAC_SHA256(key = secret, message = username + client_id))`.
+/// The emulator's own computation, independent of the client's: it decodes
+/// the given hash and verifies the MAC (in constant time), where the
+/// client encodes one, so a formula wrong on one side cannot pass on both.
+pub fn secret_hash_matches(given: &str, secret: &str, username: &str, client_id: &str) -> bool {
+    use base64::Engine;
+    use hmac::Mac;
+    let Ok(tag) = base64::engine::general_purpose::STANDARD.decode(given) else {
+        return false;
+    };
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(format!("{username}{client_id}").as_bytes());
+    mac.verify_slice(&tag).is_ok()
+}
 
 const STANDARD: &[&str] = &[
     "address",
@@ -245,6 +263,29 @@ fn constraints(name: &str, value: &str, schema: &SchemaAttribute) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The documented test vector, and a hash that differs from it in one
+    /// character, in the username or in the client id.
+    #[test]
+    fn secret_hash_follows_the_documented_vector() {
+        let good = "AlBVu2cvVbbKkIR7i3zS8ZRCF82NM3j32T+LWqw4C5o=";
+        let (secret, client) = ("client-secret-example", "1example23456789");
+        assert!(secret_hash_matches(good, secret, "alice", client));
+        assert!(!secret_hash_matches(
+            &good.replace('A', "B"),
+            secret,
+            "alice",
+            client
+        ));
+        assert!(!secret_hash_matches(good, secret, "alicf", client));
+        assert!(!secret_hash_matches(
+            good,
+            secret,
+            "alice",
+            "1example23456780"
+        ));
+        assert!(!secret_hash_matches("not base64!", secret, "alice", client));
+    }
 
     #[test]
     fn password_policy_messages() {

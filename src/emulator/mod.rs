@@ -1,5 +1,5 @@
 //! The built-in local Cognito endpoint: a SignUp/ListUsers/AdminGetUser
-//! server for rehearsals, demos and tests, stricter than moto (COGNITO.md's
+//! server for rehearsals, demos and tests, stricter than moto (docs/PROTOCOL.md's
 //! rules), with optional throttling and faults. It shares only the wire and
 //! pool-description types with the client.
 

@@ -11,7 +11,6 @@ use serde::Serialize;
 
 use super::checks::{self, Refusal};
 use crate::send::cognito::pool::{ClientDescription, PoolDescription};
-use crate::send::cognito::secret_hash::secret_hash;
 use crate::send::cognito::wire::{
     AdminGetUserResponse, AttributeType, CodeDeliveryDetails, ListUsersResponse, SignUpRequest,
     SignUpResponse, UserType,
@@ -124,6 +123,30 @@ impl PoolState {
     /// Handles a `SignUp`, in Cognito's order: client, secret hash, username,
     /// password, attributes, uniqueness.
     pub fn sign_up(&self, request: &SignUpRequest) -> Result<SignUpResponse, Refusal> {
+        let client = self.authenticate(request)?;
+        checks::username(&request.username)?;
+        checks::password(
+            request.password.as_ref().map(|p| p.expose()),
+            &self.pool.policies.password_policy,
+        )?;
+        let (alias, attributes) = self.with_alias(request)?;
+        checks::attributes(&attributes, &self.pool, client.write_attributes.as_deref())?;
+        let sub = self.store(request, alias, &attributes)?;
+        let delivery = self.delivery(&attributes);
+        if delivery.is_some() {
+            self.count_message()?;
+        }
+        Ok(SignUpResponse {
+            user_confirmed: false,
+            user_sub: sub,
+            code_delivery_details: delivery,
+            session: None,
+        })
+    }
+
+    /// The app client the request names, its SecretHash verified when the
+    /// client has a secret.
+    fn authenticate(&self, request: &SignUpRequest) -> Result<&ClientDescription, Refusal> {
         let client = self
             .clients
             .iter()
@@ -134,40 +157,38 @@ impl PoolState {
                     format!("User pool client {} does not exist.", request.client_id),
                 )
             })?;
-        if let Some(secret) = &client.client_secret {
-            match &request.secret_hash {
-                None => {
-                    return Err((
-                        "NotAuthorizedException",
-                        format!(
-                            "Client {} is configured for secret but secret was not received",
-                            client.client_id
-                        ),
-                    ))
-                }
-                Some(hash)
-                    if *hash != secret_hash(secret, &request.username, &client.client_id) =>
-                {
-                    return Err((
-                        "NotAuthorizedException",
-                        format!(
-                            "Unable to verify secret hash for client {}",
-                            client.client_id
-                        ),
-                    ))
-                }
-                Some(_) => {}
-            }
+        let Some(secret) = &client.client_secret else {
+            return Ok(client);
+        };
+        let Some(hash) = &request.secret_hash else {
+            return Err((
+                "NotAuthorizedException",
+                format!(
+                    "Client {} is configured for secret but secret was not received",
+                    client.client_id
+                ),
+            ));
+        };
+        if !checks::secret_hash_matches(hash, secret, &request.username, &client.client_id) {
+            return Err((
+                "NotAuthorizedException",
+                format!(
+                    "Unable to verify secret hash for client {}",
+                    client.client_id
+                ),
+            ));
         }
-        checks::username(&request.username)?;
-        checks::password(
-            request.password.as_ref().map(|p| p.expose()),
-            &self.pool.policies.password_policy,
-        )?;
+        Ok(client)
+    }
 
+    /// The attributes to store. In alias-as-username pools the username is
+    /// the email or phone (which of them is returned), stored as that
+    /// attribute; Cognito then makes up the real username.
+    fn with_alias<'a>(
+        &'a self,
+        request: &SignUpRequest,
+    ) -> Result<(Option<&'a str>, Vec<AttributeType>), Refusal> {
         let mut attributes = request.user_attributes.clone();
-        // Alias-as-username pools: the username is the email or phone, and
-        // Cognito makes up the real username.
         let alias = self.pool.username_attributes.iter().find_map(|kind| {
             let fits = match kind.as_str() {
                 "email" => request.username.contains('@'),
@@ -186,52 +207,56 @@ impl PoolState {
             attributes.retain(|a| &*a.name != kind);
             attributes.push(AttributeType::new(kind, request.username.clone()));
         }
-        checks::attributes(&attributes, &self.pool, client.write_attributes.as_deref())?;
+        Ok((alias, attributes))
+    }
 
+    /// Stores a new user unless its username (or alias) is taken; returns
+    /// its `sub`.
+    fn store(
+        &self,
+        request: &SignUpRequest,
+        alias: Option<&str>,
+        attributes: &[AttributeType],
+    ) -> Result<String, Refusal> {
         let stored_username = match alias {
             Some(_) => uuid::Uuid::new_v4().to_string(),
             None => request.username.clone(),
         };
         let key = self.key(&request.username);
         let sub = uuid::Uuid::new_v4().to_string();
-        {
-            let mut users = self.users();
-            if users.by_key.contains_key(&key) {
-                let message = match alias {
-                    Some("email") => "An account with the given email already exists.",
-                    Some(_) => "An account with the given phone_number already exists.",
-                    None => "User already exists",
-                };
-                return Err(("UsernameExistsException", message.to_owned()));
-            }
-            let mut stored = attributes.clone();
-            stored.push(AttributeType::new("sub", sub.clone()));
-            let index = users.list.len();
-            users.list.push(StoredUser {
-                username: stored_username,
-                attributes: stored,
-                created: now_epoch(),
-            });
-            users.by_key.insert(key, index);
+        let mut users = self.users();
+        if users.by_key.contains_key(&key) {
+            let message = match alias {
+                Some("email") => "An account with the given email already exists.",
+                Some(_) => "An account with the given phone_number already exists.",
+                None => "User already exists",
+            };
+            return Err(("UsernameExistsException", message.to_owned()));
         }
-        let delivery = self.delivery(&attributes);
-        if delivery.is_some() {
-            // Cognito's default email sender allows ~50 messages a day: past
-            // the quota the user is still created, but the answer is an error.
-            let sent = self.messages_sent.fetch_add(1, Ordering::SeqCst) + 1;
-            if self.message_quota.is_some_and(|quota| sent > quota) {
-                return Err((
-                    "LimitExceededException",
-                    "Exceeded daily email limit for the operation or the account. If a higher limit is required, please configure your user pool to use your own Amazon SES configuration for sending email.".to_owned(),
-                ));
-            }
+        let mut stored = attributes.to_vec();
+        stored.push(AttributeType::new("sub", sub.clone()));
+        let index = users.list.len();
+        users.list.push(StoredUser {
+            username: stored_username,
+            attributes: stored,
+            created: now_epoch(),
+        });
+        users.by_key.insert(key, index);
+        Ok(sub)
+    }
+
+    /// Counts a confirmation message. Cognito's default email sender allows
+    /// ~50 messages a day: past the quota the user is still created, but the
+    /// answer is an error.
+    fn count_message(&self) -> Result<(), Refusal> {
+        let sent = self.messages_sent.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.message_quota.is_some_and(|quota| sent > quota) {
+            return Err((
+                "LimitExceededException",
+                "Exceeded daily email limit for the operation or the account. If a higher limit is required, please configure your user pool to use your own Amazon SES configuration for sending email.".to_owned(),
+            ));
         }
-        Ok(SignUpResponse {
-            user_confirmed: false,
-            user_sub: sub,
-            code_delivery_details: delivery,
-            session: None,
-        })
+        Ok(())
     }
 
     /// Where the confirmation code went, masked as Cognito masks it.
@@ -370,6 +395,9 @@ fn user_type(user: &StoredUser) -> UserType {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The client computes hashes the emulator verifies, as in a real run;
+    // each side is pinned to the documented vector on its own.
+    use crate::send::cognito::secret_hash::secret_hash;
     use crate::send::cognito::wire::Secret;
 
     fn pool(json: serde_json::Value) -> PoolDescription {

@@ -36,12 +36,20 @@ pub struct Verdict {
     pub username: Range<usize>,
     /// The username's duplicate-detection hash (under the pool's case rule).
     pub hash: u64,
-    /// Passed every check; the request pieces when they will be sent (not
-    /// in a dry run). Or why the row is refused. For an unreadable record,
-    /// whose error is in the batch, `Err` with no username.
-    /// (Boxed both ways: most rows pass a dry run, and a small verdict
-    /// keeps the batch's verdicts compact.)
-    pub outcome: Result<Option<Box<Prepared>>, Box<RowError>>,
+    pub outcome: RowCheck,
+}
+
+/// What the checks made of one record. (Boxed payloads: most rows pass a
+/// dry run, and a small outcome keeps the batch's verdicts compact.)
+pub enum RowCheck {
+    /// Passed every check in a dry run: nothing will be sent.
+    Passed,
+    /// Passed every check: the request pieces to send.
+    Send(Box<Prepared>),
+    /// Refused locally, and why.
+    Refused(Box<RowError>),
+    /// The record could not be read (its error is in the batch); no username.
+    Unreadable,
 }
 
 /// What each checking thread starts from.
@@ -113,7 +121,7 @@ impl Worker {
                 Err(_) => Verdict {
                     username: usernames.len()..usernames.len(),
                     hash: 0,
-                    outcome: Err(Box::new(RowError::new("UnreadableRecord", None, ""))),
+                    outcome: RowCheck::Unreadable,
                 },
             });
         }
@@ -136,14 +144,14 @@ impl Worker {
             // A refused row keeps its username (as mapped so far) for its entry.
             Err(e) => {
                 usernames.push_str(&compiled.username_of(row));
-                Err(Box::new(e))
+                RowCheck::Refused(Box::new(e))
             }
             Ok(()) => {
                 usernames.push_str(&prepared.username);
                 match setup.checker.check(prepared) {
-                    Err(e) => Err(Box::new(compiled.locate(e))),
-                    Ok(()) if setup.dry_run => Ok(None),
-                    Ok(()) => Ok(Some(Box::new(std::mem::take(prepared)))),
+                    Err(e) => RowCheck::Refused(Box::new(compiled.locate(e))),
+                    Ok(()) if setup.dry_run => RowCheck::Passed,
+                    Ok(()) => RowCheck::Send(Box::new(std::mem::take(prepared))),
                 }
             }
         };

@@ -56,26 +56,14 @@ pub async fn fan_out(
             let (Some(dispatcher), Some(outgoing)) = (&dispatcher, pending.pop_front()) else {
                 break;
             };
-            let dispatcher = Arc::clone(dispatcher);
-            in_flight.push(async move {
-                let Outgoing {
-                    prepared,
-                    row,
-                    maybe_sent,
-                } = outgoing;
-                let entry = dispatcher.send(row.number, prepared, maybe_sent).await;
-                (entry, row)
-            });
+            in_flight.push(send_row(Arc::clone(dispatcher), outgoing));
         }
         if (input_done || deadline.is_some()) && pending.is_empty() && in_flight.is_empty() {
-            if let Some(failure) = failure {
-                return Err(failure);
-            }
-            return Ok(if deadline.is_some() {
-                Ending::Interrupted
-            } else {
-                Ending::Finished
-            });
+            return match failure {
+                Some(failure) => Err(failure),
+                None if deadline.is_some() => Ok(Ending::Interrupted),
+                None => Ok(Ending::Finished),
+            };
         }
         let grace_over = async {
             match deadline {
@@ -113,15 +101,35 @@ pub async fn fan_out(
                 }
                 deadline = Some(Instant::now() + grace);
                 pending.clear();
-                ordered.close();
-                if let Some(dispatcher) = &dispatcher {
-                    dispatcher.interrupt();
-                }
-                tracing::warn!("interrupted: finishing {} in-flight requests (Ctrl-C again to stop now)", in_flight.len());
+                stop_taking(ordered, dispatcher.as_deref(), in_flight.len());
             }
             _ = grace_over => return Ok(Ending::Interrupted),
         }
     }
+}
+
+/// Sends one row; its entry (`None` if interrupted before it was sent)
+/// and the row, kept for the error report.
+async fn send_row(dispatcher: Arc<Dispatcher>, outgoing: Outgoing) -> (Option<ReportEntry>, Row) {
+    let Outgoing {
+        prepared,
+        row,
+        maybe_sent,
+    } = outgoing;
+    let entry = dispatcher.send(row.number, prepared, maybe_sent).await;
+    (entry, row)
+}
+
+/// The first signal: no more rows are read or sent; the requests in
+/// flight get the grace period.
+fn stop_taking(ordered: &mut Ordered, dispatcher: Option<&Dispatcher>, in_flight: usize) {
+    ordered.close();
+    if let Some(dispatcher) = dispatcher {
+        dispatcher.interrupt();
+    }
+    tracing::warn!(
+        "interrupted: finishing {in_flight} in-flight requests (Ctrl-C again to stop now)"
+    );
 }
 
 /// Settled rows: entries to the sink, rows to send to the queue.

@@ -16,7 +16,7 @@ use crate::input::read_ahead::{ReadAhead, Recycler, RowBatch, RowView};
 use crate::input::{Cells, Row};
 use crate::mapping::rules::{Compiled, Mapping, Prepared};
 use crate::report::entry::{ReportEntry, Status};
-use crate::run::check_stage::{CheckStage, CheckedBatch};
+use crate::run::check_stage::{CheckStage, CheckedBatch, RowCheck};
 use crate::run::selection::{Decision, Selection};
 
 /// A row to send.
@@ -132,23 +132,32 @@ impl Ordered {
                 self.parts.duplicates.prefetch(*ahead);
             }
             let username = &usernames[verdict.username.clone()];
-            let (number, outcome) = match &record {
-                Err(e) if e.fatal => return Err(anyhow::anyhow!("{e}")),
-                Err(e) => (
+            let (number, outcome) = match (&record, verdict.outcome) {
+                (Err(e), _) if e.fatal => return Err(anyhow::anyhow!("{e}")),
+                (Err(e), _) => (
                     e.number,
-                    Err(RowError::new("UnreadableRecord", None, &e.message)),
+                    RowCheck::Refused(Box::new(RowError::new(
+                        "UnreadableRecord",
+                        None,
+                        &e.message,
+                    ))),
                 ),
-                Ok(row) => (row.number(), verdict.outcome.map_err(|e| *e)),
+                (Ok(row), outcome) => (row.number(), outcome),
             };
             // Refused rows create no user, so only passed rows count for
             // duplicate detection; they count even when skipped below.
-            let outcome = outcome.and_then(|prepared| {
-                match self.parts.duplicates.first_row_of(verdict.hash, number) {
-                    // Named after the column the username comes from.
-                    Some(first) => Err(self.parts.compiled.locate(duplicate_error(first))),
-                    None => Ok(prepared),
+            let outcome = match outcome {
+                RowCheck::Passed | RowCheck::Send(_) => {
+                    match self.parts.duplicates.first_row_of(verdict.hash, number) {
+                        // Named after the column the username comes from.
+                        Some(first) => RowCheck::Refused(Box::new(
+                            self.parts.compiled.locate(duplicate_error(first)),
+                        )),
+                        None => outcome,
+                    }
                 }
-            });
+                RowCheck::Refused(_) | RowCheck::Unreadable => outcome,
+            };
             let decision = self
                 .parts
                 .selection
@@ -159,18 +168,20 @@ impl Ordered {
                 Decision::Process { maybe_sent } => maybe_sent,
             };
             match (outcome, record.ok()) {
-                (Ok(_), _) if self.parts.dry_run => out.valid(number, username)?,
-                (Ok(Some(prepared)), Some(row)) => out.send(Outgoing {
+                (RowCheck::Passed | RowCheck::Send(_), _) if self.parts.dry_run => {
+                    out.valid(number, username)?
+                }
+                (RowCheck::Send(prepared), Some(row)) => out.send(Outgoing {
                     prepared: *prepared,
                     row: self.owned(&row)?,
                     maybe_sent,
                 }),
-                (Ok(_), _) => {
-                    anyhow::bail!("row {number} passed its checks without a request to send")
-                }
-                (Err(error), row) => {
+                (RowCheck::Refused(error), row) => {
                     let row = row.map(|row| self.owned(&row)).transpose()?;
                     out.refused(invalid_entry(number, username.to_owned(), &error), row)?;
+                }
+                (RowCheck::Passed | RowCheck::Send(_) | RowCheck::Unreadable, _) => {
+                    anyhow::bail!("row {number} passed its checks without a request to send")
                 }
             }
         }

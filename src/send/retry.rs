@@ -8,7 +8,7 @@
 //! in all). Full jitter (as in the AWS SDKs' standard mode) spreads the
 //! retries of many in-flight requests instead of bunching them.
 //!
-//! Which classes retry follows COGNITO.md: throttling and transient faults
+//! Which classes retry follows docs/PROTOCOL.md: throttling and transient faults
 //! (including timeouts and reset connections) up to `max_attempts`; the two
 //! Lambda faults at most [`LAMBDA_RETRIES`] times; nothing else.
 

@@ -1,5 +1,5 @@
 //! The one place that decides what an answer means for a row, following the
-//! table in COGNITO.md. Classification is by error code, never by HTTP status
+//! table in docs/PROTOCOL.md. Classification is by error code, never by HTTP status
 //! (Cognito sends `TooManyRequestsException` as 400); the status only decides
 //! for answers that carry no code (HTML error pages, proxies).
 

@@ -1,5 +1,5 @@
 //! `SecretHash = Base64(HMAC_SHA256(key = client_secret, message = Username + ClientId))`,
-//! standard Base64 with padding, over the exact username sent (COGNITO.md).
+//! standard Base64 with padding, over the exact username sent (docs/PROTOCOL.md).
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
