@@ -6,9 +6,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use bulk_signup::cli::{Cli, Command, ProcessEnv, RunConfig};
+use bulk_signup::cli::{Cli, Command, ConfigError, ProcessEnv, RunConfig};
 use bulk_signup::report::exit;
-use bulk_signup::run::ConfigError;
 
 /// The pipeline allocates a few small strings per row on one thread and
 /// frees them on another; mimalloc's per-thread free lists make that about

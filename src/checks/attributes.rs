@@ -2,7 +2,7 @@
 //! which are booleans, and which names SignUp may never write.
 
 /// Standard attributes a SignUp may write.
-pub const STANDARD: &[&str] = &[
+pub(crate) const STANDARD: &[&str] = &[
     "address",
     "birthdate",
     "email",
@@ -25,19 +25,19 @@ pub const STANDARD: &[&str] = &[
 ];
 
 /// Standard attributes whose wire values are the strings `true`/`false`.
-pub const BOOLEAN: &[&str] = &["email_verified", "phone_number_verified"];
+pub(crate) const BOOLEAN: &[&str] = &["email_verified", "phone_number_verified"];
 
 /// Prefix of custom attributes.
-pub const CUSTOM_PREFIX: &str = "custom:";
+pub(crate) const CUSTOM_PREFIX: &str = "custom:";
 /// Prefix of developer-only attributes, which SignUp cannot write.
-pub const DEVELOPER_PREFIX: &str = "dev:";
+pub(crate) const DEVELOPER_PREFIX: &str = "dev:";
 /// Longest custom attribute name after the prefix.
-pub const MAX_CUSTOM_NAME: usize = 20;
+pub(crate) const MAX_CUSTOM_NAME: usize = 20;
 
 /// The canonical attribute name for a header, if it names one: standard names
 /// match case-insensitively (`Email` → `email`); `custom:` keeps the name's
 /// case (Cognito's custom names are case-sensitive) but not the prefix's.
-pub fn canonical_name(header: &str) -> Option<String> {
+pub(crate) fn canonical_name(header: &str) -> Option<String> {
     let trimmed = header.trim();
     let lower = trimmed.to_ascii_lowercase();
     if let Some(standard) = STANDARD.iter().find(|s| **s == lower) {
@@ -53,7 +53,7 @@ pub fn canonical_name(header: &str) -> Option<String> {
 }
 
 /// Why an attribute name can never be sent by SignUp, if it cannot.
-pub fn forbidden_reason(name: &str) -> Option<&'static str> {
+pub(crate) fn forbidden_reason(name: &str) -> Option<&'static str> {
     // Called for every attribute of every row: compare without allocating.
     let name = name.trim();
     let prefix = name.get(..DEVELOPER_PREFIX.len());

@@ -11,32 +11,32 @@ use crate::checks::row_error::RowError;
 /// Usernames seen so far, by their [`username_hash`] (which the checking
 /// threads compute under the pool's case rule).
 #[derive(Default)]
-pub struct Duplicates {
+pub(crate) struct Duplicates {
     seen: HashRows,
 }
 
 impl Duplicates {
     /// Sizes the table for about `rows` usernames at once: no growing (and
     /// no touching twice the memory while growing) when the guess is right.
-    pub fn expect_rows(&mut self, rows: usize) {
+    pub(crate) fn expect_rows(&mut self, rows: usize) {
         self.seen.reserve_total(rows);
     }
 
     /// Records the username whose hash is `hash` for `row`; returns the
     /// earlier row if it repeats one.
-    pub fn first_row_of(&mut self, hash: u64, row: u64) -> Option<u64> {
+    pub(crate) fn first_row_of(&mut self, hash: u64, row: u64) -> Option<u64> {
         self.seen.get_or_insert(hash, row)
     }
 
     /// Starts loading the slot of a username's hash, for a lookup soon after:
     /// in a table larger than the cache that lookup is otherwise a stall.
-    pub fn prefetch(&self, hash: u64) {
+    pub(crate) fn prefetch(&self, hash: u64) {
         self.seen.prefetch(hash);
     }
 }
 
 /// The error of a row whose username repeats row `first`'s.
-pub fn duplicate_error(first: u64) -> RowError {
+pub(crate) fn duplicate_error(first: u64) -> RowError {
     let message = if first >= FAR_ROW {
         format!("duplicate of a row past row {}", FAR_ROW - 1)
     } else {
@@ -47,7 +47,7 @@ pub fn duplicate_error(first: u64) -> RowError {
 
 /// The hash duplicate detection keys `username` by: of the lower-cased name
 /// when the pool compares usernames case-insensitively.
-pub fn username_hash(username: &str, case_sensitive: bool) -> u64 {
+pub(crate) fn username_hash(username: &str, case_sensitive: bool) -> u64 {
     if case_sensitive {
         stable_hash(username.as_bytes())
     } else if username.is_ascii() {
@@ -60,7 +60,7 @@ pub fn username_hash(username: &str, case_sensitive: bool) -> u64 {
 
 /// 64-bit FNV-1a followed by a murmur3 finaliser: stable across runs,
 /// platforms and versions (sharding relies on that), and well mixed.
-pub fn stable_hash(bytes: &[u8]) -> u64 {
+pub(crate) fn stable_hash(bytes: &[u8]) -> u64 {
     stable_hash_with(bytes.iter().copied())
 }
 

@@ -13,14 +13,14 @@ const LOAD_DEN: usize = 8;
 /// Marks an empty slot; a real hash of 0 is stored as 1 (a harmless merge).
 const EMPTY: u64 = 0;
 /// The stored row of rows past `u32::MAX - 1`: their number is not kept.
-pub const FAR_ROW: u64 = u32::MAX as u64;
+pub(crate) const FAR_ROW: u64 = u32::MAX as u64;
 
 /// A slot: the hash's low and high halves, then the row. Three `u32`s keep
 /// it at 12 bytes (a `(u64, u32)` would be padded to 16).
 type Slot = [u32; 3];
 
 #[derive(Default)]
-pub struct HashRows {
+pub(crate) struct HashRows {
     slots: Vec<Slot>,
     len: usize,
 }
@@ -31,7 +31,7 @@ fn slot_hash(slot: &Slot) -> u64 {
 
 impl HashRows {
     /// Makes room for `entries` in total without growing again.
-    pub fn reserve_total(&mut self, entries: usize) {
+    pub(crate) fn reserve_total(&mut self, entries: usize) {
         let slots = entries.saturating_mul(LOAD_DEN) / LOAD_NUM + 1;
         if slots > self.slots.len() {
             self.resize(slots);
@@ -41,7 +41,7 @@ impl HashRows {
     /// Starts loading the slot `hash` will probe first. In a table larger
     /// than the cache, a lookup is one cache miss; issued early, the miss
     /// overlaps the caller's other work instead of stalling it.
-    pub fn prefetch(&self, hash: u64) {
+    pub(crate) fn prefetch(&self, hash: u64) {
         if self.slots.is_empty() {
             return;
         }
@@ -59,7 +59,7 @@ impl HashRows {
 
     /// The row stored for `hash`, or stores `row` for it and returns `None`.
     /// A row past `u32::MAX - 1` is stored, and returned, as [`FAR_ROW`].
-    pub fn get_or_insert(&mut self, hash: u64, row: u64) -> Option<u64> {
+    pub(crate) fn get_or_insert(&mut self, hash: u64, row: u64) -> Option<u64> {
         if (self.len + 1) * LOAD_DEN > self.slots.len() * LOAD_NUM {
             self.resize((self.slots.len() * 2).max(1024));
         }

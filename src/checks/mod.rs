@@ -7,9 +7,12 @@
 //! May use: `mapping` (the prepared request it checks), `send::cognito`
 //! (wire types and the pool description). Pure: no I/O.
 
-pub mod attributes;
-pub mod duplicates;
-pub mod hash_rows;
-pub mod plan;
-pub mod row_error;
-pub mod validate;
+pub(crate) mod attributes;
+pub(crate) mod duplicates;
+pub(crate) mod formats;
+pub(crate) mod hash_rows;
+pub(crate) mod limits;
+pub(crate) mod plan;
+pub(crate) mod pool_rules;
+pub(crate) mod row_error;
+pub(crate) mod validate;

@@ -7,14 +7,15 @@
 use std::sync::Arc;
 
 use crate::checks::attributes::{self, BOOLEAN, CUSTOM_PREFIX, MAX_CUSTOM_NAME};
+use crate::checks::limits::{longer_than, MAX_NAME};
+use crate::checks::pool_rules::PoolRules;
 use crate::checks::row_error::RowError;
-use crate::checks::validate::{longer_than, PoolRules, MAX_NAME};
 use crate::send::cognito::pool::SchemaAttribute;
 use crate::send::cognito::wire::AttributeType;
 
 /// The format an attribute's value must have whatever the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueFormat {
+pub(crate) enum ValueFormat {
     Email,
     PhoneNumber,
     Birthdate,
@@ -27,7 +28,7 @@ pub enum ValueFormat {
 
 /// A `--pool` schema constraint, its bounds parsed once.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Constraint {
+pub(crate) enum Constraint {
     Number {
         min: Option<f64>,
         max: Option<f64>,
@@ -45,22 +46,22 @@ pub enum Constraint {
 
 /// Everything checking one attribute name's values takes.
 #[derive(Debug, Clone)]
-pub struct NamePlan {
+pub(crate) struct NamePlan {
     name: Arc<str>,
     /// The name itself is refused (forbidden or too long): any value fails.
-    pub name_error: Option<RowError>,
-    pub format: ValueFormat,
+    pub(crate) name_error: Option<RowError>,
+    pub(crate) format: ValueFormat,
     /// With `--pool`, for `custom:` names: the schema's constraint, or the
     /// error for a name the schema lacks.
-    pub custom: Option<Result<Constraint, RowError>>,
+    pub(crate) custom: Option<Result<Constraint, RowError>>,
     /// With `--pool`: this attribute's place among those the pool requires.
-    pub required: Option<usize>,
+    pub(crate) required: Option<usize>,
 }
 
 /// The plans met so far, and for the row at hand, which plan each of its
 /// attributes has.
 #[derive(Debug, Default, Clone)]
-pub struct Plans {
+pub(crate) struct Plans {
     list: Vec<NamePlan>,
     row: Vec<usize>,
     /// The row's positions whose plan has a `--pool` constraint or
@@ -70,7 +71,7 @@ pub struct Plans {
 
 impl Plans {
     /// Finds (or makes) the plan of each of `attributes`, in order.
-    pub fn assign(&mut self, attributes: &[AttributeType], pool: Option<&PoolRules>) {
+    pub(crate) fn assign(&mut self, attributes: &[AttributeType], pool: Option<&PoolRules>) {
         // Most rows have the same attributes as the row before.
         if attributes.len() == self.row.len()
             && (attributes.iter().zip(&self.row))
@@ -91,14 +92,14 @@ impl Plans {
     }
 
     /// The row's attribute positions the pool checks need, with their plans.
-    pub fn pool_positions(&self) -> impl Iterator<Item = (usize, &NamePlan)> {
+    pub(crate) fn pool_positions(&self) -> impl Iterator<Item = (usize, &NamePlan)> {
         self.pool_positions
             .iter()
             .map(|i| (*i, &self.list[self.row[*i]]))
     }
 
     /// The plans of the attributes last [`Plans::assign`]ed, in order.
-    pub fn of_row(&self) -> impl Iterator<Item = &NamePlan> {
+    pub(crate) fn of_row(&self) -> impl Iterator<Item = &NamePlan> {
         self.row.iter().map(|i| &self.list[*i])
     }
 
@@ -148,7 +149,7 @@ impl NamePlan {
         }
     }
 
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.name
     }
 }
@@ -202,7 +203,7 @@ impl Constraint {
     }
 
     /// Whether `value` of attribute `name` meets the constraint.
-    pub fn check(&self, name: &str, value: &str) -> Result<(), RowError> {
+    pub(crate) fn check(&self, name: &str, value: &str) -> Result<(), RowError> {
         let fail = |what: String| Err(RowError::new("AttributeConstraint", Some(name), what));
         match *self {
             Constraint::Number { min, max } => {

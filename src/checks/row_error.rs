@@ -7,14 +7,18 @@ use std::fmt;
 /// A row-level refusal. `code` names the rule (`InvalidPhoneNumber`,
 /// `DuplicateUsername`, …) so reports can be filtered by it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowError {
-    pub code: &'static str,
-    pub column: Option<String>,
-    pub message: String,
+pub(crate) struct RowError {
+    pub(crate) code: &'static str,
+    pub(crate) column: Option<String>,
+    pub(crate) message: String,
 }
 
 impl RowError {
-    pub fn new(code: &'static str, column: Option<&str>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        code: &'static str,
+        column: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
         RowError {
             code,
             column: column.map(str::to_owned),

@@ -9,29 +9,25 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use crate::checks::formats::{has_white_space, is_birthdate, is_e164, is_email};
+use crate::checks::limits::{longer_than, MAX_PASSWORD, MAX_USERNAME, MAX_VALUE};
 use crate::checks::plan::{NamePlan, Plans, ValueFormat};
+use crate::checks::pool_rules::{check_policy, PoolRules};
 use crate::checks::row_error::RowError;
 use crate::mapping::rules::Prepared;
-use crate::send::cognito::pool::{PasswordPolicy, PoolDescription, SchemaAttribute};
-
-/// Longest username, attribute value and password Cognito accepts.
-pub const MAX_USERNAME: usize = 128;
-pub const MAX_VALUE: usize = 2048;
-pub const MAX_NAME: usize = 32;
-pub const MAX_PASSWORD: usize = 256;
 
 /// The checks of one row, in order: those that hold for every pool, then
 /// `--pool`'s. Each checking thread has its own (the plans it learns are
 /// its own). Duplicates within the input are found after, in row order
 /// ([`crate::checks::duplicates`]), among the rows that pass these.
 #[derive(Debug, Clone)]
-pub struct Checker {
+pub(crate) struct Checker {
     pool: Option<PoolRules>,
     plans: Plans,
 }
 
 impl Checker {
-    pub fn new(pool: Option<PoolRules>) -> Self {
+    pub(crate) fn new(pool: Option<PoolRules>) -> Self {
         Checker {
             pool,
             plans: Plans::default(),
@@ -41,24 +37,18 @@ impl Checker {
     /// Whether usernames compare case-sensitively. Without a pool
     /// description they do (the conservative choice: it never refuses a
     /// row the pool would accept).
-    pub fn case_sensitive(&self) -> bool {
+    pub(crate) fn case_sensitive(&self) -> bool {
         self.pool.as_ref().is_none_or(PoolRules::case_sensitive)
     }
 
-    pub fn check(&mut self, prepared: &Prepared) -> Result<(), RowError> {
+    pub(crate) fn check(&mut self, prepared: &Prepared) -> Result<(), RowError> {
         self.plans.assign(&prepared.attributes, self.pool.as_ref());
         check_planned(prepared, &self.plans)?;
         if let Some(pool) = &self.pool {
-            pool.check_planned(prepared, &self.plans)?;
+            check_pool(pool, prepared, &self.plans)?;
         }
         Ok(())
     }
-}
-
-/// Whether `text` has more than `limit` characters. A string has no more
-/// characters than bytes, so short strings skip the count (the common case).
-pub(crate) fn longer_than(text: &str, limit: usize) -> bool {
-    text.len() > limit && text.chars().count() > limit
 }
 
 /// The checks that hold for every pool, the plans of `prepared`'s
@@ -170,238 +160,64 @@ fn check_attribute(plan: &NamePlan, value: &str) -> Result<(), RowError> {
     }
 }
 
-/// Cognito's password symbols (docs/PROTOCOL.md).
-const PASSWORD_SYMBOLS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-";
-
-/// Checks from a pool description (`--pool`).
-#[derive(Debug, Clone)]
-pub struct PoolRules {
-    pool: PoolDescription,
-    /// The attributes the pool requires (`sub` aside: Cognito sets it).
-    required: Vec<String>,
-}
-
-impl PoolRules {
-    pub fn new(pool: PoolDescription) -> Self {
-        let required = pool
-            .schema_attributes
-            .iter()
-            .filter(|a| a.required && a.name != "sub")
-            .map(|a| a.name.clone())
-            .collect();
-        PoolRules { pool, required }
-    }
-
-    /// The schema entry for an attribute name.
-    pub fn schema(&self, name: &str) -> Option<&SchemaAttribute> {
-        self.pool.schema(name)
-    }
-
-    /// Where `name` is among the attributes the pool requires, if it is.
-    pub fn required_index(&self, name: &str) -> Option<usize> {
-        self.required.iter().position(|r| r == name)
-    }
-
-    /// Whether usernames are compared case-sensitively in this pool.
-    pub fn case_sensitive(&self) -> bool {
-        self.pool.case_sensitive()
-    }
-
-    pub fn password_policy(&self) -> &PasswordPolicy {
-        &self.pool.policies.password_policy
-    }
-
-    /// The pool-specific checks, run after the ones for every pool, the
-    /// plans of `prepared`'s attributes (made with this pool) already assigned.
-    fn check_planned(&self, prepared: &Prepared, plans: &Plans) -> Result<(), RowError> {
-        self.check_alias_username(&prepared.username)?;
-        match &prepared.password {
-            Some(password) => check_policy(password.expose(), self.password_policy())?,
-            None => {
-                return Err(RowError::new(
-                    "MissingPassword",
-                    Some("password"),
-                    "is empty; this pool needs one",
-                ))
-            }
+/// The pool-specific checks, run after the ones for every pool, the
+/// plans of `prepared`'s attributes (made with this pool) already assigned.
+fn check_pool(pool: &PoolRules, prepared: &Prepared, plans: &Plans) -> Result<(), RowError> {
+    pool.check_alias_username(&prepared.username)?;
+    match &prepared.password {
+        Some(password) => check_policy(password.expose(), pool.password_policy())?,
+        None => {
+            return Err(RowError::new(
+                "MissingPassword",
+                Some("password"),
+                "is empty; this pool needs one",
+            ))
         }
-        // One bit per required attribute seen (a name may repeat).
-        let mut required_present = 0u64;
-        for (position, plan) in plans.pool_positions() {
-            let Some(attribute) = prepared.attributes.get(position) else {
-                continue;
-            };
-            if let Some(custom) = &plan.custom {
-                custom
-                    .as_ref()
-                    .map_err(Clone::clone)?
-                    .check(&attribute.name, &attribute.value)?;
-            }
-            if let Some(bit) = plan.required.filter(|_| !attribute.value.is_empty()) {
-                required_present |= 1u64.checked_shl(bit as u32).unwrap_or(0);
-            }
+    }
+    // One bit per required attribute seen (a name may repeat).
+    let mut required_present = 0u64;
+    for (position, plan) in plans.pool_positions() {
+        let Some(attribute) = prepared.attributes.get(position) else {
+            continue;
+        };
+        if let Some(custom) = &plan.custom {
+            custom
+                .as_ref()
+                .map_err(Clone::clone)?
+                .check(&attribute.name, &attribute.value)?;
         }
-        let all = 1u64.checked_shl(self.required.len() as u32).map(|b| b - 1);
-        if all == Some(required_present) {
-            return Ok(());
+        if let Some(bit) = plan.required.filter(|_| !attribute.value.is_empty()) {
+            required_present |= 1u64.checked_shl(bit as u32).unwrap_or(0);
         }
-        let alias = self.alias_kind(&prepared.username);
-        for required in &self.required {
-            let present = alias == Some(required.as_str())
-                || prepared
-                    .attributes
-                    .iter()
-                    .any(|a| *a.name == **required && !a.value.is_empty());
-            if !present {
-                return Err(RowError::new(
-                    "MissingRequiredAttribute",
-                    Some(required),
-                    "is required by the pool but empty or not mapped",
-                ));
-            }
+    }
+    let all = 1u64
+        .checked_shl(pool.required().len() as u32)
+        .map(|b| b - 1);
+    if all == Some(required_present) {
+        return Ok(());
+    }
+    let alias = pool.alias_kind(&prepared.username);
+    for required in pool.required() {
+        let present = alias == Some(required.as_str())
+            || prepared
+                .attributes
+                .iter()
+                .any(|a| *a.name == **required && !a.value.is_empty());
+        if !present {
+            return Err(RowError::new(
+                "MissingRequiredAttribute",
+                Some(required),
+                "is required by the pool but empty or not mapped",
+            ));
         }
-        Ok(())
-    }
-
-    /// In email/phone-as-username pools, which alias the username is.
-    fn alias_kind(&self, username: &str) -> Option<&str> {
-        self.pool
-            .username_attributes
-            .iter()
-            .map(String::as_str)
-            .find(|kind| match *kind {
-                "email" => is_email(username),
-                "phone_number" => is_e164(username),
-                _ => false,
-            })
-    }
-
-    fn check_alias_username(&self, username: &str) -> Result<(), RowError> {
-        if self.pool.username_attributes.is_empty() || self.alias_kind(username).is_some() {
-            return Ok(());
-        }
-        Err(RowError::new(
-            "UsernameNotAlias",
-            Some("username"),
-            format!(
-                "this pool signs users up by {}: the username must be one",
-                self.pool.username_attributes.join(" or ")
-            ),
-        ))
-    }
-}
-
-/// The pool's password policy; the message never contains the password.
-pub fn check_policy(password: &str, policy: &PasswordPolicy) -> Result<(), RowError> {
-    let fail = |what: String| Err(RowError::new("PasswordPolicy", Some("password"), what));
-    // Each rule stops at its first match, a few characters in.
-    let length = if password.is_ascii() {
-        password.len()
-    } else {
-        password.chars().count()
-    };
-    if length < policy.minimum_length {
-        return fail(format!(
-            "is {length} characters long; the pool needs at least {}",
-            policy.minimum_length
-        ));
-    }
-    if policy.require_lowercase && !password.chars().any(char::is_lowercase) {
-        return fail("needs a lower-case letter".into());
-    }
-    if policy.require_uppercase && !password.chars().any(char::is_uppercase) {
-        return fail("needs an upper-case letter".into());
-    }
-    if policy.require_numbers && !password.bytes().any(|b| b.is_ascii_digit()) {
-        return fail("needs a digit".into());
-    }
-    if policy.require_symbols
-        && !password
-            .bytes()
-            .any(|b| PASSWORD_SYMBOLS.as_bytes().contains(&b))
-    {
-        return fail("needs a symbol".into());
     }
     Ok(())
-}
-
-/// `local@domain.tld`, no white space, one `@`: a non-empty local part and
-/// at least two non-empty dot-separated labels after the `@`.
-pub fn is_email(value: &str) -> bool {
-    // Byte loops rather than char iterators or memchr (whose set-up costs
-    // more than it saves on short strings): called for every row.
-    let bytes = value.as_bytes();
-    let Some(at) = bytes.iter().position(|b| *b == b'@') else {
-        return false;
-    };
-    at > 0 && is_domain(&bytes[at + 1..]) && !has_white_space(value)
-}
-
-/// At least two non-empty dot-separated labels and no `@`, in one pass.
-fn is_domain(domain: &[u8]) -> bool {
-    let (mut labels, mut label_len) = (1, 0);
-    for byte in domain {
-        match byte {
-            b'.' if label_len == 0 => return false,
-            b'.' => (labels, label_len) = (labels + 1, 0),
-            b'@' => return false,
-            _ => label_len += 1,
-        }
-    }
-    labels >= 2 && label_len > 0
-}
-
-/// Whether `text` holds any Unicode white space.
-fn has_white_space(text: &str) -> bool {
-    // Printable ASCII holds none: a branch-free scan (which the compiler
-    // vectorises) settles that common case; anything else gets the exact check.
-    let unusual = text
-        .bytes()
-        .fold(false, |found, b| found | (b <= b' ') | (b >= 0x7f));
-    unusual && text.chars().any(char::is_whitespace)
-}
-
-/// `+` then 4 to 15 digits, the first not 0.
-pub fn is_e164(value: &str) -> bool {
-    let Some(digits) = value.strip_prefix('+') else {
-        return false;
-    };
-    (4..=15).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && !digits.starts_with('0')
-}
-
-/// `YYYY-MM-DD` with a real month and day.
-pub fn is_birthdate(value: &str) -> bool {
-    let bytes = value.as_bytes();
-    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
-        return false;
-    }
-    // Digits only (`str::parse` would also take a `+`).
-    let number = |range: std::ops::Range<usize>| {
-        bytes[range].iter().try_fold(0u32, |n, b| {
-            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
-        })
-    };
-    match (number(0..4), number(5..7), number(8..10)) {
-        (Some(year), Some(month), Some(day)) => {
-            let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-            let days = match month {
-                1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-                4 | 6 | 9 | 11 => 30,
-                2 if leap => 29,
-                2 => 28,
-                _ => return false,
-            };
-            (1..=days).contains(&day)
-        }
-        _ => false,
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::send::cognito::pool::{PasswordPolicy, PoolDescription};
     use crate::send::cognito::wire::{AttributeType, Secret};
     use std::sync::Arc;
 

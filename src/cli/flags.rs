@@ -51,86 +51,86 @@ pub struct MergeArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// CSV or NDJSON file of users, or `-` for stdin.
-    pub input: PathBuf,
+    pub(crate) input: PathBuf,
     /// Input format; by default from the extension (.csv, .ndjson, .jsonl). Required for stdin.
     #[arg(long, value_enum)]
-    pub format: Option<Format>,
+    pub(crate) format: Option<Format>,
     /// Results report: one entry per input row (CSV, or NDJSON for .ndjson/.jsonl).
     #[arg(long)]
-    pub report: PathBuf,
+    pub(crate) report: PathBuf,
     /// Error report: rows not created or existing, with their input columns (never passwords).
     #[arg(long)]
-    pub errors: Option<PathBuf>,
+    pub(crate) errors: Option<PathBuf>,
     /// Replace existing report files.
     #[arg(long, conflicts_with = "resume")]
-    pub overwrite: bool,
+    pub(crate) overwrite: bool,
     /// Continue the run recorded in --report: settled rows are skipped, `failed` ones sent again.
     #[arg(long)]
-    pub resume: bool,
+    pub(crate) resume: bool,
     /// With --resume, also re-check and re-send `invalid` and `rejected` rows.
     #[arg(long, requires = "resume")]
-    pub retry_rejected: bool,
+    pub(crate) retry_rejected: bool,
     /// Process only shard K of N (rows whose username hashes to K), e.g. 2/3.
     #[arg(long, value_name = "K/N")]
-    pub shard: Option<crate::run::shard::Shard>,
+    pub(crate) shard: Option<crate::run::shard::Shard>,
     /// Seconds in-flight requests may take to finish after Ctrl-C or SIGTERM.
     #[arg(long, value_name = "S", default_value_t = 10.0)]
-    pub grace_seconds: f64,
+    pub(crate) grace_seconds: f64,
     /// The app client id.
     #[arg(long, env = "COGNITO_CLIENT_ID")]
-    pub client_id: Option<String>,
+    pub(crate) client_id: Option<String>,
     /// AWS region of the user pool [env: AWS_REGION, then AWS_DEFAULT_REGION].
     #[arg(long)]
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
     /// Endpoint override [env: AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, then AWS_ENDPOINT_URL].
     #[arg(long)]
-    pub endpoint_url: Option<String>,
+    pub(crate) endpoint_url: Option<String>,
     /// File holding the app client secret (else env COGNITO_CLIENT_SECRET, if set).
     #[arg(long)]
-    pub client_secret_file: Option<PathBuf>,
+    pub(crate) client_secret_file: Option<PathBuf>,
     /// Most SignUp requests in flight at once.
     #[arg(long, default_value_t = 16)]
-    pub concurrency: usize,
+    pub(crate) concurrency: usize,
     /// Requests per second across all in-flight requests (Cognito's default quota is 50; 0 = unpaced).
     #[arg(long, default_value_t = 50.0)]
-    pub rate: f64,
+    pub(crate) rate: f64,
     /// Highest rate adaptive pacing may probe up to [default: 2 × --rate].
     #[arg(long, value_name = "RPS")]
-    pub max_rate: Option<f64>,
+    pub(crate) max_rate: Option<f64>,
     /// Keep --rate whatever Cognito says (no adaptive slow-down or probing).
     #[arg(long)]
-    pub fixed_rate: bool,
+    pub(crate) fixed_rate: bool,
     /// First backoff step; the n-th retry waits random[0, min(base × 2^(n-1), cap)).
     #[arg(long, value_name = "MS", default_value_t = crate::send::retry::DEFAULT_BASE.as_millis() as u64)]
-    pub retry_base_ms: u64,
+    pub(crate) retry_base_ms: u64,
     /// Longest backoff step.
     #[arg(long, value_name = "MS", default_value_t = crate::send::retry::DEFAULT_CAP.as_millis() as u64)]
-    pub retry_cap_ms: u64,
+    pub(crate) retry_cap_ms: u64,
     /// Attempts per row, the first included, before it is reported `failed`.
     #[arg(long, default_value_t = crate::send::retry::DEFAULT_MAX_ATTEMPTS)]
-    pub max_attempts: u32,
+    pub(crate) max_attempts: u32,
     /// Seconds one attempt may take before it counts as lost.
     #[arg(long, default_value_t = 10.0)]
-    pub timeout_seconds: f64,
+    pub(crate) timeout_seconds: f64,
     /// Mapping file (TOML) from input columns to Cognito fields; see README "Mapping files".
     #[arg(long, value_name = "FILE")]
-    pub mapping: Option<PathBuf>,
+    pub(crate) mapping: Option<PathBuf>,
     /// Map one column: `COLUMN=FIELD` (FIELD: username, password, an attribute); repeatable, overrides the mapping.
     #[arg(long = "map", value_name = "COLUMN=FIELD")]
-    pub map: Vec<String>,
+    pub(crate) map: Vec<String>,
     /// describe-user-pool JSON: enables the pool's checks (schema, constraints, password policy, case rule).
     #[arg(long, value_name = "POOL.json")]
-    pub pool: Option<PathBuf>,
+    pub(crate) pool: Option<PathBuf>,
     /// An input column to leave unmapped on purpose (repeatable).
     #[arg(long = "ignore-column", value_name = "NAME")]
-    pub ignore_columns: Vec<String>,
+    pub(crate) ignore_columns: Vec<String>,
     /// Start the built-in emulator with this describe-user-pool JSON and run against it
     /// (with its own app client: --client-id and COGNITO_CLIENT_ID are not used).
     #[arg(long, value_name = "POOL.json", conflicts_with_all = ["endpoint_url", "region"])]
-    pub emulator: Option<PathBuf>,
+    pub(crate) emulator: Option<PathBuf>,
     /// Read, map and validate every row without sending anything.
     #[arg(long, conflicts_with = "resume")]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
 }
 
 /// Flags of `bulk-signup emulator`.
@@ -138,36 +138,36 @@ pub struct RunArgs {
 pub struct EmulatorArgs {
     /// describe-user-pool JSON of the pool to emulate.
     #[arg(long, value_name = "POOL.json")]
-    pub pool: PathBuf,
+    pub(crate) pool: PathBuf,
     /// describe-user-pool-client JSON of an app client (repeatable); one without a secret is made when none is given.
     #[arg(long = "client", value_name = "CLIENT.json")]
-    pub clients: Vec<PathBuf>,
+    pub(crate) clients: Vec<PathBuf>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
-    pub host: IpAddr,
+    pub(crate) host: IpAddr,
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 9339)]
-    pub port: u16,
+    pub(crate) port: u16,
     /// SignUp requests per second admitted; more get TooManyRequestsException (HTTP 400).
     #[arg(long, value_name = "RPS")]
-    pub quota: Option<f64>,
+    pub(crate) quota: Option<f64>,
     /// Requests the quota admits at once after a quiet spell [default: quota / 5].
     #[arg(long, value_name = "N", requires = "quota")]
-    pub burst: Option<f64>,
+    pub(crate) burst: Option<f64>,
     /// Probability of answering InternalErrorException (HTTP 500).
     #[arg(long, value_name = "P", default_value_t = 0.0)]
-    pub fault_rate: f64,
+    pub(crate) fault_rate: f64,
     /// Probability of creating the user and then closing the connection unanswered.
     #[arg(long, value_name = "P", default_value_t = 0.0)]
-    pub drop_rate: f64,
+    pub(crate) drop_rate: f64,
     /// Delay added to every SignUp answer.
     #[arg(long, value_name = "MS", default_value_t = 0)]
-    pub latency_ms: u64,
+    pub(crate) latency_ms: u64,
     /// Probability of answering UnexpectedLambdaException.
     #[arg(long, value_name = "P", default_value_t = 0.0)]
-    pub lambda_fault_rate: f64,
+    pub(crate) lambda_fault_rate: f64,
     /// Confirmation emails/SMS the pool sends before answering LimitExceededException
     /// (the user is still created), like Cognito's default sender (~50 a day).
     #[arg(long, value_name = "N")]
-    pub message_quota: Option<u64>,
+    pub(crate) message_quota: Option<u64>,
 }

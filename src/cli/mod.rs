@@ -8,9 +8,11 @@
 //! `checks` (pool rules), `send` (rate, retry and wire settings), `run`
 //! (shard syntax). Nothing here sends a request or writes a file.
 
-pub mod flags;
-pub mod preflight;
-pub mod settings;
+pub(crate) mod config_error;
+pub(crate) mod flags;
+pub(crate) mod preflight;
+pub(crate) mod settings;
 
+pub use config_error::ConfigError;
 pub use flags::{Cli, Command};
 pub use settings::{Env, ProcessEnv, RunConfig};

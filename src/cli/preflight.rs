@@ -9,7 +9,11 @@ use crate::input::Columns;
 use crate::mapping::rules::Compiled;
 
 /// Checks `compiled` (the mapping resolved against `columns`).
-pub fn check(config: &RunConfig, compiled: &Compiled, columns: &Columns) -> anyhow::Result<()> {
+pub(crate) fn check(
+    config: &RunConfig,
+    compiled: &Compiled,
+    columns: &Columns,
+) -> anyhow::Result<()> {
     warn_of_absent_keys(config, columns);
     refuse_unmapped_columns(compiled)?;
     refuse_unknown_custom_attributes(config, compiled)

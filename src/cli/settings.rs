@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
-use crate::checks::validate::PoolRules;
+use crate::checks::pool_rules::PoolRules;
 use crate::cli::flags::RunArgs;
 use crate::input::Format;
 use crate::mapping::file as mapping_file;
@@ -20,7 +20,7 @@ use crate::send::retry::RetryPolicy;
 
 /// Where requests go.
 #[derive(Debug, Clone)]
-pub enum Target {
+pub(crate) enum Target {
     /// A real (or stand-in) Cognito endpoint.
     Remote {
         endpoint: reqwest::Url,
@@ -36,27 +36,27 @@ pub enum Target {
 /// Everything a run needs, checked.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
-    pub input: PathBuf,
-    pub format: Format,
-    pub report: PathBuf,
-    pub errors: Option<PathBuf>,
-    pub overwrite: bool,
-    pub target: Target,
-    pub concurrency: usize,
-    pub rate: RateSettings,
-    pub retry: RetryPolicy,
-    pub timeout: Duration,
-    pub mapping: Mapping,
+    pub(crate) input: PathBuf,
+    pub(crate) format: Format,
+    pub(crate) report: PathBuf,
+    pub(crate) errors: Option<PathBuf>,
+    pub(crate) overwrite: bool,
+    pub(crate) target: Target,
+    pub(crate) concurrency: usize,
+    pub(crate) rate: RateSettings,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) timeout: Duration,
+    pub(crate) mapping: Mapping,
     /// Where the mapping came from, for messages: the file, or the header.
-    pub mapping_origin: String,
+    pub(crate) mapping_origin: String,
     /// `--pool` checks, when a pool description was given.
-    pub pool: Option<PoolRules>,
-    pub show_progress: bool,
-    pub resume: bool,
-    pub retry_rejected: bool,
-    pub shard: Option<Shard>,
+    pub(crate) pool: Option<PoolRules>,
+    pub(crate) show_progress: bool,
+    pub(crate) resume: bool,
+    pub(crate) retry_rejected: bool,
+    pub(crate) shard: Option<Shard>,
     /// How long in-flight requests may finish after an interrupt.
-    pub grace: Duration,
+    pub(crate) grace: Duration,
 }
 
 /// Looks up the environment; a seam so tests need not mutate the process env.

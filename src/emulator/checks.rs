@@ -11,14 +11,19 @@ use crate::send::cognito::pool::{PasswordPolicy, PoolDescription, SchemaAttribut
 use crate::send::cognito::wire::AttributeType;
 
 /// A refusal: Cognito error code and message.
-pub type Refusal = (&'static str, String);
+pub(crate) type Refusal = (&'static str, String);
 
 /// Whether `given` is the SecretHash of `username` for this client, i.e.
 /// `Base64(HMAC_SHA256(key = secret, message = username + client_id))`.
 /// The emulator's own computation, independent of the client's: it decodes
 /// the given hash and verifies the MAC (in constant time), where the
 /// client encodes one, so a formula wrong on one side cannot pass on both.
-pub fn secret_hash_matches(given: &str, secret: &str, username: &str, client_id: &str) -> bool {
+pub(crate) fn secret_hash_matches(
+    given: &str,
+    secret: &str,
+    username: &str,
+    client_id: &str,
+) -> bool {
     use base64::Engine;
     use hmac::Mac;
     let Ok(tag) = base64::engine::general_purpose::STANDARD.decode(given) else {
@@ -63,7 +68,7 @@ fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 }
 
 /// `Username`: 1..128 chars of `[\p{L}\p{M}\p{S}\p{N}\p{P}]`.
-pub fn username(value: &str) -> Result<(), Refusal> {
+pub(crate) fn username(value: &str) -> Result<(), Refusal> {
     static PATTERN: OnceLock<Regex> = OnceLock::new();
     let length = value.chars().count();
     if length == 0 || length > 128 {
@@ -80,7 +85,7 @@ pub fn username(value: &str) -> Result<(), Refusal> {
 }
 
 /// `Password`: `[\S]+`, ≤ 256, then the pool's policy.
-pub fn password(value: Option<&str>, policy: &PasswordPolicy) -> Result<(), Refusal> {
+pub(crate) fn password(value: Option<&str>, policy: &PasswordPolicy) -> Result<(), Refusal> {
     let Some(value) = value else {
         return Err(invalid("A password is required for this user pool."));
     };
@@ -121,7 +126,7 @@ fn schema_error(name: &str, what: &str) -> Refusal {
 
 /// `UserAttributes` against the pool schema, the client's write permissions
 /// and the standard formats.
-pub fn attributes(
+pub(crate) fn attributes(
     attributes: &[AttributeType],
     pool: &PoolDescription,
     writable: Option<&[String]>,

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use super::{Emulator, EmulatorConfig, Faults};
 use crate::cli::flags::EmulatorArgs;
+use crate::emulator::faults::Faults;
+use crate::emulator::listener::{Emulator, EmulatorConfig};
 use crate::send::cognito::pool::{ClientDescription, PoolDescription};
 
 fn probability(name: &str, value: f64) -> anyhow::Result<f64> {
@@ -16,7 +17,7 @@ fn probability(name: &str, value: f64) -> anyhow::Result<f64> {
 }
 
 /// Checks the flags into an emulator configuration.
-pub fn config(args: &EmulatorArgs) -> anyhow::Result<EmulatorConfig> {
+pub(crate) fn config(args: &EmulatorArgs) -> anyhow::Result<EmulatorConfig> {
     let pool = PoolDescription::load(&args.pool)?;
     let clients = args
         .clients

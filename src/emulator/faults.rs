@@ -10,27 +10,27 @@ use rand::Rng;
 
 /// Fault settings.
 #[derive(Debug, Clone, Default)]
-pub struct Faults {
+pub(crate) struct Faults {
     /// Requests per second the quota admits; `None` means no quota.
-    pub quota: Option<f64>,
+    pub(crate) quota: Option<f64>,
     /// Bucket size: how many requests may arrive at once after a quiet spell.
-    pub burst: Option<f64>,
+    pub(crate) burst: Option<f64>,
     /// Probability of an `InternalErrorException` (HTTP 500).
-    pub fault_rate: f64,
+    pub(crate) fault_rate: f64,
     /// Probability that the user is created and the connection is then closed unanswered.
-    pub drop_rate: f64,
+    pub(crate) drop_rate: f64,
     /// Added delay before each answer.
-    pub latency: Duration,
+    pub(crate) latency: Duration,
     /// Probability of an `UnexpectedLambdaException`.
-    pub lambda_fault_rate: f64,
+    pub(crate) lambda_fault_rate: f64,
     /// Confirmation messages sent before `LimitExceededException` (which
     /// still creates the user); `None` = unlimited.
-    pub message_quota: Option<u64>,
+    pub(crate) message_quota: Option<u64>,
 }
 
 /// What the emulator should do with one request before the normal handling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Throttle,
     InternalError,
     LambdaFault,
@@ -41,14 +41,14 @@ pub enum Verdict {
 
 /// A token bucket refilled continuously at `rate` up to `capacity`.
 #[derive(Debug)]
-pub struct TokenBucket {
+pub(crate) struct TokenBucket {
     rate: f64,
     capacity: f64,
     state: Mutex<(f64, Instant)>,
 }
 
 impl TokenBucket {
-    pub fn new(rate: f64, capacity: f64) -> Self {
+    pub(crate) fn new(rate: f64, capacity: f64) -> Self {
         let capacity = capacity.max(1.0);
         TokenBucket {
             rate,
@@ -58,7 +58,7 @@ impl TokenBucket {
     }
 
     /// Takes one token if there is one.
-    pub fn try_take(&self) -> bool {
+    pub(crate) fn try_take(&self) -> bool {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         let (tokens, last) = *state;
@@ -76,13 +76,13 @@ impl TokenBucket {
 
 /// Faults plus the quota bucket they need.
 #[derive(Debug)]
-pub struct FaultInjector {
-    pub faults: Faults,
+pub(crate) struct FaultInjector {
+    pub(crate) faults: Faults,
     bucket: Option<TokenBucket>,
 }
 
 impl FaultInjector {
-    pub fn new(faults: Faults) -> Self {
+    pub(crate) fn new(faults: Faults) -> Self {
         let bucket = faults
             .quota
             .map(|rate| TokenBucket::new(rate, faults.burst.unwrap_or((rate / 5.0).max(1.0))));
@@ -91,7 +91,7 @@ impl FaultInjector {
 
     /// Decides one SignUp request's fate. The quota is checked first: a
     /// throttled request never reaches the other faults, as in Cognito.
-    pub fn verdict(&self) -> Verdict {
+    pub(crate) fn verdict(&self) -> Verdict {
         if let Some(bucket) = &self.bucket {
             if !bucket.try_take() {
                 return Verdict::Throttle;

@@ -1,125 +1,19 @@
 //! The built-in local Cognito endpoint: a SignUp/ListUsers/AdminGetUser
 //! server for rehearsals, demos and tests, stricter than moto (docs/PROTOCOL.md's
-//! rules), with optional throttling and faults. It shares only the wire and
-//! pool-description types with the client.
+//! rules), with optional throttling and faults.
+//!
+//! May use: `send::cognito`'s wire types and pool description (the shapes
+//! of requests and answers), `cli` (its flags), `run::signals`. Never the
+//! client's checks, error parsing, classification or SecretHash: an
+//! emulator that reused them could only repeat their mistakes.
 
-pub mod checks;
-pub mod command;
-pub mod faults;
-pub mod server;
-pub mod state;
-
-use std::net::SocketAddr;
-use std::sync::Arc;
-
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
+pub(crate) mod checks;
+pub(crate) mod command;
+pub(crate) mod faults;
+pub(crate) mod listener;
+pub(crate) mod server;
+pub(crate) mod state;
 
 pub use command::serve;
-pub use faults::Faults;
-pub use state::{PoolState, StatsSnapshot};
-
-use crate::send::cognito::pool::{ClientDescription, PoolDescription};
-use server::Shared;
-
-/// What the emulator serves.
-#[derive(Debug, Clone)]
-pub struct EmulatorConfig {
-    pub pool: PoolDescription,
-    /// App clients; when empty, one without a secret is made up.
-    pub clients: Vec<ClientDescription>,
-    pub faults: Faults,
-}
-
-/// A running emulator. Dropping it stops the server.
-pub struct Emulator {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    stop: watch::Sender<bool>,
-}
-
-impl Emulator {
-    /// Binds `addr` (port 0 for an ephemeral port) and starts serving.
-    pub async fn start(config: EmulatorConfig, addr: SocketAddr) -> anyhow::Result<Emulator> {
-        let mut clients = config.clients;
-        if clients.is_empty() {
-            clients.push(ClientDescription {
-                client_id: new_client_id(),
-                client_secret: None,
-                client_name: Some("bulk-signup-emulator".to_owned()),
-                write_attributes: None,
-            });
-        }
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|e| anyhow::anyhow!("the emulator cannot listen on {addr}: {e}"))?;
-        let addr = listener.local_addr()?;
-        let mut state = PoolState::new(config.pool, clients);
-        state.message_quota = config.faults.message_quota;
-        let shared = Arc::new(Shared {
-            state,
-            faults: faults::FaultInjector::new(config.faults),
-        });
-        let (stop, stopped) = watch::channel(false);
-        tokio::spawn(accept_loop(listener, Arc::clone(&shared), stopped));
-        Ok(Emulator { addr, shared, stop })
-    }
-
-    /// `http://127.0.0.1:PORT/`.
-    pub fn endpoint(&self) -> String {
-        format!("http://{}/", self.addr)
-    }
-
-    /// The pool's state, for in-process inspection.
-    pub fn state(&self) -> &PoolState {
-        &self.shared.state
-    }
-
-    /// The first app client (the made-up one when none was given).
-    pub fn client(&self) -> &ClientDescription {
-        &self.shared.state.clients[0]
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
-    }
-}
-
-/// A client id in Cognito's shape: 26 lower-case letters and digits.
-pub fn new_client_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()[..26].to_owned()
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    mut stopped: watch::Receiver<bool>,
-) {
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = stopped.changed() => return,
-        };
-        let Ok((stream, _)) = accepted else {
-            // Out of file descriptors or similar: pause rather than spin.
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let shared = Arc::clone(&shared);
-        let mut stopped = stopped.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |request| server::handle(Arc::clone(&shared), request));
-            let connection = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::select! {
-                _ = connection => {}
-                _ = stopped.changed() => {}
-            }
-        });
-    }
-}
+pub(crate) use listener::{new_client_id, Emulator, EmulatorConfig};
+pub use state::StatsSnapshot;

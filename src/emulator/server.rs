@@ -22,14 +22,14 @@ const MAX_BODY: usize = 1 << 20;
 
 /// Everything a connection needs.
 #[derive(Debug)]
-pub struct Shared {
-    pub state: PoolState,
-    pub faults: FaultInjector,
+pub(crate) struct Shared {
+    pub(crate) state: PoolState,
+    pub(crate) faults: FaultInjector,
 }
 
 /// Returned by the service to make hyper close the connection unanswered.
 #[derive(Debug)]
-pub struct DropConnection;
+pub(crate) struct DropConnection;
 
 impl std::fmt::Display for DropConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -42,7 +42,7 @@ impl std::error::Error for DropConnection {}
 type Answer = Response<Full<Bytes>>;
 
 /// Serves one request.
-pub async fn handle(
+pub(crate) async fn handle(
     shared: Arc<Shared>,
     request: Request<Incoming>,
 ) -> Result<Answer, DropConnection> {

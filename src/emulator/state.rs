@@ -18,25 +18,25 @@ use crate::send::cognito::wire::{
 
 /// One stored user.
 #[derive(Debug, Clone)]
-pub struct StoredUser {
-    pub username: String,
-    pub attributes: Vec<AttributeType>,
-    pub created: f64,
+pub(crate) struct StoredUser {
+    pub(crate) username: String,
+    pub(crate) attributes: Vec<AttributeType>,
+    pub(crate) created: f64,
 }
 
 /// Request counters, served by the stats endpoint.
 #[derive(Debug, Default)]
-pub struct Stats {
-    pub requests: AtomicU64,
-    pub throttled: AtomicU64,
-    pub created: AtomicU64,
-    pub exists: AtomicU64,
-    pub rejected: AtomicU64,
-    pub faults: AtomicU64,
-    pub lambda_faults: AtomicU64,
-    pub drops: AtomicU64,
-    pub in_flight: AtomicU64,
-    pub peak_in_flight: AtomicU64,
+pub(crate) struct Stats {
+    pub(crate) requests: AtomicU64,
+    pub(crate) throttled: AtomicU64,
+    pub(crate) created: AtomicU64,
+    pub(crate) exists: AtomicU64,
+    pub(crate) rejected: AtomicU64,
+    pub(crate) faults: AtomicU64,
+    pub(crate) lambda_faults: AtomicU64,
+    pub(crate) drops: AtomicU64,
+    pub(crate) in_flight: AtomicU64,
+    pub(crate) peak_in_flight: AtomicU64,
 }
 
 /// A point-in-time copy of [`Stats`].
@@ -55,11 +55,11 @@ pub struct StatsSnapshot {
 }
 
 impl Stats {
-    pub fn enter(&self) {
+    pub(crate) fn enter(&self) {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.peak_in_flight.fetch_max(now, Ordering::SeqCst);
     }
-    pub fn leave(&self) {
+    pub(crate) fn leave(&self) {
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
@@ -74,13 +74,13 @@ struct Users {
 
 /// The whole emulated pool.
 #[derive(Debug)]
-pub struct PoolState {
-    pub pool: PoolDescription,
-    pub pool_id: String,
-    pub clients: Vec<ClientDescription>,
-    pub stats: Stats,
+pub(crate) struct PoolState {
+    pub(crate) pool: PoolDescription,
+    pub(crate) pool_id: String,
+    pub(crate) clients: Vec<ClientDescription>,
+    pub(crate) stats: Stats,
     /// Confirmation messages the pool may send (`--message-quota`); `None` = unlimited.
-    pub message_quota: Option<u64>,
+    pub(crate) message_quota: Option<u64>,
     messages_sent: AtomicU64,
     users: Mutex<Users>,
 }
@@ -92,7 +92,7 @@ fn now_epoch() -> f64 {
 }
 
 impl PoolState {
-    pub fn new(pool: PoolDescription, clients: Vec<ClientDescription>) -> Self {
+    pub(crate) fn new(pool: PoolDescription, clients: Vec<ClientDescription>) -> Self {
         let pool_id = pool
             .id
             .clone()
@@ -122,7 +122,7 @@ impl PoolState {
 
     /// Handles a `SignUp`, in Cognito's order: client, secret hash, username,
     /// password, attributes, uniqueness.
-    pub fn sign_up(&self, request: &SignUpRequest) -> Result<SignUpResponse, Refusal> {
+    pub(crate) fn sign_up(&self, request: &SignUpRequest) -> Result<SignUpResponse, Refusal> {
         let client = self.authenticate(request)?;
         checks::username(&request.username)?;
         checks::password(
@@ -302,7 +302,7 @@ impl PoolState {
     }
 
     /// `ListUsers`: pages of at most 60, in creation order.
-    pub fn list_users(
+    pub(crate) fn list_users(
         &self,
         pool_id: &str,
         limit: Option<usize>,
@@ -335,7 +335,7 @@ impl PoolState {
     }
 
     /// `AdminGetUser`, by username (or alias in alias pools).
-    pub fn admin_get_user(
+    pub(crate) fn admin_get_user(
         &self,
         pool_id: &str,
         username: &str,
@@ -359,11 +359,11 @@ impl PoolState {
         })
     }
 
-    pub fn user_count(&self) -> usize {
+    pub(crate) fn user_count(&self) -> usize {
         self.users().list.len()
     }
 
-    pub fn snapshot(&self) -> StatsSnapshot {
+    pub(crate) fn snapshot(&self) -> StatsSnapshot {
         let s = &self.stats;
         let get = |a: &AtomicU64| a.load(Ordering::SeqCst);
         StatsSnapshot {
@@ -408,7 +408,6 @@ mod tests {
         ClientDescription {
             client_id: "client1".into(),
             client_secret: secret.map(str::to_owned),
-            client_name: None,
             write_attributes: None,
         }
     }

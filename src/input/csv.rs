@@ -12,10 +12,11 @@ use std::sync::Arc;
 
 use csv_core::ReadRecordResult;
 
-use super::{Columns, RawRecord, ReadError, Row, RowSource, StringRecord};
+use super::row::{Columns, RawRecord, ReadError, Row, RowSource};
+use ::csv::StringRecord;
 
 /// Rows of a CSV file with a header.
-pub struct CsvRows<R: BufRead> {
+pub(crate) struct CsvRows<R: BufRead> {
     input: R,
     parser: csv_core::Reader,
     columns: Arc<Columns>,
@@ -47,7 +48,7 @@ struct Parsed {
 }
 
 impl<R: BufRead> CsvRows<R> {
-    pub fn new(input: R) -> anyhow::Result<Self> {
+    pub(crate) fn new(input: R) -> anyhow::Result<Self> {
         let mut rows = CsvRows {
             input,
             parser: csv_core::Reader::new(),
@@ -270,7 +271,7 @@ impl<R: BufRead + Send> Iterator for CsvRows<R> {
 }
 
 /// The error of a record whose cell `column` is not UTF-8.
-pub fn not_utf8(columns: &Columns, column: usize, number: u64, line: u64) -> ReadError {
+pub(crate) fn not_utf8(columns: &Columns, column: usize, number: u64, line: u64) -> ReadError {
     ReadError {
         number,
         message: format!(

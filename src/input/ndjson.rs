@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::{Columns, RawRecord, ReadError, Row, RowSource};
+use super::row::{Columns, RawRecord, ReadError, Row, RowSource};
 
 /// Rows of an NDJSON stream.
-pub struct NdjsonRows<R: BufRead> {
+pub(crate) struct NdjsonRows<R: BufRead> {
     reader: R,
     columns: Arc<Columns>,
     line: Vec<u8>,
@@ -21,7 +21,7 @@ pub struct NdjsonRows<R: BufRead> {
 }
 
 impl<R: BufRead> NdjsonRows<R> {
-    pub fn new(reader: R) -> Self {
+    pub(crate) fn new(reader: R) -> Self {
         NdjsonRows {
             reader,
             columns: Arc::new(Columns::default()),
@@ -64,7 +64,7 @@ impl<R: BufRead> NdjsonRows<R> {
         Ok(Row {
             number: self.number,
             columns: Arc::clone(&self.columns),
-            values: super::StringRecord::from(values),
+            values: ::csv::StringRecord::from(values),
         })
     }
 

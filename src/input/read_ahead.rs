@@ -23,7 +23,7 @@ const BATCHES_AHEAD: usize = 8;
 
 /// A run of consecutive records: each one a row or that record's error.
 #[derive(Default)]
-pub struct RowBatch {
+pub(crate) struct RowBatch {
     /// Every record's cells, back to back.
     text: String,
     /// The cells as parsed, before [`RowBatch::check_utf8`] makes them `text`:
@@ -50,7 +50,7 @@ struct Record {
 }
 
 /// A row inside a [`RowBatch`].
-pub struct RowView<'a> {
+pub(crate) struct RowView<'a> {
     number: u64,
     columns: &'a Arc<Columns>,
     text: &'a str,
@@ -78,7 +78,7 @@ impl Cells for RowView<'_> {
 
 impl RowView<'_> {
     /// An owned copy, for rows that outlive the batch (sent, or reported).
-    pub fn to_row(&self) -> Row {
+    pub(crate) fn to_row(&self) -> Row {
         Row {
             number: self.number,
             columns: Arc::clone(self.columns),
@@ -91,7 +91,7 @@ impl RowView<'_> {
 
 impl RowBatch {
     /// The batch's records in input order (after [`RowBatch::check_utf8`]).
-    pub fn records(&self) -> impl Iterator<Item = Result<RowView<'_>, &ReadError>> {
+    pub(crate) fn records(&self) -> impl Iterator<Item = Result<RowView<'_>, &ReadError>> {
         assert!(
             self.raw.is_empty(),
             "RowBatch::check_utf8 runs before records"
@@ -112,16 +112,12 @@ impl RowBatch {
     }
 
     /// How many records the batch holds.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.records.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
-    }
-
     /// Input bytes per record so far, when the format tells positions.
-    pub fn bytes_per_record(&self) -> Option<u64> {
+    pub(crate) fn bytes_per_record(&self) -> Option<u64> {
         let last = self.records.iter().rev().find(|r| r.byte.is_some())?;
         last.byte?.checked_div(last.number.saturating_sub(1))
     }
@@ -182,7 +178,7 @@ impl RowBatch {
     /// Turns the parsed cells into `text`, which [`RowBatch::records`]
     /// reads: checked for UTF-8 in one go, every cell boundary a character
     /// boundary. Records at fault become errors and lose their cells.
-    pub fn check_utf8(&mut self) {
+    pub(crate) fn check_utf8(&mut self) {
         let raw = std::mem::take(&mut self.raw);
         self.text = self.checked_text(raw);
     }
@@ -261,31 +257,31 @@ impl RowBatch {
 /// The parsing thread's outputs: batch `k` goes to lane `k % lanes`, so a
 /// consumer that takes one batch from each lane in turn sees the input in
 /// order. Used batches come back through [`ReadAhead::recycler`].
-pub struct ReadAhead {
-    pub lanes: Vec<Receiver<RowBatch>>,
+pub(crate) struct ReadAhead {
+    pub(crate) lanes: Vec<Receiver<RowBatch>>,
     recycle: mpsc::Sender<RowBatch>,
     thread: JoinHandle<()>,
 }
 
 /// Hands used batches back to the parser for reuse.
 #[derive(Clone)]
-pub struct Recycler(mpsc::Sender<RowBatch>);
+pub(crate) struct Recycler(mpsc::Sender<RowBatch>);
 
 impl Recycler {
-    pub fn recycle(&self, batch: RowBatch) {
+    pub(crate) fn recycle(&self, batch: RowBatch) {
         // The parser may be gone (end of input); the batch is then just freed.
         let _ = self.0.send(batch);
     }
 }
 
 impl ReadAhead {
-    pub fn recycler(&self) -> Recycler {
+    pub(crate) fn recycler(&self) -> Recycler {
         Recycler(self.recycle.clone())
     }
 
     /// The parsing thread, to join once every lane has ended: a lane that
     /// ends because the parser panicked must not pass for the end of input.
-    pub fn into_thread(self) -> JoinHandle<()> {
+    pub(crate) fn into_thread(self) -> JoinHandle<()> {
         self.thread
     }
 }
@@ -294,7 +290,7 @@ impl ReadAhead {
 /// read to learn the columns), dealing batches out over `lanes` lanes. It
 /// stops at the end of the input, after a fatal error, or when a lane's
 /// receiver is gone.
-pub fn start(
+pub(crate) fn start(
     first: Option<Result<Row, ReadError>>,
     mut source: Box<dyn RowSource>,
     lanes: usize,

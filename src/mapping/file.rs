@@ -77,14 +77,18 @@ impl Locator<'_> {
 
 /// Loads a mapping file. `policy` is the pool's password policy for
 /// `password = { generate = true }` (a strong default without `--pool`).
-pub fn load(path: &Path, policy: Option<&PasswordPolicy>) -> anyhow::Result<Mapping> {
+pub(crate) fn load(path: &Path, policy: Option<&PasswordPolicy>) -> anyhow::Result<Mapping> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow::anyhow!("cannot read mapping file {}: {e}", path.display()))?;
     parse(&text, &path.display().to_string(), policy).map_err(|e| anyhow::anyhow!(e))
 }
 
 /// Parses mapping-file text; `file` names it in messages.
-pub fn parse(text: &str, file: &str, policy: Option<&PasswordPolicy>) -> Result<Mapping, String> {
+pub(crate) fn parse(
+    text: &str,
+    file: &str,
+    policy: Option<&PasswordPolicy>,
+) -> Result<Mapping, String> {
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
@@ -238,7 +242,7 @@ fn parse_transform(
 }
 
 /// `legacy-{ID}` → text and column parts. `{{` and `}}` are literal braces.
-pub fn parse_template(template: &str) -> Result<Vec<TemplatePart>, String> {
+pub(crate) fn parse_template(template: &str) -> Result<Vec<TemplatePart>, String> {
     let mut parts = Vec::new();
     let mut text = String::new();
     let mut chars = template.chars().peekable();
@@ -279,7 +283,7 @@ pub fn parse_template(template: &str) -> Result<Vec<TemplatePart>, String> {
 }
 
 /// Applies `--map COLUMN=FIELD` flags: each adds or replaces the rule for FIELD.
-pub fn apply_map_flags(mapping: &mut Mapping, flags: &[String]) -> Result<(), String> {
+pub(crate) fn apply_map_flags(mapping: &mut Mapping, flags: &[String]) -> Result<(), String> {
     for flag in flags {
         let (column, field) = flag
             .rsplit_once('=')

@@ -11,7 +11,7 @@ use crate::mapping::rules::{Compiled, Mapping};
 
 /// Why an input could not be opened with its mapping.
 #[derive(Debug, thiserror::Error)]
-pub enum OpenMappedError {
+pub(crate) enum OpenMappedError {
     /// The input cannot be opened or has no readable header.
     #[error("{0:#}")]
     Input(anyhow::Error),
@@ -22,14 +22,18 @@ pub enum OpenMappedError {
 
 /// A row source, its first record (already read) and the mapping compiled
 /// for the columns known after it.
-pub struct MappedInput {
-    pub source: Box<dyn RowSource>,
-    pub first: Option<Result<Row, ReadError>>,
-    pub compiled: Compiled,
+pub(crate) struct MappedInput {
+    pub(crate) source: Box<dyn RowSource>,
+    pub(crate) first: Option<Result<Row, ReadError>>,
+    pub(crate) compiled: Compiled,
 }
 
 impl MappedInput {
-    pub fn open(path: &Path, format: Format, mapping: &Mapping) -> Result<Self, OpenMappedError> {
+    pub(crate) fn open(
+        path: &Path,
+        format: Format,
+        mapping: &Mapping,
+    ) -> Result<Self, OpenMappedError> {
         let mut source = input::open(path, format).map_err(OpenMappedError::Input)?;
         let first = source.next();
         let compiled = mapping
@@ -43,7 +47,7 @@ impl MappedInput {
     }
 
     /// Every record, the first one included.
-    pub fn records(self) -> (Compiled, impl Iterator<Item = Result<Row, ReadError>>) {
+    pub(crate) fn records(self) -> (Compiled, impl Iterator<Item = Result<Row, ReadError>>) {
         (self.compiled, self.first.into_iter().chain(self.source))
     }
 }

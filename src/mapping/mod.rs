@@ -7,8 +7,8 @@
 //! and the row error type), `send::cognito` (wire types, password policy).
 //! Pure: no I/O besides reading the mapping file.
 
-pub mod file;
-pub mod mapped_input;
-pub mod password;
-pub mod rules;
-pub mod transform;
+pub(crate) mod file;
+pub(crate) mod mapped_input;
+pub(crate) mod password;
+pub(crate) mod rules;
+pub(crate) mod transform;

@@ -13,11 +13,11 @@ const DIGITS: &[u8] = b"23456789";
 /// A subset of Cognito's symbols that no shell or CSV tool treats specially.
 const SYMBOLS: &[u8] = b"!#%*+-=?@^_~";
 /// Generated passwords are at least this long, whatever the policy's minimum.
-pub const MIN_GENERATED: usize = 20;
+pub(crate) const MIN_GENERATED: usize = 20;
 
 /// A password with one character of every class (so any policy is met) and
 /// at least `max(policy minimum, 20)` characters, from the OS-seeded RNG.
-pub fn generate_password(policy: &PasswordPolicy) -> String {
+pub(crate) fn generate_password(policy: &PasswordPolicy) -> String {
     let mut rng = rand::thread_rng();
     let length = policy.minimum_length.max(MIN_GENERATED);
     let classes = [LOWER, UPPER, DIGITS, SYMBOLS];

@@ -19,7 +19,7 @@ use crate::send::cognito::wire::{AttributeType, Secret};
 
 /// Where a mapped value goes in the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     Username,
     Password,
     Attribute(Arc<str>),
@@ -30,7 +30,7 @@ pub enum Target {
 
 /// Where a mapped value comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     Column(String),
     Constant(String),
     /// Text with `{Column Name}` placeholders.
@@ -41,24 +41,24 @@ pub enum Source {
 
 /// A piece of a template.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TemplatePart {
+pub(crate) enum TemplatePart {
     Text(String),
     Column(String),
 }
 
 /// One explicit mapping rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rule {
-    pub target: Target,
-    pub source: Source,
-    pub transforms: Vec<Transform>,
+pub(crate) struct Rule {
+    pub(crate) target: Target,
+    pub(crate) source: Source,
+    pub(crate) transforms: Vec<Transform>,
     /// `file:line` of the rule in a mapping file, for errors found later
     /// (a column the input lacks); `None` for header mapping and `--map`.
-    pub origin: Option<String>,
+    pub(crate) origin: Option<String>,
 }
 
 impl Rule {
-    pub fn column(target: Target, column: impl Into<String>) -> Rule {
+    pub(crate) fn column(target: Target, column: impl Into<String>) -> Rule {
         Rule {
             target,
             source: Source::Column(column.into()),
@@ -70,33 +70,33 @@ impl Rule {
 
 /// What the user asked for: explicit rules, header mapping, ignored columns.
 #[derive(Debug, Clone, Default)]
-pub struct Mapping {
-    pub rules: Vec<Rule>,
+pub(crate) struct Mapping {
+    pub(crate) rules: Vec<Rule>,
     /// Map columns no rule names by their header name.
-    pub by_header: bool,
+    pub(crate) by_header: bool,
     /// Columns deliberately not mapped.
-    pub ignored: HashSet<String>,
+    pub(crate) ignored: HashSet<String>,
     /// A named column the input lacks reads as empty instead of being an
     /// error. For NDJSON, whose keys come and go from record to record.
-    pub missing_columns_empty: bool,
+    pub(crate) missing_columns_empty: bool,
 }
 
 /// A column that maps to nothing, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unmapped {
-    pub column: String,
-    pub reason: &'static str,
+pub(crate) struct Unmapped {
+    pub(crate) column: String,
+    pub(crate) reason: &'static str,
 }
 
 /// The request pieces taken from one row, before client id and SecretHash.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Prepared {
-    pub username: String,
-    pub password: Option<Secret>,
-    pub attributes: Vec<AttributeType>,
-    pub validation_data: Vec<AttributeType>,
-    pub client_metadata: BTreeMap<String, String>,
-    pub user_context_ip: Option<String>,
+pub(crate) struct Prepared {
+    pub(crate) username: String,
+    pub(crate) password: Option<Secret>,
+    pub(crate) attributes: Vec<AttributeType>,
+    pub(crate) validation_data: Vec<AttributeType>,
+    pub(crate) client_metadata: BTreeMap<String, String>,
+    pub(crate) user_context_ip: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -127,7 +127,7 @@ struct CompiledRule {
 
 /// A mapping resolved against one set of columns.
 #[derive(Debug, Clone)]
-pub struct Compiled {
+pub(crate) struct Compiled {
     columns: Arc<Columns>,
     rules: Vec<CompiledRule>,
     unmapped: Vec<(usize, Unmapped)>,
@@ -137,7 +137,7 @@ pub struct Compiled {
 
 impl Mapping {
     /// The default: header-name mapping with the given ignored columns.
-    pub fn by_header(ignored: impl IntoIterator<Item = String>) -> Self {
+    pub(crate) fn by_header(ignored: impl IntoIterator<Item = String>) -> Self {
         Mapping {
             rules: Vec::new(),
             by_header: true,
@@ -147,7 +147,7 @@ impl Mapping {
     }
 
     /// Every input column an explicit rule reads.
-    pub fn named_columns(&self) -> Vec<&str> {
+    pub(crate) fn named_columns(&self) -> Vec<&str> {
         let mut names = Vec::new();
         for rule in &self.rules {
             match &rule.source {
@@ -164,7 +164,7 @@ impl Mapping {
 
     /// Makes `compiled` fit `columns`, compiling again when they are not the
     /// ones it was compiled for (NDJSON brings new keys as it goes).
-    pub fn keep_compiled_for(
+    pub(crate) fn keep_compiled_for(
         &self,
         compiled: &mut Compiled,
         columns: &Arc<Columns>,
@@ -179,7 +179,7 @@ impl Mapping {
 
     /// Resolves the mapping against `columns`. Fails when an explicit rule
     /// names a column the input lacks.
-    pub fn compile(&self, columns: Arc<Columns>) -> Result<Compiled, String> {
+    pub(crate) fn compile(&self, columns: Arc<Columns>) -> Result<Compiled, String> {
         let mut used: HashSet<usize> = HashSet::new();
         let mut rules = self.compile_explicit(&columns, &mut used)?;
         let unmapped = self.map_by_header(&columns, &used, &mut rules);
@@ -349,7 +349,7 @@ fn header_target(name: &str) -> Result<Target, &'static str> {
 }
 
 /// Column names that probably hold a password.
-pub fn looks_like_password(name: &str) -> bool {
+pub(crate) fn looks_like_password(name: &str) -> bool {
     let lower = name.trim().to_lowercase();
     [
         "password",
@@ -376,19 +376,19 @@ fn quoted_list(names: &[String]) -> String {
 
 impl Compiled {
     /// Whether this compilation is for exactly these columns.
-    pub fn is_for(&self, columns: &Arc<Columns>) -> bool {
+    pub(crate) fn is_for(&self, columns: &Arc<Columns>) -> bool {
         Arc::ptr_eq(&self.columns, columns)
     }
 
     /// Columns that map to nothing and are not ignored.
-    pub fn unmapped(&self) -> impl Iterator<Item = &Unmapped> {
+    pub(crate) fn unmapped(&self) -> impl Iterator<Item = &Unmapped> {
         self.unmapped.iter().map(|(_, u)| u)
     }
 
     /// The user attributes the mapping writes, each with where its rule is
     /// (`file:line`, or the column it maps by name), for checks of the
     /// mapping as a whole.
-    pub fn attribute_sources(&self) -> impl Iterator<Item = (&str, String)> {
+    pub(crate) fn attribute_sources(&self) -> impl Iterator<Item = (&str, String)> {
         self.rules.iter().filter_map(|rule| match &rule.target {
             Target::Attribute(name) => {
                 let from = match (&rule.origin, &rule.column) {
@@ -403,13 +403,13 @@ impl Compiled {
     }
 
     /// Input columns that hold passwords: never copied to any report.
-    pub fn secret_columns(&self) -> &[String] {
+    pub(crate) fn secret_columns(&self) -> &[String] {
         &self.secret_columns
     }
 
     /// Blanks the row's password cells, so a row kept for the error report
     /// cannot carry one, whichever columns the report was set up with.
-    pub fn redact(&self, row: &mut Row) {
+    pub(crate) fn redact(&self, row: &mut Row) {
         if self
             .secret_indices
             .iter()
@@ -432,7 +432,7 @@ impl Compiled {
 
     /// The row's username as mapped (transforms applied where they succeed),
     /// for reporting rows that fail later checks.
-    pub fn username_of(&self, row: &(impl Cells + ?Sized)) -> String {
+    pub(crate) fn username_of(&self, row: &(impl Cells + ?Sized)) -> String {
         self.rules
             .iter()
             .find(|r| r.target == Target::Username)
@@ -449,7 +449,7 @@ impl Compiled {
     /// Points a check's error at the input column it came from: a rule on
     /// field `email` read from column `E-mail` reports `E-mail`, naming the
     /// field in the message.
-    pub fn locate(&self, mut error: RowError) -> RowError {
+    pub(crate) fn locate(&self, mut error: RowError) -> RowError {
         let Some(field) = error.column.clone() else {
             return error;
         };
@@ -470,7 +470,7 @@ impl Compiled {
     /// the value. `out`'s strings are reused: a checking thread maps every
     /// row into the same `Prepared`, which costs no allocation when values
     /// come straight from cells. On an error `out` is half-filled.
-    pub fn apply_into(
+    pub(crate) fn apply_into(
         &self,
         row: &(impl Cells + ?Sized),
         out: &mut Prepared,
@@ -603,7 +603,7 @@ impl CompiledSource {
 
 impl Target {
     /// The field's name as a mapping file spells it.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         match self {
             Target::Username => "username",
             Target::Password => "password",

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
 /// One transform.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Transform {
+pub(crate) enum Transform {
     Trim,
     Lowercase,
     Uppercase,
@@ -28,10 +28,10 @@ pub enum Transform {
 }
 
 /// Why a value could not be transformed: rule code and reason.
-pub type TransformError = (&'static str, String);
+pub(crate) type TransformError = (&'static str, String);
 
 /// The transform names a mapping file may use as plain strings.
-pub const NAMES: &[&str] = &[
+pub(crate) const NAMES: &[&str] = &[
     "trim",
     "lowercase",
     "uppercase",
@@ -43,7 +43,7 @@ pub const NAMES: &[&str] = &[
 
 impl Transform {
     /// Parses a plain transform name.
-    pub fn from_name(
+    pub(crate) fn from_name(
         name: &str,
         default_country: Option<phonenumber::country::Id>,
     ) -> Option<Transform> {
@@ -61,7 +61,7 @@ impl Transform {
 
     /// A `date` transform, if the format is a valid strftime format with a
     /// year, a month and a day.
-    pub fn date(format: &str) -> Result<Transform, String> {
+    pub(crate) fn date(format: &str) -> Result<Transform, String> {
         let items: Vec<Item> = StrftimeItems::new(format).collect();
         if items.iter().any(|i| matches!(i, Item::Error)) {
             return Err(format!("{format:?} is not a valid strftime format"));
@@ -79,7 +79,7 @@ impl Transform {
     }
 
     /// Applies the transform to one value.
-    pub fn apply(&self, value: &str) -> Result<String, TransformError> {
+    pub(crate) fn apply(&self, value: &str) -> Result<String, TransformError> {
         Ok(match self {
             Transform::Trim => value.trim().to_owned(),
             Transform::Lowercase => value.to_lowercase(),

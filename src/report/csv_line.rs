@@ -6,7 +6,7 @@
 use std::io::{self, Write};
 
 /// Writes one field, quoting it when it needs quotes.
-pub fn write_field(out: &mut impl Write, field: &str) -> io::Result<()> {
+pub(crate) fn write_field(out: &mut impl Write, field: &str) -> io::Result<()> {
     let bytes = field.as_bytes();
     if !bytes
         .iter()
@@ -27,7 +27,7 @@ pub fn write_field(out: &mut impl Write, field: &str) -> io::Result<()> {
 /// Writes one record: fields separated by commas, then `\n`. A record of one
 /// empty field is written `""`, as the csv crate does: a bare line break
 /// would read back as no record at all.
-pub fn write_record<'a>(
+pub(crate) fn write_record<'a>(
     out: &mut impl Write,
     fields: impl IntoIterator<Item = &'a str>,
 ) -> io::Result<()> {

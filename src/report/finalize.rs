@@ -54,7 +54,7 @@ impl Drop for TempPath {
 
 /// Removes temporary files a killed run left beside `target` (they may
 /// hold personal data). Only this process works on `target`.
-pub fn sweep_stale(target: &Path) {
+pub(crate) fn sweep_stale(target: &Path) {
     let Some(name) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else {
         return;
     };
@@ -190,7 +190,7 @@ fn merge_chunks(
 /// Rebuilds the error report from the final `report`: its rows that are
 /// not `created`/`exists`, with their cells read again from `input` (which
 /// must be a file; rows are matched by number, both sides in row order).
-pub fn rewrite_errors(
+pub(crate) fn rewrite_errors(
     report: &Path,
     errors: &Path,
     input: &Path,

@@ -8,15 +8,15 @@
 //! report), `mapping` (to blank password cells). Report files are created
 //! owner-only: they hold personal data.
 
-pub mod csv_line;
-pub mod entry;
-pub mod finalize;
-pub mod merge;
-pub mod private_file;
-pub mod read;
-pub mod row_merge;
-pub mod summary;
-pub mod write;
+pub(crate) mod csv_line;
+pub(crate) mod entry;
+pub(crate) mod finalize;
+pub(crate) mod merge;
+pub(crate) mod private_file;
+pub(crate) mod read;
+pub(crate) mod row_merge;
+pub(crate) mod summary;
+pub(crate) mod write;
 
 pub use entry::{ReportEntry, Status, LOST_ANSWER_NOTE};
 pub use finalize::{finalize_report, CHUNK};

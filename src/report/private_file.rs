@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::Context;
 
 /// Creates a report file, owner read/write only.
-pub fn create_private(path: &Path, overwrite: bool) -> anyhow::Result<File> {
+pub(crate) fn create_private(path: &Path, overwrite: bool) -> anyhow::Result<File> {
     let mut options = OpenOptions::new();
     options.write(true).mode(0o600);
     if overwrite {
@@ -33,7 +33,7 @@ pub fn create_private(path: &Path, overwrite: bool) -> anyhow::Result<File> {
 
 /// Opens an existing report file to continue it, at its end when `append`
 /// (else at the start, for the caller to cut and seek), made owner-only.
-pub fn open_private(path: &Path, append: bool) -> anyhow::Result<File> {
+pub(crate) fn open_private(path: &Path, append: bool) -> anyhow::Result<File> {
     let file = OpenOptions::new()
         .write(!append)
         .append(append)

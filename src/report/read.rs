@@ -13,7 +13,7 @@ use crate::report::entry::{ReportEntry, REPORT_COLUMNS};
 use crate::report::write::ReportFormat;
 
 /// Streams the complete entries of a report file, in file order.
-pub struct EntryReader {
+pub(crate) struct EntryReader {
     inner: Inner,
     /// Bytes of the file up to the end of the last complete entry read.
     complete_len: u64,
@@ -31,7 +31,7 @@ enum Inner {
 
 impl EntryReader {
     /// Opens a report; checks the CSV header.
-    pub fn open(path: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn open(path: &Path) -> anyhow::Result<Self> {
         let mut file =
             File::open(path).with_context(|| format!("cannot open report {}", path.display()))?;
         let file_len = file.metadata()?.len();
@@ -90,7 +90,7 @@ impl EntryReader {
 
     /// Bytes up to the end of the last complete entry returned so far (after
     /// the iterator is exhausted: the length to truncate a torn file to).
-    pub fn complete_len(&self) -> u64 {
+    pub(crate) fn complete_len(&self) -> u64 {
         self.complete_len
     }
 }
@@ -180,7 +180,7 @@ fn torn_header(path: &Path, file_len: u64) -> anyhow::Result<bool> {
 }
 
 /// Whether a file ends with a newline (an append-only log that was not torn).
-pub fn ends_with_newline(path: &Path) -> anyhow::Result<bool> {
+pub(crate) fn ends_with_newline(path: &Path) -> anyhow::Result<bool> {
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
     if len == 0 {

@@ -9,7 +9,7 @@ use std::collections::BinaryHeap;
 use crate::report::entry::ReportEntry;
 
 /// Merges `streams`; `names` label them in errors.
-pub struct RowMerge<I> {
+pub(crate) struct RowMerge<I> {
     streams: Vec<I>,
     names: Vec<String>,
     heads: Vec<Option<ReportEntry>>,
@@ -18,7 +18,7 @@ pub struct RowMerge<I> {
 }
 
 impl<I: Iterator<Item = anyhow::Result<ReportEntry>>> RowMerge<I> {
-    pub fn new(streams: Vec<I>, names: Vec<String>) -> Self {
+    pub(crate) fn new(streams: Vec<I>, names: Vec<String>) -> Self {
         let count = streams.len();
         RowMerge {
             streams,

@@ -13,14 +13,14 @@ use crate::report::private_file::{create_private, open_private};
 
 /// Report file formats, chosen by extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReportFormat {
+pub(crate) enum ReportFormat {
     Csv,
     Ndjson,
 }
 
 impl ReportFormat {
     /// NDJSON for `.ndjson`/`.jsonl`, else CSV.
-    pub fn from_path(path: &Path) -> ReportFormat {
+    pub(crate) fn from_path(path: &Path) -> ReportFormat {
         match crate::input::extension_of(path).as_deref() {
             Some("ndjson" | "jsonl") => ReportFormat::Ndjson,
             _ => ReportFormat::Csv,
@@ -93,7 +93,7 @@ impl ReportWriter {
 
     /// Continues an existing report (`--resume`): cuts a torn tail at
     /// `complete_len`, then appends. An empty file gets the CSV header.
-    pub fn append(path: &Path, complete_len: u64) -> anyhow::Result<Self> {
+    pub(crate) fn append(path: &Path, complete_len: u64) -> anyhow::Result<Self> {
         let file = open_private(path, false)?;
         file.set_len(complete_len)?;
         let mut file = file;
@@ -108,7 +108,7 @@ impl ReportWriter {
 
     /// A dry run's `valid` entry: the same line as [`ReportWriter::write`]
     /// gives, without building a [`ReportEntry`] (one per input row).
-    pub fn write_valid(&mut self, row: u64, username: &str) -> anyhow::Result<()> {
+    pub(crate) fn write_valid(&mut self, row: u64, username: &str) -> anyhow::Result<()> {
         if self.file.format == ReportFormat::Ndjson {
             return self.write(&ReportEntry {
                 row,
@@ -173,7 +173,7 @@ impl ReportWriter {
 
 /// Writes the error report: failed rows with their own input columns
 /// (minus secret ones), so a person can see and fix them.
-pub struct ErrorWriter {
+pub(crate) struct ErrorWriter {
     file: ReportFile,
     columns: Vec<String>,
     secret: Vec<String>,
@@ -183,7 +183,7 @@ impl ErrorWriter {
     /// `columns` are the input's columns known at the start; `secret` the
     /// columns never to copy. Later NDJSON keys go to `other_fields` (CSV) or
     /// the `input` object (NDJSON).
-    pub fn create(
+    pub(crate) fn create(
         path: &Path,
         overwrite: bool,
         columns: &[String],
@@ -210,7 +210,11 @@ impl ErrorWriter {
 
     /// Continues an existing error report (a resumed run from stdin, whose
     /// error report cannot be rebuilt from a second read of the input).
-    pub fn append(path: &Path, columns: &[String], secret: &[String]) -> anyhow::Result<Self> {
+    pub(crate) fn append(
+        path: &Path,
+        columns: &[String],
+        secret: &[String],
+    ) -> anyhow::Result<Self> {
         if std::fs::metadata(path).map_or(true, |m| m.len() == 0) {
             return ErrorWriter::create(path, true, columns, secret);
         }
@@ -226,7 +230,7 @@ impl ErrorWriter {
         })
     }
 
-    pub fn write(&mut self, entry: &ReportEntry, row: Option<&Row>) -> anyhow::Result<()> {
+    pub(crate) fn write(&mut self, entry: &ReportEntry, row: Option<&Row>) -> anyhow::Result<()> {
         let status = entry.status.map_or("", Status::as_str);
         let cells: Vec<(&str, &str)> = row
             .map(|r| {
@@ -287,12 +291,12 @@ impl ErrorWriter {
         Ok(())
     }
 
-    pub fn flush(&mut self) -> anyhow::Result<()> {
+    pub(crate) fn flush(&mut self) -> anyhow::Result<()> {
         Ok(self.file.flush()?)
     }
 
     /// Flushes and syncs to disk.
-    pub fn sync(mut self) -> anyhow::Result<()> {
+    pub(crate) fn sync(mut self) -> anyhow::Result<()> {
         Ok(self.file.sync()?)
     }
 }

@@ -23,25 +23,25 @@ use crate::mapping::rules::{Compiled, Mapping, Prepared};
 const CHECKED_AHEAD: usize = 8;
 
 /// A parsed batch and a verdict for each of its records, in order.
-pub struct CheckedBatch {
-    pub rows: RowBatch,
-    pub verdicts: Vec<Verdict>,
+pub(crate) struct CheckedBatch {
+    pub(crate) rows: RowBatch,
+    pub(crate) verdicts: Vec<Verdict>,
     /// The usernames of the verdicts, end to end.
-    pub usernames: String,
+    pub(crate) usernames: String,
 }
 
 /// One record's outcome before duplicate detection.
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// Where the username (as mapped) is in the batch's `usernames`.
-    pub username: Range<usize>,
+    pub(crate) username: Range<usize>,
     /// The username's duplicate-detection hash (under the pool's case rule).
-    pub hash: u64,
-    pub outcome: RowCheck,
+    pub(crate) hash: u64,
+    pub(crate) outcome: RowCheck,
 }
 
 /// What the checks made of one record. (Boxed payloads: most rows pass a
 /// dry run, and a small outcome keeps the batch's verdicts compact.)
-pub enum RowCheck {
+pub(crate) enum RowCheck {
     /// Passed every check in a dry run: nothing will be sent.
     Passed,
     /// Passed every check: the request pieces to send.
@@ -54,21 +54,24 @@ pub enum RowCheck {
 
 /// What each checking thread starts from.
 #[derive(Clone)]
-pub struct RowChecker {
-    pub mapping: Mapping,
-    pub compiled: Compiled,
-    pub checker: Checker,
-    pub dry_run: bool,
+pub(crate) struct RowChecker {
+    pub(crate) mapping: Mapping,
+    pub(crate) compiled: Compiled,
+    pub(crate) checker: Checker,
+    pub(crate) dry_run: bool,
 }
 
 /// The checking stage's outputs, one lane per thread, and the threads.
-pub struct CheckStage {
-    pub lanes: Vec<mpsc::Receiver<anyhow::Result<CheckedBatch>>>,
-    pub threads: Vec<JoinHandle<()>>,
+pub(crate) struct CheckStage {
+    pub(crate) lanes: Vec<mpsc::Receiver<anyhow::Result<CheckedBatch>>>,
+    pub(crate) threads: Vec<JoinHandle<()>>,
 }
 
 /// Starts one checking thread per read-ahead lane.
-pub fn start(inputs: Vec<Receiver<RowBatch>>, checker: &RowChecker) -> anyhow::Result<CheckStage> {
+pub(crate) fn start(
+    inputs: Vec<Receiver<RowBatch>>,
+    checker: &RowChecker,
+) -> anyhow::Result<CheckStage> {
     let mut stage = CheckStage {
         lanes: Vec::with_capacity(inputs.len()),
         threads: Vec::with_capacity(inputs.len()),

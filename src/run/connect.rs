@@ -4,16 +4,18 @@
 
 use std::sync::Arc;
 
+use crate::cli::config_error::config_error;
 use crate::cli::settings::{RunConfig, Target};
 use crate::emulator::{Emulator, EmulatorConfig};
-use crate::run::job::config_error;
 use crate::send::cognito::pool::PoolDescription;
 use crate::send::cognito::CognitoClient;
 use crate::send::dispatch::Dispatcher;
 use crate::send::rate::Pacer;
 
 /// Builds the dispatcher for the run's target, starting the emulator if asked.
-pub async fn connect(config: &RunConfig) -> anyhow::Result<(Option<Emulator>, Option<Dispatcher>)> {
+pub(crate) async fn connect(
+    config: &RunConfig,
+) -> anyhow::Result<(Option<Emulator>, Option<Dispatcher>)> {
     let (emulator, endpoint, client_id, client_secret) = match &config.target {
         Target::Nowhere => return Ok((None, None)),
         Target::Remote {
@@ -34,7 +36,6 @@ pub async fn connect(config: &RunConfig) -> anyhow::Result<(Option<Emulator>, Op
             let client = crate::send::cognito::pool::ClientDescription {
                 client_id: crate::emulator::new_client_id(),
                 client_secret: Some(secret.expose().to_owned()),
-                client_name: Some("bulk-signup-rehearsal".into()),
                 write_attributes: None,
             };
             let emulator = Emulator::start(

@@ -25,7 +25,7 @@ use crate::send::dispatch::Dispatcher;
 
 /// How the loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ending {
+pub(crate) enum Ending {
     /// Every row read has its entry.
     Finished,
     /// Stopped by Ctrl-C or SIGTERM.
@@ -33,7 +33,7 @@ pub enum Ending {
 }
 
 /// Runs the loop until the input is done or the run is interrupted.
-pub async fn fan_out(
+pub(crate) async fn fan_out(
     ordered: &mut Ordered,
     dispatcher: Option<Arc<Dispatcher>>,
     concurrency: usize,

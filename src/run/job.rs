@@ -12,6 +12,7 @@ use tokio::sync::watch;
 
 use crate::checks::duplicates::Duplicates;
 use crate::checks::validate::Checker;
+use crate::cli::config_error::config_error;
 use crate::cli::preflight;
 use crate::cli::settings::RunConfig;
 use crate::mapping::mapped_input::{MappedInput, OpenMappedError};
@@ -32,15 +33,6 @@ use crate::send::dispatch::Dispatcher;
 
 /// Checking threads at most: past this the parsing thread is the limit.
 const MAX_CHECK_THREADS: usize = 8;
-
-/// A configuration problem found before anything was sent (exit code 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{0:#}")]
-pub struct ConfigError(pub anyhow::Error);
-
-pub(crate) fn config_error(e: impl Into<anyhow::Error>) -> anyhow::Error {
-    ConfigError(e.into()).into()
-}
 
 /// The two report files, open for this session.
 struct Reports {

@@ -11,17 +11,17 @@
 //!
 //! May use every other folder: this is where they are wired together.
 
-pub mod check_stage;
-pub mod connect;
-pub mod fan_out;
-pub mod job;
-pub mod ordered;
-pub mod progress;
-pub mod resume;
-pub mod selection;
-pub mod shard;
-pub mod signals;
-pub mod sink;
+pub(crate) mod check_stage;
+pub(crate) mod connect;
+pub(crate) mod fan_out;
+pub(crate) mod job;
+pub(crate) mod ordered;
+pub(crate) mod progress;
+pub(crate) mod resume;
+pub(crate) mod selection;
+pub(crate) mod shard;
+pub(crate) mod signals;
+pub(crate) mod sink;
 
-pub use job::{run, ConfigError};
+pub use job::run;
 pub use resume::ResumeState;

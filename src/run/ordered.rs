@@ -20,16 +20,16 @@ use crate::run::check_stage::{CheckStage, CheckedBatch, RowCheck};
 use crate::run::selection::{Decision, Selection};
 
 /// A row to send.
-pub struct Outgoing {
-    pub prepared: Prepared,
+pub(crate) struct Outgoing {
+    pub(crate) prepared: Prepared,
     /// Kept for the error report; its password cells are blanked.
-    pub row: Row,
+    pub(crate) row: Row,
     /// An earlier run may already have created this user.
-    pub maybe_sent: bool,
+    pub(crate) maybe_sent: bool,
 }
 
 /// Where settled rows go (the sink and the send queue, in a run).
-pub trait Settled {
+pub(crate) trait Settled {
     /// A dry run found the row valid.
     fn valid(&mut self, row: u64, username: &str) -> anyhow::Result<()>;
     /// The row is refused without a request; `row` (password cells blank)
@@ -40,23 +40,23 @@ pub trait Settled {
 }
 
 /// What the ordered stage needs besides the rows.
-pub struct OrderedParts {
+pub(crate) struct OrderedParts {
     /// For blanking password cells of rows kept for the error report.
-    pub mapping: Mapping,
-    pub compiled: Compiled,
-    pub duplicates: Duplicates,
-    pub selection: Selection,
-    pub dry_run: bool,
+    pub(crate) mapping: Mapping,
+    pub(crate) compiled: Compiled,
+    pub(crate) duplicates: Duplicates,
+    pub(crate) selection: Selection,
+    pub(crate) dry_run: bool,
     /// The input file's size, when it is a file: with the first batch's
     /// bytes per row it tells how many rows to expect.
-    pub input_bytes: Option<u64>,
+    pub(crate) input_bytes: Option<u64>,
 }
 
 /// How far ahead of the row at hand its duplicate-table slot is fetched.
 const PREFETCH_AHEAD: usize = 8;
 
 /// The ordered stage and the threads that feed it.
-pub struct Ordered {
+pub(crate) struct Ordered {
     parts: OrderedParts,
     lanes: Vec<mpsc::Receiver<anyhow::Result<CheckedBatch>>>,
     /// The lane the next batch in input order comes from.
@@ -68,7 +68,7 @@ pub struct Ordered {
 }
 
 impl Ordered {
-    pub fn new(read_ahead: ReadAhead, stage: CheckStage, parts: OrderedParts) -> Self {
+    pub(crate) fn new(read_ahead: ReadAhead, stage: CheckStage, parts: OrderedParts) -> Self {
         Ordered {
             parts,
             lanes: stage.lanes,
@@ -82,14 +82,14 @@ impl Ordered {
 
     /// The next checked batch in input order; `None` at the end of the
     /// input. Cancel-safe: a cancelled call takes nothing.
-    pub async fn next_batch(&mut self) -> Option<anyhow::Result<CheckedBatch>> {
+    pub(crate) async fn next_batch(&mut self) -> Option<anyhow::Result<CheckedBatch>> {
         let batch = self.lanes.get_mut(self.next)?.recv().await?;
         self.next = (self.next + 1) % self.lanes.len();
         Some(batch)
     }
 
     /// Stops the stages before this one (the run was interrupted).
-    pub fn close(&mut self) {
+    pub(crate) fn close(&mut self) {
         for lane in &mut self.lanes {
             lane.close();
         }
@@ -98,7 +98,7 @@ impl Ordered {
     /// After the last batch: the feeding threads ended cleanly. A lane ends
     /// at the end of the input or when its thread died; only the first is
     /// a finished input.
-    pub fn finish(self) -> anyhow::Result<()> {
+    pub(crate) fn finish(self) -> anyhow::Result<()> {
         // Closed lanes first: a checker blocked on a full lane whose reader
         // is gone would otherwise never end, and the join never return.
         drop(self.lanes);
@@ -114,7 +114,11 @@ impl Ordered {
 
     /// Settles every row of `batch` into `out`. An error ends the run:
     /// unreadable input, or a resumed report that does not belong to this input.
-    pub fn settle(&mut self, batch: CheckedBatch, out: &mut impl Settled) -> anyhow::Result<()> {
+    pub(crate) fn settle(
+        &mut self,
+        batch: CheckedBatch,
+        out: &mut impl Settled,
+    ) -> anyhow::Result<()> {
         if !self.estimated {
             self.estimated = true;
             if let Some(expected) = expected_rows(&batch.rows, self.parts.input_bytes) {
@@ -226,7 +230,8 @@ fn invalid_entry(row: u64, username: String, error: &RowError) -> ReportEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::validate::{Checker, PoolRules};
+    use crate::checks::pool_rules::PoolRules;
+    use crate::checks::validate::Checker;
     use crate::input::{CsvRows, RowSource};
     use crate::run::check_stage::RowChecker;
     use crate::send::cognito::pool::PoolDescription;

@@ -8,12 +8,12 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// A progress spinner that may be hidden.
-pub struct Progress {
+pub(crate) struct Progress {
     bar: ProgressBar,
 }
 
 impl Progress {
-    pub fn new(visible: bool) -> Progress {
+    pub(crate) fn new(visible: bool) -> Progress {
         let visible = visible && std::io::stderr().is_terminal();
         let bar = if visible {
             ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(4))
@@ -39,7 +39,7 @@ impl Progress {
     }
 
     /// `rows` more rows finished; `counts` is the running tally to show.
-    pub fn rows_done(&self, rows: u64, counts: impl FnOnce() -> String) {
+    pub(crate) fn rows_done(&self, rows: u64, counts: impl FnOnce() -> String) {
         self.bar.inc(rows);
         if !self.bar.is_hidden() {
             self.bar.set_message(counts());
@@ -47,7 +47,7 @@ impl Progress {
     }
 
     /// Removes the spinner before the summary is printed.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         self.bar.finish_and_clear();
     }
 }

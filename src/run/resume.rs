@@ -18,17 +18,17 @@ const FINGERPRINT_SHIFT: u32 = STATUS_BITS + 1;
 
 /// A row's state in the earlier run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Previous {
-    pub status: Status,
+pub(crate) struct Previous {
+    pub(crate) status: Status,
     /// A request for this row may have reached Cognito (a `failed` entry
     /// after at least one attempt).
-    pub maybe_sent: bool,
+    pub(crate) maybe_sent: bool,
     fingerprint: u32,
 }
 
 impl Previous {
     /// Whether `username` is the one the earlier run reported for this row.
-    pub fn same_user(&self, username: &str) -> bool {
+    pub(crate) fn same_user(&self, username: &str) -> bool {
         self.fingerprint == fingerprint(username)
     }
 }
@@ -38,7 +38,7 @@ impl Previous {
 pub struct ResumeState {
     slots: Vec<u32>,
     /// Bytes of the report that hold complete entries (a torn tail follows).
-    pub complete_len: u64,
+    pub(crate) complete_len: u64,
     /// Highest row number with an entry.
     pub max_row: u64,
     /// Entries read, across all earlier sessions.
@@ -90,7 +90,7 @@ impl ResumeState {
     }
 
     /// The earlier run's state of `row`, if it reported one.
-    pub fn get(&self, row: u64) -> Option<Previous> {
+    pub(crate) fn get(&self, row: u64) -> Option<Previous> {
         let slot = *self.slots.get(usize::try_from(row.checked_sub(1)?).ok()?)?;
         Some(Previous {
             status: status_of(slot & ((1 << STATUS_BITS) - 1))?,

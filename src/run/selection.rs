@@ -15,7 +15,7 @@ use crate::run::shard::Shard;
 
 /// What to do with one row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Not this run's row (another shard), or already settled: no entry.
     Skip,
     /// Map, check and send it. `maybe_sent`: an earlier run may already
@@ -25,22 +25,22 @@ pub enum Decision {
 
 /// The per-run row filter.
 #[derive(Debug, Default)]
-pub struct Selection {
-    pub shard: Option<Shard>,
-    pub resume: Option<ResumeState>,
+pub(crate) struct Selection {
+    pub(crate) shard: Option<Shard>,
+    pub(crate) resume: Option<ResumeState>,
     /// Send `invalid` and `rejected` rows again (`--retry-rejected`).
-    pub retry_rejected: bool,
+    pub(crate) retry_rejected: bool,
 }
 
 impl Selection {
     /// Bytes of the resumed report that hold complete entries (0 when not resuming).
-    pub fn complete_len(&self) -> u64 {
+    pub(crate) fn complete_len(&self) -> u64 {
         self.resume.as_ref().map_or(0, |s| s.complete_len)
     }
 
     /// Decides for row `number` whose mapped username is `username`; an
     /// error when the resumed report names another user for this row.
-    pub fn decide(&self, number: u64, username: &str) -> Result<Decision, String> {
+    pub(crate) fn decide(&self, number: u64, username: &str) -> Result<Decision, String> {
         if self.shard.is_some_and(|s| !s.contains(username)) {
             return Ok(Decision::Skip);
         }
@@ -76,7 +76,7 @@ impl Selection {
 
 /// Reads the whole input once and checks every row against the resumed
 /// report, so a report from another input is refused before any request.
-pub fn verify_input(
+pub(crate) fn verify_input(
     input: &Path,
     format: Format,
     mapping: &Mapping,

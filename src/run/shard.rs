@@ -13,20 +13,20 @@ use crate::checks::duplicates::username_hash;
 
 /// Shard K of N (1 ≤ K ≤ N).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    pub index: u64,
-    pub count: u64,
+pub(crate) struct Shard {
+    pub(crate) index: u64,
+    pub(crate) count: u64,
 }
 
 impl Shard {
     /// Whether the row with this (mapped) username belongs to this shard.
-    pub fn contains(&self, username: &str) -> bool {
+    pub(crate) fn contains(&self, username: &str) -> bool {
         shard_of(username, self.count) == self.index
     }
 }
 
 /// The 1-based shard of a username among `count`.
-pub fn shard_of(username: &str, count: u64) -> u64 {
+pub(crate) fn shard_of(username: &str, count: u64) -> u64 {
     // The case-insensitive duplicate key, so names that differ only in
     // case land on one shard.
     username_hash(username, false) % count.max(1) + 1

@@ -4,7 +4,7 @@
 use tokio::sync::watch;
 
 /// Resolves at the first Ctrl-C (SIGINT) or SIGTERM.
-pub async fn terminated() {
+pub(crate) async fn terminated() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -27,7 +27,7 @@ pub async fn terminated() {
 }
 
 /// Counts Ctrl-C and SIGTERM signals from now on.
-pub fn watch_signals() -> watch::Receiver<u32> {
+pub(crate) fn watch_signals() -> watch::Receiver<u32> {
     let (sender, receiver) = watch::channel(0u32);
     tokio::spawn(async move {
         loop {
@@ -46,7 +46,7 @@ pub fn watch_signals() -> watch::Receiver<u32> {
 /// plain thread, unlike a tokio blocking task, does not hold the exit). Both
 /// uses are safe to abandon: the input check writes nothing, and the final
 /// rewrite writes a temporary file (swept by the next run) until its atomic rename.
-pub async fn interruptible<T: Send + 'static>(
+pub(crate) async fn interruptible<T: Send + 'static>(
     signals: &mut watch::Receiver<u32>,
     work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
 ) -> Option<anyhow::Result<T>> {

@@ -12,10 +12,10 @@ use crate::report::write::{ErrorWriter, ReportWriter};
 use crate::run::progress::Progress;
 
 /// How often buffered report entries reach the file at the latest.
-pub const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
+pub(crate) const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Where finished rows go.
-pub struct Sink {
+pub(crate) struct Sink {
     report: ReportWriter,
     errors: Option<ErrorWriter>,
     progress: Progress,
@@ -31,7 +31,7 @@ pub struct Sink {
 }
 
 impl Sink {
-    pub fn new(
+    pub(crate) fn new(
         report: ReportWriter,
         errors: Option<ErrorWriter>,
         progress: Progress,
@@ -56,12 +56,12 @@ impl Sink {
     /// Whether this session wrote its entries in strictly increasing row
     /// order (always so in a dry run): a fresh report written so is already
     /// in its final form and needs no rewrite.
-    pub fn in_row_order(&self) -> bool {
+    pub(crate) fn in_row_order(&self) -> bool {
         self.in_row_order
     }
 
     /// Records one finished row.
-    pub fn record(&mut self, entry: ReportEntry, row: Option<&Row>) -> anyhow::Result<()> {
+    pub(crate) fn record(&mut self, entry: ReportEntry, row: Option<&Row>) -> anyhow::Result<()> {
         self.in_row_order &= entry.row > self.last_row;
         self.last_row = entry.row;
         self.report.write(&entry)?;
@@ -80,7 +80,7 @@ impl Sink {
     /// Records a row a dry run found valid (the bulk of a dry run's rows:
     /// no entry is built). The progress display hears of it at the next
     /// [`Sink::show_progress`].
-    pub fn record_valid(&mut self, row: u64, username: &str) -> anyhow::Result<()> {
+    pub(crate) fn record_valid(&mut self, row: u64, username: &str) -> anyhow::Result<()> {
         self.in_row_order &= row > self.last_row;
         self.last_row = row;
         self.report.write_valid(row, username)?;
@@ -95,7 +95,7 @@ impl Sink {
     }
 
     /// Brings the progress display up to date.
-    pub fn show_progress(&mut self) {
+    pub(crate) fn show_progress(&mut self) {
         if self.unshown > 0 {
             let tally = self.tally;
             self.progress
@@ -104,7 +104,7 @@ impl Sink {
     }
 
     /// Pushes buffered entries to the files, if there are any.
-    pub fn flush(&mut self) -> anyhow::Result<()> {
+    pub(crate) fn flush(&mut self) -> anyhow::Result<()> {
         if self.dirty {
             self.report.flush()?;
             if let Some(errors) = self.errors.as_mut() {
@@ -116,7 +116,7 @@ impl Sink {
     }
 
     /// Flushes, clears the progress display and returns the tally.
-    pub fn finish(mut self) -> anyhow::Result<Summary> {
+    pub(crate) fn finish(mut self) -> anyhow::Result<Summary> {
         self.dirty = true;
         self.flush()?;
         self.progress.finish();

@@ -19,18 +19,18 @@ use crate::send::retry::{full_jitter, RetryPolicy};
 const MAYBE_CREATED_SUFFIX: &str = "; an earlier attempt's answer was lost, so the user may exist";
 
 /// The report's `error_code` when no answer came back (timeout, reset, refused).
-pub const NO_ANSWER: &str = "NoAnswer";
+pub(crate) const NO_ANSWER: &str = "NoAnswer";
 
 /// Why the run stopped sending: the configuration error Cognito reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StopReason {
-    pub code: String,
-    pub message: String,
+pub(crate) struct StopReason {
+    pub(crate) code: String,
+    pub(crate) message: String,
 }
 
 impl StopReason {
     /// What the user should fix, for the summary and each unsent row.
-    pub fn advice(&self) -> &'static str {
+    pub(crate) fn advice(&self) -> &'static str {
         match self.code.as_str() {
             "ResourceNotFoundException" => "check --client-id and --region: Cognito does not know this app client",
             "NotAuthorizedException" => {
@@ -47,14 +47,14 @@ impl StopReason {
 
 /// Counters the summary reports.
 #[derive(Debug, Default)]
-pub struct DispatchStats {
-    pub requests: AtomicU64,
-    pub throttled: AtomicU64,
-    pub retries: AtomicU64,
+pub(crate) struct DispatchStats {
+    pub(crate) requests: AtomicU64,
+    pub(crate) throttled: AtomicU64,
+    pub(crate) retries: AtomicU64,
 }
 
 /// Sends rows to Cognito.
-pub struct Dispatcher {
+pub(crate) struct Dispatcher {
     client: CognitoClient,
     client_id: String,
     client_secret: Option<Secret>,
@@ -65,11 +65,11 @@ pub struct Dispatcher {
     interrupt_notify: tokio::sync::Notify,
     probed: AtomicBool,
     probe: tokio::sync::Mutex<()>,
-    pub stats: DispatchStats,
+    pub(crate) stats: DispatchStats,
 }
 
 impl Dispatcher {
-    pub fn new(
+    pub(crate) fn new(
         client: CognitoClient,
         client_id: String,
         client_secret: Option<Secret>,
@@ -93,23 +93,23 @@ impl Dispatcher {
 
     /// Ctrl-C or SIGTERM: start no new attempt. Rows not yet sent come back
     /// as `None` (absent from the report); rows between retries as `failed`.
-    pub fn interrupt(&self) {
+    pub(crate) fn interrupt(&self) {
         self.interrupted.store(true, Ordering::SeqCst);
         self.interrupt_notify.notify_waiters();
     }
 
     /// The pacer's current rate (requests per second, 0 = unpaced).
-    pub fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.pacer.rate()
     }
 
     /// The configuration error that stopped the run, if one did.
-    pub fn stop_reason(&self) -> Option<&StopReason> {
+    pub(crate) fn stop_reason(&self) -> Option<&StopReason> {
         self.stop.get()
     }
 
     /// Builds the wire request for one prepared row.
-    pub fn request(&self, prepared: Prepared) -> SignUpRequest {
+    pub(crate) fn request(&self, prepared: Prepared) -> SignUpRequest {
         let secret_hash = self
             .client_secret
             .as_ref()
@@ -132,7 +132,7 @@ impl Dispatcher {
     /// Sends one row and returns its report entry, or `None` when the run
     /// was interrupted before the row's first attempt. `maybe_sent`: an
     /// earlier run may have created this user already.
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         row: u64,
         prepared: Prepared,

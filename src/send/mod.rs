@@ -6,7 +6,7 @@
 //! May use: `mapping` (the prepared request), `report` (the entry it
 //! produces). The protocol facts it follows are in docs/PROTOCOL.md.
 
-pub mod cognito;
-pub mod dispatch;
-pub mod rate;
-pub mod retry;
+pub(crate) mod cognito;
+pub(crate) mod dispatch;
+pub(crate) mod rate;
+pub(crate) mod retry;

@@ -28,32 +28,32 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// Window over which accepted and sent requests are counted.
-pub const WINDOW: Duration = Duration::from_secs(1);
+pub(crate) const WINDOW: Duration = Duration::from_secs(1);
 /// Throttles within this time of a cut are echoes of the same overshoot.
-pub const COOLDOWN: Duration = Duration::from_secs(1);
+pub(crate) const COOLDOWN: Duration = Duration::from_secs(1);
 /// Factor applied on throttling.
-pub const CUT: f64 = 0.9;
+pub(crate) const CUT: f64 = 0.9;
 /// Growth per second below the ceiling, as a share of the ceiling.
-pub const RECOVERY: f64 = 0.04;
+pub(crate) const RECOVERY: f64 = 0.04;
 /// Growth per second at or above the ceiling (or with none yet), as a share of the rate.
-pub const PROBE: f64 = 0.015;
+pub(crate) const PROBE: f64 = 0.015;
 /// The rate never drops below this many requests per second.
-pub const MIN_RATE: f64 = 0.5;
+pub(crate) const MIN_RATE: f64 = 0.5;
 
 /// Rate settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RateSettings {
+pub(crate) struct RateSettings {
     /// Starting rate (`--rate`); 0 = unpaced.
-    pub initial: f64,
+    pub(crate) initial: f64,
     /// Highest rate adaptive probing may reach (`--max-rate`).
-    pub max: f64,
+    pub(crate) max: f64,
     /// Adapt to throttling (default) or keep `initial` (`--fixed-rate`).
-    pub adaptive: bool,
+    pub(crate) adaptive: bool,
 }
 
 /// The adaptive rate's state. Pure: every method takes the current time.
 #[derive(Debug)]
-pub struct AdaptiveRate {
+pub(crate) struct AdaptiveRate {
     settings: RateSettings,
     rate: f64,
     ceiling: Option<f64>,
@@ -65,7 +65,7 @@ pub struct AdaptiveRate {
 }
 
 impl AdaptiveRate {
-    pub fn new(settings: RateSettings, now: Instant) -> Self {
+    pub(crate) fn new(settings: RateSettings, now: Instant) -> Self {
         AdaptiveRate {
             settings,
             rate: settings.initial,
@@ -79,12 +79,13 @@ impl AdaptiveRate {
     }
 
     /// The current rate (0 = unpaced).
-    pub fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.rate
     }
 
     /// The quota estimate from the last throttle, if there was one.
-    pub fn ceiling(&self) -> Option<f64> {
+    #[cfg(test)]
+    pub(crate) fn ceiling(&self) -> Option<f64> {
         self.ceiling
     }
 
@@ -125,20 +126,20 @@ impl AdaptiveRate {
 
     /// The rate a request starting now must respect, grown for the time since
     /// the last call.
-    pub fn current(&mut self, now: Instant) -> f64 {
+    pub(crate) fn current(&mut self, now: Instant) -> f64 {
         self.grow(now);
         self.rate
     }
 
     /// A request was given the start time `at`.
-    pub fn on_send(&mut self, at: Instant) {
+    pub(crate) fn on_send(&mut self, at: Instant) {
         if self.settings.adaptive {
             self.sent.push_back(at);
         }
     }
 
     /// An answer that was not a throttle.
-    pub fn on_accepted(&mut self, now: Instant) {
+    pub(crate) fn on_accepted(&mut self, now: Instant) {
         if self.settings.adaptive {
             self.accepted.push_back(now);
             Self::trim(&mut self.accepted, now);
@@ -146,7 +147,7 @@ impl AdaptiveRate {
     }
 
     /// A `TooManyRequestsException`.
-    pub fn on_throttled(&mut self, now: Instant) {
+    pub(crate) fn on_throttled(&mut self, now: Instant) {
         if !self.settings.adaptive || self.rate <= 0.0 {
             return;
         }
@@ -174,7 +175,7 @@ impl AdaptiveRate {
 /// Spaces request starts at least `1 / rate` seconds apart, the rate coming
 /// from the [`AdaptiveRate`].
 #[derive(Debug)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     state: Mutex<PacerState>,
 }
 
@@ -185,7 +186,7 @@ struct PacerState {
 }
 
 impl Pacer {
-    pub fn new(settings: RateSettings) -> Self {
+    pub(crate) fn new(settings: RateSettings) -> Self {
         Pacer {
             state: Mutex::new(PacerState {
                 control: AdaptiveRate::new(settings, Instant::now()),
@@ -195,7 +196,8 @@ impl Pacer {
     }
 
     /// A fixed-rate pacer (`rate` 0 = unpaced).
-    pub fn fixed(rate: f64) -> Self {
+    #[cfg(test)]
+    pub(crate) fn fixed(rate: f64) -> Self {
         Pacer::new(RateSettings {
             initial: rate,
             max: rate,
@@ -208,12 +210,12 @@ impl Pacer {
     }
 
     /// Current requests per second (0 = unpaced).
-    pub fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.lock().control.rate()
     }
 
     /// Waits for this request's start slot.
-    pub async fn acquire(&self) {
+    pub(crate) async fn acquire(&self) {
         let slot = {
             let mut state = self.lock();
             let now = Instant::now();
@@ -229,11 +231,11 @@ impl Pacer {
         tokio::time::sleep_until(slot).await;
     }
 
-    pub fn on_accepted(&self) {
+    pub(crate) fn on_accepted(&self) {
         self.lock().control.on_accepted(Instant::now());
     }
 
-    pub fn on_throttled(&self) {
+    pub(crate) fn on_throttled(&self) {
         let mut state = self.lock();
         state.control.on_throttled(Instant::now());
         // Slots already handed out at the old rate are not taken back, but

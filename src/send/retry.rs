@@ -20,20 +20,20 @@ use rand::Rng;
 use crate::send::cognito::Class;
 
 /// Default first backoff step.
-pub const DEFAULT_BASE: Duration = Duration::from_millis(250);
+pub(crate) const DEFAULT_BASE: Duration = Duration::from_millis(250);
 /// Default longest backoff step.
-pub const DEFAULT_CAP: Duration = Duration::from_secs(20);
+pub(crate) const DEFAULT_CAP: Duration = Duration::from_secs(20);
 /// Default attempts per row, the first included.
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+pub(crate) const DEFAULT_MAX_ATTEMPTS: u32 = 8;
 /// Retries allowed for a failing trigger Lambda, which may not be transient.
-pub const LAMBDA_RETRIES: u32 = 2;
+pub(crate) const LAMBDA_RETRIES: u32 = 2;
 
 /// Retry settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    pub max_attempts: u32,
-    pub base: Duration,
-    pub cap: Duration,
+pub(crate) struct RetryPolicy {
+    pub(crate) max_attempts: u32,
+    pub(crate) base: Duration,
+    pub(crate) cap: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -48,7 +48,7 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// The un-jittered ceilings of successive waits: `base × 2^(n-1)`, capped.
-    pub fn ceilings(&self) -> impl Iterator<Item = Duration> {
+    pub(crate) fn ceilings(&self) -> impl Iterator<Item = Duration> {
         backon::ExponentialBuilder::default()
             .with_min_delay(self.base)
             .with_max_delay(self.cap)
@@ -59,7 +59,7 @@ impl RetryPolicy {
 
     /// Whether attempt number `attempts` (1-based, just failed with `class`)
     /// may be followed by another. `lambda_faults` counts the Lambda faults so far.
-    pub fn should_retry(&self, class: Class, attempts: u32, lambda_faults: u32) -> bool {
+    pub(crate) fn should_retry(&self, class: Class, attempts: u32, lambda_faults: u32) -> bool {
         class.is_retryable()
             && attempts < self.max_attempts
             && (class != Class::LambdaFault || lambda_faults <= LAMBDA_RETRIES)
@@ -67,7 +67,7 @@ impl RetryPolicy {
 }
 
 /// Full jitter: a uniformly random wait below the ceiling.
-pub fn full_jitter(ceiling: Duration) -> Duration {
+pub(crate) fn full_jitter(ceiling: Duration) -> Duration {
     if ceiling.is_zero() {
         return ceiling;
     }

@@ -7,7 +7,7 @@ use super::error::ApiError;
 
 /// What an error answer means for the row and the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Class {
+pub(crate) enum Class {
     /// Account-wide rate quota hit: retry with backoff, slow the run down.
     Throttled,
     /// Transient server or network trouble: retry with backoff.
@@ -27,7 +27,7 @@ pub enum Class {
 
 impl Class {
     /// Whether another attempt may succeed.
-    pub fn is_retryable(self) -> bool {
+    pub(crate) fn is_retryable(self) -> bool {
         matches!(
             self,
             Class::Throttled | Class::Transient | Class::LambdaFault
@@ -36,7 +36,7 @@ impl Class {
 }
 
 /// Classifies one error answer.
-pub fn classify(error: &ApiError) -> Class {
+pub(crate) fn classify(error: &ApiError) -> Class {
     match error.code.as_deref() {
         Some(code) => classify_code(code).unwrap_or_else(|| classify_status(error.status)),
         None => classify_status(error.status),

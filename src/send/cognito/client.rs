@@ -11,7 +11,7 @@ use super::wire::{SignUpRequest, SignUpResponse, CONTENT_TYPE, TARGET_PREFIX};
 
 /// Why a call produced no `SignUpResponse`.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum CallError {
+pub(crate) enum CallError {
     /// Cognito answered with an error.
     #[error("{}: {}", .0.code_or_status(), .0.message.as_deref().unwrap_or("no message"))]
     Api(ApiError),
@@ -28,14 +28,14 @@ pub enum CallError {
 
 /// A `SignUp` client bound to one endpoint and app client id.
 #[derive(Clone)]
-pub struct CognitoClient {
+pub(crate) struct CognitoClient {
     http: reqwest::Client,
     endpoint: reqwest::Url,
 }
 
 impl CognitoClient {
     /// Builds a client. `timeout` bounds each attempt end to end.
-    pub fn new(
+    pub(crate) fn new(
         endpoint: reqwest::Url,
         timeout: Duration,
         pool_size: usize,
@@ -54,7 +54,7 @@ impl CognitoClient {
 
     /// Sends one `SignUp`. Returns the parsed answer, or why there is none,
     /// with the `x-amzn-RequestId` when the server sent one.
-    pub async fn sign_up(
+    pub(crate) async fn sign_up(
         &self,
         request: &SignUpRequest,
     ) -> Result<(SignUpResponse, Option<String>), CallError> {

@@ -9,20 +9,20 @@ use serde_json::Value;
 /// A non-2xx answer from Cognito, reduced to what classification and the
 /// report need.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
+pub(crate) struct ApiError {
     /// HTTP status of the answer.
-    pub status: u16,
+    pub(crate) status: u16,
     /// The error code (`TooManyRequestsException`), when one could be parsed.
-    pub code: Option<String>,
+    pub(crate) code: Option<String>,
     /// The human message, when the body carried one.
-    pub message: Option<String>,
+    pub(crate) message: Option<String>,
     /// `x-amzn-RequestId`, for support tickets.
-    pub request_id: Option<String>,
+    pub(crate) request_id: Option<String>,
 }
 
 impl ApiError {
     /// Builds an `ApiError` from the pieces of an HTTP answer.
-    pub fn parse(
+    pub(crate) fn parse(
         status: u16,
         error_type_header: Option<&str>,
         request_id: Option<&str>,
@@ -55,7 +55,7 @@ impl ApiError {
     }
 
     /// The code, or `HTTP <status>` when the answer carried none.
-    pub fn code_or_status(&self) -> String {
+    pub(crate) fn code_or_status(&self) -> String {
         match &self.code {
             Some(code) => code.clone(),
             None => format!("HTTP{}", self.status),
@@ -65,7 +65,7 @@ impl ApiError {
 
 /// `com.amazonaws.cognitoidentityprovider#TooManyRequestsException:http://...`
 /// becomes `TooManyRequestsException`, exactly as smithy-rs and botocore do.
-pub fn sanitize_error_code(raw: &str) -> String {
+pub(crate) fn sanitize_error_code(raw: &str) -> String {
     let before_colon = raw.split(':').next().unwrap_or(raw);
     let after_hash = before_colon.rsplit('#').next().unwrap_or(before_colon);
     after_hash.trim().to_owned()

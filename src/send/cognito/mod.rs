@@ -3,13 +3,12 @@
 //! SecretHash. The emulator reuses only [`wire`]; it never reuses the client's
 //! parsing or classification, so that one can catch the other's mistakes.
 
-pub mod classify;
-pub mod client;
-pub mod error;
-pub mod pool;
-pub mod secret_hash;
+pub(crate) mod classify;
+pub(crate) mod client;
+pub(crate) mod error;
+pub(crate) mod pool;
+pub(crate) mod secret_hash;
 pub mod wire;
 
-pub use classify::{classify, Class};
-pub use client::{CallError, CognitoClient};
-pub use error::ApiError;
+pub(crate) use classify::{classify, Class};
+pub(crate) use client::{CallError, CognitoClient};

@@ -11,46 +11,44 @@ use serde::Deserialize;
 /// `UserPool` from describe-user-pool (the members this project uses).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct PoolDescription {
+pub(crate) struct PoolDescription {
     #[serde(default)]
-    pub id: Option<String>,
+    pub(crate) id: Option<String>,
     #[serde(default)]
-    pub name: Option<String>,
+    pub(crate) policies: Policies,
     #[serde(default)]
-    pub policies: Policies,
-    #[serde(default)]
-    pub schema_attributes: Vec<SchemaAttribute>,
+    pub(crate) schema_attributes: Vec<SchemaAttribute>,
     /// `email` and/or `phone_number`: the username must be one of these and
     /// Cognito generates the real username.
     #[serde(default)]
-    pub username_attributes: Vec<String>,
+    pub(crate) username_attributes: Vec<String>,
     #[serde(default)]
-    pub auto_verified_attributes: Vec<String>,
+    pub(crate) auto_verified_attributes: Vec<String>,
     #[serde(default)]
-    pub username_configuration: Option<UsernameConfiguration>,
+    pub(crate) username_configuration: Option<UsernameConfiguration>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Policies {
+pub(crate) struct Policies {
     #[serde(default)]
-    pub password_policy: PasswordPolicy,
+    pub(crate) password_policy: PasswordPolicy,
 }
 
 /// `PasswordPolicyType`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct PasswordPolicy {
+pub(crate) struct PasswordPolicy {
     #[serde(default = "default_min_length")]
-    pub minimum_length: usize,
+    pub(crate) minimum_length: usize,
     #[serde(default)]
-    pub require_uppercase: bool,
+    pub(crate) require_uppercase: bool,
     #[serde(default)]
-    pub require_lowercase: bool,
+    pub(crate) require_lowercase: bool,
     #[serde(default)]
-    pub require_numbers: bool,
+    pub(crate) require_numbers: bool,
     #[serde(default)]
-    pub require_symbols: bool,
+    pub(crate) require_symbols: bool,
 }
 
 fn default_min_length() -> usize {
@@ -72,9 +70,9 @@ impl Default for PasswordPolicy {
 /// `UsernameConfigurationType`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct UsernameConfiguration {
+pub(crate) struct UsernameConfiguration {
     #[serde(default = "yes")]
-    pub case_sensitive: bool,
+    pub(crate) case_sensitive: bool,
 }
 
 fn yes() -> bool {
@@ -84,78 +82,72 @@ fn yes() -> bool {
 /// `SchemaAttributeType`. Constraint bounds are strings on the wire.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct SchemaAttribute {
-    pub name: String,
+pub(crate) struct SchemaAttribute {
+    pub(crate) name: String,
     #[serde(default)]
-    pub attribute_data_type: Option<String>,
+    pub(crate) attribute_data_type: Option<String>,
     #[serde(default)]
-    pub required: bool,
+    pub(crate) required: bool,
     #[serde(default)]
-    pub mutable: Option<bool>,
+    pub(crate) string_attribute_constraints: Option<StringConstraints>,
     #[serde(default)]
-    pub developer_only_attribute: bool,
-    #[serde(default)]
-    pub string_attribute_constraints: Option<StringConstraints>,
-    #[serde(default)]
-    pub number_attribute_constraints: Option<NumberConstraints>,
+    pub(crate) number_attribute_constraints: Option<NumberConstraints>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct StringConstraints {
+pub(crate) struct StringConstraints {
     #[serde(default)]
-    pub min_length: Option<String>,
+    pub(crate) min_length: Option<String>,
     #[serde(default)]
-    pub max_length: Option<String>,
+    pub(crate) max_length: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct NumberConstraints {
+pub(crate) struct NumberConstraints {
     #[serde(default)]
-    pub min_value: Option<String>,
+    pub(crate) min_value: Option<String>,
     #[serde(default)]
-    pub max_value: Option<String>,
+    pub(crate) max_value: Option<String>,
 }
 
 /// `UserPoolClient` from describe-user-pool-client.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ClientDescription {
-    pub client_id: String,
+pub(crate) struct ClientDescription {
+    pub(crate) client_id: String,
     #[serde(default)]
-    pub client_secret: Option<String>,
-    #[serde(default)]
-    pub client_name: Option<String>,
+    pub(crate) client_secret: Option<String>,
     /// Attributes this client may write; `None` means Cognito's default
     /// (every attribute but the verification flags).
     #[serde(default)]
-    pub write_attributes: Option<Vec<String>>,
+    pub(crate) write_attributes: Option<Vec<String>>,
 }
 
 impl PoolDescription {
     /// Reads describe-user-pool output (`{"UserPool": {...}}`, or the inner object).
-    pub fn load(path: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn load(path: &Path) -> anyhow::Result<Self> {
         load_wrapped(path, "UserPool")
     }
 
     /// Whether usernames are compared case-sensitively (Cognito's default
     /// for pools without a `UsernameConfiguration` is case-sensitive).
-    pub fn case_sensitive(&self) -> bool {
+    pub(crate) fn case_sensitive(&self) -> bool {
         self.username_configuration
             .as_ref()
             .is_none_or(|c| c.case_sensitive)
     }
 
     /// The schema entry for an attribute name.
-    pub fn schema(&self, name: &str) -> Option<&SchemaAttribute> {
+    pub(crate) fn schema(&self, name: &str) -> Option<&SchemaAttribute> {
         self.schema_attributes.iter().find(|a| a.name == name)
     }
 }
 
 impl ClientDescription {
     /// Reads describe-user-pool-client output (`{"UserPoolClient": {...}}`, or the inner object).
-    pub fn load(path: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn load(path: &Path) -> anyhow::Result<Self> {
         load_wrapped(path, "UserPoolClient")
     }
 }

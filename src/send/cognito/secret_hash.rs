@@ -7,7 +7,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 /// Computes the SecretHash for one username.
-pub fn secret_hash(client_secret: &str, username: &str, client_id: &str) -> String {
+pub(crate) fn secret_hash(client_secret: &str, username: &str, client_id: &str) -> String {
     // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
     let mut mac = Hmac::<Sha256>::new_from_slice(client_secret.as_bytes())
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
