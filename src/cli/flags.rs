@@ -76,8 +76,8 @@ pub struct RunArgs {
     /// Seconds in-flight requests may take to finish after Ctrl-C or SIGTERM.
     #[arg(long, value_name = "S", default_value_t = 10.0)]
     pub(crate) grace_seconds: f64,
-    /// The app client id.
-    #[arg(long, env = "COGNITO_CLIENT_ID")]
+    /// The app client id [env: COGNITO_CLIENT_ID].
+    #[arg(long)]
     pub(crate) client_id: Option<String>,
     /// AWS region of the user pool [env: AWS_REGION, then AWS_DEFAULT_REGION].
     #[arg(long)]

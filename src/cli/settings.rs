@@ -218,7 +218,11 @@ fn remote_target(
     secret_file: Option<PathBuf>,
     env: &dyn Env,
 ) -> anyhow::Result<Target> {
-    let client_id = client_id.filter(|c| !c.is_empty()).context(
+    // Read here rather than by clap, so every variable comes through `env`.
+    let client_id = client_id
+        .filter(|c| !c.is_empty())
+        .or_else(|| env.var("COGNITO_CLIENT_ID"))
+        .context(
         "no app client id: pass --client-id or set COGNITO_CLIENT_ID (or use --emulator POOL.json to rehearse locally)",
     )?;
     if client_id.len() > 128
@@ -335,6 +339,23 @@ mod tests {
     }
 
     #[test]
+    fn the_client_id_comes_from_the_flag_then_the_environment() {
+        let env = [
+            ("COGNITO_CLIENT_ID", "fromenv"),
+            ("AWS_REGION", "us-east-1"),
+        ];
+        let id = |c: RunConfig| match c.target {
+            Target::Remote { client_id, .. } => client_id,
+            other => panic!("remote, not {other:?}"),
+        };
+        let c = config(&[SAMPLE, "--report", "r.csv"], &env).expect("config");
+        assert_eq!(id(c), "fromenv");
+        let c =
+            config(&[SAMPLE, "--report", "r.csv", "--client-id", "flag"], &env).expect("config");
+        assert_eq!(id(c), "flag");
+    }
+
+    #[test]
     fn configuration_mistakes_say_how_to_fix_them() {
         let err = config(
             &[SAMPLE, "--report", "r.csv"],
@@ -385,6 +406,16 @@ mod tests {
         };
         assert_eq!(client_secret.as_ref().map(Secret::expose), Some("s3cret"));
         assert!(format!("{client_secret:?}").contains("***"));
-        assert!(config(&[SAMPLE, "--report", "r.csv", "--client-secret", "x"], &[]).is_err());
+        // Refused for the flag itself: everything else this run needs is given.
+        let args = [SAMPLE, "--report", "r.csv", "--client-id", "abc"];
+        let env = [("AWS_REGION", "us-east-1")];
+        config(&args, &env).expect("valid without the secret flag");
+        let err = config(&[&args[..], &["--client-secret", "x"]].concat(), &env)
+            .expect_err("no secret flag");
+        assert!(
+            err.to_string()
+                .contains("unexpected argument '--client-secret'"),
+            "{err}"
+        );
     }
 }

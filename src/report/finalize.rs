@@ -30,10 +30,10 @@ pub type FinalCounts = BTreeMap<Status, u64>;
 
 /// A temporary file beside `target` (same directory, so a rename is
 /// atomic), removed when dropped.
-struct TempPath(PathBuf);
+pub(crate) struct TempPath(pub(crate) PathBuf);
 
 impl TempPath {
-    fn beside(target: &Path, tag: &str) -> TempPath {
+    pub(crate) fn beside(target: &Path, tag: &str) -> TempPath {
         let name = target
             .file_name()
             .map_or_else(|| "report".into(), |n| n.to_string_lossy().into_owned());

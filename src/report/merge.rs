@@ -2,11 +2,14 @@
 //! the shards of one input into one report in row order. Each shard report
 //! is already in row order, so this is a streaming k-way merge; a row found
 //! in two reports means they are not shards of one run, and is refused.
+//! The merge is written to a temporary file beside `OUT` and moved into
+//! place only when complete, so a refused merge leaves no half-merged file.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 
+use crate::report::finalize::TempPath;
 use crate::report::read::EntryReader;
 use crate::report::row_merge::RowMerge;
 use crate::report::write::ReportWriter;
@@ -20,8 +23,15 @@ pub fn merge_reports(out: &Path, inputs: &[PathBuf], overwrite: bool) -> anyhow:
         .iter()
         .map(|p| EntryReader::open(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    if !overwrite && out.exists() {
+        bail!(
+            "{} already exists; pass --overwrite to replace it",
+            out.display()
+        );
+    }
     let names = inputs.iter().map(|p| p.display().to_string()).collect();
-    let mut writer = ReportWriter::create(out, overwrite)?;
+    let temp = TempPath::beside(out, "final");
+    let mut writer = ReportWriter::create(&temp.0, true)?;
     let mut last: Option<(u64, usize)> = None;
     let mut written = 0;
     for merged in RowMerge::new(readers, names) {
@@ -39,6 +49,13 @@ pub fn merge_reports(out: &Path, inputs: &[PathBuf], overwrite: bool) -> anyhow:
         last = Some((entry.row, i));
     }
     writer.sync()?;
+    // Without --overwrite, a link (unlike a rename) refuses a file that
+    // appeared meanwhile; the temporary name goes when `temp` drops.
+    let placed = match overwrite {
+        true => std::fs::rename(&temp.0, out),
+        false => std::fs::hard_link(&temp.0, out),
+    };
+    placed.with_context(|| format!("cannot write {}", out.display()))?;
     Ok(written)
 }
 

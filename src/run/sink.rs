@@ -65,6 +65,14 @@ impl Sink {
         self.in_row_order &= entry.row > self.last_row;
         self.last_row = entry.row;
         self.report.write(&entry)?;
+        // Row numbers and codes only: a log may travel further than the report.
+        tracing::debug!(
+            row = entry.row,
+            status = entry.status.map_or("", Status::as_str),
+            attempts = entry.attempts,
+            error_code = %entry.error_code,
+            "row settled"
+        );
         if let Some(status) = entry.status {
             if !status.is_success() {
                 if let Some(errors) = self.errors.as_mut() {

@@ -1,4 +1,5 @@
-//! The only concurrent stage: sends one row's SignUp, paced by the shared
+//! The dispatcher: sends one row's SignUp (many rows at once, as the
+//! [`crate::run::fan_out`] loop asks), paced by the shared
 //! [`Pacer`], retried per [`RetryPolicy`], and turns whatever happened into
 //! the row's report entry. The first request of a run goes out alone, so a
 //! misconfigured pool or client costs one request, not `--concurrency`; after

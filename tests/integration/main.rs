@@ -1,10 +1,16 @@
 //! The integration suite: drives the real `bulk-signup` binary over loopback
-//! HTTP against the built-in emulator and against moto.
+//! HTTP against the built-in emulator, moto and a recording server, through
+//! one harness (`workdir`, `endpoint`, `inspect`).
 
-mod util;
+mod endpoint;
+mod inspect;
+mod workdir;
 
 mod emulator_runs;
 mod mapping_runs;
+mod merge_runs;
 mod moto_runs;
 mod resume_runs;
+mod secret_hash_runs;
+mod settings_runs;
 mod usage_errors;

@@ -2,11 +2,8 @@
 //! the legacy sample and small made-up inputs.
 
 use std::collections::HashMap;
-use std::path::Path;
 
-use bulk_signup::report::Status;
-
-use crate::util::*;
+use crate::workdir::*;
 
 /// The legacy sample's bad rows and the rule each breaks.
 const LEGACY_BAD: [(u64, &str); 6] = [
@@ -19,26 +16,26 @@ const LEGACY_BAD: [(u64, &str); 6] = [
 ];
 
 /// The legacy sample with its mapping and the sample pool, against `server`.
-fn legacy_args(server: &Server, report: &Path, extra: &[&str]) -> Vec<String> {
-    let (mapping, pool) = (sample("legacy-mapping.toml"), sample("pool.json"));
-    let mut files = vec![
-        "--mapping",
-        mapping.to_str().expect("path"),
-        "--pool",
-        pool.to_str().expect("path"),
-    ];
-    files.extend(extra);
-    run_args(&sample("legacy-export.csv"), server, report, &files)
+fn legacy_run(wd: &Workdir, server: &Endpoint) -> Cmd {
+    wd.run(sample("legacy-export.csv"))
+        .against(server)
+        .report("report.csv")
+        .arg("--mapping")
+        .arg(sample("legacy-mapping.toml"))
+        .arg("--pool")
+        .arg(sample("pool.json"))
 }
 
 #[tokio::test]
 async fn legacy_dry_run_gives_the_known_verdict_for_every_row_without_a_request() {
-    let server = emulator(&sample("pool.json"), &[]).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let report = dir.path().join("report.csv");
-    let out = run_to_end(&legacy_args(&server, &report, &["--dry-run"])).await;
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    let entries = read_report(&report);
+    let server = Endpoint::emulator(sample("pool.json"), &[]).await;
+    let wd = Workdir::new();
+    let out = legacy_run(&wd, &server)
+        .arg("--dry-run")
+        .output()
+        .await
+        .assert_code(1);
+    let entries = wd.read_report("report.csv");
     assert_eq!(entries.len(), 40);
     let bad: HashMap<u64, &str> = LEGACY_BAD.into_iter().collect();
     for e in &entries {
@@ -68,18 +65,16 @@ async fn legacy_dry_run_gives_the_known_verdict_for_every_row_without_a_request(
         "names the column: {}",
         phone.error_message
     );
-    assert_eq!(emulator_stats(&server).await.requests, 0);
+    assert_eq!(server.stats().await.requests, 0);
     assert!(out.stderr.contains("valid 34, invalid 6"), "{}", out.stderr);
 }
 
 #[tokio::test]
 async fn legacy_rows_reach_the_server_normalised() {
-    let server = emulator(&sample("pool.json"), &[]).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let report = dir.path().join("report.csv");
-    let out = run_to_end(&legacy_args(&server, &report, &[])).await;
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    let entries = read_report(&report);
+    let server = Endpoint::emulator(sample("pool.json"), &[]).await;
+    let wd = Workdir::new();
+    legacy_run(&wd, &server).output().await.assert_code(1);
+    let entries = wd.read_report("report.csv");
     assert_eq!(
         entries
             .iter()
@@ -87,10 +82,7 @@ async fn legacy_rows_reach_the_server_normalised() {
             .count(),
         34
     );
-    assert_eq!(
-        list_users(&server.endpoint, &server.pool_id).await.len(),
-        34
-    );
+    assert_eq!(server.list_users().await.len(), 34);
 
     assert_legacy_users_normalised(&server).await;
 }
@@ -98,7 +90,7 @@ async fn legacy_rows_reach_the_server_normalised() {
 /// Two legacy rows as the server stores them: every value normalised by the
 /// sample mapping (lower-cased trimmed email, E.164 phone, ISO dates, epoch
 /// seconds, booleans, template and constant).
-async fn assert_legacy_users_normalised(server: &Server) {
+async fn assert_legacy_users_normalised(server: &Endpoint) {
     let expected: [(&str, &[(&str, &str)]); 2] = [
         (
             "james.whitaker@example.com",
@@ -129,9 +121,7 @@ async fn assert_legacy_users_normalised(server: &Server) {
         ),
     ];
     for (username, attributes) in expected {
-        let user = admin_get_user(&server.endpoint, &server.pool_id, username)
-            .await
-            .expect(username);
+        let user = server.admin_get_user(username).await.expect(username);
         for (name, value) in attributes.iter() {
             assert_eq!(
                 attribute(&user.user_attributes, name),
@@ -145,21 +135,18 @@ async fn assert_legacy_users_normalised(server: &Server) {
 #[tokio::test]
 async fn legacy_rows_reach_moto_normalised() {
     // moto, a third-party Cognito emulator, is the independent stand-in.
-    let Some(mut moto) = moto().await else { return };
-    (moto.pool_id, moto.client_id, _) = moto_pool(&moto.endpoint, false).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let report = dir.path().join("report.csv");
-    let out = run_to_end(&legacy_args(&moto, &report, &[])).await;
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    assert_eq!(list_users(&moto.endpoint, &moto.pool_id).await.len(), 34);
+    let Some(moto) = Endpoint::moto(false).await else {
+        return;
+    };
+    let wd = Workdir::new();
+    legacy_run(&wd, &moto).output().await.assert_code(1);
+    assert_eq!(moto.list_users().await.len(), 34);
     assert_legacy_users_normalised(&moto).await;
 }
 
 #[tokio::test]
 async fn mapping_file_mistakes_stop_before_any_request_with_file_and_line() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let report = dir.path().join("report.csv");
-    let report_s = report.display().to_string();
+    let wd = Workdir::new();
     let cases = [
         ("username = { column = \"E-mail\" }\n[attributes]\nemail = { column = \"E-mail\", transform = [\"lowercse\"] }\n", ":3:", "lowercase"),
         ("username = { column = \"E-mail\" }\n[attributes]\nbirthdate = { column = \"DOB\", transform = [{ date = \"%m/%Y\" }] }\n", ":3:", "full date"),
@@ -167,19 +154,16 @@ async fn mapping_file_mistakes_stop_before_any_request_with_file_and_line() {
         ("username = { column = \"Login\" }\n", "", "\"Login\""),
     ];
     for (i, (text, line, fix)) in cases.into_iter().enumerate() {
-        let mapping = dir.path().join(format!("m{i}.toml"));
-        std::fs::write(&mapping, text).expect("mapping");
-        let args = vec![
-            "run".to_owned(),
-            sample("legacy-export.csv").display().to_string(),
-            "--mapping".into(),
-            mapping.display().to_string(),
-            "--report".into(),
-            report_s.clone(),
-            "--dry-run".into(),
-        ];
-        let out = run_to_end(&args).await;
-        assert_eq!(out.code, 2, "case {i}: {}", out.stderr);
+        let mapping = wd.write(&format!("m{i}.toml"), text);
+        let out = wd
+            .run(sample("legacy-export.csv"))
+            .arg("--mapping")
+            .arg(mapping)
+            .report("report.csv")
+            .arg("--dry-run")
+            .output()
+            .await
+            .assert_code(2);
         assert!(
             out.stderr.contains(&format!("m{i}.toml{line}")) || line.is_empty(),
             "case {i}: {}",
@@ -187,7 +171,7 @@ async fn mapping_file_mistakes_stop_before_any_request_with_file_and_line() {
         );
         assert!(out.stderr.contains(fix), "case {i}: {}", out.stderr);
         assert!(
-            !report.exists(),
+            !wd.exists("report.csv"),
             "case {i}: no report for a bad configuration"
         );
     }
@@ -195,34 +179,26 @@ async fn mapping_file_mistakes_stop_before_any_request_with_file_and_line() {
 
 #[tokio::test]
 async fn map_flags_and_generated_passwords() {
-    let server = emulator(&sample("pool.json"), &[]).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = write_file(
-        dir.path(),
+    let server = Endpoint::emulator(sample("pool.json"), &[]).await;
+    let wd = Workdir::new();
+    wd.write(
         "people.csv",
         "Login,Mail,Name\nann,ann@example.com,Ann\nbob,bob@example.com,Bob\n",
     );
-    let mapping = write_file(dir.path(), "m.toml", "username = \"Login\"\npassword = { generate = true }\n[attributes]\nemail = \"Mail\"\n[options]\nignore = [\"Name\"]\n");
-    let report = dir.path().join("report.csv");
-    let out = run_to_end(&run_args(
-        &input,
-        &server,
-        &report,
-        &[
-            "--mapping",
-            mapping.to_str().expect("path"),
-            "--pool",
-            sample("pool.json").to_str().expect("path"),
-            "--map",
-            "Name=given_name",
-        ],
-    ))
-    .await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    // The emulator enforces the pool's password policy, so both generated passwords met it.
-    let ann = admin_get_user(&server.endpoint, &server.pool_id, "ann")
+    let mapping = wd.write("m.toml", "username = \"Login\"\npassword = { generate = true }\n[attributes]\nemail = \"Mail\"\n[options]\nignore = [\"Name\"]\n");
+    wd.run("people.csv")
+        .against(&server)
+        .report("report.csv")
+        .arg("--mapping")
+        .arg(mapping)
+        .arg("--pool")
+        .arg(sample("pool.json"))
+        .args(["--map", "Name=given_name"])
+        .output()
         .await
-        .expect("ann");
+        .assert_code(0);
+    // The emulator enforces the pool's password policy, so both generated passwords met it.
+    let ann = server.admin_get_user("ann").await.expect("ann");
     assert_eq!(
         attribute(&ann.user_attributes, "email"),
         Some("ann@example.com")
@@ -232,39 +208,35 @@ async fn map_flags_and_generated_passwords() {
         Some("Ann"),
         "--map overrides the ignore"
     );
-    assert_eq!(emulator_stats(&server).await.created, 2);
+    assert_eq!(server.stats().await.created, 2);
 }
 
 #[tokio::test]
 async fn ndjson_keys_that_appear_late_are_mapped_and_their_passwords_stay_out_of_reports() {
     // Regressions: a mapped key missing from record 1 stopped the run, and a
     // password key first seen on a later line was copied to the error report.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = write_file(dir.path(), "late.ndjson", concat!(
+    let wd = Workdir::new();
+    wd.write("late.ndjson", concat!(
             "{\"Login\":\"ann\",\"Mail\":\"ann@example.com\"}\n",
             "{\"Login\":\"bob\",\"Pass\":\"Hunter2-Secret9\",\"Mail\":\"not-an-email\"}\n",
             "{\"Login\":\"cat\",\"Pass\":\"Cat-Secret-99x\",\"Mail\":\"cat@example.com\",\"Phone\":\"(212) 736-5000\"}\n",
         ));
-    let mapping = write_file(dir.path(), "m.toml", "username = \"Login\"\npassword = \"Pass\"\n[attributes]\nemail = \"Mail\"\nphone_number = { column = \"Phone\", transform = [\"e164\"] }\n[options]\ndefault_country = \"US\"\n");
+    let mapping = wd.write("m.toml", "username = \"Login\"\npassword = \"Pass\"\n[attributes]\nemail = \"Mail\"\nphone_number = { column = \"Phone\", transform = [\"e164\"] }\n[options]\ndefault_country = \"US\"\n");
     for errors_name in ["errors.csv", "errors.ndjson"] {
-        let server = emulator(&sample("pool.json"), &[]).await;
-        let report = dir.path().join(format!("report-{errors_name}.csv"));
-        let errors = dir.path().join(errors_name);
-        let out = run_to_end(&run_args(
-            &input,
-            &server,
-            &report,
-            &[
-                "--mapping",
-                mapping.to_str().expect("path"),
-                "--errors",
-                errors.to_str().expect("path"),
-                "--overwrite",
-            ],
-        ))
-        .await;
-        assert_eq!(out.code, 1, "{}", out.stderr);
-        let statuses: Vec<Option<Status>> = read_report(&report).iter().map(|e| e.status).collect();
+        let server = Endpoint::emulator(sample("pool.json"), &[]).await;
+        let report = format!("report-{errors_name}.csv");
+        wd.run("late.ndjson")
+            .against(&server)
+            .report(&report)
+            .arg("--mapping")
+            .arg(&mapping)
+            .errors(errors_name)
+            .arg("--overwrite")
+            .output()
+            .await
+            .assert_code(1);
+        let statuses: Vec<Option<Status>> =
+            wd.read_report(&report).iter().map(|e| e.status).collect();
         assert_eq!(
             statuses,
             [
@@ -274,14 +246,12 @@ async fn ndjson_keys_that_appear_late_are_mapped_and_their_passwords_stay_out_of
             ],
             "ann has no password (Cognito refuses), bob's email is bad, cat is fine"
         );
-        let cat = admin_get_user(&server.endpoint, &server.pool_id, "cat")
-            .await
-            .expect("cat");
+        let cat = server.admin_get_user("cat").await.expect("cat");
         assert_eq!(
             attribute(&cat.user_attributes, "phone_number"),
             Some("+12127365000")
         );
-        let text = std::fs::read_to_string(&errors).expect("errors");
+        let text = wd.read(errors_name);
         assert!(text.contains("not-an-email"), "bob's row is there: {text}");
         assert!(
             !text.contains("Hunter2"),

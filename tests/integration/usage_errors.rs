@@ -1,52 +1,52 @@
 //! Configuration mistakes stop the run before the first request (exit 2)
-//! with a message that says how to fix them; dry runs send nothing.
+//! with a message that says how to fix them; dry runs send nothing, and an
+//! interrupted dry run prints a command that checks the input again.
 
-use crate::util::*;
+use crate::endpoint::free_port;
+use crate::workdir::*;
 
 #[tokio::test]
 async fn an_unmapped_column_stops_before_any_request_unless_ignored() {
-    let server = emulator(&sample("pool.json"), &[]).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = write_file(
-        dir.path(),
+    let server = Endpoint::emulator(sample("pool.json"), &[]).await;
+    let wd = Workdir::new();
+    wd.write(
         "users.csv",
         "username,password,email,Internal Notes\nann,Passw0rd-x,ann@example.com,vip\n",
     );
-    let report = dir.path().join("report.csv");
-    let mut args = run_args(&input, &server, &report, &[]);
-    let out = run_to_end(&args).await;
-    assert_eq!(out.code, 2, "{}", out.stderr);
+    let run = wd.run("users.csv").against(&server).report("report.csv");
+    let out = run.clone().output().await.assert_code(2);
     assert!(out.stderr.contains("\"Internal Notes\""), "{}", out.stderr);
     assert!(out.stderr.contains("--ignore-column"), "{}", out.stderr);
-    assert!(!report.exists(), "nothing was written");
-    assert_eq!(emulator_stats(&server).await.requests, 0);
+    assert!(!wd.exists("report.csv"), "nothing was written");
+    assert_eq!(server.stats().await.requests, 0);
 
-    args.extend(["--ignore-column".to_owned(), "Internal Notes".to_owned()]);
-    let out = run_to_end(&args).await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(emulator_stats(&server).await.created, 1);
+    run.args(["--ignore-column", "Internal Notes"])
+        .output()
+        .await
+        .assert_code(0);
+    assert_eq!(server.stats().await.created, 1);
 }
 
 #[tokio::test]
 async fn a_custom_attribute_the_pool_lacks_stops_before_any_request() {
-    let server = emulator(&sample("pool.json"), &[]).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = write_file(
-        dir.path(),
+    let server = Endpoint::emulator(sample("pool.json"), &[]).await;
+    let wd = Workdir::new();
+    wd.write(
         "users.csv",
         "User,Pass,Mail,Shoe\nann,Passw0rd-x,ann@example.com,42\n",
     );
-    let mapping = write_file(dir.path(), "m.toml", "username = \"User\"\npassword = \"Pass\"\n[attributes]\nemail = \"Mail\"\n\"custom:shoe_size\" = { column = \"Shoe\" }\n");
-    let report = dir.path().join("report.csv");
-    let pool = sample("pool.json");
-    let extra = [
-        "--mapping",
-        mapping.to_str().expect("path"),
-        "--pool",
-        pool.to_str().expect("path"),
-    ];
-    let out = run_to_end(&run_args(&input, &server, &report, &extra)).await;
-    assert_eq!(out.code, 2, "{}", out.stderr);
+    let mapping = wd.write("m.toml", "username = \"User\"\npassword = \"Pass\"\n[attributes]\nemail = \"Mail\"\n\"custom:shoe_size\" = { column = \"Shoe\" }\n");
+    let out = wd
+        .run("users.csv")
+        .against(&server)
+        .report("report.csv")
+        .arg("--mapping")
+        .arg(mapping)
+        .arg("--pool")
+        .arg(sample("pool.json"))
+        .output()
+        .await
+        .assert_code(2);
     assert!(
         out.stderr.contains("custom:shoe_size (from ") && out.stderr.contains("m.toml:5"),
         "names the attribute and the mapping line: {}",
@@ -57,37 +57,28 @@ async fn a_custom_attribute_the_pool_lacks_stops_before_any_request() {
         "{}",
         out.stderr
     );
-    assert!(!report.exists(), "nothing was written");
-    assert_eq!(emulator_stats(&server).await.requests, 0);
+    assert!(!wd.exists("report.csv"), "nothing was written");
+    assert_eq!(server.stats().await.requests, 0);
 }
 
 #[tokio::test]
 async fn an_existing_report_is_refused_without_overwrite() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let report = dir.path().join("report.csv");
-    std::fs::write(&report, "keep me").expect("report");
-    let out = bulk_signup(
-        &[
-            "run",
-            sample("users.csv").to_str().expect("path"),
-            "--dry-run",
-            "--report",
-            report.to_str().expect("path"),
-        ],
-        &[],
-        None,
-    )
-    .await;
-    assert_eq!(out.code, 2, "{}", out.stderr);
+    let wd = Workdir::new();
+    wd.write("report.csv", "keep me");
+    let out = wd
+        .run(sample("users.csv"))
+        .arg("--dry-run")
+        .report("report.csv")
+        .output()
+        .await
+        .assert_code(2);
     assert!(out.stderr.contains("--overwrite"), "{}", out.stderr);
-    assert_eq!(std::fs::read_to_string(&report).expect("report"), "keep me");
+    assert_eq!(wd.read("report.csv"), "keep me");
 }
 
 #[tokio::test]
 async fn missing_settings_name_the_flag_to_use() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let report = dir.path().join("report.csv");
-    let input = sample("users.csv");
+    let wd = Workdir::new();
     let cases: [(&[&str], &str); 3] = [
         (&["--region", "us-east-1"], "--client-id"),
         (&["--client-id", "abc"], "--region"),
@@ -97,80 +88,74 @@ async fn missing_settings_name_the_flag_to_use() {
         ),
     ];
     for (extra, needle) in cases {
-        let mut args = vec![
-            "run",
-            input.to_str().expect("path"),
-            "--report",
-            report.to_str().expect("path"),
-        ];
-        args.extend_from_slice(extra);
-        let env = [("AWS_REGION", ""), ("AWS_DEFAULT_REGION", "")];
-        let out = bulk_signup(&args, &env, None).await;
-        assert_eq!(out.code, 2, "{extra:?}: {}", out.stderr);
+        let out = wd
+            .run(sample("users.csv"))
+            .report("report.csv")
+            .args(extra)
+            .env("AWS_REGION", "")
+            .env("AWS_DEFAULT_REGION", "")
+            .output()
+            .await
+            .assert_code(2);
         assert!(out.stderr.contains(needle), "{extra:?}: {}", out.stderr);
     }
-    assert!(!report.exists());
+    assert!(!wd.exists("report.csv"));
 }
 
 #[tokio::test]
 async fn dry_run_validates_every_row_and_sends_nothing() {
-    let server = emulator(&sample("pool.json"), &[]).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let report = dir.path().join("report.csv");
-    let out = run_to_end(&run_args(
-        &sample("users.csv"),
-        &server,
-        &report,
-        &["--dry-run"],
-    ))
-    .await;
-    assert_eq!(out.code, 1, "three rows are invalid: {}", out.stderr);
-    let entries = read_report(&report);
+    let server = Endpoint::emulator(sample("pool.json"), &[]).await;
+    let wd = Workdir::new();
+    // Exit 1: three rows are invalid.
+    wd.run(sample("users.csv"))
+        .against(&server)
+        .report("report.csv")
+        .arg("--dry-run")
+        .output()
+        .await
+        .assert_code(1);
+    let entries = wd.read_report("report.csv");
     assert_eq!(entries.len(), 60);
     let invalid: Vec<u64> = entries
         .iter()
-        .filter(|e| e.status == Some(bulk_signup::report::Status::Invalid))
+        .filter(|e| e.status == Some(Status::Invalid))
         .map(|e| e.row)
         .collect();
     assert_eq!(invalid.len(), 3);
-    assert_eq!(emulator_stats(&server).await.requests, 0);
+    assert_eq!(server.stats().await.requests, 0);
 }
 
 #[tokio::test]
 async fn emulator_flag_works_with_cognito_client_id_exported() {
     // Regression: clap counted the env var as a conflicting --client-id.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let report = dir.path().join("report.csv");
-    let out =
-        run_sample_on_built_in_emulator(&report, &[("COGNITO_CLIENT_ID", "someclient")]).await;
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    assert_eq!(read_report(&report).len(), 60);
+    let wd = Workdir::new();
+    wd.run(sample("users.csv"))
+        .arg("--emulator")
+        .arg(sample("pool.json"))
+        .report("report.csv")
+        .env("COGNITO_CLIENT_ID", "someclient")
+        .output()
+        .await
+        .assert_code(1);
+    assert_eq!(wd.read_report("report.csv").len(), 60);
 }
 
 #[tokio::test]
 async fn an_unreadable_record_is_one_invalid_row_and_the_run_goes_on() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = write_file(dir.path(), "users.csv", "username,password,email\nann,Passw0rd-ann,ann@example.com\nbob,Passw0rd-bob\ncat,Passw0rd-cat,cat@example.com\n");
-    let report = dir.path().join("report.csv");
-    let out = bulk_signup(
-        &[
-            "run",
-            input.to_str().expect("path"),
-            "--dry-run",
-            "--report",
-            report.to_str().expect("path"),
-        ],
-        &[],
-        None,
-    )
-    .await;
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    let entries = read_report(&report);
-    let summary: Vec<(u64, Option<bulk_signup::report::Status>, &str)> = entries
+    let wd = Workdir::new();
+    wd.write("users.csv", "username,password,email\nann,Passw0rd-ann,ann@example.com\nbob,Passw0rd-bob\ncat,Passw0rd-cat,cat@example.com\n");
+    wd.run("users.csv")
+        .arg("--dry-run")
+        .report("report.csv")
+        .output()
+        .await
+        .assert_code(1);
+    let entries = wd.read_report("report.csv");
+    let summary: Vec<(u64, Option<Status>, &str)> = entries
         .iter()
         .map(|e| (e.row, e.status, e.error_code.as_str()))
         .collect();
-    use bulk_signup::report::Status::{Invalid, Valid};
+    use Status::{Invalid, Valid};
     assert_eq!(
         summary,
         [
@@ -188,41 +173,28 @@ async fn an_unreadable_record_is_one_invalid_row_and_the_run_goes_on() {
 
 #[tokio::test]
 async fn an_unreachable_endpoint_stops_after_the_first_rows_attempts() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("users.csv");
-    users_csv(&input, "nowhere", 20);
-    let report = dir.path().join("report.csv");
-    let endpoint = format!("http://127.0.0.1:{}/", free_port());
-    let out = bulk_signup(
-        &[
-            "run",
-            input.to_str().expect("path"),
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "nowhere", 20);
+    let out = wd
+        .run("users.csv")
+        .args([
             "--endpoint-url",
-            &endpoint,
-            "--client-id",
-            "abc",
-            "--report",
-            report.to_str().expect("path"),
-            "--retry-base-ms",
-            "1",
-            "--retry-cap-ms",
-            "5",
-        ],
-        &[],
-        None,
-    )
-    .await;
-    assert_eq!(out.code, 3, "{}", out.stderr);
+            &format!("http://127.0.0.1:{}/", free_port()),
+        ])
+        .args(["--client-id", "abc"])
+        .report("report.csv")
+        .args(["--retry-base-ms", "1", "--retry-cap-ms", "5"])
+        .output()
+        .await
+        .assert_code(3);
     assert!(
         out.stderr.contains("--endpoint-url"),
         "says what to check: {}",
         out.stderr
     );
-    let entries = read_report(&report);
+    let entries = wd.read_report("report.csv");
     assert_eq!(entries.len(), 20);
-    assert!(entries
-        .iter()
-        .all(|e| e.status == Some(bulk_signup::report::Status::Failed)));
+    assert!(entries.iter().all(|e| e.status == Some(Status::Failed)));
     assert_eq!(
         entries.iter().map(|e| e.attempts).sum::<u32>(),
         8,
@@ -233,31 +205,34 @@ async fn an_unreachable_endpoint_stops_after_the_first_rows_attempts() {
 #[tokio::test]
 async fn an_interrupted_dry_run_prints_a_command_that_works() {
     // Regression: it printed `--dry-run ... --resume`, which clap refuses.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("users.csv");
-    users_csv(&input, "dry", 400_000);
-    let report = dir.path().join("report.csv");
-    let child = tokio::process::Command::new(BIN)
-        .args([
-            "run",
-            input.to_str().expect("path"),
-            "--dry-run",
-            "--report",
-            report.to_str().expect("path"),
-        ])
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let (status, stderr) = signal_when_report_grows(child, &report, 1, libc::SIGINT).await;
-    if status.code() == Some(0) {
-        return; // finished before the signal landed: nothing to check
-    }
-    assert_eq!(status.code(), Some(4), "{stderr}");
-    let words = printed_command(&stderr);
+    // The rows come through a pipe held open, so the input never ends: the
+    // run is provably mid-way when SIGINT lands and cannot finish first.
+    let wd = Workdir::new();
+    let input = wd.users_csv("users.csv", "dry", 20_000);
+    let bytes = std::fs::read(&input).expect("input");
+    let out = wd
+        .run("-")
+        .args(["--format", "csv", "--dry-run"])
+        .report("report.csv")
+        .stdin_held_open(bytes)
+        .signal_when_grown("report.csv", 1, libc::SIGINT)
+        .output()
+        .await
+        .assert_code(4);
+    let done = wd.read_report("report.csv");
+    assert!(
+        !done.is_empty() && done.iter().all(|e| e.status == Some(Status::Valid)),
+        "the rows checked before the interrupt are reported"
+    );
+    let words = out.printed_command();
     assert!(
         words.last().is_some_and(|w| w == "--overwrite") && !words.iter().any(|w| w == "--resume"),
         "{words:?}"
     );
-    assert_eq!(run_to_end(&words).await.code, 0);
+    wd.command(words)
+        .stdin_file("users.csv")
+        .output()
+        .await
+        .assert_code(0);
+    assert_eq!(wd.read_report("report.csv").len(), 20_000);
 }

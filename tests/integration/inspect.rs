@@ -1,0 +1,114 @@
+//! Looking into a server after a run: raw JSON 1.1 calls, ListUsers,
+//! AdminGetUser and the emulator's stats, plus the independent SecretHash
+//! vector (Python's hmac) the SecretHash tests compare with.
+
+use std::process::Stdio;
+
+use serde_json::{json, Value};
+
+use crate::workdir::{
+    AdminGetUserResponse, AttributeType, Endpoint, ListUsersResponse, StatsSnapshot, UserType,
+};
+
+/// An HTTP client for loopback servers (never through a proxy).
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("http client")
+}
+
+impl Endpoint {
+    /// Calls any Cognito JSON 1.1 operation, unsigned; (HTTP status, body).
+    pub async fn call(&self, operation: &str, body: Value) -> (u16, Value) {
+        let response = http()
+            .post(&self.url)
+            .header("Content-Type", "application/x-amz-json-1.1")
+            .header(
+                "X-Amz-Target",
+                format!("AWSCognitoIdentityProviderService.{operation}"),
+            )
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("server answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// The emulator's counters.
+    pub async fn stats(&self) -> StatsSnapshot {
+        let text = http()
+            .get(format!("{}__emulator/stats", self.url))
+            .send()
+            .await
+            .expect("stats answer")
+            .text()
+            .await
+            .expect("stats body");
+        serde_json::from_str(&text).expect("stats json")
+    }
+
+    /// Every user in the pool, through ListUsers pagination.
+    pub async fn list_users(&self) -> Vec<UserType> {
+        let mut users = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..100_000 {
+            let mut body = json!({"UserPoolId": self.pool_id, "Limit": 60});
+            if let Some(t) = &token {
+                body["PaginationToken"] = json!(t);
+            }
+            let (status, value) = self.call("ListUsers", body).await;
+            assert_eq!(status, 200, "ListUsers: {value}");
+            let page: ListUsersResponse = serde_json::from_value(value).expect("ListUsers shape");
+            users.extend(page.users);
+            token = page.pagination_token;
+            if token.is_none() {
+                break;
+            }
+        }
+        users
+    }
+
+    /// One user through AdminGetUser, `None` when the pool has no such user.
+    pub async fn admin_get_user(&self, username: &str) -> Option<AdminGetUserResponse> {
+        let (status, value) = self
+            .call(
+                "AdminGetUser",
+                json!({"UserPoolId": self.pool_id, "Username": username}),
+            )
+            .await;
+        (status == 200).then(|| serde_json::from_value(value).expect("AdminGetUser shape"))
+    }
+}
+
+/// An attribute's value.
+pub fn attribute<'a>(attributes: &'a [AttributeType], name: &str) -> Option<&'a str> {
+    attributes
+        .iter()
+        .find(|a| &*a.name == name)
+        .map(|a| a.value.as_str())
+}
+
+/// `Base64(HMAC_SHA256(key = secret, msg = username + client_id))` computed
+/// by Python's standard library, independently of the crate's code.
+pub fn python_secret_hash(secret: &str, username: &str, client_id: &str) -> String {
+    const SCRIPT: &str = "import base64, hashlib, hmac, sys\n\
+        key, user, client = sys.argv[1:4]\n\
+        mac = hmac.new(key.encode('utf-8'), (user + client).encode('utf-8'), hashlib.sha256)\n\
+        print(base64.b64encode(mac.digest()).decode('ascii'))";
+    let output = std::process::Command::new("python3")
+        .args(["-c", SCRIPT, secret, username, client_id])
+        .stdin(Stdio::null())
+        .output()
+        .expect("python3 runs");
+    assert!(output.status.success(), "python3: {output:?}");
+    String::from_utf8(output.stdout)
+        .expect("ascii")
+        .trim()
+        .to_owned()
+}
