@@ -11,7 +11,7 @@
 //!   transforms, generated passwords).
 //! - `checks`: local verdicts before any request (formats and limits,
 //!   `--pool` rules, duplicate usernames) → `invalid` rows.
-//! - `send`: the only part that uses the network: the dispatcher, pacing,
+//! - `send`: the only part that sends requests: the dispatcher, pacing,
 //!   retry and Cognito's JSON 1.1 wire protocol (facts in docs/PROTOCOL.md).
 //! - [`run`]: the `run` command, phase by phase: checking threads → ordered
 //!   stage (duplicates, `--resume`, `--shard`) → fan-out loop → sink.
@@ -34,4 +34,9 @@ mod input;
 mod mapping;
 mod send;
 
-pub use send::cognito::wire;
+/// The Cognito wire types the integration tests read a server's answers with.
+pub mod wire {
+    pub use crate::send::cognito::wire::{
+        AdminGetUserResponse, AttributeType, ListUsersResponse, UserType,
+    };
+}

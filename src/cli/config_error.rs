@@ -4,7 +4,7 @@
 /// A configuration problem found before anything was sent (exit code 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0:#}")]
-pub struct ConfigError(pub anyhow::Error);
+pub struct ConfigError(pub(crate) anyhow::Error);
 
 pub(crate) fn config_error(e: impl Into<anyhow::Error>) -> anyhow::Error {
     ConfigError(e.into()).into()

@@ -1,5 +1,5 @@
 //! Command-line flags as clap parses them: raw values and environment
-//! fallbacks only, no I/O and no cross-checks (those live in `config`).
+//! fallbacks only, no I/O and no cross-checks (those live in `settings`).
 //! Secrets are deliberately not flags: the client secret comes from
 //! `COGNITO_CLIENT_SECRET` or `--client-secret-file`, never a process argument.
 

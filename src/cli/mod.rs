@@ -5,7 +5,7 @@
 //! message that says how to fix it.
 //!
 //! May use: `input` (formats), `mapping` (loading and compiling it),
-//! `checks` (pool rules), `send` (rate, retry and wire settings), `run`
+//! `checks` (pool rules, the attribute vocabulary), `send` (rate, retry and wire settings), `run`
 //! (shard syntax). Nothing here sends a request or writes a file.
 
 pub(crate) mod config_error;

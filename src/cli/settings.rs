@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 
 use crate::checks::pool_rules::PoolRules;
 use crate::cli::flags::RunArgs;
-use crate::input::Format;
+use crate::input::{is_stdin, Format};
 use crate::mapping::file as mapping_file;
 use crate::mapping::rules::Mapping;
 use crate::run::shard::Shard;
@@ -20,7 +20,7 @@ use crate::send::retry::RetryPolicy;
 
 /// Where requests go.
 #[derive(Debug, Clone)]
-pub(crate) enum Target {
+pub(crate) enum Destination {
     /// A real (or stand-in) Cognito endpoint.
     Remote {
         endpoint: reqwest::Url,
@@ -41,7 +41,7 @@ pub struct RunConfig {
     pub(crate) report: PathBuf,
     pub(crate) errors: Option<PathBuf>,
     pub(crate) overwrite: bool,
-    pub(crate) target: Target,
+    pub(crate) destination: Destination,
     pub(crate) concurrency: usize,
     pub(crate) rate: RateSettings,
     pub(crate) retry: RetryPolicy,
@@ -88,15 +88,15 @@ impl RunConfig {
             None => None,
         };
         let mapping = load_mapping(&args, pool.as_ref(), format)?;
-        let target = if args.dry_run {
-            Target::Nowhere
+        let destination = if args.dry_run {
+            Destination::Nowhere
         } else if let Some(pool) = args.emulator.clone() {
             if !pool.is_file() {
                 bail!("--emulator {}: no such file (give describe-user-pool JSON, e.g. samples/pool.json)", pool.display());
             }
-            Target::Emulator { pool }
+            Destination::Emulator { pool }
         } else {
-            remote_target(
+            remote_destination(
                 args.client_id,
                 args.region,
                 args.endpoint_url,
@@ -110,7 +110,7 @@ impl RunConfig {
             report: args.report,
             errors: args.errors,
             overwrite: args.overwrite,
-            target,
+            destination,
             concurrency: args.concurrency,
             rate: RateSettings {
                 initial: args.rate,
@@ -142,7 +142,7 @@ impl RunConfig {
 fn input_format(args: &RunArgs) -> anyhow::Result<Format> {
     let format = match args.format {
         Some(format) => format,
-        None if args.input.as_os_str() == "-" => {
+        None if is_stdin(&args.input) => {
             bail!("reading stdin needs --format csv or --format ndjson")
         }
         None => Format::from_path(&args.input).with_context(|| {
@@ -152,7 +152,7 @@ fn input_format(args: &RunArgs) -> anyhow::Result<Format> {
             )
         })?,
     };
-    if args.input.as_os_str() != "-" && !args.input.is_file() {
+    if !is_stdin(&args.input) && !args.input.is_file() {
         bail!(
             "input {} does not exist or is not a file",
             args.input.display()
@@ -211,13 +211,13 @@ fn same_file(a: &Path, b: &Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }
 
-fn remote_target(
+fn remote_destination(
     client_id: Option<String>,
     region: Option<String>,
     endpoint_url: Option<String>,
     secret_file: Option<PathBuf>,
     env: &dyn Env,
-) -> anyhow::Result<Target> {
+) -> anyhow::Result<Destination> {
     // Read here rather than by clap, so every variable comes through `env`.
     let client_id = client_id
         .filter(|c| !c.is_empty())
@@ -270,7 +270,7 @@ fn remote_target(
             .var("COGNITO_CLIENT_SECRET")
             .map(|s| Secret::new(s.trim())),
     };
-    Ok(Target::Remote {
+    Ok(Destination::Remote {
         endpoint,
         client_id,
         client_secret,
@@ -313,7 +313,7 @@ mod tests {
             ("AWS_REGION", "eu-west-1"),
         ];
         let c = config(&[SAMPLE, "--report", "r.csv", "--client-id", "abc"], &env).expect("config");
-        let Target::Remote { endpoint, .. } = c.target else {
+        let Destination::Remote { endpoint, .. } = c.destination else {
             panic!("remote")
         };
         assert_eq!(endpoint.as_str(), "http://127.0.0.1:2/");
@@ -323,11 +323,11 @@ mod tests {
             &[("AWS_DEFAULT_REGION", "ap-south-1")],
         )
         .expect("config");
-        let Target::Remote {
+        let Destination::Remote {
             endpoint,
             client_secret,
             ..
-        } = c.target
+        } = c.destination
         else {
             panic!("remote")
         };
@@ -344,8 +344,8 @@ mod tests {
             ("COGNITO_CLIENT_ID", "fromenv"),
             ("AWS_REGION", "us-east-1"),
         ];
-        let id = |c: RunConfig| match c.target {
-            Target::Remote { client_id, .. } => client_id,
+        let id = |c: RunConfig| match c.destination {
+            Destination::Remote { client_id, .. } => client_id,
             other => panic!("remote, not {other:?}"),
         };
         let c = config(&[SAMPLE, "--report", "r.csv"], &env).expect("config");
@@ -401,7 +401,7 @@ mod tests {
             &[("COGNITO_CLIENT_SECRET", "s3cret\n")],
         )
         .expect("config");
-        let Target::Remote { client_secret, .. } = c.target else {
+        let Destination::Remote { client_secret, .. } = c.destination else {
             panic!("remote")
         };
         assert_eq!(client_secret.as_ref().map(Secret::expose), Some("s3cret"));

@@ -30,7 +30,7 @@ pub(crate) struct Faults {
 
 /// What the emulator should do with one request before the normal handling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Verdict {
+pub(crate) enum FaultChoice {
     Throttle,
     InternalError,
     LambdaFault,
@@ -91,22 +91,22 @@ impl FaultInjector {
 
     /// Decides one SignUp request's fate. The quota is checked first: a
     /// throttled request never reaches the other faults, as in Cognito.
-    pub(crate) fn verdict(&self) -> Verdict {
+    pub(crate) fn choose(&self) -> FaultChoice {
         if let Some(bucket) = &self.bucket {
             if !bucket.try_take() {
-                return Verdict::Throttle;
+                return FaultChoice::Throttle;
             }
         }
         let mut rng = rand::thread_rng();
         let f = &self.faults;
         if f.fault_rate > 0.0 && rng.gen_bool(f.fault_rate.min(1.0)) {
-            Verdict::InternalError
+            FaultChoice::InternalError
         } else if f.lambda_fault_rate > 0.0 && rng.gen_bool(f.lambda_fault_rate.min(1.0)) {
-            Verdict::LambdaFault
+            FaultChoice::LambdaFault
         } else if f.drop_rate > 0.0 && rng.gen_bool(f.drop_rate.min(1.0)) {
-            Verdict::Drop
+            FaultChoice::Drop
         } else {
-            Verdict::Proceed
+            FaultChoice::Proceed
         }
     }
 }
@@ -127,7 +127,7 @@ mod tests {
     #[test]
     fn no_faults_by_default() {
         let injector = FaultInjector::new(Faults::default());
-        assert!((0..1000).all(|_| injector.verdict() == Verdict::Proceed));
+        assert!((0..1000).all(|_| injector.choose() == FaultChoice::Proceed));
     }
 
     #[test]
@@ -136,6 +136,6 @@ mod tests {
             fault_rate: 1.0,
             ..Faults::default()
         });
-        assert_eq!(injector.verdict(), Verdict::InternalError);
+        assert_eq!(injector.choose(), FaultChoice::InternalError);
     }
 }

@@ -11,7 +11,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Serialize;
 
-use super::faults::{FaultInjector, Verdict};
+use super::faults::{FaultChoice, FaultInjector};
 use super::state::PoolState;
 use crate::send::cognito::wire::{
     AdminGetUserRequest, ErrorBody, ListUsersRequest, SignUpRequest, CONTENT_TYPE, TARGET_PREFIX,
@@ -108,9 +108,9 @@ async fn sign_up(shared: &Shared, body: &[u8]) -> Result<Answer, DropConnection>
     if !shared.faults.faults.latency.is_zero() {
         tokio::time::sleep(shared.faults.faults.latency).await;
     }
-    let verdict = shared.faults.verdict();
-    match verdict {
-        Verdict::Throttle => {
+    let choice = shared.faults.choose();
+    match choice {
+        FaultChoice::Throttle => {
             stats.throttled.fetch_add(1, Ordering::SeqCst);
             return Ok(error(
                 StatusCode::BAD_REQUEST,
@@ -118,7 +118,7 @@ async fn sign_up(shared: &Shared, body: &[u8]) -> Result<Answer, DropConnection>
                 "Rate exceeded",
             ));
         }
-        Verdict::InternalError => {
+        FaultChoice::InternalError => {
             stats.faults.fetch_add(1, Ordering::SeqCst);
             return Ok(error(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -126,7 +126,7 @@ async fn sign_up(shared: &Shared, body: &[u8]) -> Result<Answer, DropConnection>
                 "Internal error",
             ));
         }
-        Verdict::LambdaFault => {
+        FaultChoice::LambdaFault => {
             stats.lambda_faults.fetch_add(1, Ordering::SeqCst);
             return Ok(error(
                 StatusCode::BAD_REQUEST,
@@ -134,7 +134,7 @@ async fn sign_up(shared: &Shared, body: &[u8]) -> Result<Answer, DropConnection>
                 "PreSignUp invocation failed due to error AccessDeniedException.",
             ));
         }
-        Verdict::Drop | Verdict::Proceed => {}
+        FaultChoice::Drop | FaultChoice::Proceed => {}
     }
     let request: SignUpRequest = match serde_json::from_slice(body) {
         Ok(r) => r,
@@ -162,7 +162,7 @@ async fn sign_up(shared: &Shared, body: &[u8]) -> Result<Answer, DropConnection>
             error(StatusCode::BAD_REQUEST, code, &message)
         }
     };
-    if verdict == Verdict::Drop {
+    if choice == FaultChoice::Drop {
         stats.drops.fetch_add(1, Ordering::SeqCst);
         return Err(DropConnection);
     }

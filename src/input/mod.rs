@@ -1,6 +1,9 @@
 //! Streaming input: CSV and NDJSON readers that yield one [`Row`] at a time
 //! (record number + cells), never holding the whole file. Reading is blocking;
-//! the pipeline runs it on its own thread behind a bounded channel.
+//! the pipeline runs it on its own thread ([`read_ahead`]) behind bounded
+//! channels.
+//!
+//! May use: nothing else in the crate.
 
 mod csv;
 mod ndjson;
@@ -41,9 +44,14 @@ pub(crate) fn extension_of(path: &Path) -> Option<String> {
     Some(path.extension()?.to_str()?.to_ascii_lowercase())
 }
 
+/// Whether `path` names standard input (`-`), which can be read only once.
+pub(crate) fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
 /// Opens `path` (or stdin for `-`) as a row source.
 pub(crate) fn open(path: &Path, format: Format) -> anyhow::Result<Box<dyn RowSource>> {
-    let reader: Box<dyn Read + Send> = if path.as_os_str() == "-" {
+    let reader: Box<dyn Read + Send> = if is_stdin(path) {
         Box::new(io::stdin())
     } else {
         let file = File::open(path)

@@ -258,7 +258,7 @@ impl RowBatch {
 /// consumer that takes one batch from each lane in turn sees the input in
 /// order. Used batches come back through [`ReadAhead::recycler`].
 pub(crate) struct ReadAhead {
-    pub(crate) lanes: Vec<Receiver<RowBatch>>,
+    lanes: Vec<Receiver<RowBatch>>,
     recycle: mpsc::Sender<RowBatch>,
     thread: JoinHandle<()>,
 }
@@ -275,6 +275,11 @@ impl Recycler {
 }
 
 impl ReadAhead {
+    /// The lanes of parsed batches, for the checking threads (taken once).
+    pub(crate) fn take_lanes(&mut self) -> Vec<Receiver<RowBatch>> {
+        std::mem::take(&mut self.lanes)
+    }
+
     pub(crate) fn recycler(&self) -> Recycler {
         Recycler(self.recycle.clone())
     }

@@ -1,11 +1,12 @@
 //! Columns → request pieces: the [`rules`] that turn an input row into a
 //! SignUp request's username, password, attributes and metadata, the
 //! `--mapping FILE` and `--map` flags that build them ([`file`]), value
-//! [`transform`]s and generated passwords ([`password`]).
+//! [`transform`]s, generated passwords ([`password`]), and the one way to
+//! open an input with its mapping compiled ([`mapped_input`]).
 //!
 //! May use: `input` (rows and columns), `checks` (the attribute vocabulary
 //! and the row error type), `send::cognito` (wire types, password policy).
-//! Pure: no I/O besides reading the mapping file.
+//! No I/O besides reading the mapping file and opening the input.
 
 pub(crate) mod file;
 pub(crate) mod mapped_input;

@@ -23,7 +23,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
+    pub(crate) const ALL: [Status; 6] = [
         Status::Created,
         Status::Exists,
         Status::Valid,
@@ -34,21 +34,21 @@ impl Status {
 
     /// This status's place in [`Status::ALL`]: the one numbering of
     /// statuses (tallies index by it, `--resume` stores it per row).
-    pub fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self as usize
     }
 
     /// The status at `index` in [`Status::ALL`].
-    pub fn from_index(index: usize) -> Option<Status> {
+    pub(crate) fn from_index(index: usize) -> Option<Status> {
         Status::ALL.get(index).copied()
     }
 
     /// `created`, `exists` and (in a dry run) `valid` are successes.
-    pub fn is_success(self) -> bool {
+    pub(crate) fn is_success(self) -> bool {
         matches!(self, Status::Created | Status::Exists | Status::Valid)
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Created => "created",
             Status::Exists => "exists",
@@ -78,7 +78,7 @@ pub struct ReportEntry {
 }
 
 /// The results report's CSV header, in order.
-pub const REPORT_COLUMNS: [&str; 12] = [
+pub(crate) const REPORT_COLUMNS: [&str; 12] = [
     "row",
     "username",
     "status",
@@ -108,5 +108,15 @@ mod tests {
             assert_eq!(Status::from_index(i), Some(*status));
         }
         assert_eq!(Status::from_index(Status::ALL.len()), None);
+    }
+
+    /// The report's text of a status is written two ways (serde for NDJSON
+    /// and reading back, `as_str` for CSV lines): they must agree.
+    #[test]
+    fn serde_names_are_the_csv_names() {
+        for status in Status::ALL {
+            let json = serde_json::to_string(&status).expect("serialise");
+            assert_eq!(json, format!("\"{}\"", status.as_str()));
+        }
     }
 }

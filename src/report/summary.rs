@@ -24,30 +24,30 @@ pub mod exit {
 /// What a finished run did.
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
-    pub counts: BTreeMap<Status, u64>,
-    pub elapsed: Duration,
-    pub requests: u64,
-    pub throttled: u64,
-    pub retries: u64,
+    pub(crate) counts: BTreeMap<Status, u64>,
+    pub(crate) elapsed: Duration,
+    pub(crate) requests: u64,
+    pub(crate) throttled: u64,
+    pub(crate) retries: u64,
     /// The pacer's rate at the end (adaptive pacing settles on the quota).
-    pub final_rate: f64,
+    pub(crate) final_rate: f64,
     /// Rows that ended `created` or `exists` in this session.
-    pub session_successes: u64,
+    pub(crate) session_successes: u64,
     /// `code: message — advice` of the configuration error that stopped the run.
-    pub stopped_by: Option<String>,
+    pub(crate) stopped_by: Option<String>,
     pub dry_run: bool,
     /// Rows this session wrote an entry for (with --resume, fewer than `rows()`).
-    pub session_rows: u64,
+    pub(crate) session_rows: u64,
     /// Ctrl-C or SIGTERM ended the run early; the report is not final.
     pub interrupted: bool,
 }
 
 impl Summary {
-    pub fn count(&self, status: Status) -> u64 {
+    pub(crate) fn count(&self, status: Status) -> u64 {
         self.counts.get(&status).copied().unwrap_or(0)
     }
 
-    pub fn rows(&self) -> u64 {
+    pub(crate) fn rows(&self) -> u64 {
         self.counts.values().sum()
     }
 

@@ -25,13 +25,13 @@ const CHECKED_AHEAD: usize = 8;
 /// A parsed batch and a verdict for each of its records, in order.
 pub(crate) struct CheckedBatch {
     pub(crate) rows: RowBatch,
-    pub(crate) verdicts: Vec<Verdict>,
+    pub(crate) verdicts: Vec<RowVerdict>,
     /// The usernames of the verdicts, end to end.
     pub(crate) usernames: String,
 }
 
 /// One record's outcome before duplicate detection.
-pub(crate) struct Verdict {
+pub(crate) struct RowVerdict {
     /// Where the username (as mapped) is in the batch's `usernames`.
     pub(crate) username: Range<usize>,
     /// The username's duplicate-detection hash (under the pool's case rule).
@@ -63,8 +63,19 @@ pub(crate) struct RowChecker {
 
 /// The checking stage's outputs, one lane per thread, and the threads.
 pub(crate) struct CheckStage {
-    pub(crate) lanes: Vec<mpsc::Receiver<anyhow::Result<CheckedBatch>>>,
-    pub(crate) threads: Vec<JoinHandle<()>>,
+    lanes: Vec<mpsc::Receiver<anyhow::Result<CheckedBatch>>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// A checking lane: checked batches of one thread, in its input order.
+pub(crate) type CheckedLane = mpsc::Receiver<anyhow::Result<CheckedBatch>>;
+
+impl CheckStage {
+    /// The lanes (for the ordered stage to read in turn) and the threads
+    /// (to join when the input is done).
+    pub(crate) fn into_parts(self) -> (Vec<CheckedLane>, Vec<JoinHandle<()>>) {
+        (self.lanes, self.threads)
+    }
 }
 
 /// Starts one checking thread per read-ahead lane.
@@ -121,7 +132,7 @@ impl Worker {
         for record in rows.records() {
             verdicts.push(match record {
                 Ok(row) => self.verdict(&row, &mut usernames)?,
-                Err(_) => Verdict {
+                Err(_) => RowVerdict {
                     username: usernames.len()..usernames.len(),
                     hash: 0,
                     outcome: RowCheck::Unreadable,
@@ -135,7 +146,7 @@ impl Worker {
         })
     }
 
-    fn verdict(&mut self, row: &RowView, usernames: &mut String) -> anyhow::Result<Verdict> {
+    fn verdict(&mut self, row: &RowView, usernames: &mut String) -> anyhow::Result<RowVerdict> {
         let setup = &mut self.setup;
         setup
             .mapping
@@ -159,7 +170,7 @@ impl Worker {
             }
         };
         let username = start..usernames.len();
-        Ok(Verdict {
+        Ok(RowVerdict {
             hash: username_hash(&usernames[username.clone()], setup.checker.case_sensitive()),
             username,
             outcome,

@@ -5,20 +5,20 @@
 use std::sync::Arc;
 
 use crate::cli::config_error::config_error;
-use crate::cli::settings::{RunConfig, Target};
+use crate::cli::settings::{Destination, RunConfig};
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::send::cognito::pool::PoolDescription;
 use crate::send::cognito::CognitoClient;
 use crate::send::dispatch::Dispatcher;
 use crate::send::rate::Pacer;
 
-/// Builds the dispatcher for the run's target, starting the emulator if asked.
+/// Builds the dispatcher for the run's destination, starting the emulator if asked.
 pub(crate) async fn connect(
     config: &RunConfig,
 ) -> anyhow::Result<(Option<Emulator>, Option<Dispatcher>)> {
-    let (emulator, endpoint, client_id, client_secret) = match &config.target {
-        Target::Nowhere => return Ok((None, None)),
-        Target::Remote {
+    let (emulator, endpoint, client_id, client_secret) = match &config.destination {
+        Destination::Nowhere => return Ok((None, None)),
+        Destination::Remote {
             endpoint,
             client_id,
             client_secret,
@@ -28,7 +28,7 @@ pub(crate) async fn connect(
             client_id.clone(),
             client_secret.clone(),
         ),
-        Target::Emulator { pool } => {
+        Destination::Emulator { pool } => {
             let pool = PoolDescription::load(pool).map_err(config_error)?;
             // A client with a secret, so rehearsals exercise SecretHash too.
             let secret =

@@ -1,5 +1,5 @@
-//! The sending loop, the pipeline's one concurrent stage (the dispatcher
-//! does the sending for it): takes checked batches in input order
+//! The sending loop, the async stage and the only one with requests in
+//! flight (the dispatcher sends them): takes checked batches in input order
 //! and settles them ([`crate::run::ordered`]): rows that need no request are
 //! recorded at once; it keeps at most `concurrency` sends in flight, and
 //! flushes the sink on a timer. A batch is taken only when the send queue is

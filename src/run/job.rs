@@ -15,6 +15,7 @@ use crate::checks::validate::Checker;
 use crate::cli::config_error::config_error;
 use crate::cli::preflight;
 use crate::cli::settings::RunConfig;
+use crate::input::is_stdin;
 use crate::mapping::mapped_input::{MappedInput, OpenMappedError};
 use crate::report::entry::Status;
 use crate::report::finalize::{finalize_report, rewrite_errors, sweep_stale};
@@ -58,31 +59,10 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     // Keep the emulator alive for the whole run.
     let (_emulator, dispatcher) = connect(&config).await?;
     let dispatcher = dispatcher.map(Arc::new);
-    let mut ordered = start_stages(&config, input, selection, dispatcher.is_none())?;
-    let mut sink = Sink::new(
-        reports.report,
-        reports.errors,
-        Progress::new(config.show_progress),
-        dispatcher.is_none(),
-    );
-    let ending = fan_out(
-        &mut ordered,
-        dispatcher.clone(),
-        config.concurrency,
-        config.grace,
-        &mut sink,
-        &mut signals,
-    )
-    .await;
-    let already_final = !resuming && sink.in_row_order();
-    let mut summary = sink.finish()?;
-    let ending = ending?;
-    if ending == Ending::Finished {
-        ordered.finish()?;
-    }
-    // When interrupted, the parser stops at its next hand-over; not waiting
-    // for it lets a blocked stdin read not hold the exit.
-    summary.interrupted = ending == Ending::Interrupted;
+    let ordered = start_stages(&config, input, selection, dispatcher.is_none())?;
+    let (mut summary, already_final) =
+        drive(&config, ordered, reports, dispatcher.clone(), &mut signals).await?;
+    let already_final = already_final && !resuming;
     finish(&config, &mut summary, already_final, &mut signals).await?;
     summary.elapsed = started.elapsed();
     add_request_counts(&mut summary, dispatcher.as_deref());
@@ -153,7 +133,7 @@ fn open_reports(
         // While a run is under way this is the log of its own failed rows;
         // it is rebuilt from the final report at the end (but stdin cannot
         // be read again, so a resumed stdin run continues the log instead).
-        Some(path) if resuming && config.input.as_os_str() == "-" => {
+        Some(path) if resuming && is_stdin(&config.input) => {
             Some(ErrorWriter::append(path, names, secret))
         }
         Some(path) => Some(ErrorWriter::create(
@@ -185,7 +165,7 @@ fn start_stages(
     } = input;
     let mut read_ahead = crate::input::read_ahead::start(first, source, lanes)?;
     let stage = crate::run::check_stage::start(
-        std::mem::take(&mut read_ahead.lanes),
+        read_ahead.take_lanes(),
         &RowChecker {
             mapping: config.mapping.clone(),
             compiled: compiled.clone(),
@@ -207,6 +187,40 @@ fn start_stages(
     Ok(Ordered::new(read_ahead, stage, parts))
 }
 
+/// Drives the sending loop until every row read has its entry (or a
+/// signal stops it); returns this session's summary and whether the
+/// report is already in row order.
+async fn drive(
+    config: &RunConfig,
+    mut ordered: Ordered,
+    reports: Reports,
+    dispatcher: Option<Arc<Dispatcher>>,
+    signals: &mut watch::Receiver<u32>,
+) -> anyhow::Result<(Summary, bool)> {
+    let dry_run = dispatcher.is_none();
+    let progress = Progress::new(config.show_progress);
+    let mut sink = Sink::new(reports.report, reports.errors, progress, dry_run);
+    let ending = fan_out(
+        &mut ordered,
+        dispatcher,
+        config.concurrency,
+        config.grace,
+        &mut sink,
+        signals,
+    )
+    .await;
+    let in_row_order = sink.in_row_order();
+    let mut summary = sink.finish()?;
+    let ending = ending?;
+    if ending == Ending::Finished {
+        ordered.finish()?;
+    }
+    // When interrupted, the parser stops at its next hand-over; not waiting
+    // for it lets a blocked stdin read not hold the exit.
+    summary.interrupted = ending == Ending::Interrupted;
+    Ok((summary, in_row_order))
+}
+
 /// After the loop: this session's counts, then, for a finished run whose
 /// report is not yet in row order, the final rewrite of the report (and of
 /// the error report from the input). A signal during the rewrite leaves the
@@ -226,7 +240,7 @@ async fn finish(
     let (input, format, mapping) = (config.input.clone(), config.format, config.mapping.clone());
     let finalized = interruptible(signals, move || {
         let counts = finalize_report(&report)?;
-        if let Some(errors) = errors.filter(|_| input.as_os_str() != "-") {
+        if let Some(errors) = errors.filter(|_| !is_stdin(&input)) {
             rewrite_errors(&report, &errors, &input, format, &mapping)?;
         }
         Ok(counts)
@@ -244,10 +258,10 @@ fn add_request_counts(summary: &mut Summary, dispatcher: Option<&Dispatcher>) {
     let Some(dispatcher) = dispatcher else {
         return;
     };
-    let stats = &dispatcher.stats;
-    summary.requests = stats.requests.load(std::sync::atomic::Ordering::Relaxed);
-    summary.throttled = stats.throttled.load(std::sync::atomic::Ordering::Relaxed);
-    summary.retries = stats.retries.load(std::sync::atomic::Ordering::Relaxed);
+    let counts = dispatcher.counts();
+    summary.requests = counts.requests;
+    summary.throttled = counts.throttled;
+    summary.retries = counts.retries;
     summary.final_rate = dispatcher.rate();
     summary.stopped_by = dispatcher
         .stop_reason()

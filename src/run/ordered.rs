@@ -69,14 +69,15 @@ pub(crate) struct Ordered {
 
 impl Ordered {
     pub(crate) fn new(read_ahead: ReadAhead, stage: CheckStage, parts: OrderedParts) -> Self {
+        let (lanes, checkers) = stage.into_parts();
         Ordered {
             parts,
-            lanes: stage.lanes,
+            lanes,
             next: 0,
             recycler: read_ahead.recycler(),
             estimated: false,
             parser: read_ahead.into_thread(),
-            checkers: stage.threads,
+            checkers,
         }
     }
 
@@ -261,8 +262,7 @@ mod tests {
             checker,
             dry_run: true,
         };
-        let stage = crate::run::check_stage::start(std::mem::take(&mut read_ahead.lanes), &setup)
-            .expect("stage");
+        let stage = crate::run::check_stage::start(read_ahead.take_lanes(), &setup).expect("stage");
         let parts = OrderedParts {
             mapping,
             compiled,

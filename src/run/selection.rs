@@ -6,7 +6,7 @@
 use anyhow::bail;
 use std::path::Path;
 
-use crate::input::Format;
+use crate::input::{is_stdin, Format};
 use crate::mapping::mapped_input::MappedInput;
 use crate::mapping::rules::Mapping;
 use crate::report::entry::Status;
@@ -82,7 +82,7 @@ pub(crate) fn verify_input(
     mapping: &Mapping,
     selection: &Selection,
 ) -> anyhow::Result<()> {
-    if selection.resume.is_none() || input.as_os_str() == "-" {
+    if selection.resume.is_none() || is_stdin(input) {
         // stdin cannot be read twice: the reader checks each row as it goes.
         return Ok(());
     }

@@ -48,10 +48,18 @@ impl StopReason {
 
 /// Counters the summary reports.
 #[derive(Debug, Default)]
-pub(crate) struct DispatchStats {
-    pub(crate) requests: AtomicU64,
-    pub(crate) throttled: AtomicU64,
-    pub(crate) retries: AtomicU64,
+struct DispatchStats {
+    requests: AtomicU64,
+    throttled: AtomicU64,
+    retries: AtomicU64,
+}
+
+/// The dispatcher's counters at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RequestCounts {
+    pub(crate) requests: u64,
+    pub(crate) throttled: u64,
+    pub(crate) retries: u64,
 }
 
 /// Sends rows to Cognito.
@@ -66,7 +74,7 @@ pub(crate) struct Dispatcher {
     interrupt_notify: tokio::sync::Notify,
     probed: AtomicBool,
     probe: tokio::sync::Mutex<()>,
-    pub(crate) stats: DispatchStats,
+    stats: DispatchStats,
 }
 
 impl Dispatcher {
@@ -100,6 +108,16 @@ impl Dispatcher {
     }
 
     /// The pacer's current rate (requests per second, 0 = unpaced).
+    /// Requests sent, throttled answers and retries so far.
+    pub(crate) fn counts(&self) -> RequestCounts {
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        RequestCounts {
+            requests: load(&self.stats.requests),
+            throttled: load(&self.stats.throttled),
+            retries: load(&self.stats.retries),
+        }
+    }
+
     pub(crate) fn rate(&self) -> f64 {
         self.pacer.rate()
     }

@@ -1,4 +1,4 @@
-//! Talking to Cognito, the only part of the tool that uses the network:
+//! Talking to Cognito, the only part of the tool that sends requests:
 //! the [`dispatch`]er sends one row's request, paced by the shared [`rate`]
 //! and retried per the [`retry`] policy, speaking [`cognito`]'s JSON 1.1
 //! wire protocol, and turns what happened into the row's report entry.

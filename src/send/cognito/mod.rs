@@ -1,14 +1,18 @@
 //! Everything that speaks Cognito's JSON 1.1 wire protocol: the shared wire
 //! types, the HTTP client, error parsing, outcome classification and the
-//! SecretHash. The emulator reuses only [`wire`]; it never reuses the client's
-//! parsing or classification, so that one can catch the other's mistakes.
+//! SecretHash, and the pool description (`describe-user-pool` JSON). The
+//! emulator reuses only [`wire`] and [`pool`], the shapes of requests, answers
+//! and pools; never the client's parsing, classification or SecretHash, so
+//! that one can catch the other's mistakes.
+//!
+//! May use: nothing else in the crate.
 
 pub(crate) mod classify;
 pub(crate) mod client;
 pub(crate) mod error;
 pub(crate) mod pool;
 pub(crate) mod secret_hash;
-pub mod wire;
+pub(crate) mod wire;
 
 pub(crate) use classify::{classify, Class};
 pub(crate) use client::{CallError, CognitoClient};
