@@ -68,7 +68,7 @@ async fn dispatch(cli: Cli) -> u8 {
             }
         }
         Command::Run(args) => {
-            let config = match RunConfig::from_args(*args, &ProcessEnv, show_progress) {
+            let config = match RunConfig::from_args(*args, &ProcessEnv, show_progress, cli.quiet) {
                 Ok(config) => config,
                 Err(e) => {
                     eprintln!("bulk-signup: {e:#}");

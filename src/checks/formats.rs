@@ -27,6 +27,16 @@ fn is_domain(domain: &[u8]) -> bool {
     labels >= 2 && label_len > 0
 }
 
+/// The first control character in `text` (U+0000–U+001F or U+007F), tab
+/// aside when `allow_tab`: Cognito refuses them in attribute values, and a
+/// NUL or an escape code in a name is corruption, never data.
+pub(crate) fn control_character(text: &str, allow_tab: bool) -> Option<char> {
+    // Controls are ASCII: a byte scan finds them without decoding UTF-8.
+    text.bytes()
+        .find(|&b| (b < b' ' && !(allow_tab && b == b'\t')) || b == 0x7f)
+        .map(char::from)
+}
+
 /// Whether `text` holds any Unicode white space.
 pub(crate) fn has_white_space(text: &str) -> bool {
     // Printable ASCII holds none: a branch-free scan (which the compiler
@@ -72,5 +82,21 @@ pub(crate) fn is_birthdate(value: &str) -> bool {
             (1..=days).contains(&day)
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_found_and_tab_only_where_allowed() {
+        assert_eq!(control_character("ann@example.com", false), None);
+        assert_eq!(control_character("ann\0@example.com", false), Some('\0'));
+        assert_eq!(control_character("Ann\x1b[31m", true), Some('\x1b'));
+        assert_eq!(control_character("del\x7f", true), Some('\x7f'));
+        assert_eq!(control_character("a\tb", true), None);
+        assert_eq!(control_character("a\tb", false), Some('\t'));
+        assert_eq!(control_character("Zoë, naïve", false), None);
     }
 }

@@ -85,6 +85,10 @@ pub struct RunArgs {
     /// Endpoint override [env: AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, then AWS_ENDPOINT_URL].
     #[arg(long)]
     pub(crate) endpoint_url: Option<String>,
+    /// Allow a plain http:// endpoint on another host (passwords would cross
+    /// the network unencrypted). http:// to this machine needs no override.
+    #[arg(long)]
+    pub(crate) allow_insecure_http: bool,
     /// File holding the app client secret (else env COGNITO_CLIENT_SECRET, if set).
     #[arg(long)]
     pub(crate) client_secret_file: Option<PathBuf>,

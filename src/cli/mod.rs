@@ -10,6 +10,7 @@
 
 pub(crate) mod config_error;
 pub(crate) mod flags;
+pub(crate) mod outputs;
 pub(crate) mod preflight;
 pub(crate) mod settings;
 

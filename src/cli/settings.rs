@@ -9,10 +9,12 @@ use anyhow::{bail, Context};
 
 use crate::checks::pool_rules::PoolRules;
 use crate::cli::flags::RunArgs;
+use crate::cli::outputs::refuse_outputs_over_inputs;
 use crate::input::{is_stdin, Format};
 use crate::mapping::file as mapping_file;
 use crate::mapping::rules::Mapping;
 use crate::run::shard::Shard;
+use crate::send::cognito::endpoint::insecure_reason;
 use crate::send::cognito::pool::PoolDescription;
 use crate::send::cognito::wire::Secret;
 use crate::send::rate::RateSettings;
@@ -24,6 +26,9 @@ pub(crate) enum Destination {
     /// A real (or stand-in) Cognito endpoint.
     Remote {
         endpoint: reqwest::Url,
+        /// Where the endpoint came from (`--endpoint-url`, a variable, or
+        /// `--region NAME`), named before the first request.
+        origin: String,
         client_id: String,
         client_secret: Option<Secret>,
     },
@@ -52,6 +57,8 @@ pub struct RunConfig {
     /// `--pool` checks, when a pool description was given.
     pub(crate) pool: Option<PoolRules>,
     pub(crate) show_progress: bool,
+    /// `--quiet`: only errors and the final summary on stderr.
+    pub(crate) quiet: bool,
     pub(crate) resume: bool,
     pub(crate) retry_rejected: bool,
     pub(crate) shard: Option<Shard>,
@@ -75,14 +82,15 @@ impl Env for ProcessEnv {
 
 impl RunConfig {
     /// Checks the flags and builds the settings.
-    pub fn from_args(args: RunArgs, env: &dyn Env, show_progress: bool) -> anyhow::Result<Self> {
+    pub fn from_args(
+        args: RunArgs,
+        env: &dyn Env,
+        show_progress: bool,
+        quiet: bool,
+    ) -> anyhow::Result<Self> {
         let format = input_format(&args)?;
         let max_rate = check_numbers(&args)?;
-        if let Some(errors) = &args.errors {
-            if same_file(errors, &args.report) {
-                bail!("--errors and --report must be different files");
-            }
-        }
+        refuse_outputs_over_inputs(&args)?;
         let pool = match &args.pool {
             Some(path) => Some(PoolRules::new(PoolDescription::load(path)?)),
             None => None,
@@ -96,13 +104,7 @@ impl RunConfig {
             }
             Destination::Emulator { pool }
         } else {
-            remote_destination(
-                args.client_id,
-                args.region,
-                args.endpoint_url,
-                args.client_secret_file,
-                env,
-            )?
+            remote_destination(&args, env)?
         };
         Ok(RunConfig {
             input: args.input,
@@ -130,6 +132,7 @@ impl RunConfig {
             },
             pool,
             show_progress,
+            quiet,
             resume: args.resume,
             retry_rejected: args.retry_rejected,
             shard: args.shard,
@@ -207,19 +210,27 @@ fn load_mapping(
     Ok(mapping)
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
-    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+fn remote_destination(args: &RunArgs, env: &dyn Env) -> anyhow::Result<Destination> {
+    let client_id = client_id(args, env)?;
+    let (endpoint, origin) = endpoint(args, env)?;
+    if let Some(reason) = insecure_reason(&endpoint, args.allow_insecure_http) {
+        bail!("{reason} (the endpoint came from {origin})");
+    }
+    let client_secret = client_secret(args, env)?;
+    Ok(Destination::Remote {
+        endpoint,
+        origin,
+        client_id,
+        client_secret,
+    })
 }
 
-fn remote_destination(
-    client_id: Option<String>,
-    region: Option<String>,
-    endpoint_url: Option<String>,
-    secret_file: Option<PathBuf>,
-    env: &dyn Env,
-) -> anyhow::Result<Destination> {
-    // Read here rather than by clap, so every variable comes through `env`.
-    let client_id = client_id
+/// `--client-id`, else `COGNITO_CLIENT_ID` (read here rather than by clap,
+/// so every variable comes through `env`).
+fn client_id(args: &RunArgs, env: &dyn Env) -> anyhow::Result<String> {
+    let client_id = args
+        .client_id
+        .clone()
         .filter(|c| !c.is_empty())
         .or_else(|| env.var("COGNITO_CLIENT_ID"))
         .context(
@@ -232,49 +243,87 @@ fn remote_destination(
     {
         bail!("--client-id {client_id:?} is not an app client id (1 to 128 letters, digits, `_` or `+`)");
     }
-    let endpoint_text = endpoint_url
-        .or_else(|| env.var("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"))
-        .or_else(|| env.var("AWS_ENDPOINT_URL"));
-    let endpoint_text = match endpoint_text {
-        Some(url) => url,
+    Ok(client_id)
+}
+
+/// The endpoint, and where it came from (for messages): `--endpoint-url`,
+/// then the AWS SDKs' two variables, then the region's Cognito endpoint.
+fn endpoint(args: &RunArgs, env: &dyn Env) -> anyhow::Result<(reqwest::Url, String)> {
+    let overrides = [
+        ("--endpoint-url", args.endpoint_url.clone()),
+        (
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+            env.var("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"),
+        ),
+        ("AWS_ENDPOINT_URL", env.var("AWS_ENDPOINT_URL")),
+    ];
+    let (origin, text) = match overrides.into_iter().find_map(|(o, v)| Some((o, v?))) {
+        Some((origin, url)) => (origin.to_owned(), url),
         None => {
-            let region = region
-                .or_else(|| env.var("AWS_REGION"))
-                .or_else(|| env.var("AWS_DEFAULT_REGION"))
-                .context("no region: pass --region or set AWS_REGION (or give --endpoint-url)")?;
-            if region.is_empty()
-                || !region
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
-            {
-                bail!("--region {region:?} is not an AWS region name such as us-east-1");
-            }
-            format!("https://cognito-idp.{region}.amazonaws.com/")
+            let (origin, region) = region(args, env)?;
+            let url = format!("https://cognito-idp.{region}.amazonaws.com/");
+            (format!("{origin} {region}"), url)
         }
     };
-    let endpoint = reqwest::Url::parse(&endpoint_text)
+    let endpoint = reqwest::Url::parse(&text)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
-        .with_context(|| format!("endpoint {endpoint_text:?} is not an http(s) URL such as https://cognito-idp.us-east-1.amazonaws.com/"))?;
-    let client_secret = match secret_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read --client-secret-file {}", path.display()))?;
-            let secret = text.trim();
-            if secret.is_empty() {
-                bail!("--client-secret-file {} is empty", path.display());
-            }
-            Some(Secret::new(secret))
-        }
-        None => env
+        .with_context(|| format!("endpoint {text:?} (from {origin}) is not an http(s) URL such as https://cognito-idp.us-east-1.amazonaws.com/"))?;
+    Ok((endpoint, origin))
+}
+
+/// `--region`, then `AWS_REGION`, then `AWS_DEFAULT_REGION`, with its origin.
+fn region(args: &RunArgs, env: &dyn Env) -> anyhow::Result<(&'static str, String)> {
+    let (origin, region) = [
+        ("--region", args.region.clone()),
+        ("AWS_REGION", env.var("AWS_REGION")),
+        ("AWS_DEFAULT_REGION", env.var("AWS_DEFAULT_REGION")),
+    ]
+    .into_iter()
+    .find_map(|(o, v)| Some((o, v?)))
+    .context("no region: pass --region or set AWS_REGION (or give --endpoint-url)")?;
+    if region.is_empty()
+        || !region
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        bail!("--region {region:?} is not an AWS region name such as us-east-1");
+    }
+    Ok((origin, region))
+}
+
+/// `--client-secret-file`, else `COGNITO_CLIENT_SECRET`; never a flag value.
+fn client_secret(args: &RunArgs, env: &dyn Env) -> anyhow::Result<Option<Secret>> {
+    let Some(path) = &args.client_secret_file else {
+        return Ok(env
             .var("COGNITO_CLIENT_SECRET")
-            .map(|s| Secret::new(s.trim())),
+            .map(|s| Secret::new(s.trim())));
     };
-    Ok(Destination::Remote {
-        endpoint,
-        client_id,
-        client_secret,
-    })
+    warn_if_readable_by_others(path);
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read --client-secret-file {}", path.display()))?;
+    let secret = text.trim();
+    if secret.is_empty() {
+        bail!("--client-secret-file {} is empty", path.display());
+    }
+    Ok(Some(Secret::new(secret)))
+}
+
+/// A secret file other users can read is a leak waiting to happen: say so
+/// (the run goes on: the file is the user's to fix, and may be on purpose).
+fn warn_if_readable_by_others(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return;
+    };
+    let mode = metadata.permissions().mode();
+    if mode & 0o077 != 0 {
+        tracing::warn!(
+            "--client-secret-file {} can be read by other users (mode {:o}): make it owner-only with chmod 600",
+            path.display(),
+            mode & 0o777
+        );
+    }
 }
 
 #[cfg(test)]
@@ -297,7 +346,7 @@ mod tests {
         let crate::cli::flags::Command::Run(run) = cli.command else {
             unreachable!("run subcommand")
         };
-        RunConfig::from_args(*run, &FakeEnv(env.iter().copied().collect()), false)
+        RunConfig::from_args(*run, &FakeEnv(env.iter().copied().collect()), false, true)
     }
 
     const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/users.csv");

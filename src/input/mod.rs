@@ -9,9 +9,10 @@ mod csv;
 mod ndjson;
 pub(crate) mod read_ahead;
 mod row;
+mod sniff;
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 pub(crate) use ::csv::StringRecord;
@@ -58,7 +59,13 @@ pub(crate) fn open(path: &Path, format: Format) -> anyhow::Result<Box<dyn RowSou
             .map_err(|e| anyhow::anyhow!("cannot open input {}: {e}", path.display()))?;
         Box::new(file)
     };
-    let reader = BufReader::with_capacity(256 * 1024, reader);
+    let mut reader = BufReader::with_capacity(256 * 1024, reader);
+    let head = reader
+        .fill_buf()
+        .map_err(|e| anyhow::anyhow!("cannot read input {}: {e}", path.display()))?;
+    if let Some(refusal) = sniff::refusal(head) {
+        anyhow::bail!("{refusal} ({})", path.display());
+    }
     // (CSV parses straight from this buffer; NDJSON reads it by lines.)
     Ok(match format {
         Format::Csv => Box::new(CsvRows::new(reader)?),

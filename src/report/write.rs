@@ -179,7 +179,32 @@ pub(crate) struct ErrorWriter {
     secret: Vec<String>,
 }
 
+/// The fixed columns an error report starts with, in order.
+const ERROR_COLUMNS: [&str; 5] = ["row", "username", "status", "error_code", "error_message"];
+
 impl ErrorWriter {
+    /// Whether `path` holds an error report this tool wrote (or nothing):
+    /// its CSV header or, for NDJSON, a first line with a row and a status.
+    pub(crate) fn is_error_report(path: &Path) -> bool {
+        use std::io::{BufRead, Read};
+        let Ok(file) = File::open(path) else {
+            return false;
+        };
+        let mut first = String::new();
+        // A header line is short; a long first line is someone else's file.
+        let mut reader = std::io::BufReader::new(file.take(64 * 1024));
+        if reader.read_line(&mut first).is_err() {
+            return false;
+        }
+        let first = first.trim_end();
+        match ReportFormat::from_path(path) {
+            _ if first.is_empty() => true,
+            ReportFormat::Csv => first.starts_with(&ERROR_COLUMNS.join(",")),
+            ReportFormat::Ndjson => serde_json::from_str::<serde_json::Value>(first)
+                .is_ok_and(|v| v.get("row").is_some() && v.get("status").is_some()),
+        }
+    }
+
     /// `columns` are the input's columns known at the start; `secret` the
     /// columns never to copy. Later NDJSON keys go to `other_fields` (CSV) or
     /// the `input` object (NDJSON).
@@ -195,9 +220,8 @@ impl ErrorWriter {
             .filter(|c| !secret.contains(c))
             .cloned()
             .collect();
-        let fixed = ["row", "username", "status", "error_code", "error_message"];
         file.header(
-            (fixed.into_iter())
+            (ERROR_COLUMNS.into_iter())
                 .chain(columns.iter().map(String::as_str))
                 .chain(["other_fields"]),
         )?;

@@ -20,14 +20,19 @@ pub(crate) async fn connect(
         Destination::Nowhere => return Ok((None, None)),
         Destination::Remote {
             endpoint,
+            origin,
             client_id,
             client_secret,
-        } => (
-            None,
-            endpoint.clone(),
-            client_id.clone(),
-            client_secret.clone(),
-        ),
+        } => {
+            // Named before the first request: a stale AWS_ENDPOINT_URL (left
+            // from a LocalStack session, say) would otherwise redirect a
+            // real run without a word.
+            if !config.quiet {
+                eprintln!("bulk-signup: sending to {endpoint} (from {origin})");
+            }
+            let (endpoint, secret) = (endpoint.clone(), client_secret.clone());
+            (None, endpoint, client_id.clone(), secret)
+        }
         Destination::Emulator { pool } => {
             let pool = PoolDescription::load(pool).map_err(config_error)?;
             // A client with a secret, so rehearsals exercise SecretHash too.

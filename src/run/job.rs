@@ -113,40 +113,83 @@ async fn select_rows(
     verified.transpose().map_err(config_error)
 }
 
-/// Creates the reports, or continues them with `--resume`.
+/// Creates the reports, or continues them with `--resume`. Either both
+/// open or neither is left behind: existing files are checked before the
+/// first is created, and a failure to open the second removes the first.
 fn open_reports(
     config: &RunConfig,
     input: &MappedInput,
     selection: &Selection,
     resuming: bool,
 ) -> anyhow::Result<Reports> {
+    refuse_existing_outputs(config, resuming).map_err(config_error)?;
     let report = match resuming {
         true => ReportWriter::append(&config.report, selection.complete_len()),
         false => ReportWriter::create(&config.report, config.overwrite),
     }
     .map_err(config_error)?;
+    let errors = open_errors(config, input, resuming).map_err(|e| {
+        if !resuming {
+            // Created just now, header only: it records nothing.
+            let _ = std::fs::remove_file(&config.report);
+        }
+        config_error(e)
+    })?;
+    Ok(Reports { report, errors })
+}
+
+/// Without `--overwrite`, existing outputs are kept: a fresh run refuses
+/// them, and `--resume` (which rebuilds the error report) refuses an
+/// `--errors` file that is not an error report of this tool.
+fn refuse_existing_outputs(config: &RunConfig, resuming: bool) -> anyhow::Result<()> {
+    if config.overwrite {
+        return Ok(());
+    }
+    if !resuming && config.report.exists() {
+        anyhow::bail!(
+            "{} already exists; pass --overwrite to replace it (or --resume to continue the run it records)",
+            config.report.display()
+        );
+    }
+    let Some(errors) = config.errors.as_ref().filter(|p| p.exists()) else {
+        return Ok(());
+    };
+    if !resuming {
+        anyhow::bail!(
+            "{} already exists; pass --overwrite to replace it",
+            errors.display()
+        );
+    }
+    if !ErrorWriter::is_error_report(errors) {
+        anyhow::bail!(
+            "--errors {} is not an error report of bulk-signup, and --resume would replace it: pass --overwrite to replace it, or give --errors another path",
+            errors.display()
+        );
+    }
+    Ok(())
+}
+
+/// The error report: while a run is under way, the log of its own failed
+/// rows; rebuilt from the final report at the end (but stdin cannot be read
+/// again, so a resumed stdin run continues the log instead).
+fn open_errors(
+    config: &RunConfig,
+    input: &MappedInput,
+    resuming: bool,
+) -> anyhow::Result<Option<ErrorWriter>> {
+    let Some(path) = &config.errors else {
+        return Ok(None);
+    };
     let (names, secret) = (
         input.source.columns().names(),
         input.compiled.secret_columns(),
     );
-    let errors = match &config.errors {
-        // While a run is under way this is the log of its own failed rows;
-        // it is rebuilt from the final report at the end (but stdin cannot
-        // be read again, so a resumed stdin run continues the log instead).
-        Some(path) if resuming && is_stdin(&config.input) => {
-            Some(ErrorWriter::append(path, names, secret))
-        }
-        Some(path) => Some(ErrorWriter::create(
-            path,
-            config.overwrite || resuming,
-            names,
-            secret,
-        )),
-        None => None,
-    }
-    .transpose()
-    .map_err(config_error)?;
-    Ok(Reports { report, errors })
+    let writer = if resuming && is_stdin(&config.input) {
+        ErrorWriter::append(path, names, secret)?
+    } else {
+        ErrorWriter::create(path, config.overwrite || resuming, names, secret)?
+    };
+    Ok(Some(writer))
 }
 
 /// Starts parsing and checking (one thread per core), on threads of their

@@ -19,6 +19,9 @@ use crate::send::retry::{full_jitter, RetryPolicy};
 /// Appended to the note of a row left `failed` after a lost answer.
 const MAYBE_CREATED_SUFFIX: &str = "; an earlier attempt's answer was lost, so the user may exist";
 
+/// The report's `error_code` when the endpoint's answer was not Cognito's.
+pub(crate) const NOT_COGNITO: &str = "NotCognito";
+
 /// The report's `error_code` when no answer came back (timeout, reset, refused).
 pub(crate) const NO_ANSWER: &str = "NoAnswer";
 
@@ -38,8 +41,11 @@ impl StopReason {
                 "check the client secret (COGNITO_CLIENT_SECRET or --client-secret-file), that self sign-up is enabled, and that the app client may write every mapped attribute"
             }
             "ForbiddenException" => "a WAF web ACL on the pool blocked the request",
+            NOT_COGNITO => {
+                "check --endpoint-url and the AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER and AWS_ENDPOINT_URL variables: that server is not Cognito"
+            }
             "EndpointUnreachable" => {
-                "no answer from the endpoint to any attempt of the first row: check --endpoint-url, --region and the network"
+                "no answer from the endpoint to any attempt of the first row (refused, reset or timed out after --timeout-seconds): check --endpoint-url, --region and the network"
             }
             _ => "fix the user pool or app client configuration, then resume",
         }
@@ -273,15 +279,9 @@ impl Dispatcher {
         entry.attempts += 1;
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let answer = self.client.sign_up(request).await;
-        // Any HTTP answer, or a request that may have been delivered,
-        // shows the endpoint is reachable.
-        *reached |= !matches!(
-            answer,
-            Err(CallError::Transport {
-                maybe_delivered: false,
-                ..
-            })
-        );
+        // Only an HTTP answer shows the endpoint is there: a server that
+        // accepts connections and never answers is as useless as none.
+        *reached |= !matches!(answer, Err(CallError::Transport { .. }));
         // Throttles cut the rate; other answers show the quota admits the
         // current pace.
         match &answer {
@@ -289,7 +289,7 @@ impl Dispatcher {
                 self.pacer.on_throttled()
             }
             Err(CallError::Api(_)) | Ok(_) => self.pacer.on_accepted(),
-            Err(CallError::Transport { .. }) => {}
+            Err(CallError::Transport { .. } | CallError::NotCognito(_)) => {}
         }
         answer
     }
@@ -319,6 +319,12 @@ impl Dispatcher {
                 *lost_answer |= maybe_delivered;
                 entry.request_id.clear();
                 (Class::Transient, NO_ANSWER.to_owned(), message)
+            }
+            // Not Cognito: no user was created there, and every row would
+            // get the same answer, so the run stops as for a bad client id.
+            Err(CallError::NotCognito(message)) => {
+                entry.request_id.clear();
+                (Class::Config, NOT_COGNITO.to_owned(), message)
             }
         };
         entry.error_code = code;

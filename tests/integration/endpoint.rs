@@ -191,11 +191,18 @@ impl Endpoint {
     /// the JSON `body` (as Cognito's JSON 1.1), and records each request.
     /// A `CONNECT` (a proxy request) is recorded and refused with 403.
     pub async fn recorder(status: u16, body: &str) -> Endpoint {
+        Endpoint::answering(canned_answer(status, body)).await
+    }
+
+    /// Like [`Endpoint::recorder`], with `answer` the whole raw HTTP answer
+    /// (status line, headers, body): for servers that are not Cognito.
+    /// An empty `answer` means a server that reads requests and never answers.
+    pub async fn answering(answer: String) -> Endpoint {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}/", listener.local_addr().expect("addr"));
         let recorded: Arc<Mutex<Vec<Recorded>>> = Arc::default();
         let log = Arc::clone(&recorded);
-        let answer = Arc::new(canned_answer(status, body));
+        let answer = Arc::new(answer);
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 tokio::spawn(serve(stream, Arc::clone(&log), Arc::clone(&answer)));
@@ -227,6 +234,10 @@ async fn serve(stream: TcpStream, log: Arc<Mutex<Vec<Recorded>>>, answer: Arc<St
         log.lock().expect("log").push(request);
         let reply: &[u8] = if connect {
             b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        } else if answer.is_empty() {
+            // Never answers: hold the connection until the client gives up.
+            std::future::pending::<()>().await;
+            return;
         } else {
             answer.as_bytes()
         };

@@ -11,6 +11,7 @@ mod mapping_runs;
 mod merge_runs;
 mod moto_runs;
 mod resume_runs;
+mod safety_runs;
 mod secret_hash_runs;
 mod settings_runs;
 mod usage_errors;

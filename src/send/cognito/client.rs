@@ -6,8 +6,15 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE as CONTENT_TYPE_HEADER};
 
-use super::error::ApiError;
+use super::endpoint::is_loopback;
+use super::error::{printable, ApiError, MAX_MESSAGE_CHARS};
 use super::wire::{SignUpRequest, SignUpResponse, CONTENT_TYPE, TARGET_PREFIX};
+
+/// The most of an answer that is read: Cognito's are a few hundred bytes.
+pub(crate) const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// Connecting may take this long at most (or `--timeout-seconds`, if shorter).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a call produced no `SignUpResponse`.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -15,6 +22,11 @@ pub(crate) enum CallError {
     /// Cognito answered with an error.
     #[error("{}: {}", .0.code_or_status(), .0.message.as_deref().unwrap_or("no message"))]
     Api(ApiError),
+    /// The endpoint answered, but not in Cognito's JSON 1.1 shape (an HTML
+    /// page, a redirect, a 404 without Cognito's error header, a 501...): it
+    /// is not Cognito, so every row would meet the same answer.
+    #[error("{0}")]
+    NotCognito(String),
     /// No usable answer came back.
     #[error("{message}")]
     Transport {
@@ -42,13 +54,22 @@ impl CognitoClient {
     ) -> anyhow::Result<Self> {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE_HEADER, HeaderValue::from_static(CONTENT_TYPE));
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .default_headers(headers)
             .user_agent(concat!("bulk-signup/", env!("CARGO_PKG_VERSION")))
             .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .connect_timeout(timeout.min(CONNECT_TIMEOUT))
+            .read_timeout(timeout)
             .pool_max_idle_per_host(pool_size)
-            .build()?;
+            // A redirect would re-send the password to wherever it points
+            // (307/308 keep the body): a 3xx is an answer, not a hop.
+            .redirect(reqwest::redirect::Policy::none());
+        if is_loopback(&endpoint) {
+            // HTTP(S)_PROXY is for reaching Cognito; a local endpoint's
+            // traffic (passwords included) must not leave the machine.
+            builder = builder.no_proxy();
+        }
+        let http = builder.build()?;
         Ok(CognitoClient { http, endpoint })
     }
 
@@ -62,34 +83,38 @@ impl CognitoClient {
             message: format!("could not encode request: {e}"),
             maybe_delivered: false,
         })?;
-        let (status, headers, bytes) = self.post("SignUp", body).await?;
-        let request_id = header_str(&headers, "x-amzn-requestid").map(str::to_owned);
-        if status.is_success() {
-            match serde_json::from_slice::<SignUpResponse>(&bytes) {
-                Ok(response) => Ok((response, request_id)),
-                // The server said yes but we cannot read it: the user may exist.
-                Err(e) => Err(CallError::Transport {
-                    message: format!("unreadable SignUp answer (HTTP {}): {e}", status.as_u16()),
-                    maybe_delivered: true,
-                }),
-            }
-        } else {
-            Err(CallError::Api(ApiError::parse(
-                status.as_u16(),
-                header_str(&headers, "x-amzn-errortype"),
-                request_id.as_deref(),
-                &bytes,
-            )))
+        let answer = self.post("SignUp", body).await?;
+        if let Some(what) = not_cognito(&answer) {
+            return Err(CallError::NotCognito(format!(
+                "the endpoint {} answered HTTP {} {what}: it is not Cognito. Is --endpoint-url (or AWS_ENDPOINT_URL) right?",
+                self.endpoint,
+                answer.status.as_u16()
+            )));
         }
+        let request_id = header_str(&answer.headers, "x-amzn-requestid").map(str::to_owned);
+        if answer.status.is_success() {
+            let response = serde_json::from_slice::<SignUpResponse>(&answer.body).map_err(|e| {
+                CallError::NotCognito(format!(
+                    "the endpoint {} answered a SignUp with JSON that is not a SignUp answer: {}",
+                    self.endpoint,
+                    printable(&e.to_string(), 200)
+                ))
+            })?;
+            return Ok((response, request_id));
+        }
+        Err(CallError::Api(ApiError::parse(
+            answer.status.as_u16(),
+            header_str(&answer.headers, "x-amzn-errortype"),
+            request_id.as_deref(),
+            &answer.body,
+        )))
     }
 
-    /// Posts one JSON 1.1 operation.
-    async fn post(
-        &self,
-        operation: &str,
-        body: Vec<u8>,
-    ) -> Result<(reqwest::StatusCode, HeaderMap, Vec<u8>), CallError> {
-        let response = self
+    /// Posts one JSON 1.1 operation; reads at most [`MAX_ANSWER_BYTES`] of
+    /// the answer (no Cognito answer comes near it, and a hostile endpoint
+    /// must not fill memory, reports or the terminal).
+    async fn post(&self, operation: &str, body: Vec<u8>) -> Result<Answer, CallError> {
+        let mut response = self
             .http
             .post(self.endpoint.clone())
             .header("X-Amz-Target", format!("{TARGET_PREFIX}{operation}"))
@@ -99,8 +124,88 @@ impl CognitoClient {
             .map_err(transport_error)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(transport_error)?;
-        Ok((status, headers, bytes.to_vec()))
+        let mut body = Vec::new();
+        let mut oversized = false;
+        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                oversized = true;
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Answer {
+            status,
+            headers,
+            body,
+            oversized,
+        })
+    }
+}
+
+/// An HTTP answer, its body read up to [`MAX_ANSWER_BYTES`].
+struct Answer {
+    status: reqwest::StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+    /// The body went on past the cap (and was not read further).
+    oversized: bool,
+}
+
+/// What about `answer` shows the endpoint is not Cognito, if anything:
+/// Cognito answers JSON 1.1, names every error in `x-amzn-ErrorType`
+/// (404 and 403 included), never redirects and implements POST.
+fn not_cognito(answer: &Answer) -> Option<String> {
+    let status = answer.status.as_u16();
+    let typed_error = header_str(&answer.headers, "x-amzn-errortype").is_some();
+    let body = body_kind(answer);
+    if answer.status.is_redirection() {
+        let to = header_str(&answer.headers, "location").unwrap_or("nowhere named");
+        return Some(format!(
+            "(a redirect to {}, which bulk-signup never follows)",
+            printable(to, 200)
+        ));
+    }
+    if status == 501 {
+        return Some("(Not Implemented: it does not take this POST)".to_owned());
+    }
+    if answer.status.is_success() {
+        let shape_ok = !answer.oversized && is_sign_up_answer(&answer.body);
+        return (!shape_ok).then(|| format!("with {body} instead of a SignUp answer"));
+    }
+    if matches!(status, 403 | 404) && !typed_error {
+        return Some(format!("with {body} and no x-amzn-ErrorType header"));
+    }
+    // Other errors: Cognito's carry JSON or at least the error header. A
+    // 5xx page from a proxy in front of the real thing is retried instead.
+    let json = serde_json::from_slice::<serde_json::Value>(&answer.body).is_ok();
+    (answer.status.is_client_error() && !json && !typed_error).then(|| format!("with {body}"))
+}
+
+/// Whether `body` is a SignUp answer: a JSON object with `UserSub` (a
+/// non-empty string) and `UserConfirmed` (a boolean).
+fn is_sign_up_answer(body: &[u8]) -> bool {
+    let Ok(serde_json::Value::Object(object)) = serde_json::from_slice(body) else {
+        return false;
+    };
+    let sub = object.get("UserSub").and_then(|s| s.as_str());
+    sub.is_some_and(|s| !s.is_empty())
+        && object.get("UserConfirmed").is_some_and(|c| c.is_boolean())
+}
+
+/// A few words on what a body is, for messages.
+fn body_kind(answer: &Answer) -> &'static str {
+    let content_type = header_str(&answer.headers, "content-type").unwrap_or("");
+    let start = answer.body.iter().find(|b| !b.is_ascii_whitespace());
+    if answer.oversized {
+        "a body over 64 KiB"
+    } else if content_type.contains("html") || start == Some(&b'<') {
+        "an HTML page"
+    } else if answer.body.is_empty() {
+        "an empty body"
+    } else if serde_json::from_slice::<serde_json::Value>(&answer.body).is_err() {
+        "a body that is not JSON"
+    } else {
+        "JSON"
     }
 }
 
@@ -124,7 +229,7 @@ fn transport_error(e: reqwest::Error) -> CallError {
         source = cause.source();
     }
     CallError::Transport {
-        message,
+        message: printable(&message, MAX_MESSAGE_CHARS),
         // A connection that was never made (refused, or timed out while
         // connecting) never carried the request, so it cannot have created the user.
         maybe_delivered: !e.is_connect(),

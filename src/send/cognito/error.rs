@@ -39,12 +39,13 @@ impl ApiError {
             .filter(|h| !h.trim().is_empty())
             .or(body_code)
             .map(sanitize_error_code)
-            .filter(|c| !c.is_empty());
+            .filter(|c| !c.is_empty())
+            .map(|c| printable(&c, 128));
         let message = object.and_then(|o| {
             ["message", "Message", "errorMessage"]
                 .iter()
                 .find_map(|key| o.get(*key).and_then(Value::as_str))
-                .map(str::to_owned)
+                .map(|m| printable(m, MAX_MESSAGE_CHARS))
         });
         ApiError {
             status,
@@ -61,6 +62,25 @@ impl ApiError {
             None => format!("HTTP{}", self.status),
         }
     }
+}
+
+/// The longest message kept from an answer: it is written to the report,
+/// to every unsent row's entry when it stops the run, and to the terminal.
+pub(crate) const MAX_MESSAGE_CHARS: usize = 1024;
+
+/// `text` made safe to print and to write: control characters (escape
+/// codes, line breaks, NUL) become spaces, and past `max` characters it is
+/// cut, with `…` to say so.
+pub(crate) fn printable(text: &str, max: usize) -> String {
+    let mut out: String = text
+        .chars()
+        .take(max)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 /// `com.amazonaws.cognitoidentityprovider#TooManyRequestsException:http://...`

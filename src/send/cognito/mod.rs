@@ -9,6 +9,7 @@
 
 pub(crate) mod classify;
 pub(crate) mod client;
+pub(crate) mod endpoint;
 pub(crate) mod error;
 pub(crate) mod pool;
 pub(crate) mod secret_hash;

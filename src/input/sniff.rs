@@ -1,0 +1,79 @@
+//! A look at the input's first bytes before parsing: an empty input, a
+//! compressed archive or another binary file is refused with one clear
+//! message instead of hundreds of unreadable records.
+
+/// What the first bytes of an input say it is, when it is not text we read.
+pub(crate) fn refusal(head: &[u8]) -> Option<String> {
+    if head.is_empty() {
+        return Some("the input is empty: no header row".to_owned());
+    }
+    if let Some(kind) = container(head) {
+        return Some(format!(
+            "the input is {kind}, not CSV or NDJSON text: decompress or extract it first"
+        ));
+    }
+    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+        return Some(
+            "the input is UTF-16 text: convert it to UTF-8 first (e.g. iconv -f UTF-16 -t UTF-8)"
+                .to_owned(),
+        );
+    }
+    // Text has no NUL bytes, binary files many. A stray NUL in text is one
+    // row's problem (reported as that row's control character), so it
+    // takes several, and at least 2% of the start, to call a file binary.
+    let start = &head[..head.len().min(8 * 1024)];
+    let nuls = start.iter().filter(|b| **b == 0).count();
+    (nuls >= 2 && nuls * 50 >= start.len()).then(|| {
+        "the input holds NUL bytes near its start: it is a binary file, not CSV or NDJSON text"
+            .to_owned()
+    })
+}
+
+/// Compressed and archive formats, by their magic numbers.
+fn container(head: &[u8]) -> Option<&'static str> {
+    const MAGIC: [(&[u8], &str); 6] = [
+        (&[0x1f, 0x8b], "gzip-compressed"),
+        (&[0x28, 0xb5, 0x2f, 0xfd], "zstd-compressed"),
+        (b"BZh", "bzip2-compressed"),
+        (&[0xfd, b'7', b'z', b'X', b'Z', 0x00], "xz-compressed"),
+        (
+            &[b'P', b'K', 0x03, 0x04],
+            "a zip archive (or a spreadsheet such as .xlsx)",
+        ),
+        (&[b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c], "a 7-Zip archive"),
+    ];
+    MAGIC
+        .iter()
+        .find(|(magic, _)| head.starts_with(magic))
+        .map(|(_, kind)| *kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_passes_and_containers_are_named() {
+        assert_eq!(refusal(b"username,email\nann,a@b.co\n"), None);
+        assert_eq!(refusal("\u{feff}username\n".as_bytes()), None);
+        assert_eq!(refusal(b"{\"username\":\"ann\"}\n"), None);
+        let empty = refusal(b"").expect("empty");
+        assert!(
+            empty.contains("the input is empty: no header row"),
+            "{empty}"
+        );
+        let gzip = refusal(&[0x1f, 0x8b, 0x08, 0x00]).expect("gzip");
+        assert!(gzip.contains("gzip"), "{gzip}");
+        assert!(refusal(&[0x28, 0xb5, 0x2f, 0xfd, 1])
+            .expect("zstd")
+            .contains("zstd"));
+        assert!(refusal(b"PK\x03\x04rest").expect("zip").contains("zip"));
+        assert!(refusal(&[0xff, 0xfe, b'u', 0])
+            .expect("utf-16")
+            .contains("UTF-16"));
+        assert!(refusal(b"\0\0\0\x01abcdef")
+            .expect("binary")
+            .contains("NUL"));
+        assert_eq!(refusal(b"username,email\nann,ann\0@example.com\n"), None);
+    }
+}
