@@ -300,13 +300,15 @@ fn client_secret(args: &RunArgs, env: &dyn Env) -> anyhow::Result<Option<Secret>
             .map(|s| Secret::new(s.trim())));
     };
     warn_if_readable_by_others(path);
-    let text = std::fs::read_to_string(path)
+    let mut text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read --client-secret-file {}", path.display()))?;
-    let secret = text.trim();
-    if secret.is_empty() {
+    let secret = Secret::new(text.trim());
+    // The file's copy goes now; the secret lives on only in `Secret`.
+    zeroize::Zeroize::zeroize(&mut text);
+    if secret.expose().is_empty() {
         bail!("--client-secret-file {} is empty", path.display());
     }
-    Ok(Some(Secret::new(secret)))
+    Ok(Some(secret))
 }
 
 /// A secret file other users can read is a leak waiting to happen: say so

@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::mapping::rules::Prepared;
 use crate::report::entry::{ReportEntry, Status, LOST_ANSWER_NOTE};
-use crate::send::cognito::secret_hash::secret_hash;
+use crate::send::cognito::secret_hash::SecretHasher;
 use crate::send::cognito::wire::{Secret, SignUpRequest, SignUpResponse, UserContextData};
 use crate::send::cognito::{classify, CallError, Class, CognitoClient};
 use crate::send::rate::Pacer;
@@ -72,7 +72,8 @@ pub(crate) struct RequestCounts {
 pub(crate) struct Dispatcher {
     client: CognitoClient,
     client_id: String,
-    client_secret: Option<Secret>,
+    /// Keyed with the client secret once, when the app client has one.
+    secret_hasher: Option<SecretHasher>,
     retry: RetryPolicy,
     pacer: Arc<Pacer>,
     stop: OnceLock<StopReason>,
@@ -91,10 +92,11 @@ impl Dispatcher {
         retry: RetryPolicy,
         pacer: Arc<Pacer>,
     ) -> Self {
+        let secret_hasher = client_secret.map(|s| SecretHasher::new(s.expose(), &client_id));
         Dispatcher {
             client,
             client_id,
-            client_secret,
+            secret_hasher,
             retry,
             pacer,
             stop: OnceLock::new(),
@@ -136,9 +138,9 @@ impl Dispatcher {
     /// Builds the wire request for one prepared row.
     pub(crate) fn request(&self, prepared: Prepared) -> SignUpRequest {
         let secret_hash = self
-            .client_secret
+            .secret_hasher
             .as_ref()
-            .map(|secret| secret_hash(secret.expose(), &prepared.username, &self.client_id));
+            .map(|hasher| hasher.hash(&prepared.username));
         SignUpRequest {
             client_id: self.client_id.clone(),
             username: prepared.username,

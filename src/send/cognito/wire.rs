@@ -7,6 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroize;
 
 /// `X-Amz-Target` prefix for every Cognito user-pool operation.
 pub const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
@@ -14,7 +15,9 @@ pub const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// A password or other secret: serialises as itself, but never shows in
-/// `Debug`/`Display`, so it cannot leak through logs or panic messages.
+/// `Debug`/`Display`, so it cannot leak through logs or panic messages, and
+/// its bytes are zeroed when it is dropped or replaced, so freed memory
+/// (a core dump, a swapped page) does not keep it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
@@ -23,14 +26,25 @@ impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
-    /// Replaces the secret, keeping the allocation.
+    /// Replaces the secret, keeping the allocation (the old one zeroed).
     pub fn set(&mut self, value: &str) {
-        self.0.clear();
+        if value.len() > self.0.capacity() {
+            // Growing would free the old buffer unzeroed: replace it instead.
+            *self = Secret::new(value);
+            return;
+        }
+        self.0.zeroize();
         self.0.push_str(value);
     }
     /// The secret itself; callers must not log or report it.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.0.zeroize();
     }
 }
 
@@ -186,4 +200,24 @@ pub struct ErrorBody {
     #[serde(rename = "__type")]
     pub error_type: String,
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_replaced_or_grown_holds_the_new_value_and_never_shows() {
+        let mut secret = Secret::new("Passw0rd!");
+        secret.set("short");
+        assert_eq!(secret.expose(), "short");
+        let long = "x".repeat(300);
+        secret.set(&long);
+        assert_eq!(secret.expose(), long);
+        assert_eq!(format!("{secret:?}"), "Secret(***)");
+        assert_eq!(
+            serde_json::to_string(&secret).expect("json"),
+            format!("\"{long}\"")
+        );
+    }
 }
