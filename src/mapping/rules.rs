@@ -131,8 +131,11 @@ pub(crate) struct Compiled {
     columns: Arc<Columns>,
     rules: Vec<CompiledRule>,
     unmapped: Vec<(usize, Unmapped)>,
-    secret_columns: Vec<String>,
-    secret_indices: Vec<usize>,
+    /// Columns never copied to the error report: the secret ones, and the
+    /// ones no rule reads (ignored columns may hold anything, a temporary
+    /// password included; a person fixing a row needs only what is sent).
+    uncopied_columns: Vec<String>,
+    uncopied_indices: Vec<usize>,
 }
 
 impl Mapping {
@@ -184,16 +187,23 @@ impl Mapping {
         let mut rules = self.compile_explicit(&columns, &mut used)?;
         let unmapped = self.map_by_header(&columns, &used, &mut rules);
         let secret_indices = secret_indices(&rules, &columns);
-        let secret_columns = secret_indices
-            .iter()
-            .filter_map(|i| columns.names().get(*i).cloned())
+        let read = read_indices(&rules);
+        let uncopied_indices: Vec<usize> = (0..columns.len())
+            .filter(|i| secret_indices.contains(i) || !read.contains(i))
             .collect();
+        let names = |indices: &[usize]| -> Vec<String> {
+            let names = columns.names();
+            indices
+                .iter()
+                .filter_map(|i| names.get(*i).cloned())
+                .collect()
+        };
         Ok(Compiled {
+            uncopied_columns: names(&uncopied_indices),
+            uncopied_indices,
             columns,
             rules,
             unmapped,
-            secret_columns,
-            secret_indices,
         })
     }
 
@@ -301,6 +311,24 @@ impl Mapping {
     }
 }
 
+/// Every column some rule reads (a plain column or a template's).
+fn read_indices(rules: &[CompiledRule]) -> HashSet<usize> {
+    let mut read = HashSet::new();
+    for rule in rules {
+        match &rule.source {
+            CompiledSource::Column(index) => {
+                read.insert(*index);
+            }
+            CompiledSource::Template(parts) => read.extend(parts.iter().filter_map(|p| match p {
+                CompiledPart::Column(index) => Some(*index),
+                CompiledPart::Text(_) => None,
+            })),
+            CompiledSource::Constant(_) | CompiledSource::GeneratePassword(_) => {}
+        }
+    }
+    read
+}
+
 /// Every column a password is built from (a plain column or a template's),
 /// and any column named like a password, even one no rule reads (ignored,
 /// unmapped, or replaced by `generate`): better a blank cell in the error
@@ -402,16 +430,17 @@ impl Compiled {
         })
     }
 
-    /// Input columns that hold passwords: never copied to any report.
-    pub(crate) fn secret_columns(&self) -> &[String] {
-        &self.secret_columns
+    /// Input columns the error report leaves out: password columns and
+    /// columns no rule reads.
+    pub(crate) fn uncopied_columns(&self) -> &[String] {
+        &self.uncopied_columns
     }
 
-    /// Blanks the row's password cells, so a row kept for the error report
-    /// cannot carry one, whichever columns the report was set up with.
+    /// Blanks the row's cells the error report must not copy (passwords,
+    /// unread columns), whichever columns the report was set up with.
     pub(crate) fn redact(&self, row: &mut Row) {
         if self
-            .secret_indices
+            .uncopied_indices
             .iter()
             .any(|i| !row.value(*i).is_empty())
         {
@@ -420,7 +449,7 @@ impl Compiled {
                 .iter()
                 .enumerate()
                 .map(|(i, v)| {
-                    if self.secret_indices.contains(&i) {
+                    if self.uncopied_indices.contains(&i) {
                         ""
                     } else {
                         v
@@ -652,12 +681,16 @@ mod tests {
             .compile(Arc::clone(&cols))
             .expect("compile");
         assert_eq!(compiled.unmapped().count(), 0);
-        assert_eq!(compiled.secret_columns(), ["password"]);
-        // A password column no rule reads is still secret.
-        let unread = columns(&["username", "Old Password", "Pass"]);
-        let ignoring = Mapping::by_header(["Old Password".to_owned(), "Pass".to_owned()]);
+        assert_eq!(compiled.uncopied_columns(), ["password"]);
+        // Password columns and columns no rule reads are never copied.
+        let unread = columns(&["username", "Old Password", "Pass", "Temp Notes"]);
+        let ignoring =
+            Mapping::by_header(["Old Password", "Pass", "Temp Notes"].map(str::to_owned));
         let unread = ignoring.compile(unread).expect("compile");
-        assert_eq!(unread.secret_columns(), ["Old Password", "Pass"]);
+        assert_eq!(
+            unread.uncopied_columns(),
+            ["Old Password", "Pass", "Temp Notes"]
+        );
         let p = compiled
             .apply(&row(&cols, &["ann", "Secret#123", "a@x.io", "gold", ""]))
             .expect("apply");

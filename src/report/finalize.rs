@@ -205,7 +205,7 @@ pub(crate) fn rewrite_errors(
     let columns = std::sync::Arc::clone(rows.columns());
     let temp = TempPath::beside(errors, "final");
     let mut writer =
-        ErrorWriter::create(&temp.0, true, columns.names(), compiled.secret_columns())?;
+        ErrorWriter::create(&temp.0, true, columns.names(), compiled.uncopied_columns())?;
     let mut row = first;
     for entry in EntryReader::open(report)? {
         let entry = entry?;

@@ -3,6 +3,7 @@
 //! Passwords never reach these types: the error report copies every input
 //! column except the ones the mapping marks as secret.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -179,6 +180,17 @@ pub(crate) struct ErrorWriter {
     secret: Vec<String>,
 }
 
+/// A CSV cell a spreadsheet would run as a formula (it starts with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, which
+/// spreadsheets show as text: an error report is opened in one, and its
+/// cells come from the input.
+pub(crate) fn formula_guarded(cell: &str) -> Cow<'_, str> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{cell}")),
+        _ => Cow::Borrowed(cell),
+    }
+}
+
 /// The fixed columns an error report starts with, in order.
 const ERROR_COLUMNS: [&str; 5] = ["row", "username", "status", "error_code", "error_message"];
 
@@ -293,7 +305,13 @@ impl ErrorWriter {
                     serde_json::Value::Object(others).to_string()
                 };
                 record.push(&others);
-                crate::report::csv_line::write_record(w, record)?;
+                // The row number is ours; every other cell may be hostile.
+                let guarded = record.iter().enumerate().map(|(i, cell)| match i {
+                    0 => Cow::Borrowed(*cell),
+                    _ => formula_guarded(cell),
+                });
+                let guarded: Vec<Cow<str>> = guarded.collect();
+                crate::report::csv_line::write_record(w, guarded.iter().map(|c| c.as_ref()))?;
             }
             ReportFormat::Ndjson => {
                 let input: serde_json::Map<String, serde_json::Value> = cells
@@ -392,5 +410,44 @@ mod tests {
             "row,username,status,error_code,error_message,username,email,other_fields\n"
         ));
         assert!(text.contains("3,ann,invalid,InvalidEmail,"), "{text}");
+    }
+
+    /// Cells a spreadsheet would run as formulas are written as text.
+    #[test]
+    fn error_report_cells_never_start_a_formula() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("errors.csv");
+        let names: Vec<String> = ["username", "given_name", "phone"]
+            .map(str::to_owned)
+            .to_vec();
+        let columns = Arc::new(Columns::new(names.clone()));
+        let mut writer = ErrorWriter::create(&path, false, &names, &[]).expect("create");
+        let row = Row {
+            number: 1,
+            columns,
+            values: crate::input::StringRecord::from(vec![
+                "+15550100",
+                "=HYPERLINK(\"http://x\")",
+                "@SUM(A1)",
+            ]),
+        };
+        let entry = ReportEntry {
+            row: 1,
+            username: "+15550100".into(),
+            status: Some(Status::Rejected),
+            error_code: "InvalidParameterException".into(),
+            error_message: "-bad".into(),
+            ..ReportEntry::default()
+        };
+        writer.write(&entry, Some(&row)).expect("write");
+        writer.flush().expect("flush");
+        let text = std::fs::read_to_string(&path).expect("read");
+        let line = text.lines().nth(1).expect("a row");
+        assert_eq!(
+            line,
+            "1,'+15550100,rejected,InvalidParameterException,'-bad,'+15550100,\"'=HYPERLINK(\"\"http://x\"\")\",'@SUM(A1),"
+        );
+        assert_eq!(formula_guarded("plain"), "plain");
+        assert_eq!(formula_guarded("\tx"), "'\tx");
     }
 }

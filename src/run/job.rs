@@ -182,7 +182,7 @@ fn open_errors(
     };
     let (names, secret) = (
         input.source.columns().names(),
-        input.compiled.secret_columns(),
+        input.compiled.uncopied_columns(),
     );
     let writer = if resuming && is_stdin(&config.input) {
         ErrorWriter::append(path, names, secret)?

@@ -416,3 +416,33 @@ async fn hostile_input_bytes_are_refused_or_reported() {
     assert_eq!(report[0].error_code, "ControlCharacter", "{report:?}");
     assert_eq!(report[1].status, Some(Status::Valid), "{report:?}");
 }
+
+#[tokio::test]
+async fn the_error_report_copies_only_what_is_sent_and_never_a_formula() {
+    let wd = Workdir::new();
+    wd.write(
+        "users.csv",
+        "username,password,email,given_name,Temp Pass\nann,Passw0rd!x,not-an-email,=CMD(\"calc\"),Tmp-9999\n",
+    );
+    wd.run("users.csv")
+        .args(["--dry-run", "--ignore-column", "Temp Pass"])
+        .report("report.csv")
+        .errors("errors.csv")
+        .output()
+        .await
+        .assert_code(1);
+    let errors = wd.read("errors.csv");
+    assert!(
+        !errors.contains("Temp Pass") && !errors.contains("Tmp-9999"),
+        "{errors}"
+    );
+    assert!(!errors.contains("Passw0rd!x"), "{errors}");
+    assert!(
+        errors.contains("not-an-email"),
+        "the column to fix is there: {errors}"
+    );
+    assert!(
+        errors.contains("'=CMD"),
+        "a formula cell is neutralised: {errors}"
+    );
+}
