@@ -1,8 +1,14 @@
 //! The emulator's own safety rules, through the real binary: control
 //! characters refused in what it would store (raw JSON 1.1 calls, so no
-//! client check stands in front).
+//! client check stands in front), and the warning when it listens on an
+//! address other machines may reach.
+
+use std::process::Stdio;
+use std::time::Duration;
 
 use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
 
 use crate::workdir::*;
 
@@ -79,4 +85,60 @@ async fn control_characters_are_refused_but_tabs_and_line_breaks_in_free_text_ar
             "{name}"
         );
     }
+}
+
+/// Starts `bulk-signup emulator --host HOST --port 0`, reads its stderr up to
+/// the "listening" line, kills it by PID at once and returns what it printed.
+async fn start_up_messages(host: &str) -> String {
+    let mut child = Command::new(BIN)
+        .args(["emulator", "--pool"])
+        .arg(sample("pool.json"))
+        .args(["--host", host, "--port", "0"])
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("emulator starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut printed = String::new();
+    let read = async {
+        while let Some(line) = lines.next_line().await.expect("read stderr") {
+            printed.push_str(&line);
+            printed.push('\n');
+            if line.contains("listening on") {
+                return true;
+            }
+        }
+        false
+    };
+    let listening = tokio::time::timeout(Duration::from_secs(20), read).await;
+    if let Some(pid) = child.id() {
+        // SAFETY: killing the emulator this test started, by its PID.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    }
+    let _ = child.wait().await;
+    assert_eq!(
+        listening.ok(),
+        Some(true),
+        "the emulator said where it listens:\n{printed}"
+    );
+    printed
+}
+
+#[tokio::test]
+async fn a_non_loopback_host_is_warned_about_at_start_up() {
+    let printed = start_up_messages("0.0.0.0").await;
+    assert!(
+        printed.contains("warning: --host 0.0.0.0 is not a loopback address"),
+        "{printed}"
+    );
+    assert!(printed.contains("personal data"), "{printed}");
+}
+
+#[tokio::test]
+async fn a_loopback_host_starts_without_the_warning() {
+    let printed = start_up_messages("127.0.0.1").await;
+    assert!(!printed.contains("warning"), "{printed}");
 }
