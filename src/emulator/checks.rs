@@ -68,6 +68,8 @@ fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 }
 
 /// `Username`: 1..128 chars of `[\p{L}\p{M}\p{S}\p{N}\p{P}]`.
+/// None of these classes holds a control character (`\p{Cc}`: C0, DEL and
+/// C1), so the pattern alone refuses them in usernames.
 pub(crate) fn username(value: &str) -> Result<(), Refusal> {
     static PATTERN: OnceLock<Regex> = OnceLock::new();
     let length = value.chars().count();
@@ -85,6 +87,10 @@ pub(crate) fn username(value: &str) -> Result<(), Refusal> {
 }
 
 /// `Password`: `[\S]+`, ≤ 256, then the pool's policy.
+/// Cognito's pattern refuses only white space, so a control character that
+/// is not white space (NUL, DEL, U+001C–U+001F …) is accepted, as
+/// docs/PROTOCOL.md §9 says: the emulator never stores or echoes a password,
+/// and refusing what Cognito accepts would make rehearsals disagree with it.
 pub(crate) fn password(value: Option<&str>, policy: &PasswordPolicy) -> Result<(), Refusal> {
     let Some(value) = value else {
         return Err(invalid("A password is required for this user pool."));
@@ -118,6 +124,73 @@ pub(crate) fn password(value: Option<&str>, policy: &PasswordPolicy) -> Result<(
     Ok(())
 }
 
+/// Attributes whose values have a fixed format: a TAB or a line break in
+/// them is as much a control character as any other.
+const FORMATTED: &[&str] = &[
+    "email",
+    "phone_number",
+    "birthdate",
+    "updated_at",
+    "email_verified",
+    "phone_number_verified",
+];
+
+/// The control characters free text may hold: TAB only (line breaks are
+/// refused too, as the client's own checks refuse them).
+const FREE_TEXT_CONTROLS: &[char] = &['\t'];
+
+/// Whether `value` holds a C0 control character (U+0000–U+001F) or DEL
+/// (U+007F), other than [`FREE_TEXT_CONTROLS`] when `free_text`. NUL, ESC
+/// and the like in a stored attribute would later break what is built from
+/// it (a NUL truncates C strings, ESC drives terminals), so they are refused
+/// where they come in.
+fn has_control(value: &str, free_text: bool) -> bool {
+    value
+        .chars()
+        .any(|c| c.is_ascii_control() && !(free_text && FREE_TEXT_CONTROLS.contains(&c)))
+}
+
+/// Free text: not a fixed-format standard attribute, and not a custom
+/// attribute typed Number, Boolean or DateTime.
+fn free_text(name: &str, pool: &PoolDescription) -> bool {
+    let typed = pool
+        .schema(name)
+        .and_then(|s| s.attribute_data_type.as_deref())
+        .is_some_and(|t| t != "String");
+    !FORMATTED.contains(&name) && !typed
+}
+
+/// The parts of an attribute the API model constrains before any schema
+/// lookup: the name's length and pattern, the value's length, and no
+/// control characters in the value.
+fn attribute_shape(name: &str, value: &str, pool: &PoolDescription) -> Result<(), Refusal> {
+    static NAME: OnceLock<Regex> = OnceLock::new();
+    if name.is_empty() || name.chars().count() > 32 {
+        return Err(invalid(
+            "1 validation error detected: Value at 'userAttributes.member.name' failed to satisfy constraint: Member must have length between 1 and 32",
+        ));
+    }
+    // The documented name pattern; it also keeps control characters out of
+    // the names this emulator echoes in its messages.
+    if !regex(&NAME, r"^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$").is_match(name) {
+        return Err(invalid(
+            r"1 validation error detected: Value at 'userAttributes.member.name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\p{L}\p{M}\p{S}\p{N}\p{P}]+",
+        ));
+    }
+    if value.chars().count() > 2048 {
+        return Err(invalid(
+            "1 validation error detected: Value at 'userAttributes.member.value' failed to satisfy constraint: Member must have length less than or equal to 2048",
+        ));
+    }
+    if has_control(value, free_text(name, pool)) {
+        return Err(schema_error(
+            name,
+            "Attribute values must not contain control characters.",
+        ));
+    }
+    Ok(())
+}
+
 fn schema_error(name: &str, what: &str) -> Refusal {
     invalid(format!(
         "Attributes did not conform to the schema: {name}: {what}"
@@ -133,16 +206,7 @@ pub(crate) fn attributes(
 ) -> Result<(), Refusal> {
     for attribute in attributes {
         let (name, value): (&str, &str) = (&attribute.name, &attribute.value);
-        if name.is_empty() || name.chars().count() > 32 {
-            return Err(invalid(
-                "1 validation error detected: Value at 'userAttributes.member.name' failed to satisfy constraint: Member must have length between 1 and 32",
-            ));
-        }
-        if value.chars().count() > 2048 {
-            return Err(invalid(
-                "1 validation error detected: Value at 'userAttributes.member.value' failed to satisfy constraint: Member must have length less than or equal to 2048",
-            ));
-        }
+        attribute_shape(name, value, pool)?;
         let custom = name.starts_with("custom:");
         let known = STANDARD.contains(&name) || (custom && pool.schema(name).is_some());
         if !known && name != "sub" && !name.starts_with("dev:") {
@@ -307,6 +371,75 @@ mod tests {
         assert!(password(Some("abcdefg1!"), &policy).is_err_and(|e| e.1.contains("uppercase")));
         assert!(password(Some("Abcdefgh!"), &policy).is_err_and(|e| e.1.contains("numeric")));
         assert!(password(Some("Abcdefgh1"), &policy).is_err_and(|e| e.1.contains("symbol")));
+    }
+
+    fn controls() -> impl Iterator<Item = char> {
+        (0u8..=0x1f).chain([0x7f]).map(char::from)
+    }
+
+    #[test]
+    fn usernames_refuse_every_control_character() {
+        for c in controls().chain(['\u{85}', '\u{9f}']) {
+            assert!(username(&format!("a{c}b")).is_err(), "{:?}", c);
+        }
+    }
+
+    fn pool_with_number() -> PoolDescription {
+        serde_json::from_value(serde_json::json!({"SchemaAttributes": [
+            {"Name": "custom:points", "AttributeDataType": "Number"},
+            {"Name": "custom:note", "AttributeDataType": "String"}
+        ]}))
+        .expect("pool json")
+    }
+
+    fn check(name: &str, value: &str) -> Result<(), Refusal> {
+        attributes(
+            &[AttributeType::new(name, value)],
+            &pool_with_number(),
+            None,
+        )
+    }
+
+    #[test]
+    fn attribute_values_refuse_control_characters_but_tab_in_free_text() {
+        for c in controls().filter(|c| !FREE_TEXT_CONTROLS.contains(c)) {
+            for name in ["given_name", "address", "custom:note", "email"] {
+                let refused = check(name, &format!("ann{c}x@example.com"));
+                assert!(
+                    refused
+                        .as_ref()
+                        .is_err_and(|e| e.0 == "InvalidParameterException"
+                            && e.1.contains("control characters")),
+                    "{name} {c:?}: {refused:?}"
+                );
+            }
+        }
+        assert!(check("given_name", "Ann\tMarie").is_ok());
+        assert!(check("custom:note", "a\tb").is_ok());
+        assert!(check("address", "1 Main St\r\nSpringfield").is_err());
+        for (name, value) in [
+            ("email", "a\tb@example.com"),
+            ("email", "ab@example.com\n"),
+            ("phone_number", "+14325551212\r"),
+            ("custom:points", "1\t"),
+        ] {
+            assert!(
+                check(name, value).is_err_and(|e| e.1.contains("control characters")),
+                "{name}"
+            );
+        }
+        // Names follow the documented pattern, so none carries a control either.
+        assert!(check("custom:no\u{0}te", "x").is_err_and(|e| e.1.contains("pattern")));
+    }
+
+    /// `[\S]+` refuses white space only: NUL and DEL pass, TAB and LF do not.
+    #[test]
+    fn passwords_follow_the_pattern_for_control_characters() {
+        let policy = PasswordPolicy::default();
+        assert!(password(Some("Abcdef1!\u{0}"), &policy).is_ok());
+        assert!(password(Some("Abcdef1!\u{7f}"), &policy).is_ok());
+        assert!(password(Some("Abcdef1!\t"), &policy).is_err());
+        assert!(password(Some("Abcdef1!\n"), &policy).is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Looking into a server after a run: raw JSON 1.1 calls, ListUsers,
-//! AdminGetUser and the emulator's stats, plus the independent SecretHash
-//! vector (Python's hmac) the SecretHash tests compare with.
+//! Looking into a server after a run: raw JSON 1.1 calls (with the error
+//! type header when a test needs it), ListUsers, AdminGetUser and the
+//! emulator's stats, plus the independent SecretHash vector (Python's hmac)
+//! the SecretHash tests compare with.
 
 use std::process::Stdio;
 
@@ -18,9 +19,25 @@ pub fn http() -> reqwest::Client {
         .expect("http client")
 }
 
+/// A server's whole answer to one call.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    /// The `x-amzn-ErrorType` header, when there is one.
+    pub error_type: Option<String>,
+    /// The body as JSON (a JSON string when it is not JSON).
+    pub body: Value,
+}
+
 impl Endpoint {
     /// Calls any Cognito JSON 1.1 operation, unsigned; (HTTP status, body).
     pub async fn call(&self, operation: &str, body: Value) -> (u16, Value) {
+        let answer = self.call_answer(operation, body).await;
+        (answer.status, answer.body)
+    }
+
+    /// [`Endpoint::call`], with the error-type header as well.
+    pub async fn call_answer(&self, operation: &str, body: Value) -> Answer {
         let response = http()
             .post(&self.url)
             .header("Content-Type", "application/x-amz-json-1.1")
@@ -33,11 +50,16 @@ impl Endpoint {
             .await
             .expect("server answers");
         let status = response.status().as_u16();
+        let error_type = response
+            .headers()
+            .get("x-amzn-ErrorType")
+            .map(|v| v.to_str().expect("ascii header").to_owned());
         let text = response.text().await.expect("body");
-        (
+        Answer {
             status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+            error_type,
+            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        }
     }
 
     /// The emulator's counters.
