@@ -7,6 +7,7 @@ mod inspect;
 mod workdir;
 
 mod emulator_runs;
+mod file_safety_runs;
 mod mapping_runs;
 mod merge_runs;
 mod moto_runs;

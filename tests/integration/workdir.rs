@@ -177,6 +177,8 @@ enum During {
     },
     /// SIGKILL after this long, unless it finished first.
     KillAfter(Duration),
+    /// Called with the process's PID and the workdir as soon as it started.
+    AtStart(fn(u32, &Path)),
 }
 
 /// The server a `run` goes to: `--endpoint-url`, `--client-id` and the secret.
@@ -299,6 +301,13 @@ impl Cmd {
         self
     }
 
+    /// Calls `act` with the process's PID and the workdir right after the
+    /// process started (to prepare files whose names hold its PID).
+    pub fn when_started(mut self, act: fn(u32, &Path)) -> Cmd {
+        self.during = During::AtStart(act);
+        self
+    }
+
     /// The full argument list, target included.
     fn full_args(&self) -> Vec<OsString> {
         let mut args = self.args.clone();
@@ -374,6 +383,7 @@ impl Cmd {
     async fn act_during(&self, child: &mut Child) {
         match &self.during {
             During::Nothing => {}
+            During::AtStart(act) => act(child.id().expect("a running child"), &self.dir),
             During::KillAfter(delay) => {
                 if tokio::time::timeout(*delay, child.wait()).await.is_err() {
                     signal(child, libc::SIGKILL);

@@ -1,0 +1,98 @@
+//! Files an attacker can prepare: links planted where a run writes (its
+//! temporary files, its report paths), crafted reports whose row numbers
+//! would make `--resume` allocate without bound, and reports from another
+//! input whose refused rows would silently keep rows from being sent.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use crate::workdir::*;
+
+/// A file the tests must never see changed: its text and mode (0644).
+const VICTIM_TEXT: &str = "not yours to overwrite\n";
+
+fn write_victim(wd: &Workdir, name: &str) {
+    let path = wd.write(name, VICTIM_TEXT);
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+}
+
+#[track_caller]
+fn assert_untouched(wd: &Workdir, name: &str) {
+    assert_eq!(wd.read(name), VICTIM_TEXT, "{name} was written through");
+    let mode = std::fs::metadata(wd.path(name))
+        .expect("meta")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o644, "{name}'s mode was changed");
+}
+
+/// Whether `name` is a regular file (not a link) in the workdir.
+fn is_regular(wd: &Workdir, name: &str) -> bool {
+    std::fs::symlink_metadata(wd.path(name)).is_ok_and(|m| m.is_file())
+}
+
+/// Plants links to `victim.txt` at the names the final rewrite of
+/// `report.csv` and `errors.csv` used to take for process `pid`.
+fn plant_at_old_temp_names(pid: u32, dir: &Path) {
+    for name in ["report.csv", "errors.csv"] {
+        for tag in ["final", "sort0"] {
+            let link = dir.join(format!(".{tag}-{pid}-{name}"));
+            std::os::unix::fs::symlink(dir.join("victim.txt"), link).expect("symlink");
+        }
+    }
+}
+
+#[tokio::test]
+async fn resume_never_writes_through_a_link_planted_at_a_temporary_name() {
+    let server = Endpoint::emulator(sample("pool.json"), &[]).await;
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "tmp", 20);
+    write_victim(&wd, "victim.txt");
+    let run = || {
+        wd.run("users.csv")
+            .against(&server)
+            .report("report.csv")
+            .errors("errors.csv")
+    };
+    run().output().await.assert_code(0);
+    // A resumed run always rewrites both reports through temporary files.
+    run()
+        .arg("--resume")
+        .when_started(plant_at_old_temp_names)
+        .output()
+        .await
+        .assert_code(0);
+    assert_untouched(&wd, "victim.txt");
+    assert!(is_regular(&wd, "report.csv") && is_regular(&wd, "errors.csv"));
+    assert_eq!(wd.read_report("report.csv").len(), 20);
+}
+
+#[tokio::test]
+async fn a_killed_runs_temporary_files_are_swept_but_never_a_link_or_a_directory() {
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "sweep", 5);
+    write_victim(&wd, "victim.txt");
+    // 4194304 is above Linux's largest PID: that run is gone.
+    let stale = ".final-4194304-aB3dE6gH9k-report.csv";
+    wd.write(stale, "row,username\n1,personal data\n");
+    let link = ".sort0-4194304-LiNk000000-report.csv";
+    std::os::unix::fs::symlink(wd.path("victim.txt"), wd.path(link)).expect("symlink");
+    let dir = ".final-4194304-DiR0000000-report.csv";
+    std::fs::create_dir(wd.path(dir)).expect("mkdir");
+    wd.run("users.csv")
+        .report("report.csv")
+        .arg("--dry-run")
+        .output()
+        .await
+        .assert_code(0);
+    assert!(
+        !wd.exists(stale),
+        "the dead run's temporary file is removed"
+    );
+    assert!(
+        wd.path(link).symlink_metadata().is_ok(),
+        "a link is left alone"
+    );
+    assert!(wd.path(dir).is_dir(), "a directory is left alone");
+    assert_untouched(&wd, "victim.txt");
+}
