@@ -19,6 +19,7 @@ use crate::input::is_stdin;
 use crate::mapping::mapped_input::{MappedInput, OpenMappedError};
 use crate::report::entry::Status;
 use crate::report::finalize::{finalize_report, rewrite_errors};
+use crate::report::private_file::refuse_symlink;
 use crate::report::summary::Summary;
 use crate::report::temp_file::sweep_stale;
 use crate::report::write::{ErrorWriter, ReportWriter};
@@ -71,7 +72,8 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
 }
 
 /// Opens the input, compiles the mapping for its columns and checks that
-/// the mapping loses nothing; also clears temporary files a killed run left.
+/// the mapping loses nothing; refuses report paths that are links; also
+/// clears temporary files a killed run left.
 fn preflight(config: &RunConfig) -> anyhow::Result<MappedInput> {
     let input = MappedInput::open(&config.input, config.format, &config.mapping).map_err(|e| {
         config_error(match e {
@@ -81,6 +83,8 @@ fn preflight(config: &RunConfig) -> anyhow::Result<MappedInput> {
     })?;
     preflight::check(config, &input.compiled, input.source.columns()).map_err(config_error)?;
     for path in std::iter::once(&config.report).chain(&config.errors) {
+        // Before `--resume` reads the report: a link is refused, not followed.
+        refuse_symlink(path).map_err(config_error)?;
         sweep_stale(path);
     }
     Ok(input)

@@ -96,3 +96,77 @@ async fn a_killed_runs_temporary_files_are_swept_but_never_a_link_or_a_directory
     assert!(wd.path(dir).is_dir(), "a directory is left alone");
     assert_untouched(&wd, "victim.txt");
 }
+
+/// Runs `run` with a link at `linked` (in the workdir) to `victim.txt`:
+/// refused with exit 2 and a message naming the link; `victim.txt`
+/// keeps its text and mode (0644).
+async fn refused_for_a_link(wd: &Workdir, run: Cmd, linked: &str) {
+    let victim = wd.read("victim.txt");
+    std::os::unix::fs::symlink(wd.path("victim.txt"), wd.path(linked)).expect("symlink");
+    let out = run.output().await.assert_code(2);
+    let path = wd.path(linked).display().to_string();
+    assert!(
+        out.stderr.contains(&format!("{path} is a symlink")),
+        "{linked}: {}",
+        out.stderr
+    );
+    assert_eq!(wd.read("victim.txt"), victim, "{linked}: written through");
+    let mode = std::fs::metadata(wd.path("victim.txt"))
+        .expect("meta")
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o777,
+        0o644,
+        "{linked}: made owner-only through the link"
+    );
+    std::fs::remove_file(wd.path(linked)).expect("remove the link");
+}
+
+#[tokio::test]
+async fn overwrite_refuses_a_link_at_either_report_path() {
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "link", 5);
+    write_victim(&wd, "victim.txt");
+    let run = || {
+        wd.run("users.csv")
+            .report("report.csv")
+            .errors("errors.csv")
+            .arg("--dry-run")
+    };
+    for linked in ["report.csv", "errors.csv"] {
+        refused_for_a_link(&wd, run().arg("--overwrite"), linked).await;
+        // Without --overwrite too, the message says what is wrong.
+        refused_for_a_link(&wd, run(), linked).await;
+    }
+}
+
+#[tokio::test]
+async fn resume_refuses_a_link_at_either_report_path_before_any_request() {
+    let server = Endpoint::emulator(sample("pool.json"), &[]).await;
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "link", 20);
+    let run = || {
+        wd.run("users.csv")
+            .against(&server)
+            .report("report.csv")
+            .errors("errors.csv")
+    };
+    run().output().await.assert_code(0);
+    // The victim is this input's own report, cut short: a resume that
+    // followed the link would append to it, rewrite it and chmod it.
+    let partial: Vec<String> = wd
+        .read("report.csv")
+        .lines()
+        .take(11)
+        .map(String::from)
+        .collect();
+    write_victim(&wd, "victim.txt");
+    wd.write("victim.txt", &(partial.join("\n") + "\n"));
+    let before = server.stats().await.requests;
+    std::fs::remove_file(wd.path("errors.csv")).expect("remove");
+    refused_for_a_link(&wd, run().arg("--resume"), "errors.csv").await;
+    std::fs::remove_file(wd.path("report.csv")).expect("remove");
+    refused_for_a_link(&wd, run().arg("--resume"), "report.csv").await;
+    assert_eq!(server.stats().await.requests, before, "nothing was sent");
+}
