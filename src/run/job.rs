@@ -99,7 +99,10 @@ async fn select_rows(
     signals: &mut watch::Receiver<u32>,
 ) -> anyhow::Result<Option<Selection>> {
     let resume = match resuming {
-        true => Some(ResumeState::load(&config.report).map_err(config_error)?),
+        true => {
+            let shards = config.shard.map_or(1, |s| s.count);
+            Some(ResumeState::load(&config.report, shards).map_err(config_error)?)
+        }
         false => None,
     };
     let selection = Selection {

@@ -170,3 +170,36 @@ async fn resume_refuses_a_link_at_either_report_path_before_any_request() {
     refused_for_a_link(&wd, run().arg("--resume"), "report.csv").await;
     assert_eq!(server.stats().await.requests, before, "nothing was sent");
 }
+
+/// Address space a run of a few rows fits in many times over, far below
+/// what a per-row state grown to row 4e9 (16 GB) would take.
+const SMALL_RUN_MEMORY: u64 = 3 << 30;
+
+#[tokio::test]
+async fn resume_refuses_a_report_row_far_past_its_entries_without_allocating_for_it() {
+    let server = Endpoint::emulator(sample("pool.json"), &[]).await;
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "far", 3);
+    let header = "row,username,status,user_sub,user_confirmed,delivery_medium,delivery_destination,error_code,error_message,attempts,request_id,note";
+    for row in ["18446744073709551000", "4000000000"] {
+        let line = format!("{row},far1,created,,false,,,,,1,,");
+        wd.write("report.csv", &format!("{header}\n{line}\n"));
+        let out = wd
+            .run("users.csv")
+            .against(&server)
+            .report("report.csv")
+            .arg("--resume")
+            .memory_limit(SMALL_RUN_MEMORY)
+            .output()
+            .await
+            .assert_code(2);
+        assert!(
+            out.stderr.contains(&format!("an entry has row {row}"))
+                && out.stderr.contains("does not belong to this input"),
+            "{}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    }
+    assert_eq!(server.stats().await.requests, 0, "nothing was sent");
+}

@@ -152,6 +152,7 @@ impl Workdir {
             target: None,
             stdin: Input::Null,
             during: During::Nothing,
+            memory_limit: None,
         }
     }
 }
@@ -198,6 +199,8 @@ pub struct Cmd {
     target: Option<Target>,
     stdin: Input,
     during: During,
+    /// The process's address-space limit in bytes (`RLIMIT_AS`).
+    memory_limit: Option<u64>,
 }
 
 /// Settings the binary reads from the environment: every run starts without
@@ -308,6 +311,13 @@ impl Cmd {
         self
     }
 
+    /// Limits the process's address space to `bytes`, so a runaway
+    /// allocation fails at once instead of swapping the machine.
+    pub fn memory_limit(mut self, bytes: u64) -> Cmd {
+        self.memory_limit = Some(bytes);
+        self
+    }
+
     /// The full argument list, target included.
     fn full_args(&self) -> Vec<OsString> {
         let mut args = self.args.clone();
@@ -334,6 +344,19 @@ impl Cmd {
             command.env("COGNITO_CLIENT_SECRET", secret);
         }
         command.envs(self.env.iter().map(|(k, v)| (k, v)));
+        if let Some(bytes) = self.memory_limit {
+            let limit = libc::rlimit {
+                rlim_cur: bytes,
+                rlim_max: bytes,
+            };
+            // SAFETY: setrlimit is async-signal-safe and touches only the child.
+            unsafe {
+                command.pre_exec(move || match libc::setrlimit(libc::RLIMIT_AS, &limit) {
+                    0 => Ok(()),
+                    _ => Err(std::io::Error::last_os_error()),
+                });
+            }
+        }
         match &self.stdin {
             Input::Null => command.stdin(Stdio::null()),
             Input::File(path) => command.stdin(std::fs::File::open(path).expect("stdin file")),
