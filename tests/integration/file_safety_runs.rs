@@ -203,3 +203,73 @@ async fn resume_refuses_a_report_row_far_past_its_entries_without_allocating_for
     }
     assert_eq!(server.stats().await.requests, 0, "nothing was sent");
 }
+
+#[tokio::test]
+async fn refused_rows_of_another_inputs_report_never_keep_this_inputs_rows_from_being_sent() {
+    let server = Endpoint::emulator(sample("pool.json"), &[]).await;
+    let wd = Workdir::new();
+    // Another input: row 1 is refused locally, row 2 by the pool.
+    wd.write(
+        "other.csv",
+        "username,password,email\nmallory,Passw0rd-mal,not-an-email\nmike,short,mike@example.com\n",
+    );
+    let run = |input: &str| wd.run(input).against(&server).report("report.csv");
+    run("other.csv").output().await.assert_code(1);
+    let other: Vec<Option<Status>> = wd
+        .read_report("report.csv")
+        .iter()
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(other, [Some(Status::Invalid), Some(Status::Rejected)]);
+    wd.write(
+        "users.csv",
+        "username,password,email\nalice,Passw0rd-alice,alice@example.com\nbob,Passw0rd-bob,bob@example.com\n",
+    );
+    // Those verdicts were about other users: alice and bob are sent, without --retry-rejected.
+    run("users.csv")
+        .arg("--resume")
+        .output()
+        .await
+        .assert_code(0);
+    let entries = wd.read_report("report.csv");
+    let got: Vec<(&str, Option<Status>)> = entries
+        .iter()
+        .map(|e| (e.username.as_str(), e.status))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("alice", Some(Status::Created)),
+            ("bob", Some(Status::Created))
+        ]
+    );
+    assert!(server.admin_get_user("alice").await.is_some());
+}
+
+#[tokio::test]
+async fn a_report_whose_settled_rows_name_other_users_is_still_refused_despite_refused_rows() {
+    let server = Endpoint::emulator(sample("pool.json"), &[]).await;
+    let wd = Workdir::new();
+    wd.write(
+        "other.csv",
+        "username,password,email\nmallory,Passw0rd-mal,not-an-email\nzed,Passw0rd-zed,zed@example.com\n",
+    );
+    let run = |input: &str| wd.run(input).against(&server).report("report.csv");
+    run("other.csv").output().await.assert_code(1);
+    wd.write(
+        "users.csv",
+        "username,password,email\nalice,Passw0rd-alice,alice@example.com\nbob,Passw0rd-bob,bob@example.com\n",
+    );
+    let before = server.stats().await.requests;
+    let out = run("users.csv")
+        .arg("--resume")
+        .output()
+        .await
+        .assert_code(2);
+    assert!(
+        out.stderr.contains("does not belong to this input"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(server.stats().await.requests, before, "nothing was sent");
+}
