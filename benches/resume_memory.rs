@@ -47,7 +47,7 @@ fn main() {
     let size = std::fs::metadata(&path).map_or(0, |m| m.len());
 
     let start = Instant::now();
-    let state = ResumeState::load(&path).expect("load");
+    let state = ResumeState::load(&path, 1).expect("load");
     let load = start.elapsed().as_secs_f64();
     assert_eq!(state.max_row, rows);
     let per_million = state.memory_bytes() as f64 / (rows as f64 / 1e6) / 1e6;

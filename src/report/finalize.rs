@@ -7,19 +7,16 @@
 //! with each failed row's input cells read again from the input.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::{Path, PathBuf};
-
-use anyhow::Context;
+use std::path::Path;
 
 use crate::input::Format;
 use crate::mapping::mapped_input::MappedInput;
 use crate::mapping::rules::Mapping;
 use crate::report::entry::{ReportEntry, Status};
-use crate::report::private_file::create_private;
 use crate::report::read::EntryReader;
 use crate::report::row_merge::RowMerge;
+use crate::report::temp_file::TempFile;
 use crate::report::write::{ErrorWriter, ReportWriter};
 
 /// Entries sorted in memory at once (about 30 MB for typical entries).
@@ -28,79 +25,13 @@ pub const CHUNK: usize = 100_000;
 /// Counts of the final report.
 pub type FinalCounts = BTreeMap<Status, u64>;
 
-/// A temporary file beside `target` (same directory, so a rename is
-/// atomic), removed when dropped.
-pub(crate) struct TempPath(pub(crate) PathBuf);
-
-impl TempPath {
-    pub(crate) fn beside(target: &Path, tag: &str) -> TempPath {
-        let name = target
-            .file_name()
-            .map_or_else(|| "report".into(), |n| n.to_string_lossy().into_owned());
-        let dir = target
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        // Keep the target's extension last: it decides the file's format.
-        TempPath(dir.join(format!(".{tag}-{}-{name}", std::process::id())))
-    }
-}
-
-impl Drop for TempPath {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// Removes temporary files a killed run left beside `target` (they may
-/// hold personal data). Only this process works on `target`.
-pub(crate) fn sweep_stale(target: &Path) {
-    let Some(name) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else {
-        return;
-    };
-    let dir = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let file = entry.file_name().to_string_lossy().into_owned();
-        if let Some(pid) = stale_temp_pid(&file, &name) {
-            // A live process (another shard finishing) still needs its files;
-            // without /proc nobody can tell, so nothing is removed.
-            let proc_fs = Path::new("/proc/self").exists();
-            if proc_fs && !Path::new("/proc").join(pid.to_string()).exists() {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
-    }
-}
-
-/// The PID in `.final-PID-NAME` or `.sortN-PID-NAME` (this module's temporary
-/// file names for target `NAME`), or `None` for any other file.
-fn stale_temp_pid(file: &str, name: &str) -> Option<u32> {
-    let rest = file.strip_suffix(name)?.strip_suffix('-')?;
-    let (tag, pid) = rest.rsplit_once('-')?;
-    let tag_ok = tag == ".final"
-        || tag
-            .strip_prefix(".sort")
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-    if tag_ok {
-        pid.parse().ok()
-    } else {
-        None
-    }
-}
-
 /// Rewrites `report` in row order, one entry per row; returns the counts.
 pub fn finalize_report(report: &Path) -> anyhow::Result<FinalCounts> {
     finalize_in_chunks(report, CHUNK)
 }
 
 fn finalize_in_chunks(report: &Path, chunk: usize) -> anyhow::Result<FinalCounts> {
-    let mut chunks: Vec<TempPath> = Vec::new();
+    let mut chunks: Vec<TempFile> = Vec::new();
     let mut current: Vec<ReportEntry> = Vec::new();
     for entry in EntryReader::open(report)? {
         current.push(entry?);
@@ -108,8 +39,8 @@ fn finalize_in_chunks(report: &Path, chunk: usize) -> anyhow::Result<FinalCounts
             chunks.push(spill(report, chunks.len(), std::mem::take(&mut current))?);
         }
     }
-    let temp = TempPath::beside(report, "final");
-    let mut writer = ReportWriter::create(&temp.0, true)?;
+    let temp = TempFile::beside(report, "final")?;
+    let mut writer = ReportWriter::to_temp(&temp)?;
     let mut counts = FinalCounts::new();
     let mut emit = |entry: ReportEntry| -> anyhow::Result<()> {
         if let Some(status) = entry.status {
@@ -128,8 +59,7 @@ fn finalize_in_chunks(report: &Path, chunk: usize) -> anyhow::Result<FinalCounts
         merge_chunks(&chunks, &mut emit)?;
     }
     writer.sync()?;
-    std::fs::rename(&temp.0, report)
-        .with_context(|| format!("cannot replace {} with its final version", report.display()))?;
+    temp.replace(report)?;
     Ok(counts)
 }
 
@@ -147,9 +77,9 @@ fn latest_per_row(mut entries: Vec<ReportEntry>) -> Vec<ReportEntry> {
     out
 }
 
-fn spill(report: &Path, index: usize, entries: Vec<ReportEntry>) -> anyhow::Result<TempPath> {
-    let temp = TempPath::beside(report, &format!("sort{index}"));
-    let mut out = BufWriter::new(create_private(&temp.0, true)?);
+fn spill(report: &Path, index: usize, entries: Vec<ReportEntry>) -> anyhow::Result<TempFile> {
+    let temp = TempFile::beside(report, &format!("sort{index}"))?;
+    let mut out = BufWriter::new(temp.handle()?);
     for entry in latest_per_row(entries) {
         serde_json::to_writer(&mut out, &entry)?;
         out.write_all(b"\n")?;
@@ -161,17 +91,20 @@ fn spill(report: &Path, index: usize, entries: Vec<ReportEntry>) -> anyhow::Resu
 /// Merges sorted chunks; for a row in several chunks the later chunk
 /// (later in the log) wins.
 fn merge_chunks(
-    chunks: &[TempPath],
+    chunks: &[TempFile],
     emit: &mut dyn FnMut(ReportEntry) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let streams = chunks
         .iter()
         .map(|c| {
-            let lines = BufReader::new(File::open(&c.0)?).lines();
+            let lines = BufReader::new(c.read_from_start()?).lines();
             Ok(lines.map(|line| Ok(serde_json::from_str::<ReportEntry>(&line?)?)))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let names = chunks.iter().map(|c| c.0.display().to_string()).collect();
+    let names = chunks
+        .iter()
+        .map(|c| c.path().display().to_string())
+        .collect();
     let mut pending: Option<ReportEntry> = None;
     for merged in RowMerge::new(streams, names) {
         let (entry, _) = merged?;
@@ -203,9 +136,8 @@ pub(crate) fn rewrite_errors(
         mut compiled,
     } = MappedInput::open(input, format, mapping)?;
     let columns = std::sync::Arc::clone(rows.columns());
-    let temp = TempPath::beside(errors, "final");
-    let mut writer =
-        ErrorWriter::create(&temp.0, true, columns.names(), compiled.uncopied_columns())?;
+    let temp = TempFile::beside(errors, "final")?;
+    let mut writer = ErrorWriter::to_temp(&temp, columns.names(), compiled.uncopied_columns())?;
     let mut row = first;
     for entry in EntryReader::open(report)? {
         let entry = entry?;
@@ -235,14 +167,13 @@ pub(crate) fn rewrite_errors(
         writer.write(&entry, cells)?;
     }
     writer.sync()?;
-    std::fs::rename(&temp.0, errors)
-        .with_context(|| format!("cannot replace {}", errors.display()))?;
-    Ok(())
+    temp.replace(errors)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     fn entry(row: u64, status: Status) -> ReportEntry {
         ReportEntry {
@@ -284,35 +215,6 @@ mod tests {
         assert_eq!(counts.get(&Status::Failed), None);
         let leftovers = std::fs::read_dir(dir.path()).expect("dir").count();
         assert_eq!(leftovers, 1, "no temporary files left behind");
-        // A dead run's leftovers are swept; a live process's files and
-        // anything else are not. (PID 1 is always alive; 4194304 is above
-        // Linux's largest PID, so never alive.)
-        for name in [
-            ".final-4194304-report.csv",
-            ".sort3-4194304-report.csv",
-            ".final-4194304-other.csv",
-            ".final-1-report.csv",
-            ".sorted-4194304-report.csv",
-            ".final-4194304-shard2-report.csv",
-        ] {
-            std::fs::write(dir.path().join(name), "x").expect("write");
-        }
-        sweep_stale(&path);
-        let mut left: Vec<String> = std::fs::read_dir(dir.path())
-            .expect("dir")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        left.sort();
-        assert_eq!(
-            left,
-            [
-                ".final-1-report.csv",
-                ".final-4194304-other.csv",
-                ".final-4194304-shard2-report.csv",
-                ".sorted-4194304-report.csv",
-                "report.csv"
-            ]
-        );
     }
 
     #[test]
@@ -347,5 +249,41 @@ mod tests {
         }
         assert_eq!(expected_row, n);
         assert_eq!(counts.values().sum::<u64>(), n);
+    }
+
+    #[test]
+    fn links_planted_at_the_old_predictable_names_are_never_written_through() {
+        // Before random names, the rewrite opened `.final-PID-NAME` and
+        // `.sortN-PID-NAME` with truncate, following a planted link.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("report.ndjson");
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "keep me").expect("write");
+        std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let pid = std::process::id();
+        for tag in ["final", "sort0", "sort1", "sort2"] {
+            let link = dir.path().join(format!(".{tag}-{pid}-report.ndjson"));
+            std::os::unix::fs::symlink(&victim, link).expect("symlink");
+        }
+        let mut writer = ReportWriter::create(&path, false).expect("create");
+        for row in (1..=25).rev() {
+            writer.write(&entry(row, Status::Created)).expect("write");
+        }
+        writer.sync().expect("sync");
+        finalize_in_chunks(&path, 10).expect("finalize");
+        assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "keep me");
+        let mode = std::fs::metadata(&victim)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o644, "the victim's mode is untouched");
+        let meta = std::fs::symlink_metadata(&path).expect("meta");
+        assert!(meta.is_file(), "the report is a file, not a link");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        let rows: Vec<u64> = EntryReader::open(&path)
+            .expect("open")
+            .map(|e| e.expect("entry").row)
+            .collect();
+        assert_eq!(rows, (1..=25).collect::<Vec<u64>>());
     }
 }

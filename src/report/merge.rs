@@ -7,11 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 
-use crate::report::finalize::TempPath;
 use crate::report::read::EntryReader;
 use crate::report::row_merge::RowMerge;
+use crate::report::temp_file::TempFile;
 use crate::report::write::ReportWriter;
 
 /// Merges `inputs` into `out`; returns the number of rows written.
@@ -30,8 +30,8 @@ pub fn merge_reports(out: &Path, inputs: &[PathBuf], overwrite: bool) -> anyhow:
         );
     }
     let names = inputs.iter().map(|p| p.display().to_string()).collect();
-    let temp = TempPath::beside(out, "final");
-    let mut writer = ReportWriter::create(&temp.0, true)?;
+    let temp = TempFile::beside(out, "final")?;
+    let mut writer = ReportWriter::to_temp(&temp)?;
     let mut last: Option<(u64, usize)> = None;
     let mut written = 0;
     for merged in RowMerge::new(readers, names) {
@@ -49,13 +49,11 @@ pub fn merge_reports(out: &Path, inputs: &[PathBuf], overwrite: bool) -> anyhow:
         last = Some((entry.row, i));
     }
     writer.sync()?;
-    // Without --overwrite, a link (unlike a rename) refuses a file that
-    // appeared meanwhile; the temporary name goes when `temp` drops.
-    let placed = match overwrite {
-        true => std::fs::rename(&temp.0, out),
-        false => std::fs::hard_link(&temp.0, out),
-    };
-    placed.with_context(|| format!("cannot write {}", out.display()))?;
+    // Without --overwrite, a file that appeared meanwhile is refused.
+    match overwrite {
+        true => temp.replace(out)?,
+        false => temp.place_new(out)?,
+    }
     Ok(written)
 }
 
@@ -102,5 +100,27 @@ mod tests {
             merge_reports(&out, &[b], false).is_err(),
             "existing output needs --overwrite"
         );
+    }
+
+    #[test]
+    fn a_link_planted_at_the_old_predictable_name_is_never_written_through() {
+        // Before random names, the merge opened `.final-PID-OUT` with
+        // truncate, following a planted link.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = dir.path().join("a.csv");
+        report(&a, &[1, 2]);
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "keep me").expect("write");
+        let link = format!(".final-{}-all.csv", std::process::id());
+        std::os::unix::fs::symlink(&victim, dir.path().join(link)).expect("symlink");
+        let out = dir.path().join("all.csv");
+        for overwrite in [false, true] {
+            assert_eq!(
+                merge_reports(&out, std::slice::from_ref(&a), overwrite).expect("merge"),
+                2
+            );
+        }
+        assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "keep me");
+        assert!(std::fs::symlink_metadata(&out).expect("meta").is_file());
     }
 }

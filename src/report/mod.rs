@@ -2,7 +2,8 @@
 //! report ([`write`], lines by [`csv_line`]), reading a report back
 //! ([`read`]), the final in-row-order rewrite ([`finalize`], merging sorted
 //! chunks with [`row_merge`]), `merge-reports` for shards ([`merge`]) and
-//! the end-of-run [`summary`] with its exit code.
+//! the end-of-run [`summary`] with its exit code. Report files are opened
+//! by [`private_file`], temporary ones made by [`temp_file`].
 //!
 //! May use: `input` (to read a failed row's cells again for the error
 //! report), `mapping` (to blank password cells). Report files are created
@@ -16,6 +17,7 @@ pub(crate) mod private_file;
 pub(crate) mod read;
 pub(crate) mod row_merge;
 pub(crate) mod summary;
+pub(crate) mod temp_file;
 pub(crate) mod write;
 
 pub use entry::{ReportEntry, Status, LOST_ANSWER_NOTE};

@@ -1,23 +1,53 @@
 //! Report files hold personal data, so every one of them (reports, error
-//! reports, their temporary files) is opened here, owner read/write only.
+//! reports) is opened here, owner read/write only; their temporary files
+//! are made by [`crate::report::temp_file`].
+//!
+//! A report path that is a symbolic link is refused, never written
+//! through: whoever could plant the link would choose which file a run
+//! truncates, appends to and makes owner-only. The opens use `O_NOFOLLOW`,
+//! so a link that appears after [`refuse_symlink`] looked is refused too.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-use anyhow::Context;
+/// Refuses a report path that is a symbolic link (dangling or not).
+pub(crate) fn refuse_symlink(path: &Path) -> anyhow::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(symlink_error(path)),
+        _ => Ok(()),
+    }
+}
+
+fn symlink_error(path: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{} is a symlink; a report is never written through a link (name the file itself, or remove the link)",
+        path.display()
+    )
+}
+
+/// Whether an open of `path` failed because it is a link (`O_NOFOLLOW`
+/// gives ELOOP; with `O_EXCL`, a link is an existing name).
+fn is_symlink_error(e: &std::io::Error, path: &Path) -> bool {
+    e.raw_os_error() == Some(libc::ELOOP) || refuse_symlink(path).is_err()
+}
 
 /// Creates a report file, owner read/write only.
 pub(crate) fn create_private(path: &Path, overwrite: bool) -> anyhow::Result<File> {
     let mut options = OpenOptions::new();
-    options.write(true).mode(0o600);
+    options
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW);
     if overwrite {
         options.create(true).truncate(true);
     } else {
         options.create_new(true);
     }
     let file = options.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
+        if is_symlink_error(&e, path) {
+            symlink_error(path)
+        } else if e.kind() == std::io::ErrorKind::AlreadyExists {
             anyhow::anyhow!(
                 "{} already exists; pass --overwrite to replace it (or --resume to continue the run it records)",
                 path.display()
@@ -37,13 +67,50 @@ pub(crate) fn open_private(path: &Path, append: bool) -> anyhow::Result<File> {
     let file = OpenOptions::new()
         .write(!append)
         .append(append)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)
-        .with_context(|| format!("cannot open {} to continue it", path.display()))?;
+        .map_err(|e| match is_symlink_error(&e, path) {
+            true => symlink_error(path),
+            false => anyhow::anyhow!("cannot open {} to continue it: {e}", path.display()),
+        })?;
     owner_only(&file, path)?;
     Ok(file)
 }
 
 fn owner_only(file: &File, path: &Path) -> anyhow::Result<()> {
     file.set_permissions(std::fs::Permissions::from_mode(0o600))
-        .with_context(|| format!("cannot make {} owner-only", path.display()))
+        .map_err(|e| anyhow::anyhow!("cannot make {} owner-only: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_at_a_report_path_is_refused_and_never_written_through() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "keep me").expect("write");
+        let link = dir.path().join("report.csv");
+        std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+        let dangling = dir.path().join("errors.csv");
+        std::os::unix::fs::symlink(dir.path().join("absent"), &dangling).expect("symlink");
+        for path in [&link, &dangling] {
+            let errors = [
+                create_private(path, true).err(),
+                create_private(path, false).err(),
+                open_private(path, true).err(),
+                open_private(path, false).err(),
+                refuse_symlink(path).err(),
+            ];
+            for err in errors {
+                let err = err.expect("refused").to_string();
+                assert!(err.contains(&path.display().to_string()), "{err}");
+                assert!(err.contains("is a symlink"), "{err}");
+            }
+        }
+        assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "keep me");
+        assert!(!dir.path().join("absent").exists());
+        assert!(refuse_symlink(&victim).is_ok() && refuse_symlink(&dir.path().join("new")).is_ok());
+    }
 }

@@ -11,6 +11,7 @@ use std::path::Path;
 use crate::input::Row;
 use crate::report::entry::{ReportEntry, Status, REPORT_COLUMNS};
 use crate::report::private_file::{create_private, open_private};
+use crate::report::temp_file::TempFile;
 
 /// Report file formats, chosen by extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +79,12 @@ impl ReportWriter {
     pub fn create(path: &Path, overwrite: bool) -> anyhow::Result<Self> {
         let file = create_private(path, overwrite)?;
         ReportWriter::start(file, path, true)
+    }
+
+    /// Writes a new report into `temp` (in the format of the name it
+    /// will be moved to); writes the CSV header.
+    pub(crate) fn to_temp(temp: &TempFile) -> anyhow::Result<Self> {
+        ReportWriter::start(temp.handle()?, temp.path(), true)
     }
 
     /// Wraps `file`; writes the CSV header when `header` is set.
@@ -226,7 +233,26 @@ impl ErrorWriter {
         columns: &[String],
         secret: &[String],
     ) -> anyhow::Result<Self> {
-        let mut file = ReportFile::new(create_private(path, overwrite)?, path);
+        ErrorWriter::start(create_private(path, overwrite)?, path, columns, secret)
+    }
+
+    /// Writes a new error report into `temp`, as [`ErrorWriter::create`].
+    pub(crate) fn to_temp(
+        temp: &TempFile,
+        columns: &[String],
+        secret: &[String],
+    ) -> anyhow::Result<Self> {
+        ErrorWriter::start(temp.handle()?, temp.path(), columns, secret)
+    }
+
+    /// Wraps `file` (named `path`) and writes the header.
+    fn start(
+        file: File,
+        path: &Path,
+        columns: &[String],
+        secret: &[String],
+    ) -> anyhow::Result<Self> {
+        let mut file = ReportFile::new(file, path);
         let columns: Vec<String> = columns
             .iter()
             .filter(|c| !secret.contains(c))

@@ -18,8 +18,10 @@ use crate::cli::settings::RunConfig;
 use crate::input::is_stdin;
 use crate::mapping::mapped_input::{MappedInput, OpenMappedError};
 use crate::report::entry::Status;
-use crate::report::finalize::{finalize_report, rewrite_errors, sweep_stale};
+use crate::report::finalize::{finalize_report, rewrite_errors};
+use crate::report::private_file::refuse_symlink;
 use crate::report::summary::Summary;
+use crate::report::temp_file::sweep_stale;
 use crate::report::write::{ErrorWriter, ReportWriter};
 use crate::run::check_stage::RowChecker;
 use crate::run::connect::connect;
@@ -70,7 +72,8 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
 }
 
 /// Opens the input, compiles the mapping for its columns and checks that
-/// the mapping loses nothing; also clears temporary files a killed run left.
+/// the mapping loses nothing; refuses report paths that are links; also
+/// clears temporary files a killed run left.
 fn preflight(config: &RunConfig) -> anyhow::Result<MappedInput> {
     let input = MappedInput::open(&config.input, config.format, &config.mapping).map_err(|e| {
         config_error(match e {
@@ -80,6 +83,8 @@ fn preflight(config: &RunConfig) -> anyhow::Result<MappedInput> {
     })?;
     preflight::check(config, &input.compiled, input.source.columns()).map_err(config_error)?;
     for path in std::iter::once(&config.report).chain(&config.errors) {
+        // Before `--resume` reads the report: a link is refused, not followed.
+        refuse_symlink(path).map_err(config_error)?;
         sweep_stale(path);
     }
     Ok(input)
@@ -94,7 +99,10 @@ async fn select_rows(
     signals: &mut watch::Receiver<u32>,
 ) -> anyhow::Result<Option<Selection>> {
     let resume = match resuming {
-        true => Some(ResumeState::load(&config.report).map_err(config_error)?),
+        true => {
+            let shards = config.shard.map_or(1, |s| s.count);
+            Some(ResumeState::load(&config.report, shards).map_err(config_error)?)
+        }
         false => None,
     };
     let selection = Selection {

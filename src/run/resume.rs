@@ -3,6 +3,17 @@
 //! Cognito for it, and a fingerprint of its username to prove the report
 //! belongs to this input. Packed into 4 bytes per row (3.8 MiB per million
 //! rows), indexed by row number.
+//!
+//! The state grows to the highest row number read, so a report's row
+//! numbers are bounded before they are believed: an entry's row may be at
+//! most [`SLACK_ROWS`] + [`SPREAD`] × N × (entries read before it + 1),
+//! for N shards (1 without `--shard`). A run logs its rows in about row
+//! order, every row of its shard getting an entry, so a report of this
+//! input stays far below that (a shard's k-th entry is near row N × k);
+//! a row past it (a crafted row near `u64::MAX`, or 4e9 in a short report)
+//! comes from another input, and the report is refused before anything is
+//! allocated for it. No input pass is needed, and the state never exceeds
+//! 4 MiB + 64 × N bytes per report entry.
 
 use std::path::Path;
 
@@ -11,6 +22,11 @@ use anyhow::bail;
 use crate::checks::duplicates::stable_hash;
 use crate::report::entry::Status;
 use crate::report::read::EntryReader;
+
+/// Rows any report may reach beyond what its entries justify (4 MiB of state).
+pub const SLACK_ROWS: u64 = 1 << 20;
+/// How much sparser than one entry per row (per shard) a report may be.
+pub const SPREAD: u64 = 16;
 
 const STATUS_BITS: u32 = 3;
 const SENT_BIT: u32 = 1 << STATUS_BITS;
@@ -60,8 +76,9 @@ fn fingerprint(username: &str) -> u32 {
 }
 
 impl ResumeState {
-    /// Reads every complete entry of `report`; the latest entry of a row wins.
-    pub fn load(report: &Path) -> anyhow::Result<Self> {
+    /// Reads every complete entry of `report`, written by a run of
+    /// `shards` shards (1 without `--shard`); the latest entry of a row wins.
+    pub fn load(report: &Path, shards: u64) -> anyhow::Result<Self> {
         let mut reader = EntryReader::open(report)?;
         let mut state = ResumeState::default();
         for entry in reader.by_ref() {
@@ -69,13 +86,7 @@ impl ResumeState {
             let Some(status) = entry.status else {
                 bail!("{}: row {} has no status", report.display(), entry.row);
             };
-            if entry.row == 0 {
-                bail!("{}: an entry has row 0; rows start at 1", report.display());
-            }
-            let index = usize::try_from(entry.row - 1)?;
-            if state.slots.len() <= index {
-                state.slots.resize(index + 1, 0);
-            }
+            let index = state.slot_for(entry.row, shards, report)?;
             let sent = status == Status::Failed && entry.attempts > 0;
             state.slots[index] = status_code(status)
                 | if sent { SENT_BIT } else { 0 }
@@ -87,6 +98,35 @@ impl ResumeState {
         // Growth by doubling leaves up to 2× spare room: give it back.
         state.slots.shrink_to_fit();
         Ok(state)
+    }
+
+    /// The index of `row`'s slot, grown to when new; an error for a row
+    /// no report of this input can have (see the module doc).
+    fn slot_for(&mut self, row: u64, shards: u64, report: &Path) -> anyhow::Result<usize> {
+        if row == 0 {
+            bail!("{}: an entry has row 0; rows start at 1", report.display());
+        }
+        let bound = SPREAD
+            .saturating_mul(shards.max(1))
+            .saturating_mul(self.entries + 1)
+            .saturating_add(SLACK_ROWS);
+        if row > bound {
+            bail!(
+                "{}: an entry has row {row}, far past the {} entries before it: this report does not belong to this input (or was written with another --shard)",
+                report.display(),
+                self.entries
+            );
+        }
+        let index = usize::try_from(row - 1)?;
+        if index >= self.slots.len() {
+            // A bound saturated by a huge shard count still fails cleanly.
+            let more = index + 1 - self.slots.len();
+            self.slots
+                .try_reserve(more)
+                .map_err(|e| anyhow::anyhow!("{}: cannot hold row {row}: {e}", report.display()))?;
+            self.slots.resize(index + 1, 0);
+        }
+        Ok(index)
     }
 
     /// The earlier run's state of `row`, if it reported one.
@@ -143,7 +183,7 @@ mod tests {
                     entry(4, "dan", Status::Failed, 0),
                 ],
             );
-            let state = ResumeState::load(&path).expect("load");
+            let state = ResumeState::load(&path, 1).expect("load");
             assert_eq!(state.max_row, 4);
             assert_eq!(state.entries, 4);
             let bob = state.get(2).expect("row 2");
@@ -176,7 +216,7 @@ mod tests {
             // Cut the last entry in half, as a kill mid-write would.
             let cut = full.len() - 10;
             std::fs::write(&path, &full[..cut]).expect("write");
-            let state = ResumeState::load(&path).expect("load");
+            let state = ResumeState::load(&path, 1).expect("load");
             assert_eq!(
                 state.get(1).map(|p| p.status),
                 Some(Status::Created),
@@ -202,9 +242,54 @@ mod tests {
         let path = dir.path().join("r.csv");
         for cut in ["row,username,sta", "row,username,status,user_sub,user_confirmed,delivery_medium,delivery_destination,error_code,error_message,attempts,request_id,note"] {
             std::fs::write(&path, cut).expect("write");
-            let state = ResumeState::load(&path).expect("a torn header resumes");
+            let state = ResumeState::load(&path, 1).expect("a torn header resumes");
             assert_eq!((state.entries, state.complete_len), (0, 0), "{cut}");
         }
+    }
+
+    #[test]
+    fn a_row_far_past_the_entries_before_it_is_refused_before_allocating() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("r.csv");
+        for row in [18_446_744_073_709_551_000, u64::MAX, 4_000_000_000] {
+            write(
+                &path,
+                &[
+                    entry(1, "ann", Status::Created, 1),
+                    entry(row, "bob", Status::Created, 1),
+                ],
+            );
+            let err = ResumeState::load(&path, 1).expect_err("refused");
+            let text = err.to_string();
+            assert!(text.contains(&format!("an entry has row {row}")), "{text}");
+            assert!(text.contains("does not belong to this input"), "{text}");
+        }
+        // Right at the bound for the second entry: accepted.
+        let bound = SLACK_ROWS + 2 * SPREAD;
+        write(
+            &path,
+            &[
+                entry(1, "ann", Status::Created, 1),
+                entry(bound, "bob", Status::Created, 1),
+            ],
+        );
+        let state = ResumeState::load(&path, 1).expect("load");
+        assert_eq!(state.max_row, bound);
+    }
+
+    #[test]
+    fn a_shards_sparse_report_is_within_the_bound_for_its_shard_count() {
+        // One row in 40 has an entry, as in shard K of 40, up to row 2 M.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("r.csv");
+        let entries: Vec<ReportEntry> = (1..=50_000)
+            .map(|k| entry(40 * k, "u", Status::Created, 1))
+            .collect();
+        write(&path, &entries);
+        let state = ResumeState::load(&path, 40).expect("40 shards");
+        assert_eq!((state.entries, state.max_row), (50_000, 2_000_000));
+        let err = ResumeState::load(&path, 1).expect_err("one shard");
+        assert!(err.to_string().contains("another --shard"), "{err}");
     }
 
     #[test]
@@ -212,7 +297,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("r.csv");
         std::fs::write(&path, "username,password\nann,x\n").expect("write");
-        let err = ResumeState::load(&path).expect_err("not a report");
+        let err = ResumeState::load(&path, 1).expect_err("not a report");
         assert!(
             err.to_string().contains("not a bulk-signup report"),
             "{err}"

@@ -2,6 +2,21 @@
 //! `--resume`, what the earlier run already settled. Also the check that a
 //! report belongs to the input it is resumed with, made over the whole input
 //! before the first request.
+//!
+//! The rule for a row with an entry in the resumed report, compared by its
+//! username (a fingerprint of it) after the shard check (a row now in
+//! another shard is that shard's):
+//! - `created`, `exists`, `failed`, `valid`, another username: the report
+//!   is not this input's; the run stops before any request.
+//! - `created`, `exists`, same username: settled, skipped.
+//! - `failed` or `valid`, same username: sent again.
+//! - `invalid`, `rejected`, same username: kept, unless `--retry-rejected`.
+//! - `invalid`, `rejected`, another username: the verdict was about another
+//!   user, so it says nothing of this row; it is checked and sent again,
+//!   with or without `--retry-rejected`. No user was created for it, so
+//!   this cannot create anyone twice, and a report from another input can
+//!   never silently keep a row from being sent. (A row edited since, say a
+//!   fixed username, is picked up the same way.)
 
 use anyhow::bail;
 use std::path::Path;
@@ -53,9 +68,12 @@ impl Selection {
                 maybe_sent: number <= state.max_row,
             });
         };
-        // Refused rows may have been fixed since, username included.
         let refused = matches!(previous.status, Status::Invalid | Status::Rejected);
-        if !refused && !previous.same_user(username) {
+        if !previous.same_user(username) {
+            if refused {
+                // A verdict on another user: this row was never judged.
+                return Ok(Decision::Process { maybe_sent: false });
+            }
             return Err(format!(
                 "this report does not belong to this input: row {number} of the input is {username:?}, but the report has another user for it"
             ));
@@ -101,4 +119,79 @@ pub(crate) fn verify_input(
             .map_err(|e| anyhow::anyhow!(e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::entry::ReportEntry;
+    use crate::report::write::ReportWriter;
+
+    /// A selection resuming a report whose row `n` (from 1) is `entries[n - 1]`.
+    fn resuming(entries: &[(&str, Status)], retry_rejected: bool) -> Selection {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("r.csv");
+        let mut writer = ReportWriter::create(&path, false).expect("create");
+        for (i, (username, status)) in entries.iter().enumerate() {
+            let entry = ReportEntry {
+                row: i as u64 + 1,
+                username: (*username).into(),
+                status: Some(*status),
+                attempts: 1,
+                ..ReportEntry::default()
+            };
+            writer.write(&entry).expect("write");
+        }
+        writer.sync().expect("sync");
+        Selection {
+            shard: None,
+            resume: Some(ResumeState::load(&path, 1).expect("load")),
+            retry_rejected,
+        }
+    }
+
+    #[test]
+    fn every_rows_username_is_checked_and_a_refused_row_of_another_user_is_sent() {
+        use Status::*;
+        let rows = [
+            ("ann", Created),
+            ("bob", Exists),
+            ("cat", Failed),
+            ("dan", Valid),
+            ("eve", Invalid),
+            ("fay", Rejected),
+        ];
+        let send = Ok(Decision::Process { maybe_sent: false });
+        for retry in [false, true] {
+            let selection = resuming(&rows, retry);
+            let kept = if retry {
+                send.clone()
+            } else {
+                Ok(Decision::Skip)
+            };
+            let same: Vec<_> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, (name, _))| selection.decide(i as u64 + 1, name))
+                .collect();
+            let failed_again = Ok(Decision::Process { maybe_sent: true });
+            let want = [
+                Ok(Decision::Skip),
+                Ok(Decision::Skip),
+                failed_again,
+                send.clone(),
+                kept.clone(),
+                kept,
+            ];
+            assert_eq!(same, want, "same users, --retry-rejected {retry}");
+            for row in 1..=4 {
+                let err = selection.decide(row, "zed").expect_err("another user");
+                assert!(err.contains("does not belong to this input"), "{err}");
+            }
+            for row in 5..=6 {
+                assert_eq!(selection.decide(row, "zed"), send, "row {row}");
+            }
+            assert_eq!(selection.decide(7, "zed"), send, "a row with no entry");
+        }
+    }
 }

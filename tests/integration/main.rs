@@ -8,6 +8,7 @@ mod workdir;
 
 mod emulator_runs;
 mod emulator_safety_runs;
+mod file_safety_runs;
 mod mapping_runs;
 mod merge_runs;
 mod moto_runs;

@@ -152,6 +152,7 @@ impl Workdir {
             target: None,
             stdin: Input::Null,
             during: During::Nothing,
+            memory_limit: None,
         }
     }
 }
@@ -177,6 +178,8 @@ enum During {
     },
     /// SIGKILL after this long, unless it finished first.
     KillAfter(Duration),
+    /// Called with the process's PID and the workdir as soon as it started.
+    AtStart(fn(u32, &Path)),
 }
 
 /// The server a `run` goes to: `--endpoint-url`, `--client-id` and the secret.
@@ -196,6 +199,8 @@ pub struct Cmd {
     target: Option<Target>,
     stdin: Input,
     during: During,
+    /// The process's address-space limit in bytes (`RLIMIT_AS`).
+    memory_limit: Option<u64>,
 }
 
 /// Settings the binary reads from the environment: every run starts without
@@ -299,6 +304,20 @@ impl Cmd {
         self
     }
 
+    /// Calls `act` with the process's PID and the workdir right after the
+    /// process started (to prepare files whose names hold its PID).
+    pub fn when_started(mut self, act: fn(u32, &Path)) -> Cmd {
+        self.during = During::AtStart(act);
+        self
+    }
+
+    /// Limits the process's address space to `bytes`, so a runaway
+    /// allocation fails at once instead of swapping the machine.
+    pub fn memory_limit(mut self, bytes: u64) -> Cmd {
+        self.memory_limit = Some(bytes);
+        self
+    }
+
     /// The full argument list, target included.
     fn full_args(&self) -> Vec<OsString> {
         let mut args = self.args.clone();
@@ -325,6 +344,19 @@ impl Cmd {
             command.env("COGNITO_CLIENT_SECRET", secret);
         }
         command.envs(self.env.iter().map(|(k, v)| (k, v)));
+        if let Some(bytes) = self.memory_limit {
+            let limit = libc::rlimit {
+                rlim_cur: bytes,
+                rlim_max: bytes,
+            };
+            // SAFETY: setrlimit is async-signal-safe and touches only the child.
+            unsafe {
+                command.pre_exec(move || match libc::setrlimit(libc::RLIMIT_AS, &limit) {
+                    0 => Ok(()),
+                    _ => Err(std::io::Error::last_os_error()),
+                });
+            }
+        }
         match &self.stdin {
             Input::Null => command.stdin(Stdio::null()),
             Input::File(path) => command.stdin(std::fs::File::open(path).expect("stdin file")),
@@ -374,6 +406,7 @@ impl Cmd {
     async fn act_during(&self, child: &mut Child) {
         match &self.during {
             During::Nothing => {}
+            During::AtStart(act) => act(child.id().expect("a running child"), &self.dir),
             During::KillAfter(delay) => {
                 if tokio::time::timeout(*delay, child.wait()).await.is_err() {
                     signal(child, libc::SIGKILL);
