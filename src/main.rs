@@ -57,9 +57,15 @@ async fn dispatch(cli: Cli) -> u8 {
         },
         Command::MergeReports(args) => {
             match bulk_signup::report::merge_reports(&args.out, &args.reports, args.overwrite) {
-                Ok(rows) => {
-                    eprintln!("merged {rows} rows into {}", args.out.display());
-                    exit::OK
+                Ok(merged) => {
+                    eprintln!("merged {} rows into {}", merged.rows, args.out.display());
+                    if merged.is_complete() {
+                        exit::OK
+                    } else {
+                        // Written, but not the whole input: never a silent 0.
+                        eprintln!("bulk-signup merge-reports: {}", merged.missing_text());
+                        exit::ROWS_FAILED
+                    }
                 }
                 Err(e) => {
                     eprintln!("bulk-signup merge-reports: {e:#}");

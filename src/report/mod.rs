@@ -16,6 +16,7 @@ pub(crate) mod merge;
 pub(crate) mod private_file;
 pub(crate) mod read;
 pub(crate) mod row_merge;
+pub(crate) mod shard_record;
 pub(crate) mod summary;
 pub(crate) mod temp_file;
 pub(crate) mod write;

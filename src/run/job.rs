@@ -20,6 +20,7 @@ use crate::mapping::mapped_input::{MappedInput, OpenMappedError};
 use crate::report::entry::Status;
 use crate::report::finalize::{finalize_report, rewrite_errors};
 use crate::report::private_file::refuse_symlink;
+use crate::report::shard_record::{self, ShardRecord};
 use crate::report::summary::Summary;
 use crate::report::temp_file::sweep_stale;
 use crate::report::write::{ErrorWriter, ReportWriter};
@@ -62,10 +63,11 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     let (_emulator, dispatcher) = connect(&config).await?;
     let dispatcher = dispatcher.map(Arc::new);
     let ordered = start_stages(&config, input, selection, dispatcher.is_none())?;
-    let (mut summary, already_final) =
+    let (mut summary, already_final, rows_read) =
         drive(&config, ordered, reports, dispatcher.clone(), &mut signals).await?;
     let already_final = already_final && !resuming;
     finish(&config, &mut summary, already_final, &mut signals).await?;
+    record_finished_shard(&config, &summary, rows_read)?;
     summary.elapsed = started.elapsed();
     add_request_counts(&mut summary, dispatcher.as_deref());
     Ok(summary)
@@ -136,6 +138,8 @@ fn open_reports(
         false => ReportWriter::create(&config.report, config.overwrite),
     }
     .map_err(config_error)?;
+    // The report is being written again: not a finished shard until the end.
+    shard_record::remove(&config.report).map_err(config_error)?;
     let errors = open_errors(config, input, resuming).map_err(|e| {
         if !resuming {
             // Created just now, header only: it records nothing.
@@ -239,15 +243,15 @@ fn start_stages(
 }
 
 /// Drives the sending loop until every row read has its entry (or a
-/// signal stops it); returns this session's summary and whether the
-/// report is already in row order.
+/// signal stops it); returns this session's summary, whether the report is
+/// already in row order, and how many records the input held.
 async fn drive(
     config: &RunConfig,
     mut ordered: Ordered,
     reports: Reports,
     dispatcher: Option<Arc<Dispatcher>>,
     signals: &mut watch::Receiver<u32>,
-) -> anyhow::Result<(Summary, bool)> {
+) -> anyhow::Result<(Summary, bool, u64)> {
     let dry_run = dispatcher.is_none();
     let progress = Progress::new(config.show_progress);
     let mut sink = Sink::new(reports.report, reports.errors, progress, dry_run);
@@ -261,6 +265,7 @@ async fn drive(
     )
     .await;
     let in_row_order = sink.in_row_order();
+    let rows_read = ordered.rows_read();
     let mut summary = sink.finish()?;
     let ending = ending?;
     if ending == Ending::Finished {
@@ -269,7 +274,29 @@ async fn drive(
     // When interrupted, the parser stops at its next hand-over; not waiting
     // for it lets a blocked stdin read not hold the exit.
     summary.interrupted = ending == Ending::Interrupted;
-    Ok((summary, in_row_order))
+    Ok((summary, in_row_order, rows_read))
+}
+
+/// A `--shard` run whose report is now final leaves its shard record, for
+/// `merge-reports` to prove completeness with.
+fn record_finished_shard(
+    config: &RunConfig,
+    summary: &Summary,
+    rows_read: u64,
+) -> anyhow::Result<()> {
+    let Some(shard) = config.shard else {
+        return Ok(());
+    };
+    if summary.interrupted || summary.stopped_by.is_some() {
+        return Ok(());
+    }
+    let record = ShardRecord {
+        shard: shard.index,
+        shards: shard.count,
+        input_rows: rows_read,
+        report_entries: summary.rows(),
+    };
+    shard_record::write(&config.report, &record)
 }
 
 /// After the loop: this session's counts, then, for a finished run whose

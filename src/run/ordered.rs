@@ -63,11 +63,19 @@ pub(crate) struct Ordered {
     next: usize,
     recycler: Recycler,
     estimated: bool,
+    /// The highest record number read, every shard's rows included.
+    rows_read: u64,
     parser: JoinHandle<()>,
     checkers: Vec<JoinHandle<()>>,
 }
 
 impl Ordered {
+    /// The highest record number read so far (the input's row count, once
+    /// the input is done).
+    pub(crate) fn rows_read(&self) -> u64 {
+        self.rows_read
+    }
+
     pub(crate) fn new(read_ahead: ReadAhead, stage: CheckStage, parts: OrderedParts) -> Self {
         let (lanes, checkers) = stage.into_parts();
         Ordered {
@@ -76,6 +84,7 @@ impl Ordered {
             next: 0,
             recycler: read_ahead.recycler(),
             estimated: false,
+            rows_read: 0,
             parser: read_ahead.into_thread(),
             checkers,
         }
@@ -149,6 +158,7 @@ impl Ordered {
                 ),
                 (Ok(row), outcome) => (row.number(), outcome),
             };
+            self.rows_read = self.rows_read.max(number);
             // Refused rows create no user, so only passed rows count for
             // duplicate detection; they count even when skipped below.
             let outcome = match outcome {

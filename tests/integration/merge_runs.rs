@@ -37,7 +37,7 @@ async fn a_missing_report_is_named_and_nothing_is_written() {
 }
 
 #[tokio::test]
-async fn overlapping_rows_are_refused_with_both_reports_named() {
+async fn one_shard_twice_is_refused_with_both_reports_named() {
     let wd = Workdir::new();
     two_shards(&wd).await;
     let out = wd
@@ -46,10 +46,69 @@ async fn overlapping_rows_are_refused_with_both_reports_named() {
         .await
         .assert_code(2);
     assert!(
-        out.stderr.contains(" is in both a.csv and a.csv"),
+        out.stderr.contains("a.csv and a.csv are both shard 1/2"),
         "{}",
         out.stderr
     );
+}
+
+#[tokio::test]
+async fn two_of_three_shards_merge_with_the_missing_rows_named_and_exit_1() {
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "third", 30);
+    for k in 1..=3 {
+        wd.run("users.csv")
+            .args(["--dry-run", "--shard", &format!("{k}/3")])
+            .report(&format!("s{k}.csv"))
+            .output()
+            .await
+            .assert_code(0);
+    }
+    let missing: Vec<u64> = wd.read_report("s2.csv").iter().map(|e| e.row).collect();
+    let out = wd
+        .command(["merge-reports", "out.csv", "s1.csv", "s3.csv"])
+        .output()
+        .await
+        .assert_code(1);
+    assert!(
+        out.stderr.contains("missing shard reports: 2/3"),
+        "{}",
+        out.stderr
+    );
+    let count = format!("{} of the input's 30 rows", missing.len());
+    assert!(out.stderr.contains(&count), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&missing[0].to_string()),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(wd.read_report("out.csv").len(), 30 - missing.len());
+    // With the third shard, the merge is whole.
+    wd.command(["merge-reports", "all.csv", "s1.csv", "s2.csv", "s3.csv"])
+        .output()
+        .await
+        .assert_code(0);
+    assert_eq!(wd.read_report("all.csv").len(), 30);
+}
+
+#[tokio::test]
+async fn a_shard_interrupted_before_it_finished_is_refused() {
+    let wd = Workdir::new();
+    two_shards(&wd).await;
+    // A run under way (or stopped by a signal) has no shard record yet.
+    std::fs::remove_file(wd.path("b.csv.shard.json")).expect("record");
+    let out = wd
+        .command(["merge-reports", "out.csv", "a.csv", "b.csv"])
+        .output()
+        .await
+        .assert_code(2);
+    assert!(
+        out.stderr
+            .contains("b.csv is not the report of a finished --shard run"),
+        "{}",
+        out.stderr
+    );
+    assert!(!wd.exists("out.csv"));
 }
 
 /// b.csv as a run under way leaves it: an append log, rows out of order.
@@ -145,5 +204,37 @@ async fn the_existing_output_message_names_only_flags_merge_reports_has() {
         !out.stderr.contains("--resume"),
         "merge-reports has no --resume: {}",
         out.stderr
+    );
+}
+
+#[tokio::test]
+async fn an_interrupted_shard_run_leaves_no_shard_record_even_over_an_old_one() {
+    let server = Endpoint::emulator(sample("pool.json"), &["--latency-ms", "50"]).await;
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "cut", 60);
+    let run = wd.run("users.csv").against(&server).report("s1.csv").args([
+        "--shard",
+        "1/2",
+        "--concurrency",
+        "1",
+    ]);
+    run.clone()
+        .args(["--dry-run"])
+        .output()
+        .await
+        .assert_code(0);
+    assert!(
+        wd.exists("s1.csv.shard.json"),
+        "a finished shard run leaves its record"
+    );
+    // A stale record beside a report about to be written afresh.
+    std::fs::remove_file(wd.path("s1.csv")).expect("old report");
+    run.signal_when_grown("s1.csv", 3, libc::SIGINT)
+        .output()
+        .await
+        .assert_code(4);
+    assert!(
+        !wd.exists("s1.csv.shard.json"),
+        "an interrupted run kept the old record"
     );
 }
