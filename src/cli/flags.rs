@@ -85,6 +85,11 @@ pub struct RunArgs {
     /// Endpoint override [env: AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, then AWS_ENDPOINT_URL].
     #[arg(long)]
     pub(crate) endpoint_url: Option<String>,
+    /// The most bytes one input record (CSV record, NDJSON line) may take:
+    /// a longer one is reported as an unreadable row and skipped as it is
+    /// read, never held in memory whole.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::input::MAX_RECORD_BYTES)]
+    pub(crate) max_record_bytes: usize,
     /// Allow a plain http:// endpoint on another host (passwords would cross
     /// the network unencrypted). http:// to this machine needs no override.
     #[arg(long)]

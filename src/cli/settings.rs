@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use crate::checks::pool_rules::PoolRules;
 use crate::cli::flags::RunArgs;
 use crate::cli::outputs::refuse_outputs_over_inputs;
-use crate::input::{is_stdin, Format};
+use crate::input::{is_stdin, Format, ReadSettings};
 use crate::mapping::file as mapping_file;
 use crate::mapping::rules::Mapping;
 use crate::run::shard::Shard;
@@ -42,7 +42,8 @@ pub(crate) enum Destination {
 #[derive(Debug, Clone)]
 pub struct RunConfig {
     pub(crate) input: PathBuf,
-    pub(crate) format: Format,
+    /// The input's format and the cap on one record.
+    pub(crate) read: ReadSettings,
     pub(crate) report: PathBuf,
     pub(crate) errors: Option<PathBuf>,
     pub(crate) overwrite: bool,
@@ -108,7 +109,10 @@ impl RunConfig {
         };
         Ok(RunConfig {
             input: args.input,
-            format,
+            read: ReadSettings {
+                format,
+                max_record_bytes: args.max_record_bytes,
+            },
             report: args.report,
             errors: args.errors,
             overwrite: args.overwrite,

@@ -37,6 +37,8 @@ pub(crate) struct CsvRows<R: BufRead> {
     /// Scratch for [`Iterator::next`]: one record's cells and their ends.
     text: Vec<u8>,
     ends: Vec<usize>,
+    /// A record longer than this is reported, not kept ([`super::MAX_RECORD_BYTES`]).
+    max_record_bytes: usize,
 }
 
 /// One record's place in the input.
@@ -45,10 +47,21 @@ struct Parsed {
     line: u64,
     /// Where the record starts.
     byte: u64,
+    /// The record ran past the size cap: its cells were dropped as it was
+    /// read (an unclosed quote would otherwise take the rest of the file).
+    oversized: bool,
 }
 
 impl<R: BufRead> CsvRows<R> {
+    #[cfg(test)]
     pub(crate) fn new(input: R) -> anyhow::Result<Self> {
+        CsvRows::with_max_record_bytes(input, super::MAX_RECORD_BYTES)
+    }
+
+    /// Like [`CsvRows::new`], with a cap on the bytes of one record (the
+    /// header included): a longer record is reported as unreadable and its
+    /// bytes skipped as they are read, never held.
+    pub(crate) fn with_max_record_bytes(input: R, max_record_bytes: usize) -> anyhow::Result<Self> {
         let mut rows = CsvRows {
             input,
             parser: csv_core::Reader::new(),
@@ -62,11 +75,18 @@ impl<R: BufRead> CsvRows<R> {
             scratch_ends: Vec::new(),
             text: Vec::new(),
             ends: Vec::new(),
+            max_record_bytes: max_record_bytes.max(1),
         };
         let (mut text, mut ends) = (Vec::new(), Vec::new());
         // An empty input has no columns and no rows.
-        rows.parse(&mut text, &mut ends)
+        let header = rows
+            .parse(&mut text, &mut ends)
             .map_err(|e| anyhow::anyhow!("cannot read the CSV header: {e}"))?;
+        if header.is_some_and(|h| h.oversized) {
+            anyhow::bail!(
+                "the CSV header is longer than --max-record-bytes ({max_record_bytes} bytes): is this a CSV file?"
+            );
+        }
         let mut names = Vec::with_capacity(ends.len());
         let mut start = 0;
         for (i, end) in ends.iter().enumerate() {
@@ -105,7 +125,11 @@ impl<R: BufRead> CsvRows<R> {
         }
         let (line, byte) = (self.parser.line() + self.skipped_newlines, self.consumed);
         if self.plain_lines && self.parse_plain(text, ends)? {
-            return Ok(Some(Parsed { line, byte }));
+            return Ok(Some(Parsed {
+                line,
+                byte,
+                oversized: false,
+            }));
         }
         // csv_core writes into initialised slices: parse into scratch
         // buffers that only ever grow, then copy the record out once.
@@ -130,15 +154,32 @@ impl<R: BufRead> CsvRows<R> {
             // (csv_core's ends count from the record's first byte, across calls.)
             used_text += wrote;
             used_ends += ended;
+            let oversized = self.consumed - byte > self.max_record_bytes as u64;
+            if oversized {
+                // Past the cap: keep parsing to find the record's end, but
+                // into the same scratch space, so memory stays flat.
+                (used_text, used_ends) = (0, 0);
+            }
             match result {
                 ReadRecordResult::InputEmpty
                 | ReadRecordResult::OutputFull
                 | ReadRecordResult::OutputEndsFull => continue,
+                ReadRecordResult::Record if oversized => {
+                    return Ok(Some(Parsed {
+                        line,
+                        byte,
+                        oversized,
+                    }))
+                }
                 ReadRecordResult::Record => {
                     let offset = text.len();
                     text.extend_from_slice(&self.scratch_text[..used_text]);
                     ends.extend(self.scratch_ends[..used_ends].iter().map(|e| e + offset));
-                    return Ok(Some(Parsed { line, byte }));
+                    return Ok(Some(Parsed {
+                        line,
+                        byte,
+                        oversized,
+                    }));
                 }
                 ReadRecordResult::End => return Ok(None),
             }
@@ -157,7 +198,7 @@ impl<R: BufRead> CsvRows<R> {
             return Ok(false);
         };
         let terminator = input[stop];
-        if terminator == b'"' || stop == 0 {
+        if terminator == b'"' || stop == 0 || stop > self.max_record_bytes {
             return Ok(false);
         }
         let line = &input[..stop];
@@ -218,6 +259,15 @@ impl<R: BufRead + Send> RowSource for CsvRows<R> {
             }
         };
         self.number += 1;
+        if parsed.oversized {
+            text.truncate(text_start);
+            ends.truncate(ends_start);
+            let message = format!(
+                "record on line {} is longer than --max-record-bytes ({} bytes); it was skipped",
+                parsed.line, self.max_record_bytes
+            );
+            return Some(Err(self.error(message, false)));
+        }
         let width = ends.len() - ends_start;
         if width != self.columns.len() {
             text.truncate(text_start);
@@ -447,5 +497,43 @@ mod tests {
         let (_, rows) = read(b"username,email\r\nann,a@x.io\r\n\r\n\"b\r\nb\"\r\n");
         let err = rows[1].as_ref().expect_err("short record");
         assert!(err.message.contains("on line 4"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_record_over_the_cap_is_reported_and_skipped_without_being_held() {
+        let cap = 64 * 1024;
+        let mut text = b"username,note\nann,short\nbob,\"".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 200_000));
+        text.extend_from_slice(b"\"\ncat,fine\ndan,\"never closed ");
+        text.extend(std::iter::repeat_n(b'y', 5_000_000));
+        let mut rows = CsvRows::with_max_record_bytes(&text[..], cap).expect("header");
+        let mut results = Vec::new();
+        for row in rows.by_ref() {
+            results.push(row.map(|r| r.values.get(0).unwrap_or("").to_owned()));
+        }
+        assert_eq!(results.len(), 4, "{results:?}");
+        assert_eq!(results[0].as_deref().ok(), Some("ann"));
+        let long = results[1].as_ref().expect_err("bob is too long");
+        assert!(
+            long.message.contains("longer than --max-record-bytes"),
+            "{}",
+            long.message
+        );
+        assert!(!long.fatal);
+        assert_eq!(results[2].as_deref().ok(), Some("cat"));
+        assert!(
+            results[3].is_err(),
+            "the unclosed quote is one record, reported"
+        );
+        // The 5 MB of the unclosed quote never sat in memory whole.
+        assert!(
+            rows.scratch_text.len() <= 2 * cap,
+            "{}",
+            rows.scratch_text.len()
+        );
+        let err = CsvRows::with_max_record_bytes(&b"a,b,c\n"[..], 3)
+            .err()
+            .expect("header");
+        assert!(err.to_string().contains("header is longer"), "{err}");
     }
 }

@@ -45,13 +45,28 @@ pub(crate) fn extension_of(path: &Path) -> Option<String> {
     Some(path.extension()?.to_str()?.to_ascii_lowercase())
 }
 
+/// The default cap on one record's bytes (`--max-record-bytes`): far above
+/// any real user record, far below what would strain memory.
+pub(crate) const MAX_RECORD_BYTES: usize = 1024 * 1024;
+
+/// How an input is read: its format, and the cap on one record's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ReadSettings {
+    pub(crate) format: Format,
+    pub(crate) max_record_bytes: usize,
+}
+
 /// Whether `path` names standard input (`-`), which can be read only once.
 pub(crate) fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
 /// Opens `path` (or stdin for `-`) as a row source.
-pub(crate) fn open(path: &Path, format: Format) -> anyhow::Result<Box<dyn RowSource>> {
+pub(crate) fn open(path: &Path, read: ReadSettings) -> anyhow::Result<Box<dyn RowSource>> {
+    let ReadSettings {
+        format,
+        max_record_bytes,
+    } = read;
     let reader: Box<dyn Read + Send> = if is_stdin(path) {
         Box::new(io::stdin())
     } else {
@@ -68,7 +83,7 @@ pub(crate) fn open(path: &Path, format: Format) -> anyhow::Result<Box<dyn RowSou
     }
     // (CSV parses straight from this buffer; NDJSON reads it by lines.)
     Ok(match format {
-        Format::Csv => Box::new(CsvRows::new(reader)?),
-        Format::Ndjson => Box::new(NdjsonRows::new(reader)),
+        Format::Csv => Box::new(CsvRows::with_max_record_bytes(reader, max_record_bytes)?),
+        Format::Ndjson => Box::new(NdjsonRows::with_max_record_bytes(reader, max_record_bytes)),
     })
 }

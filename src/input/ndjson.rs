@@ -18,10 +18,25 @@ pub(crate) struct NdjsonRows<R: BufRead> {
     line_number: u64,
     number: u64,
     done: bool,
+    /// A line longer than this is reported, not kept ([`super::MAX_RECORD_BYTES`]).
+    max_record_bytes: usize,
 }
 
+/// The most distinct keys an input may bring. Each new key widens every
+/// later row and recompiles the mapping, so keys that never repeat (an id
+/// used as a key, say) would cost quadratic time and memory; real records
+/// have tens of keys.
+pub(crate) const MAX_KEYS: usize = 1_000;
+
 impl<R: BufRead> NdjsonRows<R> {
+    #[cfg(test)]
     pub(crate) fn new(reader: R) -> Self {
+        NdjsonRows::with_max_record_bytes(reader, super::MAX_RECORD_BYTES)
+    }
+
+    /// Rows of `reader`; a line longer than `max_record_bytes` is reported
+    /// as unreadable and skipped as it is read, never held whole.
+    pub(crate) fn with_max_record_bytes(reader: R, max_record_bytes: usize) -> Self {
         NdjsonRows {
             reader,
             columns: Arc::new(Columns::default()),
@@ -29,6 +44,36 @@ impl<R: BufRead> NdjsonRows<R> {
             line_number: 0,
             number: 0,
             done: false,
+            max_record_bytes: max_record_bytes.max(1),
+        }
+    }
+
+    /// Reads the next line into `self.line`, holding at most the cap:
+    /// `None` at the end of the input, else whether the line ran past it
+    /// (then `self.line` is empty and the line was consumed to its end).
+    fn read_line(&mut self) -> std::io::Result<Option<bool>> {
+        self.line.clear();
+        let (mut any, mut oversized) = (false, false);
+        loop {
+            let buffer = self.reader.fill_buf()?;
+            if buffer.is_empty() {
+                return Ok(any.then_some(oversized));
+            }
+            any = true;
+            let (length, ended) = match memchr::memchr(b'\n', buffer) {
+                Some(at) => (at + 1, true),
+                None => (buffer.len(), false),
+            };
+            if oversized || self.line.len() + length > self.max_record_bytes {
+                oversized = true;
+                self.line.clear();
+            } else {
+                self.line.extend_from_slice(&buffer[..length]);
+            }
+            self.reader.consume(length);
+            if ended {
+                return Ok(Some(oversized));
+            }
         }
     }
 
@@ -38,6 +83,17 @@ impl<R: BufRead> NdjsonRows<R> {
             .filter(|k| self.columns.position(k).is_none())
             .collect();
         if !unseen.is_empty() {
+            if self.columns.len() + unseen.len() > MAX_KEYS {
+                self.done = true;
+                return Err(ReadError {
+                    number: self.number,
+                    message: format!(
+                        "line {} brings the input to more than {MAX_KEYS} distinct keys: records of one export share their keys (nested or per-user data would need mapping by path)",
+                        self.line_number
+                    ),
+                    fatal: true,
+                });
+            }
             let mut names = self.columns.names().to_vec();
             names.extend(unseen.into_iter().cloned());
             self.columns = Arc::new(Columns::new(names));
@@ -105,10 +161,17 @@ impl<R: BufRead> Iterator for NdjsonRows<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
-            self.line.clear();
-            match self.reader.read_until(b'\n', &mut self.line) {
-                Ok(0) => self.done = true,
-                Ok(_) => {
+            match self.read_line() {
+                Ok(None) => self.done = true,
+                Ok(Some(true)) => {
+                    self.line_number += 1;
+                    self.number += 1;
+                    return Some(Err(self.error(format!(
+                        "line {} is longer than --max-record-bytes ({} bytes); it was skipped",
+                        self.line_number, self.max_record_bytes
+                    ))));
+                }
+                Ok(Some(false)) => {
                     self.line_number += 1;
                     // Invalid UTF-8 spoils only its own line, as in CSV.
                     let Ok(text) = std::str::from_utf8(&self.line) else {
@@ -187,5 +250,40 @@ mod tests {
             .as_ref()
             .is_err_and(|e| e.message.contains("object")));
         assert_eq!(items[5].as_ref().expect("row").get("username"), "eve");
+    }
+
+    #[test]
+    fn a_line_over_the_cap_is_reported_and_skipped_without_being_held() {
+        let mut text = b"{\"username\":\"ann\"}\n{\"username\":\"".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 3_000_000));
+        text.extend_from_slice(b"\"}\n{\"username\":\"bob\"}\n");
+        let mut rows = NdjsonRows::with_max_record_bytes(&text[..], 1024);
+        let results: Vec<_> = rows.by_ref().collect();
+        assert_eq!(results.len(), 3);
+        assert!(results[0].is_ok() && results[2].is_ok());
+        let long = results[1].as_ref().expect_err("too long");
+        assert!(
+            long.message
+                .contains("line 2 is longer than --max-record-bytes"),
+            "{}",
+            long.message
+        );
+        assert!(rows.line.capacity() < 64 * 1024, "{}", rows.line.capacity());
+    }
+
+    #[test]
+    fn keys_that_never_repeat_stop_the_input_at_the_cap() {
+        let text: String = (0..MAX_KEYS + 5)
+            .map(|i| format!("{{\"username\":\"u{i}\",\"k{i}\":\"v\"}}\n"))
+            .collect();
+        let results: Vec<_> = NdjsonRows::new(text.as_bytes()).collect();
+        let last = results.last().expect("rows").as_ref().expect_err("capped");
+        assert!(last.fatal, "{}", last.message);
+        assert!(
+            last.message.contains("more than 1000 distinct keys"),
+            "{}",
+            last.message
+        );
+        assert!(results.len() < MAX_KEYS + 5);
     }
 }

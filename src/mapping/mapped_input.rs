@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::input::{self, Format, ReadError, Row, RowSource};
+use crate::input::{self, ReadError, ReadSettings, Row, RowSource};
 use crate::mapping::rules::{Compiled, Mapping};
 
 /// Why an input could not be opened with its mapping.
@@ -31,10 +31,10 @@ pub(crate) struct MappedInput {
 impl MappedInput {
     pub(crate) fn open(
         path: &Path,
-        format: Format,
+        read: ReadSettings,
         mapping: &Mapping,
     ) -> Result<Self, OpenMappedError> {
-        let mut source = input::open(path, format).map_err(OpenMappedError::Input)?;
+        let mut source = input::open(path, read).map_err(OpenMappedError::Input)?;
         let first = source.next();
         let compiled = mapping
             .compile(Arc::clone(source.columns()))

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 
-use crate::input::Format;
+use crate::input::ReadSettings;
 use crate::mapping::mapped_input::MappedInput;
 use crate::mapping::rules::Mapping;
 use crate::report::entry::{ReportEntry, Status};
@@ -127,14 +127,14 @@ pub(crate) fn rewrite_errors(
     report: &Path,
     errors: &Path,
     input: &Path,
-    format: Format,
+    read: ReadSettings,
     mapping: &Mapping,
 ) -> anyhow::Result<()> {
     let MappedInput {
         source: mut rows,
         first,
         mut compiled,
-    } = MappedInput::open(input, format, mapping)?;
+    } = MappedInput::open(input, read, mapping)?;
     let columns = std::sync::Arc::clone(rows.columns());
     let temp = TempFile::beside(errors, "final")?;
     let mut writer = ErrorWriter::to_temp(&temp, columns.names(), compiled.uncopied_columns())?;

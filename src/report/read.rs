@@ -25,8 +25,47 @@ pub(crate) struct EntryReader {
 
 enum Inner {
     Empty,
-    Csv(Box<csv::Reader<BufReader<File>>>, csv::StringRecord),
-    Ndjson(BufReader<File>, Vec<u8>),
+    Csv(Box<csv::Reader<BufReader<Capped>>>, csv::StringRecord),
+    Ndjson(BufReader<Capped>, Vec<u8>),
+}
+
+/// The longest line a report may have. The tool's own lines are a few
+/// hundred bytes (messages are capped at 1 KiB); anything far longer is not
+/// a report of this tool, and must not be read into memory whole.
+const MAX_REPORT_LINE: usize = 1024 * 1024;
+
+/// A report file read with a cap on the bytes between line feeds.
+struct Capped {
+    file: File,
+    since_newline: usize,
+}
+
+impl Capped {
+    fn new(file: File) -> BufReader<Capped> {
+        BufReader::new(Capped {
+            file,
+            since_newline: 0,
+        })
+    }
+}
+
+impl Read for Capped {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.since_newline = match memchr::memrchr(b'\n', &buf[..n]) {
+            Some(at) => n - at - 1,
+            None => self.since_newline + n,
+        };
+        if self.since_newline > MAX_REPORT_LINE {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "a line longer than {MAX_REPORT_LINE} bytes: this is not a bulk-signup report"
+                ),
+            ));
+        }
+        Ok(n)
+    }
 }
 
 impl EntryReader {
@@ -40,7 +79,7 @@ impl EntryReader {
             ReportFormat::Csv => {
                 let mut reader = csv::ReaderBuilder::new()
                     .has_headers(false)
-                    .from_reader(BufReader::new(file));
+                    .from_reader(Capped::new(file));
                 let mut header = csv::StringRecord::new();
                 let complete = reader.read_record(&mut header).unwrap_or(false);
                 if torn_header(path, file_len)? {
@@ -59,7 +98,7 @@ impl EntryReader {
             }
             ReportFormat::Ndjson => {
                 file.seek(SeekFrom::Start(0))?;
-                Inner::Ndjson(BufReader::new(file), Vec::new())
+                Inner::Ndjson(Capped::new(file), Vec::new())
             }
         };
         let mut reader = EntryReader {
@@ -128,11 +167,14 @@ impl Iterator for EntryReader {
                     }
                 }
                 Err(_) if torn(reader.position().byte()) => None,
-                Err(e) => Some(Err(anyhow::anyhow!(
-                    "{}: unreadable entry at byte {}: {e}",
-                    self.path,
-                    self.complete_len
-                ))),
+                Err(e) => {
+                    self.inner = Inner::Empty;
+                    Some(Err(anyhow::anyhow!(
+                        "{}: unreadable entry at byte {}: {e}",
+                        self.path,
+                        self.complete_len
+                    )))
+                }
             },
             Inner::Ndjson(reader, line) => loop {
                 line.clear();
@@ -161,7 +203,11 @@ impl Iterator for EntryReader {
                             ))),
                         };
                     }
-                    Err(e) => return Some(Err(e.into())),
+                    Err(e) => {
+                        // Once refused, the reader ends: no further entries.
+                        self.inner = Inner::Empty;
+                        return Some(Err(anyhow::anyhow!("{}: {e}", self.path)));
+                    }
                 }
             },
         }
@@ -190,4 +236,45 @@ pub(crate) fn ends_with_newline(path: &Path) -> anyhow::Result<bool> {
     let mut byte = [0u8];
     file.read_exact(&mut byte)?;
     Ok(byte[0] == b'\n')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_with_a_giant_line_is_refused_not_read_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for name in ["giant.csv", "giant.ndjson"] {
+            let path = dir.path().join(name);
+            let mut text = String::new();
+            if name.ends_with(".csv") {
+                text.push_str(&REPORT_COLUMNS.join(","));
+                text.push('\n');
+                text.push_str("1,ann,created,,,,,,,1,,\n2,\"");
+            } else {
+                let ann = ReportEntry {
+                    row: 1,
+                    username: "ann".into(),
+                    ..ReportEntry::default()
+                };
+                text.push_str(&serde_json::to_string(&ann).expect("json"));
+                text.push_str("\n{\"row\":2,\"username\":\"");
+            }
+            text.push_str(&"x".repeat(3 * MAX_REPORT_LINE));
+            text.push_str("\n3,bob,created,,,,,,,1,,\n");
+            std::fs::write(&path, text).expect("write");
+            let entries: Vec<_> = EntryReader::open(&path).expect("open").collect();
+            assert!(entries[0].is_ok(), "{name}: the first entry reads");
+            let err = entries
+                .iter()
+                .find_map(|e| e.as_ref().err())
+                .expect("an error");
+            assert!(
+                err.to_string().contains("not a bulk-signup report"),
+                "{name}: {err}"
+            );
+            assert_eq!(entries.len(), 2, "{name}: reading stops at the refusal");
+        }
+    }
 }

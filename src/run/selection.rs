@@ -21,7 +21,7 @@
 use anyhow::bail;
 use std::path::Path;
 
-use crate::input::{is_stdin, Format};
+use crate::input::{is_stdin, ReadSettings};
 use crate::mapping::mapped_input::MappedInput;
 use crate::mapping::rules::Mapping;
 use crate::report::entry::Status;
@@ -96,7 +96,7 @@ impl Selection {
 /// report, so a report from another input is refused before any request.
 pub(crate) fn verify_input(
     input: &Path,
-    format: Format,
+    read: ReadSettings,
     mapping: &Mapping,
     selection: &Selection,
 ) -> anyhow::Result<()> {
@@ -104,7 +104,7 @@ pub(crate) fn verify_input(
         // stdin cannot be read twice: the reader checks each row as it goes.
         return Ok(());
     }
-    let (mut compiled, records) = MappedInput::open(input, format, mapping)?.records();
+    let (mut compiled, records) = MappedInput::open(input, read, mapping)?.records();
     for item in records {
         let (number, username) = match item {
             Ok(row) => {

@@ -446,3 +446,36 @@ async fn the_error_report_copies_only_what_is_sent_and_never_a_formula() {
         "a formula cell is neutralised: {errors}"
     );
 }
+
+#[tokio::test]
+async fn a_record_over_max_record_bytes_is_invalid_and_the_rest_is_read() {
+    let wd = Workdir::new();
+    let mut text = String::from("username,email\nann,ann@example.com\nbob,\"");
+    text.push_str(&"b".repeat(300));
+    text.push_str("\"\ncat,cat@example.com\n");
+    wd.write("users.csv", &text);
+    wd.run("users.csv")
+        .args(["--dry-run", "--max-record-bytes", "200"])
+        .report("report.csv")
+        .output()
+        .await
+        .assert_code(1);
+    let report = wd.read_report("report.csv");
+    let codes: Vec<(u64, &str)> = report
+        .iter()
+        .map(|e| (e.row, e.error_code.as_str()))
+        .collect();
+    assert_eq!(codes, [(1, ""), (2, "UnreadableRecord"), (3, "")]);
+    assert!(
+        report[1].error_message.contains("--max-record-bytes"),
+        "{report:?}"
+    );
+    // The default (1 MiB) takes this record as it is.
+    wd.run("users.csv")
+        .args(["--dry-run", "--overwrite"])
+        .report("report.csv")
+        .output()
+        .await
+        .assert_code(1);
+    assert_eq!(wd.read_report("report.csv")[1].error_code, "InvalidEmail");
+}
