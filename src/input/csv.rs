@@ -37,7 +37,7 @@ pub(crate) struct CsvRows<R: BufRead> {
     /// Scratch for [`Iterator::next`]: one record's cells and their ends.
     text: Vec<u8>,
     ends: Vec<usize>,
-    /// A record longer than this is reported, not kept ([`super::MAX_RECORD_BYTES`]).
+    /// A record longer than this is reported, not kept ([`super::row::MAX_RECORD_BYTES`]).
     max_record_bytes: usize,
 }
 
@@ -55,7 +55,7 @@ struct Parsed {
 impl<R: BufRead> CsvRows<R> {
     #[cfg(test)]
     pub(crate) fn new(input: R) -> anyhow::Result<Self> {
-        CsvRows::with_max_record_bytes(input, super::MAX_RECORD_BYTES)
+        CsvRows::with_max_record_bytes(input, super::row::MAX_RECORD_BYTES)
     }
 
     /// Like [`CsvRows::new`], with a cap on the bytes of one record (the
@@ -107,22 +107,7 @@ impl<R: BufRead> CsvRows<R> {
         text: &mut Vec<u8>,
         ends: &mut Vec<usize>,
     ) -> std::io::Result<Option<Parsed>> {
-        // Line breaks before a record (the LF of a CR LF csv_core left
-        // unread, blank lines) are skipped here, as csv_core would skip
-        // them, so that the record's line is known before it is parsed.
-        loop {
-            let input = self.input.fill_buf()?;
-            let breaks = input
-                .iter()
-                .take_while(|b| matches!(b, b'\r' | b'\n'))
-                .count();
-            if breaks == 0 {
-                break;
-            }
-            self.skipped_newlines += input[..breaks].iter().filter(|b| **b == b'\n').count() as u64;
-            self.input.consume(breaks);
-            self.consumed += breaks as u64;
-        }
+        self.skip_line_breaks()?;
         let (line, byte) = (self.parser.line() + self.skipped_newlines, self.consumed);
         if self.plain_lines && self.parse_plain(text, ends)? {
             return Ok(Some(Parsed {
@@ -183,6 +168,25 @@ impl<R: BufRead> CsvRows<R> {
                 }
                 ReadRecordResult::End => return Ok(None),
             }
+        }
+    }
+
+    /// Line breaks before a record (the LF of a CR LF csv_core left unread,
+    /// blank lines) are skipped here, as csv_core would skip them, so that
+    /// the record's line is known before it is parsed.
+    fn skip_line_breaks(&mut self) -> std::io::Result<()> {
+        loop {
+            let input = self.input.fill_buf()?;
+            let breaks = input
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+            if breaks == 0 {
+                return Ok(());
+            }
+            self.skipped_newlines += input[..breaks].iter().filter(|b| **b == b'\n').count() as u64;
+            self.input.consume(breaks);
+            self.consumed += breaks as u64;
         }
     }
 

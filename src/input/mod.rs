@@ -19,7 +19,9 @@ pub(crate) use ::csv::StringRecord;
 
 pub(crate) use self::csv::{not_utf8, CsvRows};
 pub(crate) use self::ndjson::NdjsonRows;
-pub(crate) use self::row::{Cells, Columns, RawRecord, ReadError, Row, RowSource};
+pub(crate) use self::row::{
+    Cells, Columns, RawRecord, ReadError, Row, RowSource, MAX_RECORD_BYTES,
+};
 
 /// Input formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -44,10 +46,6 @@ impl Format {
 pub(crate) fn extension_of(path: &Path) -> Option<String> {
     Some(path.extension()?.to_str()?.to_ascii_lowercase())
 }
-
-/// The default cap on one record's bytes (`--max-record-bytes`): far above
-/// any real user record, far below what would strain memory.
-pub(crate) const MAX_RECORD_BYTES: usize = 1024 * 1024;
 
 /// How an input is read: its format, and the cap on one record's bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

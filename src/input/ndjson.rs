@@ -18,7 +18,7 @@ pub(crate) struct NdjsonRows<R: BufRead> {
     line_number: u64,
     number: u64,
     done: bool,
-    /// A line longer than this is reported, not kept ([`super::MAX_RECORD_BYTES`]).
+    /// A line longer than this is reported, not kept ([`super::row::MAX_RECORD_BYTES`]).
     max_record_bytes: usize,
 }
 
@@ -31,7 +31,7 @@ pub(crate) const MAX_KEYS: usize = 1_000;
 impl<R: BufRead> NdjsonRows<R> {
     #[cfg(test)]
     pub(crate) fn new(reader: R) -> Self {
-        NdjsonRows::with_max_record_bytes(reader, super::MAX_RECORD_BYTES)
+        NdjsonRows::with_max_record_bytes(reader, super::row::MAX_RECORD_BYTES)
     }
 
     /// Rows of `reader`; a line longer than `max_record_bytes` is reported

@@ -7,6 +7,10 @@ use std::sync::Arc;
 
 use ::csv::StringRecord;
 
+/// The default cap on one record's bytes (`--max-record-bytes`): far above
+/// any real user record, far below what would strain memory.
+pub(crate) const MAX_RECORD_BYTES: usize = 1024 * 1024;
+
 /// The column names of an input, in order, with a name → index lookup.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Columns {
