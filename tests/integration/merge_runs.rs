@@ -19,37 +19,39 @@ async fn two_shards(wd: &Workdir) {
     }
 }
 
+/// Runs `merge-reports OUT REPORT…` expecting a refusal: exit 2, each of
+/// `said` in the message, and no OUT written.
+async fn refused(wd: &Workdir, args: &[&str], said: &[&str]) {
+    let out = wd
+        .command(["merge-reports"])
+        .args(args)
+        .output()
+        .await
+        .assert_code(2);
+    for text in said {
+        assert!(out.stderr.contains(text), "{args:?}: {}", out.stderr);
+    }
+    assert!(
+        !wd.exists(args[0]),
+        "{args:?}: a refused merge wrote {:?}",
+        std::fs::read_to_string(wd.path(args[0]))
+    );
+}
+
 #[tokio::test]
 async fn a_missing_report_is_named_and_nothing_is_written() {
     let wd = Workdir::new();
     two_shards(&wd).await;
-    let out = wd
-        .command(["merge-reports", "out.csv", "a.csv", "nothere.csv"])
-        .output()
-        .await
-        .assert_code(2);
-    assert!(
-        out.stderr.contains("cannot open report nothere.csv"),
-        "{}",
-        out.stderr
-    );
-    assert!(!wd.exists("out.csv"));
+    let args = ["out.csv", "a.csv", "nothere.csv"];
+    refused(&wd, &args, &["cannot open report nothere.csv"]).await;
 }
 
 #[tokio::test]
 async fn one_shard_twice_is_refused_with_both_reports_named() {
     let wd = Workdir::new();
     two_shards(&wd).await;
-    let out = wd
-        .command(["merge-reports", "out.csv", "a.csv", "a.csv"])
-        .output()
-        .await
-        .assert_code(2);
-    assert!(
-        out.stderr.contains("a.csv and a.csv are both shard 1/2"),
-        "{}",
-        out.stderr
-    );
+    let args = ["out.csv", "a.csv", "a.csv"];
+    refused(&wd, &args, &["a.csv and a.csv are both shard 1/2"]).await;
 }
 
 #[tokio::test]
@@ -97,18 +99,8 @@ async fn a_shard_interrupted_before_it_finished_is_refused() {
     two_shards(&wd).await;
     // A run under way (or stopped by a signal) has no shard record yet.
     std::fs::remove_file(wd.path("b.csv.shard.json")).expect("record");
-    let out = wd
-        .command(["merge-reports", "out.csv", "a.csv", "b.csv"])
-        .output()
-        .await
-        .assert_code(2);
-    assert!(
-        out.stderr
-            .contains("b.csv is not the report of a finished --shard run"),
-        "{}",
-        out.stderr
-    );
-    assert!(!wd.exists("out.csv"));
+    let said = ["b.csv is not the report of a finished --shard run"];
+    refused(&wd, &["out.csv", "a.csv", "b.csv"], &said).await;
 }
 
 /// b.csv as a run under way leaves it: an append log, rows out of order.
@@ -120,50 +112,12 @@ fn unfinish(wd: &Workdir) {
 }
 
 #[tokio::test]
-async fn a_refused_merge_leaves_no_half_merged_output() {
-    let wd = Workdir::new();
-    two_shards(&wd).await;
-    wd.command(["merge-reports", "out.csv", "a.csv", "a.csv"])
-        .output()
-        .await
-        .assert_code(2);
-    assert!(
-        !wd.exists("out.csv"),
-        "overlap: a refused merge leaves no output: {:?}",
-        std::fs::read_to_string(wd.path("out.csv"))
-    );
-    unfinish(&wd);
-    wd.command(["merge-reports", "out2.csv", "a.csv", "b.csv"])
-        .output()
-        .await
-        .assert_code(2);
-    assert!(
-        !wd.exists("out2.csv"),
-        "unfinished shard: a refused merge leaves no output: {:?}",
-        std::fs::read_to_string(wd.path("out2.csv"))
-    );
-}
-
-#[tokio::test]
-async fn an_unfinished_shard_is_refused() {
+async fn an_unfinished_shard_is_refused_and_nothing_is_written() {
     let wd = Workdir::new();
     two_shards(&wd).await;
     unfinish(&wd);
-    let out = wd
-        .command(["merge-reports", "out.csv", "a.csv", "b.csv"])
-        .output()
-        .await
-        .assert_code(2);
-    assert!(
-        out.stderr.contains("b.csv is not in row order"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("finish (or resume) that shard"),
-        "{}",
-        out.stderr
-    );
+    let said = ["b.csv is not in row order", "finish (or resume) that shard"];
+    refused(&wd, &["out.csv", "a.csv", "b.csv"], &said).await;
 }
 
 #[tokio::test]
@@ -178,6 +132,11 @@ async fn an_existing_output_is_kept_without_overwrite_and_replaced_with_it() {
         "{}",
         out.stderr
     );
+    assert!(
+        !out.stderr.contains("--resume"),
+        "merge-reports has no --resume: {}",
+        out.stderr
+    );
     assert_eq!(wd.read("out.csv"), "keep me");
     let out = merge.arg("--overwrite").output().await.assert_code(0);
     assert!(out.stderr.contains("merged 20 rows"), "{}", out.stderr);
@@ -188,23 +147,6 @@ async fn an_existing_output_is_kept_without_overwrite_and_replaced_with_it() {
         .collect();
     let expected: Vec<(u64, String)> = (1..=20).map(|i| (i, format!("merge{i}"))).collect();
     assert_eq!(rows, expected);
-}
-
-#[tokio::test]
-async fn the_existing_output_message_names_only_flags_merge_reports_has() {
-    let wd = Workdir::new();
-    two_shards(&wd).await;
-    wd.write("out.csv", "keep me");
-    let out = wd
-        .command(["merge-reports", "out.csv", "a.csv", "b.csv"])
-        .output()
-        .await
-        .assert_code(2);
-    assert!(
-        !out.stderr.contains("--resume"),
-        "merge-reports has no --resume: {}",
-        out.stderr
-    );
 }
 
 #[tokio::test]
