@@ -31,10 +31,42 @@ fn is_domain(domain: &[u8]) -> bool {
 /// aside when `allow_tab`: Cognito refuses them in attribute values, and a
 /// NUL or an escape code in a name is corruption, never data.
 pub(crate) fn control_character(text: &str, allow_tab: bool) -> Option<char> {
-    // Controls are ASCII: a byte scan finds them without decoding UTF-8.
+    // Controls are ASCII, so bytes will do. A word-at-a-time test settles
+    // the common case, no control at all (this runs for every value); only
+    // a value with one is searched again for which.
+    if !has_control_byte(text.as_bytes()) {
+        return None;
+    }
     text.bytes()
         .find(|&b| (b < b' ' && !(allow_tab && b == b'\t')) || b == 0x7f)
         .map(char::from)
+}
+
+/// Whether any byte is below 0x20 or is 0x7F, eight bytes at a time: per
+/// 64-bit word, `(x - 0x20…) & !x & 0x80…` is non-zero exactly when some
+/// byte is below 0x20, and the same test on `x ^ 0x7F…` against 1 finds a
+/// DEL (the classic "has less" and "has zero" bit tricks).
+fn has_control_byte(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let word_has_control = |x: u64| {
+        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+        let del = x ^ (ONES * 0x7f);
+        let is_del = del.wrapping_sub(ONES) & !del & HIGHS;
+        below_space | is_del != 0
+    };
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(word);
+        if word_has_control(u64::from_le_bytes(eight)) {
+            return true;
+        }
+    }
+    // The tail, padded with spaces (not controls) to a whole word.
+    let mut tail = [b' '; 8];
+    tail[..words.remainder().len()].copy_from_slice(words.remainder());
+    word_has_control(u64::from_le_bytes(tail))
 }
 
 /// Whether `text` holds any Unicode white space.
@@ -98,5 +130,20 @@ mod tests {
         assert_eq!(control_character("a\tb", true), None);
         assert_eq!(control_character("a\tb", false), Some('\t'));
         assert_eq!(control_character("Zoë, naïve", false), None);
+        // Every byte value, at every place in a word and in the tail.
+        for len in 1..=17 {
+            for at in 0..len {
+                for b in 0u8..=255 {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = b;
+                    let expected = b < 0x20 || b == 0x7f;
+                    assert_eq!(
+                        has_control_byte(&bytes),
+                        expected,
+                        "{b:#x} at {at} of {len}"
+                    );
+                }
+            }
+        }
     }
 }
