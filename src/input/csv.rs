@@ -55,7 +55,9 @@ impl<R: BufRead> CsvRows<R> {
             columns: Arc::new(Columns::default()),
             consumed: 0,
             skipped_newlines: 0,
-            plain_lines: true,
+            // The header goes through csv_core: it strips a BOM from the
+            // first bytes it reads, so those must be the file's first.
+            plain_lines: false,
             number: 0,
             done: false,
             scratch_text: Vec::new(),
@@ -77,6 +79,7 @@ impl<R: BufRead> CsvRows<R> {
             start = *end;
         }
         rows.columns = Arc::new(Columns::new(names));
+        rows.plain_lines = true;
         Ok(rows)
     }
 
@@ -427,6 +430,19 @@ mod tests {
                 String::from_utf8_lossy(&text)
             );
         }
+    }
+
+    /// Bug: the fast path read the header, so csv_core first read a later
+    /// record and took a U+FEFF at its start for the file's BOM, dropping it.
+    #[test]
+    fn a_bom_after_the_header_is_data_not_a_bom() {
+        let text = b"h1,h2\n\xEF\xBB\xBF\"a\",b\n";
+        let (_, rows) = read(text);
+        let row = rows[0].as_ref().expect("row");
+        let mut csv = ::csv::Reader::from_reader(&text[..]);
+        let expected = csv.records().next().expect("a record").expect("valid");
+        assert_eq!(row.values, expected);
+        assert_eq!(row.get("h1"), "\u{feff}\"a\"");
     }
 
     #[test]
