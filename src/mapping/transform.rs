@@ -137,7 +137,13 @@ fn e164(value: &str, country: Option<phonenumber::country::Id>) -> Result<String
     if !phonenumber::is_valid(&number) && !has_possible_length(&number) {
         return Err(bad());
     }
-    Ok(number.format().mode(phonenumber::Mode::E164).to_string())
+    let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
+    // E.164 has 15 digits at most, which a country code plus a national
+    // number of a length its country allows can pass (+49 and 14 digits).
+    if e164.len() > 1 + 15 {
+        return Err(bad());
+    }
+    Ok(e164)
 }
 
 /// Whether the national number is as long as some number of its country
@@ -242,6 +248,20 @@ mod tests {
             no_region.apply("+44 20 7946 0958"),
             Ok("+442079460958".into())
         );
+    }
+
+    /// Bug: a German national number of 14 digits (a length Germany
+    /// allows) became +49 and 14 digits, 16 in all: not E.164.
+    #[test]
+    fn e164_refuses_more_than_15_digits() {
+        let t = Transform::E164 {
+            default_country: Some(phonenumber::country::Id::DE),
+        };
+        assert_eq!(
+            t.apply("100000-00-000000").map_err(|e| e.0),
+            Err("InvalidPhoneNumber")
+        );
+        assert_eq!(t.apply("030 1234567"), Ok("+49301234567".into()));
     }
 
     #[test]
