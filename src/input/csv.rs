@@ -27,7 +27,7 @@ pub(crate) struct CsvRows<R: BufRead> {
     skipped_newlines: u64,
     /// Take quote-free lines without csv_core (off only to test that both
     /// ways read the same).
-    plain_lines: bool,
+    pub(super) plain_lines: bool,
     /// Records read so far (the header excluded).
     number: u64,
     done: bool,
