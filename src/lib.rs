@@ -34,6 +34,9 @@ mod input;
 mod mapping;
 mod send;
 
+#[cfg(test)]
+mod props;
+
 /// The Cognito wire types the integration tests read a server's answers with.
 pub mod wire {
     pub use crate::send::cognito::wire::{

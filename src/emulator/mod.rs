@@ -11,6 +11,8 @@ pub(crate) mod checks;
 pub(crate) mod command;
 pub(crate) mod faults;
 pub(crate) mod listener;
+#[cfg(test)]
+mod request_props;
 pub(crate) mod server;
 pub(crate) mod state;
 

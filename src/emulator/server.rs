@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
+use hyper::body::{Body, Bytes};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Serialize;
 
@@ -41,11 +41,16 @@ impl std::error::Error for DropConnection {}
 
 type Answer = Response<Full<Bytes>>;
 
-/// Serves one request.
-pub(crate) async fn handle(
+/// Serves one request (its body is [`hyper::body::Incoming`] when served, any
+/// body when a test calls this directly).
+pub(crate) async fn handle<B>(
     shared: Arc<Shared>,
-    request: Request<Incoming>,
-) -> Result<Answer, DropConnection> {
+    request: Request<B>,
+) -> Result<Answer, DropConnection>
+where
+    B: Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     if request.method() == Method::GET && request.uri().path() == "/__emulator/stats" {
         return Ok(json(StatusCode::OK, &shared.state.snapshot()));
     }

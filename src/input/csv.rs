@@ -27,7 +27,7 @@ pub(crate) struct CsvRows<R: BufRead> {
     skipped_newlines: u64,
     /// Take quote-free lines without csv_core (off only to test that both
     /// ways read the same).
-    plain_lines: bool,
+    pub(super) plain_lines: bool,
     /// Records read so far (the header excluded).
     number: u64,
     done: bool,
@@ -68,7 +68,9 @@ impl<R: BufRead> CsvRows<R> {
             columns: Arc::new(Columns::default()),
             consumed: 0,
             skipped_newlines: 0,
-            plain_lines: true,
+            // The header goes through csv_core: it strips a BOM from the
+            // first bytes it reads, so those must be the file's first.
+            plain_lines: false,
             number: 0,
             done: false,
             scratch_text: Vec::new(),
@@ -97,6 +99,7 @@ impl<R: BufRead> CsvRows<R> {
             start = *end;
         }
         rows.columns = Arc::new(Columns::new(names));
+        rows.plain_lines = true;
         Ok(rows)
     }
 
@@ -481,6 +484,19 @@ mod tests {
                 String::from_utf8_lossy(&text)
             );
         }
+    }
+
+    /// Bug: the fast path read the header, so csv_core first read a later
+    /// record and took a U+FEFF at its start for the file's BOM, dropping it.
+    #[test]
+    fn a_bom_after_the_header_is_data_not_a_bom() {
+        let text = b"h1,h2\n\xEF\xBB\xBF\"a\",b\n";
+        let (_, rows) = read(text);
+        let row = rows[0].as_ref().expect("row");
+        let mut csv = ::csv::Reader::from_reader(&text[..]);
+        let expected = csv.records().next().expect("a record").expect("valid");
+        assert_eq!(row.values, expected);
+        assert_eq!(row.get("h1"), "\u{feff}\"a\"");
     }
 
     #[test]

@@ -6,7 +6,11 @@
 //! May use: nothing else in the crate.
 
 mod csv;
+#[cfg(test)]
+mod csv_props;
 mod ndjson;
+#[cfg(test)]
+mod ndjson_props;
 pub(crate) mod read_ahead;
 mod row;
 mod sniff;

@@ -13,3 +13,5 @@ pub(crate) mod mapped_input;
 pub(crate) mod password;
 pub(crate) mod rules;
 pub(crate) mod transform;
+#[cfg(test)]
+mod transform_props;

@@ -4,7 +4,7 @@
 //! or the rule code and reason that make the row `invalid`.
 
 use chrono::format::{Item, StrftimeItems};
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
 
 /// One transform.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +87,10 @@ impl Transform {
             Transform::CollapseSpaces => value.split_whitespace().collect::<Vec<_>>().join(" "),
             Transform::E164 { default_country } => e164(value, *default_country)?,
             Transform::Date(format) => NaiveDate::parse_from_str(value.trim(), format)
-                .map_err(|_| {
+                .ok()
+                // `YYYY-MM-DD` holds the years 0 to 9999 only.
+                .filter(|date| (0..=9999).contains(&date.year()))
+                .ok_or_else(|| {
                     (
                         "InvalidDate",
                         format!("{value:?} is not a date in the format {format:?}"),
@@ -137,7 +140,13 @@ fn e164(value: &str, country: Option<phonenumber::country::Id>) -> Result<String
     if !phonenumber::is_valid(&number) && !has_possible_length(&number) {
         return Err(bad());
     }
-    Ok(number.format().mode(phonenumber::Mode::E164).to_string())
+    let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
+    // E.164 has 15 digits at most, which a country code plus a national
+    // number of a length its country allows can pass (+49 and 14 digits).
+    if e164.len() > 1 + 15 {
+        return Err(bad());
+    }
+    Ok(e164)
 }
 
 /// Whether the national number is as long as some number of its country
@@ -244,6 +253,20 @@ mod tests {
         );
     }
 
+    /// Bug: a German national number of 14 digits (a length Germany
+    /// allows) became +49 and 14 digits, 16 in all: not E.164.
+    #[test]
+    fn e164_refuses_more_than_15_digits() {
+        let t = Transform::E164 {
+            default_country: Some(phonenumber::country::Id::DE),
+        };
+        assert_eq!(
+            t.apply("100000-00-000000").map_err(|e| e.0),
+            Err("InvalidPhoneNumber")
+        );
+        assert_eq!(t.apply("030 1234567"), Ok("+49301234567".into()));
+    }
+
     #[test]
     fn dates() {
         let t = Transform::date("%m/%d/%Y").expect("format");
@@ -252,6 +275,22 @@ mod tests {
         assert!(Transform::date("%Q").is_err());
         assert!(Transform::date("%m/%Y").is_err(), "no day");
         assert!(Transform::date("%d.%m.%Y").is_ok());
+    }
+
+    /// Bug: `%Y` reads any year, and a year past 9999 or before 0 came out
+    /// as `+12345-01-01` or `-0001-01-01`, not `YYYY-MM-DD`.
+    #[test]
+    fn date_refuses_years_yyyy_cannot_hold() {
+        let t = Transform::date("%Y-%m-%d").expect("format");
+        for value in ["-1-1-1", "12345-01-01"] {
+            assert_eq!(
+                t.apply(value).map_err(|e| e.0),
+                Err("InvalidDate"),
+                "{value}"
+            );
+        }
+        assert_eq!(t.apply("0999-12-31"), Ok("0999-12-31".into()));
+        assert_eq!(t.apply("9999-1-2"), Ok("9999-01-02".into()));
     }
 
     #[test]

@@ -15,6 +15,8 @@ pub(crate) mod finalize;
 pub(crate) mod merge;
 pub(crate) mod private_file;
 pub(crate) mod read;
+#[cfg(test)]
+mod read_props;
 pub(crate) mod row_merge;
 pub(crate) mod shard_record;
 pub(crate) mod summary;

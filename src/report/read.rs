@@ -5,6 +5,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use anyhow::{bail, Context};
@@ -46,6 +47,13 @@ impl Capped {
             file,
             since_newline: 0,
         })
+    }
+}
+
+impl Capped {
+    /// The file underneath, for reading a range of it again.
+    fn get_ref(&self) -> &File {
+        &self.file
     }
 }
 
@@ -132,6 +140,53 @@ impl EntryReader {
     pub(crate) fn complete_len(&self) -> u64 {
         self.complete_len
     }
+
+    /// The next entry of a CSV report.
+    fn next_csv(&mut self) -> Option<anyhow::Result<ReportEntry>> {
+        let Inner::Csv(reader, record) = &mut self.inner else {
+            return None;
+        };
+        let start = reader.position().byte();
+        let read = reader.read_record(record);
+        let end = reader.position().byte();
+        // Only the very end of the file can be torn (see `next`).
+        let at_end = end >= self.file_len;
+        match read {
+            Ok(false) => None,
+            // A record that runs to the end of a file without a final
+            // newline, or whose last newline is inside quotes, was cut off
+            // mid-write.
+            Ok(true)
+                if at_end
+                    && (!self.ends_with_newline
+                        || inside_quotes(reader.get_ref().get_ref().get_ref(), start, end)) =>
+            {
+                None
+            }
+            Ok(true) => match record.deserialize::<ReportEntry>(Some(&self.header)) {
+                Ok(entry) => {
+                    self.complete_len = end;
+                    Some(Ok(entry))
+                }
+                Err(_) if at_end => None,
+                Err(e) => Some(Err(anyhow::anyhow!(
+                    "{}: unreadable entry at byte {}: {e}",
+                    self.path,
+                    self.complete_len
+                ))),
+            },
+            Err(_) if at_end => None,
+            Err(e) => {
+                // Once refused (a line over the cap), the reader ends.
+                self.inner = Inner::Empty;
+                Some(Err(anyhow::anyhow!(
+                    "{}: unreadable entry at byte {}: {e}",
+                    self.path,
+                    self.complete_len
+                )))
+            }
+        }
+    }
 }
 
 impl Iterator for EntryReader {
@@ -144,38 +199,7 @@ impl Iterator for EntryReader {
         let torn = |end: u64| end >= file_len;
         match &mut self.inner {
             Inner::Empty => None,
-            Inner::Csv(reader, record) => match reader.read_record(record) {
-                Ok(false) => None,
-                Ok(true) => {
-                    let end = reader.position().byte();
-                    let at_end = torn(end);
-                    let parsed = record.deserialize::<ReportEntry>(Some(&self.header));
-                    match parsed {
-                        // A record that runs to the end of a file without a final
-                        // newline was cut off mid-write.
-                        _ if at_end && !self.ends_with_newline => None,
-                        Ok(entry) => {
-                            self.complete_len = end;
-                            Some(Ok(entry))
-                        }
-                        Err(_) if at_end => None,
-                        Err(e) => Some(Err(anyhow::anyhow!(
-                            "{}: unreadable entry at byte {}: {e}",
-                            self.path,
-                            self.complete_len
-                        ))),
-                    }
-                }
-                Err(_) if torn(reader.position().byte()) => None,
-                Err(e) => {
-                    self.inner = Inner::Empty;
-                    Some(Err(anyhow::anyhow!(
-                        "{}: unreadable entry at byte {}: {e}",
-                        self.path,
-                        self.complete_len
-                    )))
-                }
-            },
+            Inner::Csv(..) => self.next_csv(),
             Inner::Ndjson(reader, line) => loop {
                 line.clear();
                 match reader.read_until(b'\n', line) {
@@ -214,6 +238,15 @@ impl Iterator for EntryReader {
     }
 }
 
+/// Whether bytes `start..end` of `file` (one CSV record) hold an odd number
+/// of double quotes: the record ends inside a quoted field. (The writer
+/// quotes every field that holds a quote and doubles the quotes in it.)
+fn inside_quotes(file: &File, start: u64, end: u64) -> bool {
+    let mut bytes = vec![0; end.saturating_sub(start) as usize];
+    file.read_exact_at(&mut bytes, start).is_ok()
+        && memchr::memchr_iter(b'"', &bytes).count() % 2 == 1
+}
+
 /// Whether the file is a strict prefix of the CSV header line (a run killed
 /// while creating its report).
 fn torn_header(path: &Path, file_len: u64) -> anyhow::Result<bool> {
@@ -241,6 +274,7 @@ pub(crate) fn ends_with_newline(path: &Path) -> anyhow::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::write::ReportWriter;
 
     #[test]
     fn a_report_with_a_giant_line_is_refused_not_read_whole() {
@@ -276,5 +310,33 @@ mod tests {
             );
             assert_eq!(entries.len(), 2, "{name}: reading stops at the refusal");
         }
+    }
+
+    /// Bug: a report cut just after a line break inside its last quoted
+    /// field ends with a newline, and the cut entry was read as complete.
+    #[test]
+    fn a_report_cut_inside_quotes_after_a_line_break_is_torn() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("report.csv");
+        let mut writer = ReportWriter::create(&path, false).expect("create");
+        let entry = ReportEntry {
+            row: 1,
+            note: "two\nlines".to_owned(),
+            ..ReportEntry::default()
+        };
+        writer.write(&entry).expect("write");
+        writer.sync().expect("sync");
+        let full = std::fs::read(&path).expect("read");
+        let header = REPORT_COLUMNS.join(",").len() as u64 + 1;
+        let cut = full.iter().rposition(|b| *b == b'\n').expect("a newline") - 6;
+        assert_eq!(&full[cut - 4..cut], b"two\n");
+        std::fs::write(&path, &full[..cut]).expect("cut");
+        let mut reader = EntryReader::open(&path).expect("open");
+        assert!(reader.next().is_none(), "the torn entry is not read");
+        assert_eq!(reader.complete_len(), header);
+        std::fs::write(&path, &full).expect("whole");
+        let entries: Vec<_> = EntryReader::open(&path).expect("open").collect();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].as_ref().expect("entry"), &entry);
     }
 }
