@@ -1,7 +1,7 @@
 //! The servers a run can go to, one start function per kind, all on
-//! 127.0.0.1: the built-in emulator and moto as child processes (killed by
-//! PID when dropped), and an in-process recorder that answers every request
-//! the same way and keeps what it was sent.
+//! 127.0.0.1: the built-in emulator, moto and cognito-local as child
+//! processes (killed by PID when dropped), and an in-process recorder that
+//! answers every request the same way and keeps what it was sent.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -26,6 +26,8 @@ pub struct Endpoint {
     pub secret: Option<String>,
     guard: Guard,
     recorded: Arc<Mutex<Vec<Recorded>>>,
+    /// The server's data directory, removed after the server is killed.
+    _data: Option<tempfile::TempDir>,
 }
 
 enum Guard {
@@ -66,6 +68,7 @@ impl Endpoint {
             secret: None,
             guard,
             recorded: Arc::default(),
+            _data: None,
         }
     }
 
@@ -113,12 +116,7 @@ impl Endpoint {
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
-        if !installed {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "moto is not installed (pip install 'moto[server]'); CI must run the moto tests"
-            );
-            eprintln!("skipping: moto is not installed (pip install 'moto[server]')");
+        if !available("moto", installed, "pip install 'moto[server]'") {
             return None;
         }
         let port = free_port();
@@ -138,16 +136,62 @@ impl Endpoint {
             .spawn()
             .expect("moto starts");
         let mut endpoint = Endpoint::new(format!("http://127.0.0.1:{port}/"), Guard::Child(child));
-        endpoint.wait_for_moto().await;
-        endpoint.create_moto_pool(with_secret).await;
+        endpoint.wait_until_answers("moto", "moto-api/").await;
+        endpoint.create_pool(with_secret).await;
         Some(endpoint)
     }
 
-    async fn wait_for_moto(&self) {
+    /// cognito-local (npm `cognito-local`, installed in `.ci/node/` by
+    /// `.ci/run`) with a fresh data directory, pool and app client, or
+    /// `None` (skip) when it is not installed and `CI` is unset. In CI a
+    /// missing cognito-local fails the suite.
+    pub async fn cognito_local() -> Option<Endpoint> {
+        let node_runs = std::process::Command::new("node")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        let installed = node_runs && Path::new(COGNITO_LOCAL).is_file();
+        if !available("cognito-local", installed, COGNITO_LOCAL_INSTALL) {
+            return None;
+        }
+        let data = tempfile::tempdir().expect("tempdir");
+        // Its default pools take emails as usernames (and store the sub as
+        // the username); the pools these tests make take plain usernames.
+        std::fs::create_dir(data.path().join(".cognito")).expect("mkdir .cognito");
+        std::fs::write(
+            data.path().join(".cognito/config.json"),
+            json!({"UserPoolDefaults": {"UsernameAttributes": []}}).to_string(),
+        )
+        .expect("write cognito-local config");
+        let port = free_port();
+        let child = Command::new("node")
+            .arg(COGNITO_LOCAL)
+            .current_dir(data.path())
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .env_remove("DEBUG")
+            .env_remove("COGNITO_LOCAL_DEVMODE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("cognito-local starts");
+        let mut endpoint = Endpoint::new(format!("http://127.0.0.1:{port}/"), Guard::Child(child));
+        endpoint._data = Some(data);
+        endpoint.wait_until_answers("cognito-local", "health").await;
+        endpoint.create_pool(false).await;
+        Some(endpoint)
+    }
+
+    /// Waits (at most 30 s) until a GET of `path` gets any HTTP answer.
+    async fn wait_until_answers(&self, name: &str, path: &str) {
         let client = crate::inspect::http();
-        for _ in 0..200 {
+        for _ in 0..300 {
             if client
-                .get(format!("{}moto-api/", self.url))
+                .get(format!("{}{path}", self.url))
                 .send()
                 .await
                 .is_ok()
@@ -156,12 +200,12 @@ impl Endpoint {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("moto did not start listening on {} within 20 s", self.url);
+        panic!("{name} did not start listening on {} within 30 s", self.url);
     }
 
     /// A pool (custom attribute `tier`, a policy the test users meet) and an
-    /// app client in moto.
-    async fn create_moto_pool(&mut self, with_secret: bool) {
+    /// app client, through the server's CreateUserPool and CreateUserPoolClient.
+    async fn create_pool(&mut self, with_secret: bool) {
         let (status, pool) = self
             .call(
                 "CreateUserPool",
@@ -217,6 +261,27 @@ impl Endpoint {
     pub fn recorded(&self) -> Vec<Recorded> {
         self.recorded.lock().expect("log").clone()
     }
+}
+
+/// cognito-local's entry point, run with `node`.
+const COGNITO_LOCAL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/.ci/node/node_modules/cognito-local/lib/bin/start.js"
+);
+const COGNITO_LOCAL_INSTALL: &str = "npm install --prefix .ci/node cognito-local@5.3.0";
+
+/// Whether a third-party server the tests need is `installed`; when it is
+/// not, the test is skipped with a message, unless `CI` is set: then it
+/// fails, since CI must run every test.
+fn available(name: &str, installed: bool, install: &str) -> bool {
+    if !installed {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is not installed ({install}); CI must run the {name} tests"
+        );
+        eprintln!("skipping: {name} is not installed ({install})");
+    }
+    installed
 }
 
 fn canned_answer(status: u16, body: &str) -> String {

@@ -1,11 +1,12 @@
 //! The integration suite: drives the real `bulk-signup` binary over loopback
-//! HTTP against the built-in emulator, moto and a recording server, through
-//! one harness (`workdir`, `endpoint`, `inspect`).
+//! HTTP against the built-in emulator, moto, cognito-local and a recording
+//! server, through one harness (`workdir`, `endpoint`, `inspect`).
 
 mod endpoint;
 mod inspect;
 mod workdir;
 
+mod cognito_local_runs;
 mod emulator_runs;
 mod emulator_safety_runs;
 mod file_safety_runs;
