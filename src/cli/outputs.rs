@@ -5,13 +5,13 @@
 //! same path is caught; paths that do not exist yet are compared by their
 //! absolute form.
 
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::bail;
 
 use crate::cli::flags::RunArgs;
 use crate::input::is_stdin;
+use crate::report::private_file::same_file;
 
 /// Refuses an output that would overwrite one of the run's inputs, or the
 /// two outputs being one file.
@@ -40,31 +40,15 @@ pub(crate) fn refuse_outputs_over_inputs(args: &RunArgs) -> anyhow::Result<()> {
         }
     }
     if let Some(errors) = &args.errors {
-        if same_existing_file(errors, &args.report) || same_path(errors, &args.report) {
+        if same_file(errors, &args.report) {
             bail!("--errors and --report must be different files");
         }
     }
     Ok(())
 }
 
-/// Whether both paths exist and are one file (symlinks followed).
+/// Whether both paths exist and are one file: an input that does not exist
+/// is refused elsewhere, and two missing paths are not an input.
 fn same_existing_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
-    }
-}
-
-/// Whether two paths, existing or not, name the same place.
-fn same_path(a: &Path, b: &Path) -> bool {
-    a == b || absolute(a).zip(absolute(b)).is_some_and(|(a, b)| a == b)
-}
-
-/// `path` with its directory resolved (symlinks and `..` included); the
-/// file itself need not exist.
-fn absolute(path: &Path) -> Option<PathBuf> {
-    let name = path.file_name()?;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
-    let dir = dir.unwrap_or(Path::new(".")).canonicalize().ok()?;
-    Some(dir.join(name))
+    a.exists() && b.exists() && same_file(a, b)
 }

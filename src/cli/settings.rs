@@ -291,7 +291,7 @@ fn region(args: &RunArgs, env: &dyn Env) -> anyhow::Result<(&'static str, String
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-')
     {
-        bail!("--region {region:?} is not an AWS region name such as us-east-1");
+        bail!("{origin} {region:?} is not an AWS region name such as us-east-1");
     }
     Ok((origin, region))
 }

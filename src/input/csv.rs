@@ -50,6 +50,9 @@ struct Parsed {
     /// The record ran past the size cap: its cells were dropped as it was
     /// read (an unclosed quote would otherwise take the rest of the file).
     oversized: bool,
+    /// A quote opened in the record was never closed: the record ran over
+    /// every line after it to the end of the input (its cells are dropped).
+    unclosed_quote: bool,
 }
 
 impl<R: BufRead> CsvRows<R> {
@@ -80,14 +83,18 @@ impl<R: BufRead> CsvRows<R> {
             max_record_bytes: max_record_bytes.max(1),
         };
         let (mut text, mut ends) = (Vec::new(), Vec::new());
-        // An empty input has no columns and no rows.
         let header = rows
             .parse(&mut text, &mut ends)
             .map_err(|e| anyhow::anyhow!("cannot read the CSV header: {e}"))?;
-        if header.is_some_and(|h| h.oversized) {
-            anyhow::bail!(
+        match header {
+            None => anyhow::bail!("the input is empty: no header row (only blank lines)"),
+            Some(h) if h.unclosed_quote => anyhow::bail!(
+                "the CSV header opens a quote that is never closed: fix the header line"
+            ),
+            Some(h) if h.oversized => anyhow::bail!(
                 "the CSV header is longer than --max-record-bytes ({max_record_bytes} bytes): is this a CSV file?"
-            );
+            ),
+            Some(_) => {}
         }
         let mut names = Vec::with_capacity(ends.len());
         let mut start = 0;
@@ -117,11 +124,24 @@ impl<R: BufRead> CsvRows<R> {
                 line,
                 byte,
                 oversized: false,
+                unclosed_quote: false,
             }));
         }
+        self.parse_with_core(text, ends, line, byte)
+    }
+
+    /// Parses one record with csv_core (quoted fields, line breaks in
+    /// them, the end of the input), starting at `line` and `byte`.
+    fn parse_with_core(
+        &mut self,
+        text: &mut Vec<u8>,
+        ends: &mut Vec<usize>,
+        line: u64,
+        byte: u64,
+    ) -> std::io::Result<Option<Parsed>> {
         // csv_core writes into initialised slices: parse into scratch
         // buffers that only ever grow, then copy the record out once.
-        let (mut used_text, mut used_ends) = (0, 0);
+        let (mut used_text, mut used_ends, mut quotes) = (0, 0, 0usize);
         loop {
             if self.scratch_text.len() < used_text + 64 {
                 let grown = (self.scratch_text.len() * 2).max(4096);
@@ -137,6 +157,7 @@ impl<R: BufRead> CsvRows<R> {
                 &mut self.scratch_text[used_text..],
                 &mut self.scratch_ends[used_ends..],
             );
+            quotes += memchr::memchr_iter(b'"', &input[..read]).count();
             self.input.consume(read);
             self.consumed += read as u64;
             // (csv_core's ends count from the record's first byte, across calls.)
@@ -148,30 +169,39 @@ impl<R: BufRead> CsvRows<R> {
                 // into the same scratch space, so memory stays flat.
                 (used_text, used_ends) = (0, 0);
             }
+            let parsed = Parsed {
+                line,
+                byte,
+                oversized,
+                unclosed_quote: false,
+            };
             match result {
                 ReadRecordResult::InputEmpty
                 | ReadRecordResult::OutputFull
                 | ReadRecordResult::OutputEndsFull => continue,
-                ReadRecordResult::Record if oversized => {
-                    return Ok(Some(Parsed {
-                        line,
-                        byte,
-                        oversized,
-                    }))
-                }
                 ReadRecordResult::Record => {
-                    let offset = text.len();
-                    text.extend_from_slice(&self.scratch_text[..used_text]);
-                    ends.extend(self.scratch_ends[..used_ends].iter().map(|e| e + offset));
+                    let unclosed_quote = quotes % 2 == 1 && self.ran_to_the_end(line)?;
+                    if !oversized && !unclosed_quote {
+                        let offset = text.len();
+                        text.extend_from_slice(&self.scratch_text[..used_text]);
+                        ends.extend(self.scratch_ends[..used_ends].iter().map(|e| e + offset));
+                    }
                     return Ok(Some(Parsed {
-                        line,
-                        byte,
-                        oversized,
+                        unclosed_quote,
+                        ..parsed
                     }));
                 }
                 ReadRecordResult::End => return Ok(None),
             }
         }
+    }
+
+    /// Whether a record that started on `line` went on over several lines
+    /// to the end of the input: with an odd number of quotes in it, that is
+    /// an opening quote never closed, which took every record after it.
+    fn ran_to_the_end(&mut self, line: u64) -> std::io::Result<bool> {
+        let last_line = self.parser.line() + self.skipped_newlines;
+        Ok(last_line > line && self.input.fill_buf()?.is_empty())
     }
 
     /// Line breaks before a record (the LF of a CR LF csv_core left unread,
@@ -266,13 +296,20 @@ impl<R: BufRead + Send> RowSource for CsvRows<R> {
             }
         };
         self.number += 1;
-        if parsed.oversized {
+        if parsed.unclosed_quote || parsed.oversized {
             text.truncate(text_start);
             ends.truncate(ends_start);
-            let message = format!(
-                "record on line {} is longer than --max-record-bytes ({} bytes); it was skipped",
-                parsed.line, self.max_record_bytes
-            );
+            let message = if parsed.unclosed_quote {
+                format!(
+                    "record on line {} opens a quote that is never closed, so it runs to the end of the input and takes every line after it: close the quote and run again",
+                    parsed.line
+                )
+            } else {
+                format!(
+                    "record on line {} is longer than --max-record-bytes ({} bytes); it was skipped",
+                    parsed.line, self.max_record_bytes
+                )
+            };
             return Some(Err(self.error(message, false)));
         }
         let width = ends.len() - ends_start;
@@ -500,12 +537,30 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_input_has_no_columns_and_no_rows() {
-        for text in [&b""[..], b"\xEF\xBB\xBF", b"\r\n\n"] {
-            let (names, rows) = read(text);
-            assert!(rows.is_empty(), "{text:?}");
-            assert!(names.iter().all(String::is_empty), "{text:?}: {names:?}");
+    fn an_input_without_a_header_row_is_refused() {
+        for text in [&b""[..], b"\r\n\n", b"\n\n\n", b"\xEF\xBB\xBF"] {
+            let err = CsvRows::new(text).err().expect("refused");
+            assert!(err.to_string().contains("no header row"), "{text:?}: {err}");
         }
+        let err = CsvRows::new(&b"a,\"b\nc,d\n"[..]).err().expect("refused");
+        assert!(err.to_string().contains("never closed"), "{err}");
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_named_and_a_stray_quote_is_data() {
+        let (_, rows) = read(b"username,note\nann,O\"Brien\nbob,\"open\ncat,x\ndan,y\n");
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(rows[0].as_ref().expect("ann").get("note"), "O\"Brien");
+        let err = rows[1].as_ref().expect_err("bob's quote");
+        assert!(
+            err.message
+                .contains("line 3 opens a quote that is never closed"),
+            "{}",
+            err.message
+        );
+        // A closed multi-line quote at the end of the input is a record.
+        let (_, rows) = read(b"username,note\nann,\"two\nlines\"\n");
+        assert_eq!(rows[0].as_ref().expect("ann").get("note"), "two\nlines");
     }
 
     #[test]

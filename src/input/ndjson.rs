@@ -26,7 +26,7 @@ pub(crate) struct NdjsonRows<R: BufRead> {
 /// later row and recompiles the mapping, so keys that never repeat (an id
 /// used as a key, say) would cost quadratic time and memory; real records
 /// have tens of keys.
-pub(crate) const MAX_KEYS: usize = 1_000;
+pub(crate) const MAX_KEYS: usize = 256;
 
 impl<R: BufRead> NdjsonRows<R> {
     #[cfg(test)]
@@ -84,15 +84,13 @@ impl<R: BufRead> NdjsonRows<R> {
             .collect();
         if !unseen.is_empty() {
             if self.columns.len() + unseen.len() > MAX_KEYS {
-                self.done = true;
-                return Err(ReadError {
-                    number: self.number,
-                    message: format!(
-                        "line {} brings the input to more than {MAX_KEYS} distinct keys: records of one export share their keys (nested or per-user data would need mapping by path)",
-                        self.line_number
-                    ),
-                    fatal: true,
-                });
+                // This record only: the keys already known stay, and later
+                // records made of them are read as usual.
+                return Err(self.error(format!(
+                    "line {} would bring the input past {MAX_KEYS} distinct keys (it adds {}); records of one export share their keys",
+                    self.line_number,
+                    unseen.len()
+                )));
             }
             let mut names = self.columns.names().to_vec();
             names.extend(unseen.into_iter().cloned());
@@ -285,18 +283,23 @@ mod tests {
     }
 
     #[test]
-    fn keys_that_never_repeat_stop_the_input_at_the_cap() {
-        let text: String = (0..MAX_KEYS + 5)
+    fn keys_past_the_cap_refuse_their_own_line_only() {
+        let mut text: String = (0..MAX_KEYS + 5)
             .map(|i| format!("{{\"username\":\"u{i}\",\"k{i}\":\"v\"}}\n"))
             .collect();
+        text.push_str("{\"username\":\"last\",\"k0\":\"known keys still read\"}\n");
         let results: Vec<_> = NdjsonRows::new(text.as_bytes()).collect();
-        let last = results.last().expect("rows").as_ref().expect_err("capped");
-        assert!(last.fatal, "{}", last.message);
+        assert_eq!(results.len(), MAX_KEYS + 6, "every line is accounted for");
+        let refused: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+        // Each line adds a key to "username": the lines past the cap are refused.
+        assert_eq!(refused.len(), 6, "{refused:?}");
+        assert!(refused.iter().all(|e| !e.fatal), "{refused:?}");
         assert!(
-            last.message.contains("more than 1000 distinct keys"),
+            refused[0].message.contains("past 256 distinct keys"),
             "{}",
-            last.message
+            refused[0].message
         );
-        assert!(results.len() < MAX_KEYS + 5);
+        let last = results.last().expect("rows").as_ref().expect("read");
+        assert_eq!(last.get("k0"), "known keys still read");
     }
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 
+use crate::report::private_file::same_file;
 use crate::report::read::EntryReader;
 use crate::report::row_merge::RowMerge;
 use crate::report::shard_record::{self, ShardRecord};
@@ -87,6 +88,7 @@ pub fn merge_reports(
         .iter()
         .map(|p| EntryReader::open(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    refuse_output_over_inputs(out, inputs)?;
     let records = shard_records(inputs)?;
     if !overwrite && out.exists() {
         bail!(
@@ -142,6 +144,23 @@ pub fn merge_reports(
         false => temp.place_new(out)?,
     }
     Ok(outcome)
+}
+
+/// The merged report never replaces what it merges: a shard report, its
+/// shard record, or (through a link) anything else.
+fn refuse_output_over_inputs(out: &Path, inputs: &[PathBuf]) -> anyhow::Result<()> {
+    crate::report::private_file::refuse_symlink(out)?;
+    for input in inputs {
+        let record = shard_record::path_for(input);
+        if same_file(out, input) || same_file(out, &record) {
+            bail!(
+                "{} is one of the files merged ({}): give the merged report a new name",
+                out.display(),
+                input.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The shard records of `inputs`, checked to be shards of one run: one

@@ -40,7 +40,8 @@ pub(crate) fn create_private(path: &Path, overwrite: bool) -> anyhow::Result<Fil
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW);
     if overwrite {
-        options.create(true).truncate(true);
+        // Truncated below, once the file is known to be no other's too.
+        options.create(true);
     } else {
         options.create_new(true);
     }
@@ -56,9 +57,47 @@ pub(crate) fn create_private(path: &Path, overwrite: bool) -> anyhow::Result<Fil
             anyhow::anyhow!("cannot create {}: {e}", path.display())
         }
     })?;
+    refuse_hard_link(&file, path)?;
+    file.set_len(0)
+        .map_err(|e| anyhow::anyhow!("cannot empty {}: {e}", path.display()))?;
     // `mode` applies only to new files; an overwritten one keeps its old bits.
     owner_only(&file, path)?;
     Ok(file)
+}
+
+/// Refuses a file with more than one name: a hard link to another file at a
+/// report path would make a run truncate or append to that file, as a
+/// symbolic link would.
+fn refuse_hard_link(file: &File, path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let links = file
+        .metadata()
+        .map_err(|e| anyhow::anyhow!("cannot inspect {}: {e}", path.display()))?
+        .nlink();
+    if links > 1 {
+        anyhow::bail!(
+            "{} has {links} names (hard links): a report is never written through another file's name; name a new file",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Whether `a` and `b` name one file: one device and inode when both exist
+/// (a symlink, a hard link or another spelling of one path), else one
+/// absolute path (for files not created yet).
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    if let (Ok(a), Ok(b)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+        return a.dev() == b.dev() && a.ino() == b.ino();
+    }
+    let absolute = |path: &Path| {
+        let name = path.file_name()?;
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+        let dir = dir.unwrap_or(Path::new(".")).canonicalize().ok()?;
+        Some(dir.join(name))
+    };
+    a == b || absolute(a).zip(absolute(b)).is_some_and(|(a, b)| a == b)
 }
 
 /// Opens an existing report file to continue it, at its end when `append`
@@ -73,6 +112,7 @@ pub(crate) fn open_private(path: &Path, append: bool) -> anyhow::Result<File> {
             true => symlink_error(path),
             false => anyhow::anyhow!("cannot open {} to continue it: {e}", path.display()),
         })?;
+    refuse_hard_link(&file, path)?;
     owner_only(&file, path)?;
     Ok(file)
 }

@@ -27,7 +27,9 @@ pub(crate) async fn connect(
             // Named before the first request: a stale AWS_ENDPOINT_URL (left
             // from a LocalStack session, say) would otherwise redirect a
             // real run without a word.
-            if !config.quiet {
+            // Said even with --quiet when a variable chose it: that is the
+            // case a cron job would never notice.
+            if !config.quiet || origin.starts_with("AWS_ENDPOINT_URL") {
                 eprintln!("bulk-signup: sending to {endpoint} (from {origin})");
             }
             let (endpoint, secret) = (endpoint.clone(), client_secret.clone());

@@ -105,6 +105,7 @@ pub(crate) fn verify_input(
         return Ok(());
     }
     let (mut compiled, records) = MappedInput::open(input, read, mapping)?.records();
+    let mut rows = 0;
     for item in records {
         let (number, username) = match item {
             Ok(row) => {
@@ -114,9 +115,16 @@ pub(crate) fn verify_input(
             Err(e) if e.fatal => bail!("{e}"),
             Err(e) => (e.number, String::new()),
         };
+        rows = number;
         selection
             .decide(number, &username)
             .map_err(|e| anyhow::anyhow!(e))?;
+    }
+    let reported = selection.resume.as_ref().map_or(0, |state| state.max_row);
+    if reported > rows {
+        bail!(
+            "this report does not belong to this input: it has an entry for row {reported}, but the input has {rows} rows"
+        );
     }
     Ok(())
 }

@@ -479,3 +479,110 @@ async fn a_record_over_max_record_bytes_is_invalid_and_the_rest_is_read() {
         .assert_code(1);
     assert_eq!(wd.read_report("report.csv")[1].error_code, "InvalidEmail");
 }
+
+#[tokio::test]
+async fn a_report_path_with_another_name_is_never_written_through() {
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "hard", 2);
+    let victim = wd.write("victim.txt", "keep me\n");
+    std::fs::hard_link(&victim, wd.path("report.csv")).expect("hard link");
+    let out = wd
+        .run("users.csv")
+        .args(["--dry-run", "--overwrite"])
+        .report("report.csv")
+        .output()
+        .await
+        .assert_code(2);
+    assert!(out.stderr.contains("hard links"), "{}", out.stderr);
+    assert_eq!(wd.read("victim.txt"), "keep me\n");
+}
+
+#[tokio::test]
+async fn merge_reports_never_replaces_what_it_merges() {
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "mergeself", 10);
+    for k in 1..=2 {
+        wd.run("users.csv")
+            .args(["--dry-run", "--shard", &format!("{k}/2")])
+            .report(&format!("s{k}.csv"))
+            .output()
+            .await
+            .assert_code(0);
+    }
+    let (s1, record) = (wd.read("s1.csv"), wd.read("s1.csv.shard.json"));
+    for out in ["s1.csv", "./sub/../s1.csv", "s1.csv.shard.json"] {
+        std::fs::create_dir_all(wd.path("sub")).expect("dir");
+        let result = wd
+            .command(["merge-reports", out, "s1.csv", "s2.csv", "--overwrite"])
+            .output()
+            .await
+            .assert_code(2);
+        assert!(
+            result.stderr.contains("one of the files merged"),
+            "{out}: {}",
+            result.stderr
+        );
+        assert_eq!(wd.read("s1.csv"), s1, "{out}");
+        assert_eq!(wd.read("s1.csv.shard.json"), record, "{out}");
+    }
+}
+
+#[tokio::test]
+async fn resume_refuses_a_report_with_rows_the_input_does_not_have() {
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "ghost", 3);
+    wd.run("users.csv")
+        .args(["--dry-run"])
+        .report("report.csv")
+        .output()
+        .await
+        .assert_code(0);
+    let mut report = wd.read("report.csv");
+    report.push_str("1000,ghost,created,,,,,,,1,,\n");
+    wd.write("report.csv", &report);
+    let server = Endpoint::emulator(sample("pool.json"), &[]).await;
+    let out = wd
+        .run("users.csv")
+        .against(&server)
+        .report("report.csv")
+        .arg("--resume")
+        .output()
+        .await
+        .assert_code(2);
+    assert!(
+        out.stderr
+            .contains("entry for row 1000, but the input has 3 rows"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(server.stats().await.requests, 0);
+}
+
+#[tokio::test]
+async fn quiet_still_names_an_endpoint_a_variable_chose() {
+    let server = Endpoint::emulator(sample("pool.json"), &[]).await;
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "quietenv", 1);
+    let out = wd
+        .run("users.csv")
+        .report("report.csv")
+        .args(["-q", "--client-id", server.client_id.as_str()])
+        .env("AWS_ENDPOINT_URL", &server.url)
+        .output()
+        .await
+        .assert_code(0);
+    assert!(
+        out.stderr.contains("(from AWS_ENDPOINT_URL)"),
+        "{}",
+        out.stderr
+    );
+    let out = wd
+        .run("users.csv")
+        .against(&server)
+        .report("report2.csv")
+        .arg("-q")
+        .output()
+        .await
+        .assert_code(0);
+    assert!(!out.stderr.contains("sending to"), "{}", out.stderr);
+}

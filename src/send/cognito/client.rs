@@ -86,7 +86,7 @@ impl CognitoClient {
         let answer = self.post("SignUp", body).await?;
         if let Some(what) = not_cognito(&answer) {
             return Err(CallError::NotCognito(format!(
-                "the endpoint {} answered HTTP {} {what}: it is not Cognito. Is --endpoint-url (or AWS_ENDPOINT_URL) right?",
+                "the endpoint {} answered HTTP {} {what}: it is not Cognito",
                 self.endpoint,
                 answer.status.as_u16()
             )));
@@ -102,12 +102,16 @@ impl CognitoClient {
             })?;
             return Ok((response, request_id));
         }
-        Err(CallError::Api(ApiError::parse(
+        let mut error = ApiError::parse(
             answer.status.as_u16(),
             header_str(&answer.headers, "x-amzn-errortype"),
             request_id.as_deref(),
             &answer.body,
-        )))
+        );
+        if answer.oversized && error.message.is_none() {
+            error.message = Some("(an answer over 64 KiB; its message was not read)".to_owned());
+        }
+        Err(CallError::Api(error))
     }
 
     /// Posts one JSON 1.1 operation; reads at most [`MAX_ANSWER_BYTES`] of
