@@ -24,6 +24,10 @@ use crate::mapping::rules::Prepared;
 pub(crate) struct Checker {
     pool: Option<PoolRules>,
     plans: Plans,
+    /// Whether values may hold control characters. The check stage clears
+    /// it for a batch whose text has none (one scan per batch instead of
+    /// one per value); it is on unless told otherwise.
+    controls_possible: bool,
 }
 
 impl Checker {
@@ -31,7 +35,14 @@ impl Checker {
         Checker {
             pool,
             plans: Plans::default(),
+            controls_possible: true,
         }
+    }
+
+    /// Says whether the values about to be checked may hold control
+    /// characters at all (`false` only when their whole text has none).
+    pub(crate) fn set_controls_possible(&mut self, possible: bool) {
+        self.controls_possible = possible;
     }
 
     /// Whether usernames compare case-sensitively. Without a pool
@@ -43,7 +54,7 @@ impl Checker {
 
     pub(crate) fn check(&mut self, prepared: &Prepared) -> Result<(), RowError> {
         self.plans.assign(&prepared.attributes, self.pool.as_ref());
-        check_planned(prepared, &self.plans)?;
+        check_planned(prepared, &self.plans, self.controls_possible)?;
         if let Some(pool) = &self.pool {
             check_pool(pool, prepared, &self.plans)?;
         }
@@ -53,7 +64,7 @@ impl Checker {
 
 /// The checks that hold for every pool, the plans of `prepared`'s
 /// attributes already assigned.
-fn check_planned(prepared: &Prepared, plans: &Plans) -> Result<(), RowError> {
+fn check_planned(prepared: &Prepared, plans: &Plans, controls: bool) -> Result<(), RowError> {
     check_username(&prepared.username)?;
     if let Some(password) = &prepared.password {
         let password = password.expose();
@@ -73,7 +84,7 @@ fn check_planned(prepared: &Prepared, plans: &Plans) -> Result<(), RowError> {
         }
         // Cognito's pattern would take a NUL or an escape code; in a
         // password from an export they are corruption, so the row is held.
-        if control_character(password, false).is_some() {
+        if controls && control_character(password, false).is_some() {
             return Err(RowError::new(
                 "InvalidPasswordFormat",
                 Some("password"),
@@ -82,7 +93,7 @@ fn check_planned(prepared: &Prepared, plans: &Plans) -> Result<(), RowError> {
         }
     }
     for (attribute, plan) in prepared.attributes.iter().zip(plans.of_row()) {
-        check_attribute(plan, &attribute.value)?;
+        check_attribute(plan, &attribute.value, controls)?;
     }
     Ok(())
 }
@@ -123,14 +134,19 @@ fn username_pattern() -> &'static Regex {
     })
 }
 
-fn check_attribute(plan: &NamePlan, value: &str) -> Result<(), RowError> {
+fn check_attribute(plan: &NamePlan, value: &str, controls: bool) -> Result<(), RowError> {
     if let Some(error) = &plan.name_error {
         return Err(error.clone());
     }
     let name = plan.name();
     // Tab is allowed in free text (Cognito takes it there); in a value
     // with a format it fails that format's own check.
-    if let Some(c) = control_character(value, true) {
+    let control = if controls {
+        control_character(value, true)
+    } else {
+        None
+    };
+    if let Some(c) = control {
         return Err(RowError::new(
             "ControlCharacter",
             Some(name),

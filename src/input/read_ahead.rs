@@ -111,6 +111,12 @@ impl RowBatch {
         })
     }
 
+    /// The cells of every readable record, end to end (after
+    /// [`RowBatch::check_utf8`]): for a scan of the whole batch at once.
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
     /// How many records the batch holds.
     pub(crate) fn len(&self) -> usize {
         self.records.len()

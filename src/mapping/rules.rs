@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use crate::checks::attributes;
+use crate::checks::formats::has_control_byte;
 use crate::checks::row_error::RowError;
 use crate::input::{Cells, Columns, Row};
 use crate::mapping::password::generate_password;
@@ -163,6 +164,19 @@ impl Mapping {
             }
         }
         names
+    }
+
+    /// Whether the mapping's own text (constants, template text) holds a
+    /// control character: then any row's values may, whatever the input.
+    pub(crate) fn literal_controls(&self) -> bool {
+        self.rules.iter().any(|rule| match &rule.source {
+            Source::Constant(value) => has_control_byte(value.as_bytes()),
+            Source::Template(parts) => parts.iter().any(|part| match part {
+                TemplatePart::Text(text) => has_control_byte(text.as_bytes()),
+                TemplatePart::Column(_) => false,
+            }),
+            Source::Column(_) | Source::GeneratePassword(_) => false,
+        })
     }
 
     /// Makes `compiled` fit `columns`, compiling again when they are not the

@@ -13,6 +13,7 @@ use anyhow::Context;
 use tokio::sync::mpsc;
 
 use crate::checks::duplicates::username_hash;
+use crate::checks::formats::has_control_byte;
 use crate::checks::row_error::RowError;
 use crate::checks::validate::Checker;
 use crate::input::read_ahead::{RowBatch, RowView};
@@ -55,6 +56,9 @@ pub(crate) enum RowCheck {
 /// What each checking thread starts from.
 #[derive(Clone)]
 pub(crate) struct RowChecker {
+    /// The mapping's constants or template text hold a control character,
+    /// so every row may (see [`Mapping::literal_controls`]).
+    pub(crate) literal_controls: bool,
     pub(crate) mapping: Mapping,
     pub(crate) compiled: Compiled,
     pub(crate) checker: Checker,
@@ -127,6 +131,10 @@ impl Worker {
 
     fn check_batch(&mut self, mut rows: RowBatch) -> anyhow::Result<CheckedBatch> {
         rows.check_utf8();
+        // One scan of the batch's text settles control characters for all
+        // its rows at once, unless the mapping's own text brings some.
+        let controls = self.setup.literal_controls || has_control_byte(rows.text().as_bytes());
+        self.setup.checker.set_controls_possible(controls);
         let mut verdicts = Vec::with_capacity(rows.len());
         let mut usernames = String::new();
         for record in rows.records() {

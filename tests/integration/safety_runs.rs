@@ -586,3 +586,23 @@ async fn quiet_still_names_an_endpoint_a_variable_chose() {
         .assert_code(0);
     assert!(!out.stderr.contains("sending to"), "{}", out.stderr);
 }
+
+#[tokio::test]
+async fn a_control_character_from_the_mapping_itself_is_caught() {
+    // The input's text holds none: the check must still run, because the
+    // mapping's own constant brings one into every row.
+    let wd = Workdir::new();
+    wd.write("users.csv", "username,email\nann,ann@example.com\n");
+    wd.write(
+        "mapping.toml",
+        "username = { column = \"username\" }\n[attributes]\nemail = { column = \"email\" }\nnickname = { value = \"bell\\u0007\" }\n",
+    );
+    wd.run("users.csv")
+        .args(["--dry-run", "--mapping", "mapping.toml"])
+        .report("report.csv")
+        .output()
+        .await
+        .assert_code(1);
+    let report = wd.read_report("report.csv");
+    assert_eq!(report[0].error_code, "ControlCharacter", "{report:?}");
+}
