@@ -94,27 +94,8 @@ async fn cognito_local_unknown_client_stops_the_run() {
     let Some(server) = Endpoint::cognito_local().await else {
         return;
     };
-    let wd = Workdir::new();
-    wd.users_csv("users.csv", "nobody", 50);
-    let out = wd
-        .run("users.csv")
-        .against(&server)
-        .client_id("unknownclient42")
-        .report("report.csv")
-        .arg("--overwrite")
-        .output()
-        .await
-        .assert_code(3);
     // Its error answers carry the code only in the body's `__type`.
-    assert!(
-        out.stderr.contains("ResourceNotFoundException"),
-        "{}",
-        out.stderr
-    );
-    let entries = wd.read_report("report.csv");
-    assert_eq!(entries.len(), 50);
-    assert_eq!(entries.iter().filter(|e| e.attempts > 0).count(), 1);
-    assert!(server.list_users().await.is_empty());
+    assert_an_unknown_client_stops_the_run(&server).await;
 }
 
 /// The server holds exactly the report's users, each with its reported sub.

@@ -134,3 +134,29 @@ pub fn python_secret_hash(secret: &str, username: &str, client_id: &str) -> Stri
         .trim()
         .to_owned()
 }
+
+/// A run against `server` with a client id it does not know stops after
+/// one request (exit 3, ResourceNotFoundException), every row reported and
+/// no user created.
+pub async fn assert_an_unknown_client_stops_the_run(server: &Endpoint) {
+    let wd = crate::workdir::Workdir::new();
+    wd.users_csv("users.csv", "nobody", 50);
+    let out = wd
+        .run("users.csv")
+        .against(server)
+        .client_id("unknownclient42")
+        .report("report.csv")
+        .output()
+        .await
+        .assert_code(3);
+    assert!(
+        out.stderr.contains("ResourceNotFoundException"),
+        "{}",
+        out.stderr
+    );
+    let entries = wd.read_report("report.csv");
+    assert_eq!(entries.len(), 50);
+    let sent = entries.iter().filter(|e| e.attempts > 0).count();
+    assert_eq!(sent, 1, "one request only");
+    assert!(server.list_users().await.is_empty());
+}

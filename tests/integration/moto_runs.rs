@@ -100,28 +100,5 @@ async fn moto_unknown_client_stops_the_run() {
     let Some(moto) = Endpoint::moto(false).await else {
         return;
     };
-    let wd = Workdir::new();
-    wd.users_csv("users.csv", "nobody", 50);
-    let out = wd
-        .run("users.csv")
-        .against(&moto)
-        .client_id("unknownclient42")
-        .report("report.csv")
-        .arg("--overwrite")
-        .output()
-        .await
-        .assert_code(3);
-    assert!(
-        out.stderr.contains("ResourceNotFoundException"),
-        "{}",
-        out.stderr
-    );
-    let entries = wd.read_report("report.csv");
-    assert_eq!(entries.len(), 50);
-    assert_eq!(
-        entries.iter().filter(|e| e.attempts > 0).count(),
-        1,
-        "one request only"
-    );
-    assert!(moto.list_users().await.is_empty());
+    assert_an_unknown_client_stops_the_run(&moto).await;
 }

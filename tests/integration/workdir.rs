@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, Command};
 
 pub use crate::endpoint::Endpoint;
-pub use crate::inspect::{attribute, python_secret_hash};
+pub use crate::inspect::{assert_an_unknown_client_stops_the_run, attribute, python_secret_hash};
 
 // The library paths tests use, in one place: the src restructure moves them.
 pub use bulk_signup::emulator::StatsSnapshot;
