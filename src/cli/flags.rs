@@ -55,6 +55,10 @@ pub struct RunArgs {
     /// Input format; by default from the extension (.csv, .ndjson, .jsonl). Required for stdin.
     #[arg(long, value_enum)]
     pub(crate) format: Option<Format>,
+    /// CSV field separator: `,` `;` `tab` or `|`. By default it is found
+    /// from the header line (and said when it is not a comma).
+    #[arg(long, value_name = "SEP", value_parser = parse_delimiter)]
+    pub(crate) delimiter: Option<u8>,
     /// Results report: one entry per input row (CSV, or NDJSON for .ndjson/.jsonl).
     #[arg(long)]
     pub(crate) report: PathBuf,
@@ -179,4 +183,15 @@ pub struct EmulatorArgs {
     /// (the user is still created), like Cognito's default sender (~50 a day).
     #[arg(long, value_name = "N")]
     pub(crate) message_quota: Option<u64>,
+}
+
+/// `--delimiter`'s value: one of the separators CSV exports use.
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "," | "comma" => Ok(b','),
+        ";" | "semicolon" => Ok(b';'),
+        "tab" | "\t" | "\\t" => Ok(b'\t'),
+        "|" | "pipe" => Ok(b'|'),
+        _ => Err(format!("{text:?} is not a separator: use , ; tab or |")),
+    }
 }

@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use crate::checks::pool_rules::PoolRules;
 use crate::cli::flags::RunArgs;
 use crate::cli::outputs::refuse_outputs_over_inputs;
-use crate::input::{is_stdin, Format, ReadSettings};
+use crate::input::{delimiter_name, is_stdin, sniff_delimiter, Format, ReadSettings};
 use crate::mapping::file as mapping_file;
 use crate::mapping::rules::Mapping;
 use crate::run::shard::Shard;
@@ -90,6 +90,7 @@ impl RunConfig {
         quiet: bool,
     ) -> anyhow::Result<Self> {
         let format = input_format(&args)?;
+        let delimiter = delimiter(&args, format)?;
         let max_rate = check_numbers(&args)?;
         refuse_outputs_over_inputs(&args)?;
         let pool = match &args.pool {
@@ -112,6 +113,7 @@ impl RunConfig {
             read: ReadSettings {
                 format,
                 max_record_bytes: args.max_record_bytes,
+                delimiter,
             },
             report: args.report,
             errors: args.errors,
@@ -166,6 +168,23 @@ fn input_format(args: &RunArgs) -> anyhow::Result<Format> {
         );
     }
     Ok(format)
+}
+
+/// CSV's field separator: `--delimiter`, else the one the header line
+/// uses (said when it is not a comma, so a surprise shows).
+fn delimiter(args: &RunArgs, format: Format) -> anyhow::Result<Option<u8>> {
+    if args.delimiter.is_some() || format != Format::Csv {
+        return Ok(args.delimiter);
+    }
+    let found = sniff_delimiter(&args.input)?;
+    if let Some(separator) = found.filter(|d| *d != b',') {
+        tracing::warn!(
+            "no --delimiter given: {} separates its header's fields with {}, so that is the separator",
+            args.input.display(),
+            delimiter_name(separator)
+        );
+    }
+    Ok(found)
 }
 
 /// Checks the numeric flags; returns `--max-rate` (default 2 × `--rate`).

@@ -37,6 +37,8 @@ pub(crate) struct CsvRows<R: BufRead> {
     /// Scratch for [`Iterator::next`]: one record's cells and their ends.
     text: Vec<u8>,
     ends: Vec<usize>,
+    /// The byte between fields: `,` unless told otherwise.
+    delimiter: u8,
     /// A record longer than this is reported, not kept ([`super::row::MAX_RECORD_BYTES`]).
     max_record_bytes: usize,
 }
@@ -58,16 +60,20 @@ struct Parsed {
 impl<R: BufRead> CsvRows<R> {
     #[cfg(test)]
     pub(crate) fn new(input: R) -> anyhow::Result<Self> {
-        CsvRows::with_max_record_bytes(input, super::row::MAX_RECORD_BYTES)
+        CsvRows::with_options(input, super::row::MAX_RECORD_BYTES, b',')
     }
 
     /// Like [`CsvRows::new`], with a cap on the bytes of one record (the
-    /// header included): a longer record is reported as unreadable and its
-    /// bytes skipped as they are read, never held.
-    pub(crate) fn with_max_record_bytes(input: R, max_record_bytes: usize) -> anyhow::Result<Self> {
+    /// header included: a longer record is reported as unreadable and its
+    /// bytes skipped as they are read, never held) and the field separator.
+    pub(crate) fn with_options(
+        input: R,
+        max_record_bytes: usize,
+        delimiter: u8,
+    ) -> anyhow::Result<Self> {
         let mut rows = CsvRows {
             input,
-            parser: csv_core::Reader::new(),
+            parser: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
             columns: Arc::new(Columns::default()),
             consumed: 0,
             skipped_newlines: 0,
@@ -81,6 +87,7 @@ impl<R: BufRead> CsvRows<R> {
             text: Vec::new(),
             ends: Vec::new(),
             max_record_bytes: max_record_bytes.max(1),
+            delimiter,
         };
         let (mut text, mut ends) = (Vec::new(), Vec::new());
         let header = rows
@@ -240,7 +247,7 @@ impl<R: BufRead> CsvRows<R> {
         }
         let line = &input[..stop];
         let mut start = 0;
-        for comma in memchr::memchr_iter(b',', line) {
+        for comma in memchr::memchr_iter(self.delimiter, line) {
             text.extend_from_slice(&line[start..comma]);
             ends.push(text.len());
             start = comma + 1;
@@ -581,7 +588,7 @@ mod tests {
         text.extend(std::iter::repeat_n(b'x', 200_000));
         text.extend_from_slice(b"\"\ncat,fine\ndan,\"never closed ");
         text.extend(std::iter::repeat_n(b'y', 5_000_000));
-        let mut rows = CsvRows::with_max_record_bytes(&text[..], cap).expect("header");
+        let mut rows = CsvRows::with_options(&text[..], cap, b',').expect("header");
         let mut results = Vec::new();
         for row in rows.by_ref() {
             results.push(row.map(|r| r.values.get(0).unwrap_or("").to_owned()));
@@ -606,9 +613,25 @@ mod tests {
             "{}",
             rows.scratch_text.len()
         );
-        let err = CsvRows::with_max_record_bytes(&b"a,b,c\n"[..], 3)
+        let err = CsvRows::with_options(&b"a,b,c\n"[..], 3, b',')
             .err()
             .expect("header");
         assert!(err.to_string().contains("header is longer"), "{err}");
+    }
+
+    #[test]
+    fn another_separator_reads_the_same_on_both_paths() {
+        let text = b"username;note\nann;plain\nbob;\"quoted; with a separator\"\ncat;a,comma\n";
+        let rows: Vec<Row> = CsvRows::with_options(&text[..], 1024, b';')
+            .expect("header")
+            .map(|r| r.expect("row"))
+            .collect();
+        let notes: Vec<&str> = rows.iter().map(|r| r.get("note")).collect();
+        assert_eq!(notes, ["plain", "quoted; with a separator", "a,comma"]);
+        let tabs: Vec<Row> = CsvRows::with_options(&b"username\tnote\nann\tx y\n"[..], 1024, b'\t')
+            .expect("header")
+            .map(|r| r.expect("row"))
+            .collect();
+        assert_eq!(tabs[0].get("note"), "x y");
     }
 }

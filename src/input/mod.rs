@@ -26,6 +26,7 @@ pub(crate) use self::ndjson::NdjsonRows;
 pub(crate) use self::row::{
     Cells, Columns, RawRecord, ReadError, Row, RowSource, MAX_RECORD_BYTES,
 };
+pub(crate) use self::sniff::delimiter_name;
 
 /// Input formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -56,6 +57,21 @@ pub(crate) fn extension_of(path: &Path) -> Option<String> {
 pub(crate) struct ReadSettings {
     pub(crate) format: Format,
     pub(crate) max_record_bytes: usize,
+    /// CSV's field separator; `None`: found from the header line.
+    pub(crate) delimiter: Option<u8>,
+}
+
+/// The field separator of the CSV file at `path`, from its header line
+/// (`None` for stdin, which cannot be read twice: its reader finds it).
+pub(crate) fn sniff_delimiter(path: &Path) -> anyhow::Result<Option<u8>> {
+    if is_stdin(path) {
+        return Ok(None);
+    }
+    let mut head = Vec::with_capacity(64 * 1024);
+    File::open(path)
+        .and_then(|file| file.take(64 * 1024).read_to_end(&mut head))
+        .map_err(|e| anyhow::anyhow!("cannot read input {}: {e}", path.display()))?;
+    Ok(Some(sniff::delimiter(&head)))
 }
 
 /// Whether `path` names standard input (`-`), which can be read only once.
@@ -63,11 +79,17 @@ pub(crate) fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
+/// The bytes already buffered (the sniff filled the buffer).
+fn head_of(reader: &mut BufReader<Box<dyn Read + Send>>) -> &[u8] {
+    reader.buffer()
+}
+
 /// Opens `path` (or stdin for `-`) as a row source.
 pub(crate) fn open(path: &Path, read: ReadSettings) -> anyhow::Result<Box<dyn RowSource>> {
     let ReadSettings {
         format,
         max_record_bytes,
+        delimiter,
     } = read;
     let reader: Box<dyn Read + Send> = if is_stdin(path) {
         Box::new(io::stdin())
@@ -85,7 +107,10 @@ pub(crate) fn open(path: &Path, read: ReadSettings) -> anyhow::Result<Box<dyn Ro
     }
     // (CSV parses straight from this buffer; NDJSON reads it by lines.)
     Ok(match format {
-        Format::Csv => Box::new(CsvRows::with_max_record_bytes(reader, max_record_bytes)?),
+        Format::Csv => {
+            let delimiter = delimiter.unwrap_or_else(|| sniff::delimiter(head_of(&mut reader)));
+            Box::new(CsvRows::with_options(reader, max_record_bytes, delimiter)?)
+        }
         Format::Ndjson => Box::new(NdjsonRows::with_max_record_bytes(reader, max_record_bytes)),
     })
 }

@@ -29,6 +29,37 @@ pub(crate) fn refusal(head: &[u8]) -> Option<String> {
     })
 }
 
+/// The field separators a CSV may use, in the order ties are broken.
+pub(crate) const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+/// The separator of a CSV whose first bytes are `head`: the candidate seen
+/// most often in the header line, outside quotes (a comma when none is).
+pub(crate) fn delimiter(head: &[u8]) -> u8 {
+    let line = head.split(|b| *b == b'\n').next().unwrap_or(head);
+    let mut counts = [0usize; DELIMITERS.len()];
+    let mut quoted = false;
+    for &b in line {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if let Some(i) = DELIMITERS.iter().position(|d| *d == b).filter(|_| !quoted) {
+            counts[i] += 1;
+        }
+    }
+    let best =
+        (0..DELIMITERS.len()).fold(0, |best, i| if counts[i] > counts[best] { i } else { best });
+    DELIMITERS[best]
+}
+
+/// How a separator is named in messages and on the command line.
+pub(crate) fn delimiter_name(delimiter: u8) -> &'static str {
+    match delimiter {
+        b';' => "';'",
+        b'\t' => "tab",
+        b'|' => "'|'",
+        _ => "','",
+    }
+}
+
 /// Compressed and archive formats, by their magic numbers.
 fn container(head: &[u8]) -> Option<&'static str> {
     const MAGIC: [(&[u8], &str); 6] = [
@@ -51,6 +82,24 @@ fn container(head: &[u8]) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_header_lines_most_frequent_separator_wins() {
+        assert_eq!(
+            delimiter(b"username,email,given_name\nann,a@b.co,Ann\n"),
+            b','
+        );
+        assert_eq!(
+            delimiter(b"username;email;given_name\nann;a@b.co;Ann\n"),
+            b';'
+        );
+        assert_eq!(delimiter(b"username\temail\nann\ta@b.co\n"), b'\t');
+        assert_eq!(delimiter(b"username|email\n"), b'|');
+        // Separators inside quotes do not count.
+        assert_eq!(delimiter(b"\"a,b,c\";x;y\n"), b';');
+        assert_eq!(delimiter(b"username\n"), b',');
+        assert_eq!(delimiter(b""), b',');
+    }
 
     #[test]
     fn text_passes_and_containers_are_named() {

@@ -259,3 +259,47 @@ async fn ndjson_keys_that_appear_late_are_mapped_and_their_passwords_stay_out_of
         );
     }
 }
+
+#[tokio::test]
+async fn a_semicolon_export_is_read_with_the_separator_said() {
+    let wd = Workdir::new();
+    wd.write(
+        "users.csv",
+        "username;email;given_name\nann;ann@example.com;Ann\nbob;bob@example.com;\"Bob; Jr\"\n",
+    );
+    let out = wd
+        .run("users.csv")
+        .args(["--dry-run"])
+        .report("report.csv")
+        .output()
+        .await
+        .assert_code(0);
+    assert!(
+        out.stderr
+            .contains("separates its header's fields with ';'"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(wd.read_report("report.csv").len(), 2);
+    // Told otherwise, the whole header is one column, which maps to nothing.
+    let out = wd
+        .run("users.csv")
+        .args(["--dry-run", "--delimiter", ",", "--overwrite"])
+        .report("report.csv")
+        .output()
+        .await
+        .assert_code(2);
+    assert!(
+        out.stderr.contains("username;email;given_name"),
+        "{}",
+        out.stderr
+    );
+    wd.write("tabs.csv", "username\temail\nann\tann@example.com\n");
+    wd.run("tabs.csv")
+        .args(["--dry-run", "--delimiter", "tab"])
+        .report("tabs-report.csv")
+        .output()
+        .await
+        .assert_code(0);
+    assert_eq!(wd.read_report("tabs-report.csv")[0].username, "ann");
+}
