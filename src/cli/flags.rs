@@ -59,6 +59,13 @@ pub struct RunArgs {
     /// from the header line (and said when it is not a comma).
     #[arg(long, value_name = "SEP", value_parser = parse_delimiter)]
     pub(crate) delimiter: Option<u8>,
+    /// The CSV has no header row: its first line is a user. Needs --columns
+    /// (or `[input] has_header = false` and `columns` in a mapping file).
+    #[arg(long, requires = "columns")]
+    pub(crate) no_header: bool,
+    /// The column names of a CSV without a header row, in order: "a,b,c".
+    #[arg(long, value_name = "NAMES", requires = "no_header")]
+    pub(crate) columns: Option<String>,
     /// Results report: one entry per input row (CSV, or NDJSON for .ndjson/.jsonl).
     #[arg(long)]
     pub(crate) report: PathBuf,

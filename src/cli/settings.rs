@@ -3,6 +3,7 @@
 //! request (exit code 2) with a message that says how to fix it.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -98,6 +99,7 @@ impl RunConfig {
             None => None,
         };
         let mapping = load_mapping(&args, pool.as_ref(), format)?;
+        let columns = headerless_columns(&args, &mapping, format)?;
         let destination = if args.dry_run {
             Destination::Nowhere
         } else if let Some(pool) = args.emulator.clone() {
@@ -114,6 +116,7 @@ impl RunConfig {
                 format,
                 max_record_bytes: args.max_record_bytes,
                 delimiter,
+                columns,
             },
             report: args.report,
             errors: args.errors,
@@ -168,6 +171,31 @@ fn input_format(args: &RunArgs) -> anyhow::Result<Format> {
         );
     }
     Ok(format)
+}
+
+/// The column names of a CSV without a header row: `--no-header
+/// --columns`, else the mapping file's `[input]`.
+fn headerless_columns(
+    args: &RunArgs,
+    mapping: &Mapping,
+    format: Format,
+) -> anyhow::Result<Option<Arc<[String]>>> {
+    let from_flag = args.columns.as_deref().map(|names| {
+        names
+            .split(args.delimiter.map_or(',', char::from))
+            .map(|name| name.trim().to_owned())
+            .collect::<Vec<_>>()
+    });
+    let Some(columns) = from_flag.or_else(|| mapping.input_columns.clone()) else {
+        return Ok(None);
+    };
+    if format != Format::Csv {
+        bail!("--no-header (or [input] has_header = false) is for CSV input: NDJSON records name their keys");
+    }
+    if columns.iter().any(String::is_empty) {
+        bail!("--columns has an empty name: give every column a name, e.g. --columns \"uid,email,name\"");
+    }
+    Ok(Some(columns.into()))
 }
 
 /// CSV's field separator: `--delimiter`, else the one the header line

@@ -28,6 +28,9 @@ pub(crate) struct CsvRows<R: BufRead> {
     /// Take quote-free lines without csv_core (off only to test that both
     /// ways read the same).
     pub(super) plain_lines: bool,
+    /// A file without a header row: its first record goes through csv_core
+    /// (for its BOM), and then the fast path takes over.
+    plain_after_first: bool,
     /// Records read so far (the header excluded).
     number: u64,
     done: bool,
@@ -60,16 +63,18 @@ struct Parsed {
 impl<R: BufRead> CsvRows<R> {
     #[cfg(test)]
     pub(crate) fn new(input: R) -> anyhow::Result<Self> {
-        CsvRows::with_options(input, super::row::MAX_RECORD_BYTES, b',')
+        CsvRows::with_options(input, super::row::MAX_RECORD_BYTES, b',', None)
     }
 
     /// Like [`CsvRows::new`], with a cap on the bytes of one record (the
     /// header included: a longer record is reported as unreadable and its
-    /// bytes skipped as they are read, never held) and the field separator.
+    /// bytes skipped as they are read, never held), the field separator,
+    /// and, for a file without a header row, its column names.
     pub(crate) fn with_options(
         input: R,
         max_record_bytes: usize,
         delimiter: u8,
+        columns: Option<&[String]>,
     ) -> anyhow::Result<Self> {
         let mut rows = CsvRows {
             input,
@@ -77,9 +82,10 @@ impl<R: BufRead> CsvRows<R> {
             columns: Arc::new(Columns::default()),
             consumed: 0,
             skipped_newlines: 0,
-            // The header goes through csv_core: it strips a BOM from the
-            // first bytes it reads, so those must be the file's first.
+            // The first record goes through csv_core: it strips a BOM from
+            // the first bytes it reads, so those must be the file's first.
             plain_lines: false,
+            plain_after_first: columns.is_some(),
             number: 0,
             done: false,
             scratch_text: Vec::new(),
@@ -89,17 +95,32 @@ impl<R: BufRead> CsvRows<R> {
             max_record_bytes: max_record_bytes.max(1),
             delimiter,
         };
+        let names = match columns {
+            Some(names) => names.to_vec(),
+            None => {
+                let names = rows.read_header()?;
+                rows.plain_lines = true;
+                names
+            }
+        };
+        rows.columns = Arc::new(Columns::new(names));
+        Ok(rows)
+    }
+
+    /// Reads the header row: the column names.
+    fn read_header(&mut self) -> anyhow::Result<Vec<String>> {
         let (mut text, mut ends) = (Vec::new(), Vec::new());
-        let header = rows
+        let header = self
             .parse(&mut text, &mut ends)
             .map_err(|e| anyhow::anyhow!("cannot read the CSV header: {e}"))?;
+        let max = self.max_record_bytes;
         match header {
             None => anyhow::bail!("the input is empty: no header row (only blank lines)"),
             Some(h) if h.unclosed_quote => anyhow::bail!(
                 "the CSV header opens a quote that is never closed: fix the header line"
             ),
             Some(h) if h.oversized => anyhow::bail!(
-                "the CSV header is longer than --max-record-bytes ({max_record_bytes} bytes): is this a CSV file?"
+                "the CSV header is longer than --max-record-bytes ({max} bytes): is this a CSV file?"
             ),
             Some(_) => {}
         }
@@ -112,9 +133,7 @@ impl<R: BufRead> CsvRows<R> {
             names.push(name.trim_start_matches('\u{feff}').trim().to_owned());
             start = *end;
         }
-        rows.columns = Arc::new(Columns::new(names));
-        rows.plain_lines = true;
-        Ok(rows)
+        Ok(names)
     }
 
     /// Parses one record, appending its cells to `text` and their end
@@ -289,7 +308,11 @@ impl<R: BufRead + Send> RowSource for CsvRows<R> {
             return None;
         }
         let (text_start, ends_start) = (text.len(), ends.len());
-        let parsed = match self.parse(text, ends) {
+        let parsed = self.parse(text, ends);
+        if std::mem::take(&mut self.plain_after_first) {
+            self.plain_lines = true;
+        }
+        let parsed = match parsed {
             Ok(Some(parsed)) => parsed,
             Ok(None) => {
                 self.done = true;
@@ -588,7 +611,7 @@ mod tests {
         text.extend(std::iter::repeat_n(b'x', 200_000));
         text.extend_from_slice(b"\"\ncat,fine\ndan,\"never closed ");
         text.extend(std::iter::repeat_n(b'y', 5_000_000));
-        let mut rows = CsvRows::with_options(&text[..], cap, b',').expect("header");
+        let mut rows = CsvRows::with_options(&text[..], cap, b',', None).expect("header");
         let mut results = Vec::new();
         for row in rows.by_ref() {
             results.push(row.map(|r| r.values.get(0).unwrap_or("").to_owned()));
@@ -613,7 +636,7 @@ mod tests {
             "{}",
             rows.scratch_text.len()
         );
-        let err = CsvRows::with_options(&b"a,b,c\n"[..], 3, b',')
+        let err = CsvRows::with_options(&b"a,b,c\n"[..], 3, b',', None)
             .err()
             .expect("header");
         assert!(err.to_string().contains("header is longer"), "{err}");
@@ -622,16 +645,38 @@ mod tests {
     #[test]
     fn another_separator_reads_the_same_on_both_paths() {
         let text = b"username;note\nann;plain\nbob;\"quoted; with a separator\"\ncat;a,comma\n";
-        let rows: Vec<Row> = CsvRows::with_options(&text[..], 1024, b';')
+        let rows: Vec<Row> = CsvRows::with_options(&text[..], 1024, b';', None)
             .expect("header")
             .map(|r| r.expect("row"))
             .collect();
         let notes: Vec<&str> = rows.iter().map(|r| r.get("note")).collect();
         assert_eq!(notes, ["plain", "quoted; with a separator", "a,comma"]);
-        let tabs: Vec<Row> = CsvRows::with_options(&b"username\tnote\nann\tx y\n"[..], 1024, b'\t')
-            .expect("header")
+        let tabs: Vec<Row> =
+            CsvRows::with_options(&b"username\tnote\nann\tx y\n"[..], 1024, b'\t', None)
+                .expect("header")
+                .map(|r| r.expect("row"))
+                .collect();
+        assert_eq!(tabs[0].get("note"), "x y");
+    }
+
+    #[test]
+    fn a_file_without_a_header_row_takes_the_given_columns() {
+        let names = ["uid", "email"].map(str::to_owned);
+        let text = "\u{feff}u1,a@b.co\nu2,\"c@d.co\"\nu3,e@f.co\n";
+        let rows: Vec<Row> = CsvRows::with_options(text.as_bytes(), 1024, b',', Some(&names))
+            .expect("no header to read")
             .map(|r| r.expect("row"))
             .collect();
-        assert_eq!(tabs[0].get("note"), "x y");
+        let uids: Vec<&str> = rows.iter().map(|r| r.get("uid")).collect();
+        assert_eq!(
+            uids,
+            ["u1", "u2", "u3"],
+            "the BOM is not part of the first cell"
+        );
+        assert_eq!(rows[1].get("email"), "c@d.co");
+        assert_eq!(
+            rows[0].number, 1,
+            "the first line is row 1: there is no header"
+        );
     }
 }

@@ -18,6 +18,7 @@ mod sniff;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::Arc;
 
 pub(crate) use ::csv::StringRecord;
 
@@ -53,12 +54,14 @@ pub(crate) fn extension_of(path: &Path) -> Option<String> {
 }
 
 /// How an input is read: its format, and the cap on one record's bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ReadSettings {
     pub(crate) format: Format,
     pub(crate) max_record_bytes: usize,
     /// CSV's field separator; `None`: found from the header line.
     pub(crate) delimiter: Option<u8>,
+    /// A CSV without a header row: its column names, in order.
+    pub(crate) columns: Option<Arc<[String]>>,
 }
 
 /// The field separator of the CSV file at `path`, from its header line
@@ -85,12 +88,13 @@ fn head_of(reader: &mut BufReader<Box<dyn Read + Send>>) -> &[u8] {
 }
 
 /// Opens `path` (or stdin for `-`) as a row source.
-pub(crate) fn open(path: &Path, read: ReadSettings) -> anyhow::Result<Box<dyn RowSource>> {
+pub(crate) fn open(path: &Path, read: &ReadSettings) -> anyhow::Result<Box<dyn RowSource>> {
     let ReadSettings {
         format,
         max_record_bytes,
         delimiter,
-    } = read;
+        columns,
+    } = read.clone();
     let reader: Box<dyn Read + Send> = if is_stdin(path) {
         Box::new(io::stdin())
     } else {
@@ -109,7 +113,12 @@ pub(crate) fn open(path: &Path, read: ReadSettings) -> anyhow::Result<Box<dyn Ro
     Ok(match format {
         Format::Csv => {
             let delimiter = delimiter.unwrap_or_else(|| sniff::delimiter(head_of(&mut reader)));
-            Box::new(CsvRows::with_options(reader, max_record_bytes, delimiter)?)
+            Box::new(CsvRows::with_options(
+                reader,
+                max_record_bytes,
+                delimiter,
+                columns.as_deref(),
+            )?)
         }
         Format::Ndjson => Box::new(NdjsonRows::with_max_record_bytes(reader, max_record_bytes)),
     })

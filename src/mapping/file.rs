@@ -15,6 +15,7 @@
 //! [validation_data]   invite_code = { column = "Invite" }
 //! [user_context]      ip = { column = "Last IP" }
 //! [options]           default_country = "US"  ignore = ["Internal Notes"]
+//! [input]             has_header = false  columns = ["uid", "email"]   # a CSV without a header row
 //! ```
 
 use std::collections::{BTreeMap, HashSet};
@@ -44,6 +45,16 @@ struct RawFile {
     user_context: BTreeMap<String, Spanned<Value>>,
     #[serde(default)]
     options: RawOptions,
+    #[serde(default)]
+    input: RawInput,
+}
+
+/// `[input]`: how the input itself is laid out.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInput {
+    has_header: Option<bool>,
+    columns: Option<Vec<String>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -149,12 +160,28 @@ pub(crate) fn parse(
         }
         rules.push(field(Target::UserContextIp, spec)?);
     }
+    let input_columns = input_columns(file, raw.input)?;
     Ok(Mapping {
         rules,
         by_header: false,
         ignored: raw.options.ignore.into_iter().collect::<HashSet<_>>(),
         missing_columns_empty: false,
+        input_columns,
     })
+}
+
+/// `[input]`'s column names of a CSV without a header row, if it says so.
+fn input_columns(file: &str, input: RawInput) -> Result<Option<Vec<String>>, String> {
+    match (input.has_header, input.columns) {
+        (Some(false), Some(columns)) if !columns.is_empty() => Ok(Some(columns)),
+        (Some(false), _) => Err(format!(
+            "{file}: [input] has_header = false needs columns = [\"...\", ...], the names of the file's columns in order"
+        )),
+        (_, Some(_)) => Err(format!(
+            "{file}: [input] columns names the columns of a file without a header row: add has_header = false"
+        )),
+        (_, None) => Ok(None),
+    }
 }
 
 fn field_rule(

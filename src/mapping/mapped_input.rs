@@ -31,7 +31,7 @@ pub(crate) struct MappedInput {
 impl MappedInput {
     pub(crate) fn open(
         path: &Path,
-        read: ReadSettings,
+        read: &ReadSettings,
         mapping: &Mapping,
     ) -> Result<Self, OpenMappedError> {
         let mut source = input::open(path, read).map_err(OpenMappedError::Input)?;

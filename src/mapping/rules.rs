@@ -80,6 +80,9 @@ pub(crate) struct Mapping {
     /// A named column the input lacks reads as empty instead of being an
     /// error. For NDJSON, whose keys come and go from record to record.
     pub(crate) missing_columns_empty: bool,
+    /// The column names of a CSV without a header row, when the mapping
+    /// file's `[input]` gives them (`has_header = false`, `columns`).
+    pub(crate) input_columns: Option<Vec<String>>,
 }
 
 /// A column that maps to nothing, and why.
@@ -147,6 +150,7 @@ impl Mapping {
             by_header: true,
             ignored: ignored.into_iter().collect(),
             missing_columns_empty: false,
+            input_columns: None,
         }
     }
 
@@ -768,6 +772,7 @@ mod tests {
             by_header: false,
             ignored: HashSet::new(),
             missing_columns_empty: false,
+            input_columns: None,
         };
         let err = mapping
             .compile(columns(&["Email"]))

@@ -127,7 +127,7 @@ pub(crate) fn rewrite_errors(
     report: &Path,
     errors: &Path,
     input: &Path,
-    read: ReadSettings,
+    read: &ReadSettings,
     mapping: &Mapping,
 ) -> anyhow::Result<()> {
     let MappedInput {

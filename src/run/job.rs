@@ -77,7 +77,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
 /// the mapping loses nothing; refuses report paths that are links; also
 /// clears temporary files a killed run left.
 fn preflight(config: &RunConfig) -> anyhow::Result<MappedInput> {
-    let input = MappedInput::open(&config.input, config.read, &config.mapping).map_err(|e| {
+    let input = MappedInput::open(&config.input, &config.read, &config.mapping).map_err(|e| {
         config_error(match e {
             OpenMappedError::Mapping(e) => anyhow::anyhow!("{}: {e}", config.mapping_origin),
             OpenMappedError::Input(e) => e,
@@ -115,9 +115,13 @@ async fn select_rows(
     if !resuming {
         return Ok(Some(selection));
     }
-    let (input, read, mapping) = (config.input.clone(), config.read, config.mapping.clone());
+    let (input, read, mapping) = (
+        config.input.clone(),
+        config.read.clone(),
+        config.mapping.clone(),
+    );
     let verified = interruptible(signals, move || {
-        verify_input(&input, read, &mapping, &selection).map(|()| selection)
+        verify_input(&input, &read, &mapping, &selection).map(|()| selection)
     })
     .await;
     verified.transpose().map_err(config_error)
@@ -316,11 +320,15 @@ async fn finish(
         return Ok(());
     }
     let (report, errors) = (config.report.clone(), config.errors.clone());
-    let (input, read, mapping) = (config.input.clone(), config.read, config.mapping.clone());
+    let (input, read, mapping) = (
+        config.input.clone(),
+        config.read.clone(),
+        config.mapping.clone(),
+    );
     let finalized = interruptible(signals, move || {
         let counts = finalize_report(&report)?;
         if let Some(errors) = errors.filter(|_| !is_stdin(&input)) {
-            rewrite_errors(&report, &errors, &input, read, &mapping)?;
+            rewrite_errors(&report, &errors, &input, &read, &mapping)?;
         }
         Ok(counts)
     })

@@ -96,7 +96,7 @@ impl Selection {
 /// report, so a report from another input is refused before any request.
 pub(crate) fn verify_input(
     input: &Path,
-    read: ReadSettings,
+    read: &ReadSettings,
     mapping: &Mapping,
     selection: &Selection,
 ) -> anyhow::Result<()> {

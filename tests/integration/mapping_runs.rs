@@ -303,3 +303,62 @@ async fn a_semicolon_export_is_read_with_the_separator_said() {
         .assert_code(0);
     assert_eq!(wd.read_report("tabs-report.csv")[0].username, "ann");
 }
+
+#[tokio::test]
+async fn a_csv_without_a_header_row_reads_with_the_given_columns() {
+    let wd = Workdir::new();
+    wd.write(
+        "users.csv",
+        "ann,ann@example.com,Ann\nbob,bob@example.com,Bob\n",
+    );
+    wd.run("users.csv")
+        .args([
+            "--dry-run",
+            "--no-header",
+            "--columns",
+            "username,email,given_name",
+        ])
+        .report("report.csv")
+        .output()
+        .await
+        .assert_code(0);
+    let report = wd.read_report("report.csv");
+    let rows: Vec<(u64, &str)> = report
+        .iter()
+        .map(|e| (e.row, e.username.as_str()))
+        .collect();
+    assert_eq!(rows, [(1, "ann"), (2, "bob")], "the first line is a user");
+    // The same from a mapping file's [input].
+    wd.write(
+        "mapping.toml",
+        "username = { column = \"uid\" }\n[attributes]\nemail = { column = \"mail\" }\ngiven_name = { column = \"first\" }\n[input]\nhas_header = false\ncolumns = [\"uid\", \"mail\", \"first\"]\n",
+    );
+    wd.run("users.csv")
+        .args(["--dry-run", "--mapping", "mapping.toml"])
+        .report("mapped.csv")
+        .output()
+        .await
+        .assert_code(0);
+    assert_eq!(wd.read_report("mapped.csv").len(), 2);
+    // Half of it is a mistake that says how to fix it.
+    let out = wd
+        .run("users.csv")
+        .args(["--dry-run", "--columns", "a,b,c"])
+        .report("x.csv")
+        .output()
+        .await
+        .assert_code(2);
+    assert!(out.stderr.contains("--no-header"), "{}", out.stderr);
+    wd.write(
+        "half.toml",
+        "username = { column = \"uid\" }\n[input]\nhas_header = false\n",
+    );
+    let out = wd
+        .run("users.csv")
+        .args(["--dry-run", "--mapping", "half.toml"])
+        .report("y.csv")
+        .output()
+        .await
+        .assert_code(2);
+    assert!(out.stderr.contains("needs columns"), "{}", out.stderr);
+}
