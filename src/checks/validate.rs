@@ -188,6 +188,12 @@ fn check_attribute(plan: &NamePlan, value: &str, controls: bool) -> Result<(), R
                 format!("{value:?} is not epoch seconds")
             },
         )),
+        // 12 digits of seconds is the year 5138: it is milliseconds.
+        ValueFormat::EpochSeconds if value.len() > 11 => Err(RowError::new(
+            "InvalidUpdatedAt",
+            Some(name),
+            format!("{value:?} looks like milliseconds: use the epoch_ms transform"),
+        )),
         ValueFormat::Unwritable => Err(RowError::new(
             "UnwritableAttribute",
             Some(name),
@@ -316,6 +322,8 @@ mod tests {
             ("birthdate", "1900-02-29", Some("InvalidBirthdate")),
             ("updated_at", "1700000000", None),
             ("updated_at", "yesterday", Some("InvalidUpdatedAt")),
+            ("updated_at", "99999999999", None),
+            ("updated_at", "1600090000000", Some("InvalidUpdatedAt")),
             ("email_verified", "true", Some("UnwritableAttribute")),
             ("sub", "x", Some("ForbiddenAttribute")),
             ("dev:x", "x", Some("ForbiddenAttribute")),

@@ -1,6 +1,6 @@
 //! Value transforms a mapping rule may apply, in order: `trim`, `lowercase`,
-//! `uppercase`, `collapse_spaces`, `e164`, `{ date = "<strftime>" }`, `bool`
-//! and `epoch`. Each is a pure function from a cell to its normalised form,
+//! `uppercase`, `collapse_spaces`, `e164`, `{ date = "<strftime>" }`, `bool`,
+//! `epoch` and `epoch_ms`. Each is a pure function from a cell to its normalised form,
 //! or the rule code and reason that make the row `invalid`.
 
 use chrono::format::{Item, StrftimeItems};
@@ -23,8 +23,11 @@ pub(crate) enum Transform {
     /// `y/n/yes/no/1/0/true/false` (any case) to `true`/`false`.
     Bool,
     /// A date-time (RFC 3339, `YYYY-MM-DD HH:MM:SS` taken as UTC, a date, or
-    /// epoch seconds already) to epoch seconds.
+    /// epoch seconds already, whole or fractional) to epoch seconds.
     Epoch,
+    /// Epoch milliseconds (Firebase's `createdAt`, JavaScript's
+    /// `Date.now()`), whole or fractional, to epoch seconds.
+    EpochMs,
 }
 
 /// Why a value could not be transformed: rule code and reason.
@@ -39,6 +42,7 @@ pub(crate) const NAMES: &[&str] = &[
     "e164",
     "bool",
     "epoch",
+    "epoch_ms",
 ];
 
 impl Transform {
@@ -55,6 +59,7 @@ impl Transform {
             "e164" => Transform::E164 { default_country },
             "bool" => Transform::Bool,
             "epoch" => Transform::Epoch,
+            "epoch_ms" => Transform::EpochMs,
             _ => return None,
         })
     }
@@ -113,6 +118,14 @@ impl Transform {
                     (
                         "InvalidEpoch",
                         format!("{value:?} is not a date-time (e.g. 2019-05-17 14:03:22)"),
+                    )
+                })?
+                .to_string(),
+            Transform::EpochMs => epoch_ms(value.trim())
+                .ok_or_else(|| {
+                    (
+                        "InvalidEpoch",
+                        format!("{value:?} is not epoch milliseconds (e.g. 1600090000000)"),
                     )
                 })?
                 .to_string(),
@@ -177,9 +190,27 @@ fn has_possible_length(number: &phonenumber::PhoneNumber) -> bool {
         })
 }
 
+/// Whole seconds of a non-negative decimal number of `unit`s per second
+/// (`1600090000.5` s, `1600090000500` ms): the fraction is dropped.
+fn whole_seconds(value: &str, unit: i64) -> Option<i64> {
+    let (whole, fraction) = match value.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (value, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || fraction.is_some_and(|f| !digits(f)) {
+        return None;
+    }
+    Some(whole.parse::<i64>().ok()? / unit)
+}
+
+fn epoch_ms(value: &str) -> Option<i64> {
+    whole_seconds(value, 1000)
+}
+
 fn epoch(value: &str) -> Option<i64> {
-    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        return value.parse().ok();
+    if let Some(seconds) = whole_seconds(value, 1) {
+        return Some(seconds);
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(value) {
         return Some(t.timestamp());
@@ -325,6 +356,20 @@ mod tests {
             Ok("1558101802".into())
         );
         assert_eq!(Transform::Epoch.apply("1970-01-02"), Ok("86400".into()));
+        assert_eq!(
+            Transform::Epoch.apply("1558101802.75"),
+            Ok("1558101802".into())
+        );
+        assert_eq!(
+            Transform::EpochMs.apply("1600090000000"),
+            Ok("1600090000".into())
+        );
+        assert_eq!(
+            Transform::EpochMs.apply(" 1600090000999.5 "),
+            Ok("1600090000".into())
+        );
+        assert!(Transform::EpochMs.apply("2020-09-14").is_err());
+        assert!(Transform::Epoch.apply("12.").is_err() && Transform::Epoch.apply(".5").is_err());
         assert_eq!(
             Transform::Epoch.apply("soon").map_err(|e| e.0),
             Err("InvalidEpoch")

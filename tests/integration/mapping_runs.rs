@@ -362,3 +362,35 @@ async fn a_csv_without_a_header_row_reads_with_the_given_columns() {
         .assert_code(2);
     assert!(out.stderr.contains("needs columns"), "{}", out.stderr);
 }
+
+#[tokio::test]
+async fn millisecond_timestamps_need_epoch_ms_and_say_so() {
+    let wd = Workdir::new();
+    wd.write(
+        "users.csv",
+        "username,email,updated_at\nann,ann@example.com,1600090000000\n",
+    );
+    wd.run("users.csv")
+        .args(["--dry-run"])
+        .report("report.csv")
+        .output()
+        .await
+        .assert_code(1);
+    let report = wd.read_report("report.csv");
+    assert!(
+        report[0]
+            .error_message
+            .contains("use the epoch_ms transform"),
+        "{report:?}"
+    );
+    wd.write(
+        "mapping.toml",
+        "username = { column = \"username\" }\n[attributes]\nemail = { column = \"email\" }\nupdated_at = { column = \"updated_at\", transform = [\"epoch_ms\"] }\n",
+    );
+    wd.run("users.csv")
+        .args(["--dry-run", "--mapping", "mapping.toml"])
+        .report("ms.csv")
+        .output()
+        .await
+        .assert_code(0);
+}
