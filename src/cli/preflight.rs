@@ -3,7 +3,7 @@
 //! sent: data that would be silently lost, or attributes every row would be
 //! refused for, stop the run with a message that names the fix.
 
-use crate::checks::attributes::CUSTOM_PREFIX;
+use crate::checks::attributes::{BOOLEAN, CUSTOM_PREFIX};
 use crate::cli::settings::RunConfig;
 use crate::input::Columns;
 use crate::mapping::rules::Compiled;
@@ -16,7 +16,37 @@ pub(crate) fn check(
 ) -> anyhow::Result<()> {
     warn_of_absent_keys(config, columns);
     refuse_unmapped_columns(compiled)?;
-    refuse_unknown_custom_attributes(config, compiled)
+    refuse_unknown_custom_attributes(config, compiled)?;
+    refuse_unwritable_attributes(compiled)?;
+    refuse_a_missing_password(compiled)
+}
+
+/// A mapped verification flag would have every row refused
+/// (`UnwritableAttribute`): one message now instead of one per row.
+fn refuse_unwritable_attributes(compiled: &Compiled) -> anyhow::Result<()> {
+    let unwritable: Vec<String> = compiled
+        .attribute_sources()
+        .filter(|(name, _)| BOOLEAN.contains(name))
+        .map(|(name, from)| format!("{name} (from {from})"))
+        .collect();
+    if unwritable.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the mapping writes {}, which SignUp cannot write (Cognito refuses the request with NotAuthorizedException), so every row would be refused.\nLeave the column out (--ignore-column NAME, or `ignore` under [options] in a mapping file).",
+        unwritable.join(", ")
+    )
+}
+
+/// Without a password source every row would be refused
+/// (`MissingPassword`, or Cognito's InvalidParameterException).
+fn refuse_a_missing_password(compiled: &Compiled) -> anyhow::Result<()> {
+    if compiled.has_password() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "nothing gives the users a password, so every row would be refused.\nMap the password column (--map COLUMN=password), or generate passwords in a mapping file (password = {{ generate = true }}; such users must reset theirs)."
+    )
 }
 
 /// NDJSON: a named key the first record lacks is allowed (it may come

@@ -448,6 +448,14 @@ impl Compiled {
         })
     }
 
+    /// Whether some rule gives the password (a column, a template, a
+    /// constant or a generated one).
+    pub(crate) fn has_password(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|rule| rule.target == Target::Password)
+    }
+
     /// Input columns the error report leaves out: password columns and
     /// columns no rule reads.
     pub(crate) fn uncopied_columns(&self) -> &[String] {

@@ -265,7 +265,7 @@ async fn a_semicolon_export_is_read_with_the_separator_said() {
     let wd = Workdir::new();
     wd.write(
         "users.csv",
-        "username;email;given_name\nann;ann@example.com;Ann\nbob;bob@example.com;\"Bob; Jr\"\n",
+        "username;password;email;given_name\nann;Passw0rd!x;ann@example.com;Ann\nbob;Passw0rd!x;bob@example.com;\"Bob; Jr\"\n",
     );
     let out = wd
         .run("users.csv")
@@ -290,11 +290,14 @@ async fn a_semicolon_export_is_read_with_the_separator_said() {
         .await
         .assert_code(2);
     assert!(
-        out.stderr.contains("username;email;given_name"),
+        out.stderr.contains("username;password;email;given_name"),
         "{}",
         out.stderr
     );
-    wd.write("tabs.csv", "username\temail\nann\tann@example.com\n");
+    wd.write(
+        "tabs.csv",
+        "username\tpassword\temail\nann\tPassw0rd!x\tann@example.com\n",
+    );
     wd.run("tabs.csv")
         .args(["--dry-run", "--delimiter", "tab"])
         .report("tabs-report.csv")
@@ -309,14 +312,14 @@ async fn a_csv_without_a_header_row_reads_with_the_given_columns() {
     let wd = Workdir::new();
     wd.write(
         "users.csv",
-        "ann,ann@example.com,Ann\nbob,bob@example.com,Bob\n",
+        "ann,Passw0rd!x,ann@example.com,Ann\nbob,Passw0rd!x,bob@example.com,Bob\n",
     );
     wd.run("users.csv")
         .args([
             "--dry-run",
             "--no-header",
             "--columns",
-            "username,email,given_name",
+            "username,password,email,given_name",
         ])
         .report("report.csv")
         .output()
@@ -331,7 +334,7 @@ async fn a_csv_without_a_header_row_reads_with_the_given_columns() {
     // The same from a mapping file's [input].
     wd.write(
         "mapping.toml",
-        "username = { column = \"uid\" }\n[attributes]\nemail = { column = \"mail\" }\ngiven_name = { column = \"first\" }\n[input]\nhas_header = false\ncolumns = [\"uid\", \"mail\", \"first\"]\n",
+        "username = { column = \"uid\" }\npassword = { column = \"pw\" }\n[attributes]\nemail = { column = \"mail\" }\ngiven_name = { column = \"first\" }\n[input]\nhas_header = false\ncolumns = [\"uid\", \"pw\", \"mail\", \"first\"]\n",
     );
     wd.run("users.csv")
         .args(["--dry-run", "--mapping", "mapping.toml"])
@@ -343,7 +346,7 @@ async fn a_csv_without_a_header_row_reads_with_the_given_columns() {
     // Half of it is a mistake that says how to fix it.
     let out = wd
         .run("users.csv")
-        .args(["--dry-run", "--columns", "a,b,c"])
+        .args(["--dry-run", "--columns", "a,b,c,d"])
         .report("x.csv")
         .output()
         .await
@@ -368,7 +371,7 @@ async fn millisecond_timestamps_need_epoch_ms_and_say_so() {
     let wd = Workdir::new();
     wd.write(
         "users.csv",
-        "username,email,updated_at\nann,ann@example.com,1600090000000\n",
+        "username,password,email,updated_at\nann,Passw0rd!x,ann@example.com,1600090000000\n",
     );
     wd.run("users.csv")
         .args(["--dry-run"])
@@ -385,7 +388,7 @@ async fn millisecond_timestamps_need_epoch_ms_and_say_so() {
     );
     wd.write(
         "mapping.toml",
-        "username = { column = \"username\" }\n[attributes]\nemail = { column = \"email\" }\nupdated_at = { column = \"updated_at\", transform = [\"epoch_ms\"] }\n",
+        "username = { column = \"username\" }\npassword = { column = \"password\" }\n[attributes]\nemail = { column = \"email\" }\nupdated_at = { column = \"updated_at\", transform = [\"epoch_ms\"] }\n",
     );
     wd.run("users.csv")
         .args(["--dry-run", "--mapping", "mapping.toml"])
@@ -393,4 +396,33 @@ async fn millisecond_timestamps_need_epoch_ms_and_say_so() {
         .output()
         .await
         .assert_code(0);
+}
+
+#[tokio::test]
+async fn whole_column_problems_stop_before_the_first_request_with_one_message() {
+    let server = Endpoint::emulator(sample("pool.json"), &[]).await;
+    let wd = Workdir::new();
+    wd.write(
+        "verified.csv",
+        "username,password,email,email_verified\nann,Passw0rd!x,ann@example.com,true\n",
+    );
+    wd.write("nopassword.csv", "username,email\nann,ann@example.com\n");
+    for (input, said) in [
+        (
+            "verified.csv",
+            "email_verified (from column \"email_verified\")",
+        ),
+        ("nopassword.csv", "nothing gives the users a password"),
+    ] {
+        let out = wd
+            .run(input)
+            .against(&server)
+            .report("report.csv")
+            .output()
+            .await
+            .assert_code(2);
+        assert!(out.stderr.contains(said), "{input}: {}", out.stderr);
+        assert!(!wd.exists("report.csv"), "{input}: nothing is written");
+    }
+    assert_eq!(server.stats().await.requests, 0);
 }

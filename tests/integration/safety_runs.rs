@@ -381,7 +381,7 @@ async fn hostile_input_bytes_are_refused_or_reported() {
     );
     assert!(!wd.exists("r.csv"));
 
-    wd.write("header.csv", "username,email\n");
+    wd.write("header.csv", "username,password,email\n");
     wd.run("header.csv")
         .args(["--dry-run"])
         .report("h.csv")
@@ -403,7 +403,7 @@ async fn hostile_input_bytes_are_refused_or_reported() {
 
     wd.write(
         "nul.csv",
-        "username,email\nann,ann\u{0}@example.com\nbob,bob@example.com\n",
+        "username,password,email\nann,Passw0rd!x,ann\u{0}@example.com\nbob,Passw0rd!x,bob@example.com\n",
     );
     let out = wd
         .run("nul.csv")
@@ -450,9 +450,10 @@ async fn the_error_report_copies_only_what_is_sent_and_never_a_formula() {
 #[tokio::test]
 async fn a_record_over_max_record_bytes_is_invalid_and_the_rest_is_read() {
     let wd = Workdir::new();
-    let mut text = String::from("username,email\nann,ann@example.com\nbob,\"");
+    let mut text =
+        String::from("username,password,email\nann,Passw0rd!x,ann@example.com\nbob,Passw0rd!x,\"");
     text.push_str(&"b".repeat(300));
-    text.push_str("\"\ncat,cat@example.com\n");
+    text.push_str("\"\ncat,Passw0rd!x,cat@example.com\n");
     wd.write("users.csv", &text);
     wd.run("users.csv")
         .args(["--dry-run", "--max-record-bytes", "200"])
@@ -592,10 +593,13 @@ async fn a_control_character_from_the_mapping_itself_is_caught() {
     // The input's text holds none: the check must still run, because the
     // mapping's own constant brings one into every row.
     let wd = Workdir::new();
-    wd.write("users.csv", "username,email\nann,ann@example.com\n");
+    wd.write(
+        "users.csv",
+        "username,password,email\nann,Passw0rd!x,ann@example.com\n",
+    );
     wd.write(
         "mapping.toml",
-        "username = { column = \"username\" }\n[attributes]\nemail = { column = \"email\" }\nnickname = { value = \"bell\\u0007\" }\n",
+        "username = { column = \"username\" }\npassword = { column = \"password\" }\n[attributes]\nemail = { column = \"email\" }\nnickname = { value = \"bell\\u0007\" }\n",
     );
     wd.run("users.csv")
         .args(["--dry-run", "--mapping", "mapping.toml"])
