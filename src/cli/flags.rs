@@ -59,6 +59,11 @@ pub struct RunArgs {
     /// from the header line (and said when it is not a comma).
     #[arg(long, value_name = "SEP", value_parser = parse_delimiter)]
     pub(crate) delimiter: Option<u8>,
+    /// The input's text encoding: utf-8 (the default), utf-16 (le/be),
+    /// windows-1252, latin1, or any WHATWG label. A UTF-16 byte-order mark
+    /// is recognised without it.
+    #[arg(long, value_name = "NAME", value_parser = parse_encoding)]
+    pub(crate) encoding: Option<&'static encoding_rs::Encoding>,
     /// The CSV has no header row: its first line is a user. Needs --columns
     /// (or `[input] has_header = false` and `columns` in a mapping file).
     #[arg(long, requires = "columns")]
@@ -201,4 +206,12 @@ fn parse_delimiter(text: &str) -> Result<u8, String> {
         "|" | "pipe" => Ok(b'|'),
         _ => Err(format!("{text:?} is not a separator: use , ; tab or |")),
     }
+}
+
+/// `--encoding`'s value, by its WHATWG label (`latin1` reads as
+/// windows-1252, as browsers do; `utf-16` as UTF-16LE unless a BOM says).
+fn parse_encoding(text: &str) -> Result<&'static encoding_rs::Encoding, String> {
+    encoding_rs::Encoding::for_label(text.trim().as_bytes()).ok_or_else(|| {
+        format!("{text:?} is not an encoding name: use utf-8, utf-16, windows-1252 or latin1")
+    })
 }

@@ -117,6 +117,7 @@ impl RunConfig {
                 max_record_bytes: args.max_record_bytes,
                 delimiter,
                 columns,
+                encoding: args.encoding,
             },
             report: args.report,
             errors: args.errors,

@@ -62,6 +62,9 @@ pub(crate) struct ReadSettings {
     pub(crate) delimiter: Option<u8>,
     /// A CSV without a header row: its column names, in order.
     pub(crate) columns: Option<Arc<[String]>>,
+    /// `--encoding`; `None`: UTF-8, or UTF-16 when the input starts with
+    /// its byte-order mark.
+    pub(crate) encoding: Option<&'static encoding_rs::Encoding>,
 }
 
 /// The field separator of the CSV file at `path`, from its header line
@@ -94,20 +97,33 @@ pub(crate) fn open(path: &Path, read: &ReadSettings) -> anyhow::Result<Box<dyn R
         max_record_bytes,
         delimiter,
         columns,
+        encoding,
     } = read.clone();
-    let reader: Box<dyn Read + Send> = if is_stdin(path) {
+    let source: Box<dyn Read + Send> = if is_stdin(path) {
         Box::new(io::stdin())
     } else {
         let file = File::open(path)
             .map_err(|e| anyhow::anyhow!("cannot open input {}: {e}", path.display()))?;
         Box::new(file)
     };
-    let mut reader = BufReader::with_capacity(256 * 1024, reader);
-    let head = reader
-        .fill_buf()
-        .map_err(|e| anyhow::anyhow!("cannot read input {}: {e}", path.display()))?;
+    let cannot_read = |e: io::Error| anyhow::anyhow!("cannot read input {}: {e}", path.display());
+    let mut reader = BufReader::with_capacity(256 * 1024, source);
+    let encoding = encoding.or_else(|| sniff::bom_encoding(reader.fill_buf().unwrap_or(&[])));
+    if let Some(encoding) = encoding.filter(|e| *e != encoding_rs::UTF_8) {
+        // Decoded to UTF-8 as it streams; a BOM, if any, decides.
+        let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding(Some(encoding))
+            .build(reader);
+        reader = BufReader::with_capacity(256 * 1024, Box::new(decoded));
+    }
+    let head = reader.fill_buf().map_err(cannot_read)?;
     if let Some(refusal) = sniff::refusal(head) {
         anyhow::bail!("{refusal} ({})", path.display());
+    }
+    if encoding.is_none() {
+        if let Some(refusal) = sniff::not_utf8(head) {
+            anyhow::bail!("{refusal} ({})", path.display());
+        }
     }
     // (CSV parses straight from this buffer; NDJSON reads it by lines.)
     Ok(match format {

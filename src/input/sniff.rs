@@ -12,12 +12,6 @@ pub(crate) fn refusal(head: &[u8]) -> Option<String> {
             "the input is {kind}, not CSV or NDJSON text: decompress or extract it first"
         ));
     }
-    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
-        return Some(
-            "the input is UTF-16 text: convert it to UTF-8 first (e.g. iconv -f UTF-16 -t UTF-8)"
-                .to_owned(),
-        );
-    }
     // Text has no NUL bytes, binary files many. A stray NUL in text is one
     // row's problem (reported as that row's control character), so it
     // takes several, and at least 2% of the start, to call a file binary.
@@ -27,6 +21,26 @@ pub(crate) fn refusal(head: &[u8]) -> Option<String> {
         "the input holds NUL bytes near its start: it is a binary file, not CSV or NDJSON text"
             .to_owned()
     })
+}
+
+/// UTF-16 by its byte-order mark (read without `--encoding`).
+pub(crate) fn bom_encoding(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    encoding_rs::Encoding::for_bom(head)
+        .map(|(encoding, _)| encoding)
+        .filter(|e| *e != encoding_rs::UTF_8)
+}
+
+/// Why text read as UTF-8 is not: a legacy 8-bit export (Windows-1252,
+/// Latin-1) would otherwise give every row with an accent an error. A
+/// sequence cut by the end of `head` is not an error.
+pub(crate) fn not_utf8(head: &[u8]) -> Option<String> {
+    let error = std::str::from_utf8(head).err()?;
+    error.error_len()?;
+    let at = error.valid_up_to();
+    Some(format!(
+        "the input is not UTF-8 (byte {:#04x} at offset {at}): pass --encoding with the encoding it was written in, e.g. --encoding windows-1252 (or latin1) for a spreadsheet export; --encoding utf-8 reads it anyway, reporting each broken row",
+        head[at]
+    ))
 }
 
 /// The field separators a CSV may use, in the order ties are broken.
@@ -117,9 +131,23 @@ mod tests {
             .expect("zstd")
             .contains("zstd"));
         assert!(refusal(b"PK\x03\x04rest").expect("zip").contains("zip"));
-        assert!(refusal(&[0xff, 0xfe, b'u', 0])
-            .expect("utf-16")
-            .contains("UTF-16"));
+        assert_eq!(
+            bom_encoding(&[0xff, 0xfe, b'u', 0]),
+            Some(encoding_rs::UTF_16LE)
+        );
+        assert_eq!(
+            bom_encoding(&[0xfe, 0xff, 0, b'u']),
+            Some(encoding_rs::UTF_16BE)
+        );
+        assert_eq!(bom_encoding(b"\xEF\xBB\xBFusername"), None);
+        assert!(not_utf8("Zoë,ok\n".as_bytes()).is_none());
+        assert!(not_utf8(b"Zo\xEB,latin1\n")
+            .expect("latin-1")
+            .contains("windows-1252"));
+        assert!(
+            not_utf8(b"cut \xC3").is_none(),
+            "a sequence cut by the buffer's end"
+        );
         assert!(refusal(b"\0\0\0\x01abcdef")
             .expect("binary")
             .contains("NUL"));

@@ -426,3 +426,47 @@ async fn whole_column_problems_stop_before_the_first_request_with_one_message() 
     }
     assert_eq!(server.stats().await.requests, 0);
 }
+
+#[tokio::test]
+async fn latin1_and_utf16_exports_are_read_as_the_text_they_are() {
+    let server = Endpoint::emulator(sample("pool.json"), &[]).await;
+    let wd = Workdir::new();
+    let text = "username,password,email,given_name\nzoe,Passw0rd!x,zoe@example.com,Zoë\n";
+    let latin1: Vec<u8> = text.chars().map(|c| c as u32 as u8).collect();
+    std::fs::write(wd.path("latin1.csv"), &latin1).expect("write");
+    let out = wd
+        .run("latin1.csv")
+        .against(&server)
+        .report("refused.csv")
+        .output()
+        .await
+        .assert_code(2);
+    assert!(
+        out.stderr.contains("--encoding windows-1252"),
+        "{}",
+        out.stderr
+    );
+    assert!(!wd.exists("refused.csv"));
+    wd.run("latin1.csv")
+        .against(&server)
+        .args(["--encoding", "latin1"])
+        .report("latin1-report.csv")
+        .output()
+        .await
+        .assert_code(0);
+    let zoe = server.admin_get_user("zoe").await.expect("zoe");
+    assert_eq!(attribute(&zoe.user_attributes, "given_name"), Some("Zoë"));
+    // UTF-16 with its byte-order mark needs no flag.
+    let mut utf16 = vec![0xff, 0xfe];
+    let text = text.replace("zoe", "zoe16");
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(wd.path("utf16.csv"), &utf16).expect("write");
+    wd.run("utf16.csv")
+        .against(&server)
+        .report("utf16-report.csv")
+        .output()
+        .await
+        .assert_code(0);
+    let zoe = server.admin_get_user("zoe16").await.expect("zoe16");
+    assert_eq!(attribute(&zoe.user_attributes, "given_name"), Some("Zoë"));
+}
