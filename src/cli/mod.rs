@@ -1,6 +1,6 @@
-//! What the user types: the raw clap flags ([`flags`]), then the checked
-//! settings a run is built from ([`settings`]), and the pre-flight checks of
-//! the mapping against the input's columns ([`preflight`]). Every mistake
+//! What the user types: the raw clap flags (`flags`), then the checked
+//! settings a run is built from (`settings`), and the pre-flight checks of
+//! the mapping against the input's columns (`preflight`). Every mistake
 //! found here stops the run before the first request (exit code 2) with a
 //! message that says how to fix it.
 //!

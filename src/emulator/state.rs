@@ -39,7 +39,8 @@ pub(crate) struct Stats {
     pub(crate) peak_in_flight: AtomicU64,
 }
 
-/// A point-in-time copy of [`Stats`].
+/// A point-in-time copy of the emulator's request counters (served at its
+/// stats endpoint).
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct StatsSnapshot {
     pub requests: u64,

@@ -1,7 +1,10 @@
 //! Streaming input: CSV and NDJSON readers that yield one [`Row`] at a time
-//! (record number + cells), never holding the whole file. Reading is blocking;
-//! the pipeline runs it on its own thread ([`read_ahead`]) behind bounded
-//! channels.
+//! (record number + cells), never holding the whole file. [`open`] looks at
+//! the first bytes first (an empty, compressed or binary file is refused;
+//! a UTF-16 byte-order mark or `--encoding` decodes the text to UTF-8 as it
+//! streams; a CSV's field separator is found from its header line). Reading
+//! is blocking; the pipeline runs it on its own thread ([`read_ahead`])
+//! behind bounded channels.
 //!
 //! May use: nothing else in the crate.
 

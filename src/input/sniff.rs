@@ -1,6 +1,8 @@
 //! A look at the input's first bytes before parsing: an empty input, a
-//! compressed archive or another binary file is refused with one clear
-//! message instead of hundreds of unreadable records.
+//! compressed archive, a binary file or text that is not UTF-8 (without
+//! `--encoding`) is refused with one clear message instead of hundreds of
+//! unreadable records; a UTF-16 byte-order mark and a CSV's field separator
+//! are recognised.
 
 /// What the first bytes of an input say it is, when it is not text we read.
 pub(crate) fn refusal(head: &[u8]) -> Option<String> {

@@ -1,9 +1,9 @@
 //! What the user reads afterwards: the per-row results report and the error
-//! report ([`write`], lines by [`csv_line`]), reading a report back
-//! ([`read`]), the final in-row-order rewrite ([`finalize`], merging sorted
-//! chunks with [`row_merge`]), `merge-reports` for shards ([`merge`]) and
-//! the end-of-run [`summary`] with its exit code. Report files are opened
-//! by [`private_file`], temporary ones made by [`temp_file`].
+//! report (`write`, lines by `csv_line`), reading a report back
+//! (`read`), the final in-row-order rewrite (`finalize`, merging sorted
+//! chunks with `row_merge`), `merge-reports` for shards (`merge`) and
+//! the end-of-run `summary` with its exit code. Report files are opened
+//! by `private_file`, temporary ones made by `temp_file`.
 //!
 //! May use: `input` (to read a failed row's cells again for the error
 //! report), `mapping` (to blank password cells). Report files are created

@@ -1,12 +1,12 @@
 //! The `run` command: the pipeline stages between the input and the
-//! reports. [`job`] runs them phase by phase: the parsing thread
-//! ([`crate::input::read_ahead`]) feeds the [`check_stage`] (one thread per
-//! core), whose batches the [`ordered`] stage takes back in input order to
-//! find duplicates and apply the [`selection`] (`--shard`, [`shard`];
-//! `--resume`, [`resume`]); the [`fan_out`] loop hands rows to the sender,
+//! reports. `job` runs them phase by phase: the parsing thread
+//! (`crate::input::read_ahead`) feeds the `check_stage` (one thread per
+//! core), whose batches the `ordered` stage takes back in input order to
+//! find duplicates and apply the `selection` (`--shard`, `shard`;
+//! `--resume`, `resume`); the `fan_out` loop hands rows to the sender,
 //! at most `--concurrency` at once, and records every outcome in the
-//! [`sink`], the single writer of the reports and the [`progress`] display.
-//! [`signals`] turns Ctrl-C into a clean stop; [`connect`] picks where
+//! `sink`, the single writer of the reports and the `progress` display.
+//! `signals` turns Ctrl-C into a clean stop; `connect` picks where
 //! requests go.
 //!
 //! May use every other folder: this is where they are wired together.
