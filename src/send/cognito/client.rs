@@ -84,23 +84,18 @@ impl CognitoClient {
             maybe_delivered: false,
         })?;
         let answer = self.post("SignUp", body).await?;
-        if let Some(what) = not_cognito(&answer) {
-            return Err(CallError::NotCognito(format!(
-                "the endpoint {} answered HTTP {} {what}: it is not Cognito",
-                self.endpoint,
-                answer.status.as_u16()
-            )));
-        }
         let request_id = header_str(&answer.headers, "x-amzn-requestid").map(str::to_owned);
         if answer.status.is_success() {
-            let response = serde_json::from_slice::<SignUpResponse>(&answer.body).map_err(|e| {
-                CallError::NotCognito(format!(
-                    "the endpoint {} answered a SignUp with JSON that is not a SignUp answer: {}",
-                    self.endpoint,
-                    printable(&e.to_string(), 200)
-                ))
-            })?;
-            return Ok((response, request_id));
+            return match sign_up_answer(&answer) {
+                Some(response) => Ok((response, request_id)),
+                None => Err(self.not_cognito(
+                    &answer,
+                    &format!("with {} instead of a SignUp answer", body_kind(&answer)),
+                )),
+            };
+        }
+        if let Some(what) = not_cognito(&answer) {
+            return Err(self.not_cognito(&answer, &what));
         }
         let mut error = ApiError::parse(
             answer.status.as_u16(),
@@ -112,6 +107,15 @@ impl CognitoClient {
             error.message = Some("(an answer over 64 KiB; its message was not read)".to_owned());
         }
         Err(CallError::Api(error))
+    }
+
+    /// The stop for an answer that shows the endpoint is not Cognito.
+    fn not_cognito(&self, answer: &Answer, what: &str) -> CallError {
+        CallError::NotCognito(format!(
+            "the endpoint {} answered HTTP {} {what}: it is not Cognito",
+            self.endpoint,
+            answer.status.as_u16()
+        ))
     }
 
     /// Posts one JSON 1.1 operation; reads at most [`MAX_ANSWER_BYTES`] of
@@ -155,13 +159,12 @@ struct Answer {
     oversized: bool,
 }
 
-/// What about `answer` shows the endpoint is not Cognito, if anything:
-/// Cognito answers JSON 1.1, names every error in `x-amzn-ErrorType`
-/// (404 and 403 included), never redirects and implements POST.
+/// What about an error `answer` shows the endpoint is not Cognito, if
+/// anything: Cognito names every error in `x-amzn-ErrorType` (404 and 403
+/// included) with a JSON body, never redirects and implements POST. Typed
+/// errors (throttles among them, the common case) need no look at the body.
 fn not_cognito(answer: &Answer) -> Option<String> {
     let status = answer.status.as_u16();
-    let typed_error = header_str(&answer.headers, "x-amzn-errortype").is_some();
-    let body = body_kind(answer);
     if answer.status.is_redirection() {
         let to = header_str(&answer.headers, "location").unwrap_or("nowhere named");
         return Some(format!(
@@ -172,28 +175,30 @@ fn not_cognito(answer: &Answer) -> Option<String> {
     if status == 501 {
         return Some("(Not Implemented: it does not take this POST)".to_owned());
     }
-    if answer.status.is_success() {
-        let shape_ok = !answer.oversized && is_sign_up_answer(&answer.body);
-        return (!shape_ok).then(|| format!("with {body} instead of a SignUp answer"));
+    if header_str(&answer.headers, "x-amzn-errortype").is_some() {
+        return None;
     }
-    if matches!(status, 403 | 404) && !typed_error {
+    if matches!(status, 403 | 404) {
+        let body = body_kind(answer);
         return Some(format!("with {body} and no x-amzn-ErrorType header"));
     }
-    // Other errors: Cognito's carry JSON or at least the error header. A
-    // 5xx page from a proxy in front of the real thing is retried instead.
+    // Untyped errors: Cognito-compatible servers send JSON. A 5xx page from
+    // a proxy in front of the real thing is retried instead.
     let json = serde_json::from_slice::<serde_json::Value>(&answer.body).is_ok();
-    (answer.status.is_client_error() && !json && !typed_error).then(|| format!("with {body}"))
+    (answer.status.is_client_error() && !json).then(|| format!("with {}", body_kind(answer)))
 }
 
-/// Whether `body` is a SignUp answer: a JSON object with `UserSub` (a
-/// non-empty string) and `UserConfirmed` (a boolean).
-fn is_sign_up_answer(body: &[u8]) -> bool {
-    let Ok(serde_json::Value::Object(object)) = serde_json::from_slice(body) else {
-        return false;
-    };
-    let sub = object.get("UserSub").and_then(|s| s.as_str());
-    sub.is_some_and(|s| !s.is_empty())
-        && object.get("UserConfirmed").is_some_and(|c| c.is_boolean())
+/// The SignUp answer in a 2xx `answer`: a JSON object with a non-empty
+/// `UserSub` and a boolean `UserConfirmed`. The body is parsed once.
+fn sign_up_answer(answer: &Answer) -> Option<SignUpResponse> {
+    if answer.oversized {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(&answer.body).ok()?;
+    let sub = value.get("UserSub").and_then(|s| s.as_str());
+    let shaped = sub.is_some_and(|s| !s.is_empty())
+        && value.get("UserConfirmed").is_some_and(|c| c.is_boolean());
+    shaped.then(|| serde_json::from_value(value).ok()).flatten()
 }
 
 /// A few words on what a body is, for messages.
