@@ -181,9 +181,11 @@ fn headerless_columns(
     mapping: &Mapping,
     format: Format,
 ) -> anyhow::Result<Option<Arc<[String]>>> {
+    // Comma-separated, as the flag's help shows, whatever the file's own
+    // separator.
     let from_flag = args.columns.as_deref().map(|names| {
         names
-            .split(args.delimiter.map_or(',', char::from))
+            .split(',')
             .map(|name| name.trim().to_owned())
             .collect::<Vec<_>>()
     });

@@ -88,11 +88,6 @@ pub(crate) fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
-/// The bytes already buffered (the sniff filled the buffer).
-fn head_of(reader: &mut BufReader<Box<dyn Read + Send>>) -> &[u8] {
-    reader.buffer()
-}
-
 /// Opens `path` (or stdin for `-`) as a row source.
 pub(crate) fn open(path: &Path, read: &ReadSettings) -> anyhow::Result<Box<dyn RowSource>> {
     let ReadSettings {
@@ -131,7 +126,7 @@ pub(crate) fn open(path: &Path, read: &ReadSettings) -> anyhow::Result<Box<dyn R
     // (CSV parses straight from this buffer; NDJSON reads it by lines.)
     Ok(match format {
         Format::Csv => {
-            let delimiter = delimiter.unwrap_or_else(|| sniff::delimiter(head_of(&mut reader)));
+            let delimiter = delimiter.unwrap_or_else(|| sniff::delimiter(reader.buffer()));
             Box::new(CsvRows::with_options(
                 reader,
                 max_record_bytes,

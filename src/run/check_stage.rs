@@ -56,9 +56,6 @@ pub(crate) enum RowCheck {
 /// What each checking thread starts from.
 #[derive(Clone)]
 pub(crate) struct RowChecker {
-    /// The mapping's constants or template text hold a control character,
-    /// so every row may (see [`Mapping::literal_controls`]).
-    pub(crate) literal_controls: bool,
     pub(crate) mapping: Mapping,
     pub(crate) compiled: Compiled,
     pub(crate) checker: Checker,
@@ -94,6 +91,7 @@ pub(crate) fn start(
     for (i, input) in inputs.into_iter().enumerate() {
         let (sender, lane) = mpsc::channel(CHECKED_AHEAD);
         let worker = Worker {
+            literal_controls: checker.mapping.literal_controls(),
             setup: checker.clone(),
             prepared: Prepared::default(),
         };
@@ -109,6 +107,9 @@ pub(crate) fn start(
 
 struct Worker {
     setup: RowChecker,
+    /// The mapping's constants or template text hold a control character,
+    /// so every row may (see [`Mapping::literal_controls`]).
+    literal_controls: bool,
     /// Every row is mapped into this one value, reusing its strings.
     prepared: Prepared,
 }
@@ -133,7 +134,7 @@ impl Worker {
         rows.check_utf8();
         // One scan of the batch's text settles control characters for all
         // its rows at once, unless the mapping's own text brings some.
-        let controls = self.setup.literal_controls || has_control_byte(rows.text().as_bytes());
+        let controls = self.literal_controls || has_control_byte(rows.text().as_bytes());
         self.setup.checker.set_controls_possible(controls);
         let mut verdicts = Vec::with_capacity(rows.len());
         let mut usernames = String::new();

@@ -226,7 +226,6 @@ fn start_stages(
     let stage = crate::run::check_stage::start(
         read_ahead.take_lanes(),
         &RowChecker {
-            literal_controls: config.mapping.literal_controls(),
             mapping: config.mapping.clone(),
             compiled: compiled.clone(),
             checker: Checker::new(config.pool.clone()),

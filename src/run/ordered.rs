@@ -267,7 +267,6 @@ mod tests {
         let checker = Checker::new(Some(PoolRules::new(pool)));
         let mut read_ahead = crate::input::read_ahead::start(first, source, lanes).expect("parser");
         let setup = RowChecker {
-            literal_controls: false,
             mapping: mapping.clone(),
             compiled: compiled.clone(),
             checker,

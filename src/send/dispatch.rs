@@ -214,13 +214,14 @@ impl Dispatcher {
         let mut lost_answer = maybe_sent;
         let mut lambda_faults = 0;
         loop {
-            if let Some(done) = self.wait_for_turn(&mut entry, lost_answer).await {
-                return done;
+            if let Turn::End(entry) = self.wait_for_turn(&mut entry, lost_answer).await {
+                return entry.map(|entry| *entry);
             }
-            let answer = self.send_once(&mut entry, request, reached).await;
-            let class = match self.read_answer(&mut entry, answer, &mut lost_answer) {
-                Ok(class) => class,
-                Err(created) => return Some(*created),
+            let class = match self.send_once(&mut entry, request, reached).await {
+                Ok((response, request_id)) => {
+                    return Some(created(entry, response, request_id, lost_answer))
+                }
+                Err(error) => record_error(&mut entry, error, &mut lost_answer),
             };
             if let Some(settled) = self.settle(&mut entry, class, lost_answer) {
                 return Some(settled);
@@ -243,21 +244,18 @@ impl Dispatcher {
         }
     }
 
-    /// Waits for the pacer's slot. `Some` ends the row without sending:
-    /// the run was stopped (the row's entry) or interrupted. Checked before
-    /// the wait (so a stopped run reports its remaining rows at once, not at
-    /// the pace) and again after it, right before sending.
-    async fn wait_for_turn(
-        &self,
-        entry: &mut ReportEntry,
-        lost_answer: bool,
-    ) -> Option<Option<ReportEntry>> {
+    /// Waits for the pacer's slot, unless the run was stopped or
+    /// interrupted. Checked before the wait (so a stopped run reports its
+    /// remaining rows at once, not at the pace) and again after it, right
+    /// before sending.
+    async fn wait_for_turn(&self, entry: &mut ReportEntry, lost_answer: bool) -> Turn {
         for wait_for_slot in [true, false] {
             if let Some(reason) = self.stop.get() {
-                return Some(Some(stopped(std::mem::take(entry), reason, lost_answer)));
+                let entry = stopped(std::mem::take(entry), reason, lost_answer);
+                return Turn::End(Some(Box::new(entry)));
             }
             if self.interrupted.load(Ordering::SeqCst) {
-                return Some(interrupted(std::mem::take(entry)));
+                return Turn::End(interrupted(std::mem::take(entry)).map(Box::new));
             }
             if wait_for_slot
                 && self
@@ -265,10 +263,10 @@ impl Dispatcher {
                     .await
                     .is_none()
             {
-                return Some(interrupted(std::mem::take(entry)));
+                return Turn::End(interrupted(std::mem::take(entry)).map(Box::new));
             }
         }
-        None
+        Turn::Send
     }
 
     /// One request, counted, with its answer fed to the adaptive rate.
@@ -294,44 +292,6 @@ impl Dispatcher {
             Err(CallError::Transport { .. } | CallError::NotCognito(_)) => {}
         }
         answer
-    }
-
-    /// Records an answer's error in `entry` and classifies it; a success
-    /// is the row's final entry (`Err`).
-    fn read_answer(
-        &self,
-        entry: &mut ReportEntry,
-        answer: Result<(SignUpResponse, Option<String>), CallError>,
-        lost_answer: &mut bool,
-    ) -> Result<Class, Box<ReportEntry>> {
-        let (class, code, message) = match answer {
-            Ok((response, request_id)) => {
-                let entry = std::mem::take(entry);
-                return Err(Box::new(created(entry, response, request_id, *lost_answer)));
-            }
-            Err(CallError::Api(error)) => {
-                entry.request_id = error.request_id.clone().unwrap_or_default();
-                let message = error.message.clone().unwrap_or_default();
-                (classify(&error), error.code_or_status(), message)
-            }
-            Err(CallError::Transport {
-                message,
-                maybe_delivered,
-            }) => {
-                *lost_answer |= maybe_delivered;
-                entry.request_id.clear();
-                (Class::Transient, NO_ANSWER.to_owned(), message)
-            }
-            // Not Cognito: no user was created there, and every row would
-            // get the same answer, so the run stops as for a bad client id.
-            Err(CallError::NotCognito(message)) => {
-                entry.request_id.clear();
-                (Class::Config, NOT_COGNITO.to_owned(), message)
-            }
-        };
-        entry.error_code = code;
-        entry.error_message = message;
-        Ok(class)
     }
 
     /// The row's final entry when `class` settles it; `None` when it may
@@ -374,6 +334,43 @@ impl Dispatcher {
         }
         Some(std::mem::take(entry))
     }
+}
+
+/// Whether a row's next attempt may go out.
+enum Turn {
+    Send,
+    /// The row ends without sending: its entry (the run stopped), or none
+    /// (interrupted before its first attempt: the report leaves it out).
+    /// Boxed: rare, and a small `Turn` is what most attempts return.
+    End(Option<Box<ReportEntry>>),
+}
+
+/// Records an error answer (or its absence) in `entry` and classifies it.
+fn record_error(entry: &mut ReportEntry, error: CallError, lost_answer: &mut bool) -> Class {
+    let (class, code, message) = match error {
+        CallError::Api(error) => {
+            entry.request_id = error.request_id.clone().unwrap_or_default();
+            let message = error.message.clone().unwrap_or_default();
+            (classify(&error), error.code_or_status(), message)
+        }
+        CallError::Transport {
+            message,
+            maybe_delivered,
+        } => {
+            *lost_answer |= maybe_delivered;
+            entry.request_id.clear();
+            (Class::Transient, NO_ANSWER.to_owned(), message)
+        }
+        // Not Cognito: no user was created there, and every row would get
+        // the same answer, so the run stops as for a bad client id.
+        CallError::NotCognito(message) => {
+            entry.request_id.clear();
+            (Class::Config, NOT_COGNITO.to_owned(), message)
+        }
+    };
+    entry.error_code = code;
+    entry.error_message = message;
+    class
 }
 
 /// A row whose attempts ran out (or whose class is never retried again).
