@@ -16,16 +16,35 @@ pub(crate) const MAX_RECORD_BYTES: usize = 1024 * 1024;
 pub(crate) struct Columns {
     names: Vec<String>,
     index: HashMap<String, usize>,
+    /// Per column: whether it has held a JSON object or array in this input
+    /// so far (JSON inputs only). Such a cell is that value's compact JSON
+    /// text; a scalar in the same column is plain text as anywhere else.
+    json: Vec<bool>,
 }
 
 impl Columns {
     pub(crate) fn new(names: Vec<String>) -> Columns {
+        let json = vec![false; names.len()];
+        Columns::with_json(names, json)
+    }
+
+    /// Columns of which those flagged in `json` hold nested JSON values.
+    #[allow(dead_code)] // the JSON readers and path mapping come next
+    pub(crate) fn with_json(names: Vec<String>, mut json: Vec<bool>) -> Columns {
         let mut index = HashMap::with_capacity(names.len());
         for (i, name) in names.iter().enumerate() {
             // A repeated header keeps its first position; mapping reports it.
             index.entry(name.clone()).or_insert(i);
         }
-        Columns { names, index }
+        json.resize(names.len(), false);
+        Columns { names, index, json }
+    }
+
+    #[allow(dead_code)]
+    /// Whether column `index` has held a JSON object or array: then a cell
+    /// of it that is one is compact JSON text.
+    pub(crate) fn holds_json(&self, index: usize) -> bool {
+        self.json.get(index).copied().unwrap_or(false)
     }
     pub(crate) fn names(&self) -> &[String] {
         &self.names
