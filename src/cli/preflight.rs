@@ -6,7 +6,7 @@
 use crate::checks::attributes::{BOOLEAN, CUSTOM_PREFIX};
 use crate::cli::settings::RunConfig;
 use crate::input::Columns;
-use crate::mapping::rules::Compiled;
+use crate::mapping::rules::{finds_source, Compiled};
 
 /// Checks `compiled` (the mapping resolved against `columns`).
 pub(crate) fn check(
@@ -59,7 +59,7 @@ fn warn_of_absent_keys(config: &RunConfig, columns: &Columns) {
         .mapping
         .named_columns()
         .into_iter()
-        .filter(|name| columns.position(name).is_none())
+        .filter(|name| !finds_source(columns, name))
         .map(|name| format!("{name:?}"))
         .collect();
     if !absent.is_empty() {

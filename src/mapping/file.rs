@@ -17,6 +17,9 @@
 //! [options]           default_country = "US"  ignore = ["Internal Notes"]
 //! [input]             has_header = false  columns = ["uid", "email"]   # a CSV without a header row
 //! ```
+//!
+//! In JSON inputs a column name may be a dotted path into a nested value
+//! (`user_metadata.plan`; see [`super::json_path`]).
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;

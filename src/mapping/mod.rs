@@ -9,6 +9,7 @@
 //! No I/O besides reading the mapping file and opening the input.
 
 pub(crate) mod file;
+mod json_path;
 pub(crate) mod mapped_input;
 pub(crate) mod password;
 pub(crate) mod rules;

@@ -3,7 +3,8 @@
 //! (`username`, `password`, standard attribute names, `custom:NAME`). It is
 //! compiled against an input's columns once (again only when NDJSON brings a
 //! new key), which is where columns that map to nothing are found: no data is
-//! ever dropped silently. Applying a compiled mapping is pure.
+//! ever dropped silently. A source may read inside a nested JSON value by a
+//! dotted path ([`super::json_path`]). Applying a compiled mapping is pure.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
@@ -13,6 +14,7 @@ use crate::checks::attributes;
 use crate::checks::formats::has_control_byte;
 use crate::checks::row_error::RowError;
 use crate::input::{Cells, Columns, Row};
+use crate::mapping::json_path;
 use crate::mapping::password::generate_password;
 use crate::mapping::transform::Transform;
 use crate::send::cognito::pool::PasswordPolicy;
@@ -105,7 +107,7 @@ pub(crate) struct Prepared {
 
 #[derive(Debug, Clone)]
 enum CompiledSource {
-    Column(usize),
+    Cell(CompiledCell),
     Constant(String),
     Template(Vec<CompiledPart>),
     GeneratePassword(PasswordPolicy),
@@ -114,7 +116,19 @@ enum CompiledSource {
 #[derive(Debug, Clone)]
 enum CompiledPart {
     Text(String),
-    Column(usize),
+    Cell(CompiledCell),
+}
+
+/// Where a source reads one value in a row.
+#[derive(Debug, Clone)]
+enum CompiledCell {
+    /// A cell as it is.
+    Plain(usize),
+    /// A cell of a column that has held nested JSON: an object or array
+    /// there refuses the row (it cannot be one attribute).
+    Json(usize),
+    /// A value inside a cell's JSON: `user_metadata.plan`.
+    Path(usize, Arc<[String]>),
 }
 
 /// A resolved rule: target, source, transforms, and the column it reads
@@ -232,11 +246,11 @@ impl Mapping {
         used: &mut HashSet<usize>,
     ) -> Result<Vec<CompiledRule>, String> {
         let lenient = self.missing_columns_empty;
-        let mut position = |name: &str| -> Result<usize, String> {
-            let Some(index) = columns.position(name) else {
+        let mut position = |name: &str| -> Result<CompiledCell, String> {
+            let Some(cell) = resolve(columns, name) else {
                 // An index past every row's last cell: `Row::value` gives "".
                 return if lenient {
-                    Ok(usize::MAX)
+                    Ok(CompiledCell::Plain(usize::MAX))
                 } else {
                     Err(format!(
                         "the mapping names column {name:?}, which the input does not have (its columns: {}); fix the name in the mapping (it must match the header exactly, case and spaces included)",
@@ -244,8 +258,8 @@ impl Mapping {
                     ))
                 };
             };
-            used.insert(index);
-            Ok(index)
+            used.insert(cell.index());
+            Ok(cell)
         };
         let mut rules = Vec::with_capacity(self.rules.len());
         for rule in &self.rules {
@@ -257,16 +271,14 @@ impl Mapping {
                 })
             };
             let (source, column) = match &rule.source {
-                Source::Column(name) => {
-                    (CompiledSource::Column(position(name)?), Some(name.clone()))
-                }
+                Source::Column(name) => (CompiledSource::Cell(position(name)?), Some(name.clone())),
                 Source::Constant(value) => (CompiledSource::Constant(value.clone()), None),
                 Source::Template(parts) => {
                     let mut compiled = Vec::with_capacity(parts.len());
                     for part in parts {
                         compiled.push(match part {
                             TemplatePart::Text(text) => CompiledPart::Text(text.clone()),
-                            TemplatePart::Column(name) => CompiledPart::Column(position(name)?),
+                            TemplatePart::Column(name) => CompiledPart::Cell(position(name)?),
                         });
                     }
                     (CompiledSource::Template(compiled), None)
@@ -310,7 +322,7 @@ impl Mapping {
                         taken_targets.push(target.clone());
                         rules.push(CompiledRule {
                             target,
-                            source: CompiledSource::Column(index),
+                            source: CompiledSource::Cell(cell_at(columns, index)),
                             transforms: Vec::new(),
                             column: Some(name.clone()),
                             origin: None,
@@ -334,11 +346,11 @@ fn read_indices(rules: &[CompiledRule]) -> HashSet<usize> {
     let mut read = HashSet::new();
     for rule in rules {
         match &rule.source {
-            CompiledSource::Column(index) => {
-                read.insert(*index);
+            CompiledSource::Cell(cell) => {
+                read.insert(cell.index());
             }
             CompiledSource::Template(parts) => read.extend(parts.iter().filter_map(|p| match p {
-                CompiledPart::Column(index) => Some(*index),
+                CompiledPart::Cell(cell) => Some(cell.index()),
                 CompiledPart::Text(_) => None,
             })),
             CompiledSource::Constant(_) | CompiledSource::GeneratePassword(_) => {}
@@ -355,10 +367,10 @@ fn secret_indices(rules: &[CompiledRule], columns: &Columns) -> Vec<usize> {
     let mut indices: Vec<usize> = Vec::new();
     for rule in rules.iter().filter(|r| r.target == Target::Password) {
         match &rule.source {
-            CompiledSource::Column(index) => indices.push(*index),
+            CompiledSource::Cell(cell) => indices.push(cell.index()),
             CompiledSource::Template(parts) => {
                 indices.extend(parts.iter().filter_map(|p| match p {
-                    CompiledPart::Column(index) => Some(*index),
+                    CompiledPart::Cell(cell) => Some(cell.index()),
                     CompiledPart::Text(_) => None,
                 }))
             }
@@ -495,8 +507,9 @@ impl Compiled {
             // records is the one a resume recomputes.
             .map(|rule| {
                 rule.value(row)
-                    .unwrap_or_else(|_| rule.source.value(row))
-                    .into_owned()
+                    .or_else(|_| rule.source.value(row))
+                    .map(Cow::into_owned)
+                    .unwrap_or_default()
             })
             .unwrap_or_default()
     }
@@ -550,7 +563,7 @@ impl Compiled {
             let built;
             let value: &str = match (&rule.source, rule.transforms.is_empty()) {
                 // Most rules copy a cell as it is: no `Cow` to build and match.
-                (CompiledSource::Column(index), true) => row.cell(*index),
+                (CompiledSource::Cell(CompiledCell::Plain(index)), true) => row.cell(*index),
                 _ => {
                     built = rule.value(row)?;
                     &built
@@ -614,7 +627,10 @@ impl CompiledRule {
     /// The rule's value for `row`: its source, then its transforms in order,
     /// stopping at an empty value (empty values are left out of requests).
     fn value<'a>(&'a self, row: &'a (impl Cells + ?Sized)) -> Result<Cow<'a, str>, RowError> {
-        let mut value = self.source.value(row);
+        let mut value = self.source.value(row).map_err(|(code, reason)| {
+            let column = self.column.as_deref().unwrap_or_else(|| self.target.name());
+            RowError::new(code, Some(column), reason)
+        })?;
         for transform in &self.transforms {
             if value.is_empty() {
                 break;
@@ -636,23 +652,83 @@ impl CompiledRule {
 
 impl CompiledSource {
     /// Borrowed from the row or the mapping unless it has to be built.
-    fn value<'a>(&'a self, row: &'a (impl Cells + ?Sized)) -> Cow<'a, str> {
-        let cell = |index: &usize| row.cell(*index);
-        match self {
-            CompiledSource::Column(index) => Cow::Borrowed(cell(index)),
+    fn value<'a>(
+        &'a self,
+        row: &'a (impl Cells + ?Sized),
+    ) -> Result<Cow<'a, str>, json_path::PathError> {
+        Ok(match self {
+            CompiledSource::Cell(cell) => cell.value(row)?,
             CompiledSource::Constant(value) => Cow::Borrowed(value),
             CompiledSource::Template(parts) => {
                 let mut text = String::new();
                 for part in parts {
                     match part {
                         CompiledPart::Text(t) => text.push_str(t),
-                        CompiledPart::Column(index) => text.push_str(cell(index)),
+                        CompiledPart::Cell(cell) => text.push_str(&cell.value(row)?),
                     }
                 }
                 Cow::Owned(text)
             }
             CompiledSource::GeneratePassword(policy) => Cow::Owned(generate_password(policy)),
+        })
+    }
+}
+
+impl CompiledCell {
+    /// The input column the value is in.
+    fn index(&self) -> usize {
+        match self {
+            CompiledCell::Plain(index)
+            | CompiledCell::Json(index)
+            | CompiledCell::Path(index, _) => *index,
         }
+    }
+
+    fn value<'a>(
+        &self,
+        row: &'a (impl Cells + ?Sized),
+    ) -> Result<Cow<'a, str>, json_path::PathError> {
+        let text = row.cell(self.index());
+        match self {
+            CompiledCell::Plain(_) => Ok(Cow::Borrowed(text)),
+            CompiledCell::Json(index) if json_path::is_nested(text) => {
+                let column = row.columns().names().get(*index).map_or("", String::as_str);
+                Err(json_path::nested_cell_reason(text, column))
+            }
+            CompiledCell::Json(_) => Ok(Cow::Borrowed(text)),
+            CompiledCell::Path(_, path) => json_path::lookup(text, path).map(Cow::Owned),
+        }
+    }
+}
+
+/// The cell a source name reads: the column of that exact name (a CSV
+/// header may hold dots), else a dotted path whose first segment is a
+/// column (`user_metadata.plan`, `a\.b` for a key with a dot).
+fn resolve(columns: &Columns, name: &str) -> Option<CompiledCell> {
+    if let Some(index) = columns.position(name) {
+        return Some(cell_at(columns, index));
+    }
+    let mut segments = json_path::split(name);
+    let index = columns.position(&segments[0])?;
+    if segments.len() == 1 {
+        return Some(cell_at(columns, index));
+    }
+    segments.remove(0);
+    Some(CompiledCell::Path(index, segments.into()))
+}
+
+/// Whether `columns` have what the source name `name` reads (a column, or
+/// the first segment of a dotted path).
+pub(crate) fn finds_source(columns: &Columns, name: &str) -> bool {
+    resolve(columns, name).is_some()
+}
+
+/// Column `index` read whole: guarded when it has held nested JSON.
+fn cell_at(columns: &Columns, index: usize) -> CompiledCell {
+    if columns.holds_json(index) {
+        CompiledCell::Json(index)
+    } else {
+        CompiledCell::Plain(index)
     }
 }
 
@@ -786,5 +862,128 @@ mod tests {
             .compile(columns(&["Email"]))
             .expect_err("missing column");
         assert!(err.contains("\"E-mail\""), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod nested_tests {
+    use super::*;
+
+    /// Columns as the JSON readers make them: `user_metadata` and
+    /// `identities` have held nested values.
+    fn nested_columns() -> Arc<Columns> {
+        let names = ["user_id", "email", "user_metadata", "identities", "a.b"];
+        Arc::new(Columns::with_json(
+            names.map(str::to_owned).to_vec(),
+            vec![false, false, true, true, false],
+        ))
+    }
+
+    fn nested_row(columns: &Arc<Columns>, metadata: &str) -> Row {
+        let values = [
+            "auth0|1",
+            "ann@example.com",
+            metadata,
+            r#"[{"provider":"auth0","user_id":"1"}]"#,
+            "flat",
+        ];
+        Row {
+            number: 1,
+            columns: Arc::clone(columns),
+            values: crate::input::StringRecord::from(values.to_vec()),
+        }
+    }
+
+    fn mapping(rules: &[(&str, &str)], ignored: &[&str]) -> Mapping {
+        let mut mapping = Mapping::by_header(ignored.iter().map(|s| s.to_string()));
+        for (attribute, source) in rules {
+            let target = Target::Attribute(Arc::from(*attribute));
+            mapping.rules.push(Rule::column(target, *source));
+        }
+        mapping
+            .rules
+            .push(Rule::column(Target::Username, "user_id"));
+        mapping
+    }
+
+    fn attribute(prepared: &Prepared, name: &str) -> Option<String> {
+        prepared
+            .attributes
+            .iter()
+            .find(|a| &*a.name == name)
+            .map(|a| a.value.clone())
+    }
+
+    #[test]
+    fn dotted_paths_read_inside_nested_values() {
+        let cols = nested_columns();
+        let rules = [
+            ("custom:plan", "user_metadata.plan"),
+            ("custom:provider", "identities.0.provider"),
+            ("custom:flat", "a.b"),
+        ];
+        let compiled = mapping(&rules, &[]).compile(cols.clone()).expect("compile");
+        // Read through paths, both nested columns count as mapped.
+        assert_eq!(compiled.unmapped().count(), 0);
+        let mut out = Prepared::default();
+        let row = nested_row(&cols, r#"{"plan":"pro","seats":3}"#);
+        compiled.apply_into(&row, &mut out).expect("maps");
+        assert_eq!(attribute(&out, "custom:plan").as_deref(), Some("pro"));
+        assert_eq!(attribute(&out, "custom:provider").as_deref(), Some("auth0"));
+        // A CSV-style header with a dot is read whole, not as a path.
+        assert_eq!(attribute(&out, "custom:flat").as_deref(), Some("flat"));
+        // A row without the key leaves the attribute out.
+        let row = nested_row(&cols, r#"{"seats":3}"#);
+        compiled.apply_into(&row, &mut out).expect("maps");
+        assert_eq!(attribute(&out, "custom:plan"), None);
+    }
+
+    #[test]
+    fn a_nested_value_mapped_whole_refuses_its_row_with_the_fix() {
+        let cols = nested_columns();
+        let compiled = mapping(&[("custom:plan", "user_metadata")], &["identities", "a.b"])
+            .compile(cols.clone())
+            .expect("compile");
+        let mut out = Prepared::default();
+        let error = compiled
+            .apply_into(&nested_row(&cols, r#"{"plan":"pro"}"#), &mut out)
+            .expect_err("an object is not one attribute");
+        assert_eq!(error.code, "NestedValue");
+        assert_eq!(error.column.as_deref(), Some("user_metadata"));
+        assert!(error.message.contains("user_metadata.plan"), "{error}");
+        // A scalar in the same column still maps.
+        compiled
+            .apply_into(&nested_row(&cols, "pro"), &mut out)
+            .expect("a string maps");
+        assert_eq!(attribute(&out, "custom:plan").as_deref(), Some("pro"));
+    }
+
+    #[test]
+    fn a_nested_column_nothing_maps_is_one_unmapped_column_that_ignore_silences() {
+        let cols = nested_columns();
+        let compiled = mapping(&[("custom:plan", "user_metadata.plan")], &[])
+            .compile(cols.clone())
+            .expect("compile");
+        let unmapped: Vec<&str> = compiled.unmapped().map(|u| u.column.as_str()).collect();
+        assert_eq!(unmapped, ["identities", "a.b"]);
+        let ignoring = mapping(
+            &[("custom:plan", "user_metadata.plan")],
+            &["identities", "a.b"],
+        )
+        .compile(cols.clone())
+        .expect("compile");
+        let mut out = Prepared::default();
+        ignoring
+            .apply_into(&nested_row(&cols, r#"{"plan":"pro"}"#), &mut out)
+            .expect("ignored nested values refuse nothing");
+    }
+
+    #[test]
+    fn a_path_into_a_column_that_does_not_exist_is_a_mapping_error() {
+        let cols = nested_columns();
+        let error = mapping(&[("custom:plan", "app_metadata.plan")], &[])
+            .compile(cols)
+            .expect_err("no app_metadata column");
+        assert!(error.contains("app_metadata.plan"), "{error}");
     }
 }
