@@ -33,7 +33,7 @@ fn refuse_unwritable_attributes(compiled: &Compiled) -> anyhow::Result<()> {
         return Ok(());
     }
     anyhow::bail!(
-        "the mapping writes {}, which SignUp cannot write (Cognito refuses the request with NotAuthorizedException), so every row would be refused.\nLeave the column out (--ignore-column NAME, or `ignore` under [options] in a mapping file).",
+        "the mapping writes {}, which SignUp cannot write (Cognito refuses the request with NotAuthorizedException), so every row would be refused.\nTo keep each user's verified state, carry the column for the steps after sign-up: --map COLUMN=account.email_verified (or account.phone_number_verified), or `email_verified = \"COLUMN\"` under [account] in a mapping file; it is then reported, not sent. Or leave the column out (--ignore-column NAME, or `ignore` under [options]).",
         unwritable.join(", ")
     )
 }

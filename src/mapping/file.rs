@@ -14,6 +14,7 @@
 //! [client_metadata]   source = { value = "legacy-import" }
 //! [validation_data]   invite_code = { column = "Invite" }
 //! [user_context]      ip = { column = "Last IP" }
+//! [account]           email_verified = "Verified"   # carried for the admin steps, never sent
 //! [options]           default_country = "US"  ignore = ["Internal Notes"]
 //! [input]             has_header = false  columns = ["uid", "email"]   # a CSV without a header row
 //! ```
@@ -29,7 +30,7 @@ use serde::Deserialize;
 use toml::{Spanned, Value};
 
 use crate::checks::attributes;
-use crate::mapping::rules::{Mapping, Rule, Source, Target, TemplatePart};
+use crate::mapping::rules::{Mapping, Rule, Source, Target, TemplatePart, VerifiedFlag};
 use crate::mapping::transform::{self, Transform};
 use crate::send::cognito::pool::PasswordPolicy;
 
@@ -46,6 +47,8 @@ struct RawFile {
     validation_data: BTreeMap<String, Spanned<Value>>,
     #[serde(default)]
     user_context: BTreeMap<String, Spanned<Value>>,
+    #[serde(default)]
+    account: BTreeMap<String, Spanned<Value>>,
     #[serde(default)]
     options: RawOptions,
     #[serde(default)]
@@ -162,6 +165,15 @@ pub(crate) fn parse(
             ));
         }
         rules.push(field(Target::UserContextIp, spec)?);
+    }
+    for (key, spec) in &raw.account {
+        let flag = VerifiedFlag::from_attribute(key).ok_or_else(|| {
+            at.at(
+                spec.span(),
+                format!("[account] takes email_verified and phone_number_verified, not {key:?}"),
+            )
+        })?;
+        rules.push(field(Target::Verified(flag), spec)?);
     }
     let input_columns = input_columns(file, raw.input)?;
     Ok(Mapping {
@@ -312,7 +324,8 @@ pub(crate) fn parse_template(template: &str) -> Result<Vec<TemplatePart>, String
     Ok(parts)
 }
 
-/// Applies `--map COLUMN=FIELD` flags: each adds or replaces the rule for FIELD.
+/// Applies `--map COLUMN=FIELD` flags: each adds or replaces the rule for
+/// FIELD (`account.email_verified` names a carried verification flag).
 pub(crate) fn apply_map_flags(mapping: &mut Mapping, flags: &[String]) -> Result<(), String> {
     for flag in flags {
         let (column, field) = flag
@@ -324,6 +337,8 @@ pub(crate) fn apply_map_flags(mapping: &mut Mapping, flags: &[String]) -> Result
         let target = match field.trim() {
             "username" => Target::Username,
             "password" => Target::Password,
+            "account.email_verified" => Target::Verified(VerifiedFlag::Email),
+            "account.phone_number_verified" => Target::Verified(VerifiedFlag::PhoneNumber),
             other => {
                 if let Some(reason) = attributes::forbidden_reason(other) {
                     return Err(format!("--map {flag:?}: {reason}"));
@@ -489,6 +504,64 @@ ignore = ["Internal Notes"]
         assert!(
             apply_map_flags(&mut mapping, &["a=b=custom:tier".into()]).is_ok(),
             "column names may hold ="
+        );
+    }
+}
+
+#[cfg(test)]
+mod account_tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::input::{Columns, Row, StringRecord};
+    use crate::mapping::rules::Prepared;
+
+    fn mapped(mapping: &Mapping, verified: &str) -> Result<Prepared, String> {
+        let names = ["id", "Verified"].map(str::to_owned).to_vec();
+        let columns = Arc::new(Columns::new(names));
+        let compiled = mapping.compile(Arc::clone(&columns))?;
+        let row = Row {
+            number: 1,
+            columns,
+            values: StringRecord::from(vec!["ann", verified]),
+        };
+        let mut out = Prepared::default();
+        compiled
+            .apply_into(&row, &mut out)
+            .map_err(|e| format!("{}: {e}", e.code))?;
+        Ok(out)
+    }
+
+    #[test]
+    fn verification_flags_are_carried_never_sent() {
+        let text = "username = \"id\"\npassword = { generate = true }\n[account]\nemail_verified = \"Verified\"\n";
+        let mapping = parse(text, "m.toml", None).expect("parses");
+        let out = mapped(&mapping, "TRUE").expect("maps");
+        assert_eq!(out.email_verified, Some(true));
+        assert!(out.attributes.is_empty(), "{:?}", out.attributes);
+        assert_eq!(out.verified(), "email");
+        assert_eq!(mapped(&mapping, "false").expect("maps").verified(), "");
+        let error = mapped(&mapping, "maybe").expect_err("not a boolean");
+        assert!(error.starts_with("InvalidBoolean"), "{error}");
+        assert!(error.contains("Verified"), "{error}");
+    }
+
+    #[test]
+    fn map_flags_and_mistakes_in_account() {
+        let mut mapping = Mapping::by_header([]);
+        apply_map_flags(&mut mapping, &["id=username".to_owned()]).expect("username");
+        apply_map_flags(
+            &mut mapping,
+            &["Verified=account.phone_number_verified".to_owned()],
+        )
+        .expect("a carried flag");
+        let out = mapped(&mapping, "1").expect("maps");
+        assert_eq!(out.phone_number_verified, Some(true));
+        assert_eq!(out.verified(), "phone_number");
+        let error = parse("[account]\ngroups_x = \"G\"\n", "m.toml", None).expect_err("unknown");
+        assert!(
+            error.contains("m.toml:2") && error.contains("email_verified"),
+            "{error}"
         );
     }
 }

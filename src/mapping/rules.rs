@@ -29,6 +29,36 @@ pub(crate) enum Target {
     ValidationData(Arc<str>),
     ClientMetadata(String),
     UserContextIp,
+    /// A verification flag (`[account]` in a mapping file): SignUp cannot
+    /// write it, so it is carried to the report for the admin steps that
+    /// run after sign-up, never sent.
+    Verified(VerifiedFlag),
+}
+
+/// The attribute a carried verification flag is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VerifiedFlag {
+    Email,
+    PhoneNumber,
+}
+
+impl VerifiedFlag {
+    /// The flag by its attribute name (`email_verified`), if it is one.
+    pub(crate) fn from_attribute(name: &str) -> Option<VerifiedFlag> {
+        match name {
+            "email_verified" => Some(VerifiedFlag::Email),
+            "phone_number_verified" => Some(VerifiedFlag::PhoneNumber),
+            _ => None,
+        }
+    }
+
+    /// The flag's attribute name.
+    pub(crate) fn attribute(self) -> &'static str {
+        match self {
+            VerifiedFlag::Email => "email_verified",
+            VerifiedFlag::PhoneNumber => "phone_number_verified",
+        }
+    }
 }
 
 /// Where a mapped value comes from.
@@ -103,6 +133,24 @@ pub(crate) struct Prepared {
     pub(crate) validation_data: Vec<AttributeType>,
     pub(crate) client_metadata: BTreeMap<String, String>,
     pub(crate) user_context_ip: Option<String>,
+    /// Carried verification flags (never sent): `Some(true)` when the
+    /// row's source says the address was verified.
+    pub(crate) email_verified: Option<bool>,
+    pub(crate) phone_number_verified: Option<bool>,
+}
+
+impl Prepared {
+    /// The attributes the row's carried flags say were verified, in the
+    /// report's form: `email`, `phone_number`, `email;phone_number` or "".
+    #[allow(dead_code)] // the report's `verified` column comes next
+    pub(crate) fn verified(&self) -> &'static str {
+        match (self.email_verified, self.phone_number_verified) {
+            (Some(true), Some(true)) => "email;phone_number",
+            (Some(true), _) => "email",
+            (_, Some(true)) => "phone_number",
+            _ => "",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -559,6 +607,8 @@ impl Compiled {
         if !out.client_metadata.is_empty() {
             out.client_metadata.clear();
         }
+        out.email_verified = None;
+        out.phone_number_verified = None;
         for rule in &self.rules {
             let built;
             let value: &str = match (&rule.source, rule.transforms.is_empty()) {
@@ -595,11 +645,30 @@ impl Compiled {
                     set_string(ip, value);
                     out.user_context_ip = user_context_ip.take();
                 }
+                Target::Verified(flag) => {
+                    let verified = Some(verified_flag(rule, value)?);
+                    match flag {
+                        VerifiedFlag::Email => out.email_verified = verified,
+                        VerifiedFlag::PhoneNumber => out.phone_number_verified = verified,
+                    }
+                }
             }
         }
         out.attributes.truncate(attributes);
         out.validation_data.truncate(validation_data);
         Ok(())
+    }
+}
+
+/// A carried verification flag's value: any of the `bool` transform's
+/// spellings, as exports write them (`TRUE`, `1`, `yes`).
+fn verified_flag(rule: &CompiledRule, value: &str) -> Result<bool, RowError> {
+    match Transform::Bool.apply(value) {
+        Ok(text) => Ok(text == "true"),
+        Err((code, reason)) => {
+            let column = rule.column.as_deref().unwrap_or_else(|| rule.target.name());
+            Err(RowError::new(code, Some(column), reason))
+        }
     }
 }
 
@@ -741,6 +810,7 @@ impl Target {
             Target::Attribute(name) | Target::ValidationData(name) => name,
             Target::ClientMetadata(name) => name,
             Target::UserContextIp => "user_context.ip",
+            Target::Verified(flag) => flag.attribute(),
         }
     }
 }

@@ -477,8 +477,12 @@ mod tests {
             validation_data: vec![AttributeType::new("invite_code", "X1")],
             client_metadata: [("source".to_owned(), "legacy-import".to_owned())].into(),
             user_context_ip: Some("203.0.113.7".into()),
+            // Carried for the report, never sent.
+            email_verified: Some(true),
+            phone_number_verified: None,
         };
         let wire = serde_json::to_value(dispatcher.request(prepared)).expect("json");
+        assert!(!wire.to_string().contains("verified"), "{wire}");
         assert_eq!(wire["ClientId"], "1example23456789");
         assert_eq!(
             wire["SecretHash"],
