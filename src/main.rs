@@ -55,6 +55,16 @@ async fn dispatch(cli: Cli) -> u8 {
                 exit::USAGE
             }
         },
+        Command::Presets(args) => match bulk_signup::cli::presets_text(args.name.as_deref()) {
+            Ok(text) => {
+                print!("{text}");
+                exit::OK
+            }
+            Err(e) => {
+                eprintln!("bulk-signup presets: {e}");
+                exit::USAGE
+            }
+        },
         Command::MergeReports(args) => {
             match bulk_signup::report::merge_reports(&args.out, &args.reports, args.overwrite) {
                 Ok(merged) => {

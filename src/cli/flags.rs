@@ -32,6 +32,15 @@ pub enum Command {
     Emulator(EmulatorArgs),
     /// Combine the final reports of the shards of one input into one, in row order.
     MergeReports(MergeArgs),
+    /// List the mapping presets, or print one (to copy and edit).
+    Presets(PresetsArgs),
+}
+
+/// Flags of `bulk-signup presets`.
+#[derive(Debug, Args)]
+pub struct PresetsArgs {
+    /// The preset to print; without it, the list.
+    pub name: Option<String>,
 }
 
 /// Flags of `bulk-signup merge-reports`.
@@ -140,6 +149,11 @@ pub struct RunArgs {
     /// Mapping file (TOML) from input columns to Cognito fields; see README "Mapping files".
     #[arg(long, value_name = "FILE")]
     pub(crate) mapping: Option<PathBuf>,
+    /// A shipped mapping for a common export: auth0, firebase, firebase-csv,
+    /// cognito-csv (`bulk-signup presets` lists them). --map applies on top.
+    #[arg(long, value_name = "NAME", conflicts_with = "mapping",
+          value_parser = clap::builder::PossibleValuesParser::new(crate::mapping::presets::names()))]
+    pub(crate) preset: Option<String>,
     /// Map one column: `COLUMN=FIELD` (FIELD: username, password, an attribute); repeatable, overrides the mapping.
     #[arg(long = "map", value_name = "COLUMN=FIELD")]
     pub(crate) map: Vec<String>,

@@ -17,3 +17,9 @@ pub(crate) mod settings;
 pub use config_error::ConfigError;
 pub use flags::{Cli, Command};
 pub use settings::{Env, ProcessEnv, RunConfig};
+
+/// What `bulk-signup presets [NAME]` prints: the list of mapping presets,
+/// or the named one's mapping file; an unknown name is an error naming them.
+pub fn presets_text(name: Option<&str>) -> Result<String, String> {
+    crate::mapping::presets::describe(name)
+}

@@ -13,6 +13,7 @@ use crate::cli::flags::RunArgs;
 use crate::cli::outputs::refuse_outputs_over_inputs;
 use crate::input::{delimiter_name, is_stdin, sniff_delimiter, Format, ReadSettings};
 use crate::mapping::file as mapping_file;
+use crate::mapping::presets;
 use crate::mapping::rules::Mapping;
 use crate::run::shard::Shard;
 use crate::send::cognito::endpoint::insecure_reason;
@@ -252,9 +253,15 @@ fn load_mapping(
     pool: Option<&PoolRules>,
     format: Format,
 ) -> anyhow::Result<Mapping> {
-    let mut mapping = match &args.mapping {
-        Some(path) => mapping_file::load(path, pool.map(PoolRules::password_policy))?,
-        None => Mapping::by_header([]),
+    let policy = pool.map(PoolRules::password_policy);
+    let mut mapping = match (&args.mapping, &args.preset) {
+        (Some(path), _) => mapping_file::load(path, policy)?,
+        (None, Some(name)) => {
+            let preset = presets::find(name).with_context(|| format!("no preset {name:?}"))?;
+            mapping_file::parse(preset.text, &format!("preset {name}"), policy)
+                .map_err(|e| anyhow::anyhow!(e))?
+        }
+        (None, None) => Mapping::by_header([]),
     };
     mapping.ignored.extend(args.ignore_columns.iter().cloned());
     // NDJSON keys come and go from record to record: a mapped key the

@@ -15,7 +15,7 @@
 //! [validation_data]   invite_code = { column = "Invite" }
 //! [user_context]      ip = { column = "Last IP" }
 //! [account]           email_verified = "Verified"   # carried for the admin steps, never sent
-//! [options]           default_country = "US"  ignore = ["Internal Notes"]
+//! [options]           default_country = "US"  ignore = ["Internal Notes"]  map_by_header = false
 //! [input]             has_header = false  columns = ["uid", "email"]   # a CSV without a header row
 //! ```
 //!
@@ -29,7 +29,7 @@ use std::str::FromStr;
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
-use crate::checks::attributes;
+use crate::checks::attributes::{self, CUSTOM_PREFIX};
 use crate::mapping::rules::{Mapping, Rule, Source, Target, TemplatePart, VerifiedFlag};
 use crate::mapping::transform::{self, Transform};
 use crate::send::cognito::pool::PasswordPolicy;
@@ -69,6 +69,10 @@ struct RawOptions {
     default_country: Option<String>,
     #[serde(default)]
     ignore: Vec<String>,
+    /// Map the columns no rule names by their header names, as without a
+    /// mapping file (a template whose headers are mostly Cognito's own).
+    #[serde(default)]
+    map_by_header: bool,
 }
 
 /// Turns spans into `file:line` prefixes.
@@ -178,7 +182,7 @@ pub(crate) fn parse(
     let input_columns = input_columns(file, raw.input)?;
     Ok(Mapping {
         rules,
-        by_header: false,
+        by_header: raw.options.map_by_header,
         ignored: raw.options.ignore.into_iter().collect::<HashSet<_>>(),
         missing_columns_empty: false,
         input_columns,
@@ -349,7 +353,15 @@ pub(crate) fn apply_map_flags(mapping: &mut Mapping, flags: &[String]) -> Result
                 Target::Attribute(name.into())
             }
         };
-        mapping.rules.retain(|r| r.target != target);
+        // A custom attribute mapped from a column already copied to another
+        // custom attribute renames it: `--map user_id=custom:auth0_id` over
+        // a preset's `"custom:legacy_id" = "user_id"`.
+        let renames = |rule: &Rule| {
+            matches!((&target, &rule.target), (Target::Attribute(new), Target::Attribute(old))
+                if new.starts_with(CUSTOM_PREFIX) && old.starts_with(CUSTOM_PREFIX))
+                && rule.source == Source::Column(column.to_owned())
+        };
+        mapping.rules.retain(|r| r.target != target && !renames(r));
         mapping.rules.push(Rule::column(target, column));
     }
     Ok(())
@@ -505,6 +517,28 @@ ignore = ["Internal Notes"]
             apply_map_flags(&mut mapping, &["a=b=custom:tier".into()]).is_ok(),
             "column names may hold ="
         );
+    }
+
+    #[test]
+    fn a_map_to_a_custom_attribute_renames_the_one_copying_its_column() {
+        let text = "username = \"email\"\npassword = { generate = true }\n[attributes]\n\"custom:legacy_id\" = \"user_id\"\n\"custom:plan\" = \"plan\"\n[options]\nmap_by_header = true\n";
+        let mut mapping = parse(text, "m.toml", None).expect("parses");
+        assert!(mapping.by_header, "map_by_header = true");
+        assert!(mapping.generates_password());
+        apply_map_flags(&mut mapping, &["user_id=custom:auth0_id".into()]).expect("flag");
+        let custom: Vec<String> = mapping
+            .rules
+            .iter()
+            .filter(|r| r.target.name().starts_with("custom:"))
+            .map(|r| r.target.name().to_owned())
+            .collect();
+        assert_eq!(custom, ["custom:plan", "custom:auth0_id"]);
+        // A standard attribute from the same column adds, renames nothing.
+        apply_map_flags(&mut mapping, &["user_id=nickname".into()]).expect("flag");
+        assert!(mapping
+            .rules
+            .iter()
+            .any(|r| r.target.name() == "custom:auth0_id"));
     }
 }
 

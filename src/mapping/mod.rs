@@ -12,6 +12,7 @@ pub(crate) mod file;
 mod json_path;
 pub(crate) mod mapped_input;
 pub(crate) mod password;
+pub(crate) mod presets;
 pub(crate) mod rules;
 pub(crate) mod transform;
 #[cfg(test)]

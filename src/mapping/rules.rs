@@ -232,6 +232,14 @@ impl Mapping {
         names
     }
 
+    /// Whether the password is generated (`generate = true`): then no user
+    /// can sign in before resetting it, which the run's end says.
+    pub(crate) fn generates_password(&self) -> bool {
+        self.rules.iter().any(|rule| {
+            rule.target == Target::Password && matches!(rule.source, Source::GeneratePassword(_))
+        })
+    }
+
     /// Whether the mapping's own text (constants, template text) holds a
     /// control character: then any row's values may, whatever the input.
     pub(crate) fn literal_controls(&self) -> bool {

@@ -40,6 +40,9 @@ pub struct Summary {
     pub(crate) session_rows: u64,
     /// Ctrl-C or SIGTERM ended the run early; the report is not final.
     pub interrupted: bool,
+    /// The mapping generates passwords: the users it creates cannot sign in
+    /// before a reset, which the summary says.
+    pub(crate) generated_passwords: bool,
 }
 
 impl Summary {
@@ -118,6 +121,25 @@ impl fmt::Display for Summary {
         if let Some(reason) = &self.stopped_by {
             writeln!(f, "stopped early: {reason}")?;
         }
-        Ok(())
+        self.password_reminder(f)
+    }
+}
+
+impl Summary {
+    /// Users created with a generated password cannot sign in until they
+    /// reset it: say how many, and how.
+    fn password_reminder(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (users, verb) = if self.dry_run {
+            (self.count(Status::Valid), "would get")
+        } else {
+            (self.count(Status::Created), "got")
+        };
+        if !self.generated_passwords || users == 0 {
+            return Ok(());
+        }
+        writeln!(
+            f,
+            "{users} users {verb} a generated password, written nowhere: each must reset it before signing in, through the forgot-password flow (ForgotPassword then ConfirmForgotPassword, or \"Forgot your password?\" in the hosted UI). To keep their old passwords instead, see the README (\"Passwords in exports\")."
+        )
     }
 }

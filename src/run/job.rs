@@ -69,6 +69,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     finish(&config, &mut summary, already_final, &mut signals).await?;
     record_finished_shard(&config, &summary, rows_read)?;
     summary.elapsed = started.elapsed();
+    summary.generated_passwords = config.mapping.generates_password();
     add_request_counts(&mut summary, dispatcher.as_deref());
     Ok(summary)
 }
