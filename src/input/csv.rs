@@ -31,6 +31,10 @@ pub(crate) struct CsvRows<R: BufRead> {
     /// A file without a header row: its first record goes through csv_core
     /// (for its BOM), and then the fast path takes over.
     plain_after_first: bool,
+    /// A file without a header row, whose columns were named for it: a
+    /// record may stop early (the columns it lacks are empty), as exports
+    /// whose later versions added columns at the end do (Firebase's CSV).
+    short_records_pad: bool,
     /// Records read so far (the header excluded).
     number: u64,
     done: bool,
@@ -86,6 +90,7 @@ impl<R: BufRead> CsvRows<R> {
             // the first bytes it reads, so those must be the file's first.
             plain_lines: false,
             plain_after_first: columns.is_some(),
+            short_records_pad: columns.is_some(),
             number: 0,
             done: false,
             scratch_text: Vec::new(),
@@ -343,11 +348,18 @@ impl<R: BufRead + Send> RowSource for CsvRows<R> {
             return Some(Err(self.error(message, false)));
         }
         let width = ends.len() - ends_start;
-        if width != self.columns.len() {
+        if width < self.columns.len() && self.short_records_pad {
+            ends.resize(ends_start + self.columns.len(), text.len());
+        } else if width != self.columns.len() {
             text.truncate(text_start);
             ends.truncate(ends_start);
+            let named_by = if self.short_records_pad {
+                "the named columns are"
+            } else {
+                "the header has"
+            };
             let message = format!(
-                "record on line {} has {width} fields, the header has {}",
+                "record on line {} has {width} fields, {named_by} {}",
                 parsed.line,
                 self.columns.len()
             );
@@ -677,6 +689,28 @@ mod tests {
         assert_eq!(
             rows[0].number, 1,
             "the first line is row 1: there is no header"
+        );
+    }
+
+    /// Firebase's CSV grew columns at the end over the years: a record of
+    /// an older layout stops early, and reads with the later columns empty.
+    #[test]
+    fn a_header_less_record_may_stop_early_but_not_run_long() {
+        let names = ["uid", "email", "disabled", "claims"].map(str::to_owned);
+        let text = "u1,a@b.co,\nu2,c@d.co,true,{}\nu3,e@f.co,true,{},extra\n";
+        let rows: Vec<_> = CsvRows::with_options(text.as_bytes(), 1024, b',', Some(&names))
+            .expect("no header to read")
+            .collect();
+        let short = rows[0].as_ref().expect("padded");
+        assert_eq!((short.get("email"), short.get("claims")), ("a@b.co", ""));
+        assert_eq!(short.values.len(), 4);
+        assert_eq!(rows[1].as_ref().expect("full").get("claims"), "{}");
+        let long = rows[2].as_ref().expect_err("a field too many");
+        assert!(
+            long.message
+                .contains("has 5 fields, the named columns are 4"),
+            "{}",
+            long.message
         );
     }
 }

@@ -93,6 +93,9 @@ impl Transform {
             Transform::E164 { default_country } => e164(value, *default_country)?,
             Transform::Date(format) => NaiveDate::parse_from_str(value.trim(), format)
                 .ok()
+                // A value already in SignUp's form passes: exports mix them,
+                // and four digits first cannot be a day or a month.
+                .or_else(|| iso_date(value.trim()))
                 // `YYYY-MM-DD` holds the years 0 to 9999 only.
                 .filter(|date| (0..=9999).contains(&date.year()))
                 .ok_or_else(|| {
@@ -204,6 +207,19 @@ fn whole_seconds(value: &str, unit: i64) -> Option<i64> {
     Some(whole.parse::<i64>().ok()? / unit)
 }
 
+/// A date written exactly `YYYY-MM-DD`.
+fn iso_date(value: &str) -> Option<NaiveDate> {
+    let bytes = value.as_bytes();
+    let shaped = bytes.len() == 10
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
+    shaped.then(|| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())?
+}
+
 fn epoch_ms(value: &str) -> Option<i64> {
     whole_seconds(value, 1000)
 }
@@ -306,6 +322,10 @@ mod tests {
         assert!(Transform::date("%Q").is_err());
         assert!(Transform::date("%m/%Y").is_err(), "no day");
         assert!(Transform::date("%d.%m.%Y").is_ok());
+        // Already in SignUp's form: passes as it is; a near miss does not.
+        assert_eq!(t.apply("1980-03-04"), Ok("1980-03-04".into()));
+        assert_eq!(t.apply("1980-3-4").map_err(|e| e.0), Err("InvalidDate"));
+        assert_eq!(t.apply("1980-02-30").map_err(|e| e.0), Err("InvalidDate"));
     }
 
     /// Bug: `%Y` reads any year, and a year past 9999 or before 0 came out
