@@ -120,9 +120,12 @@ fn text(value: &Value, key: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// Attributes a user must have (`Some`) or lack (`None`).
+type Wanted = Vec<(&'static str, Option<String>)>;
+
 /// The Firebase users as the emulator must hold them, by username; both
 /// Firebase fixtures have the same users in the same order.
-fn firebase_users() -> Vec<(u64, String, Vec<(&'static str, Option<String>)>)> {
+fn firebase_users() -> Vec<(u64, String, Wanted)> {
     let text_of = std::fs::read_to_string(export("firebase.json")).expect("fixture");
     let export: Value = serde_json::from_str(&text_of).expect("json");
     let (_, refused) = expected("firebase.json");
