@@ -98,7 +98,7 @@ fn preflight(config: &mut RunConfig) -> anyhow::Result<(MappedInput, bool)> {
     config.mapping = mapping;
     if fed_back {
         tracing::warn!(
-            "{} is an error report of an earlier run: its own columns (bulk-signup:…) are not sent, and the report's source_row gives each row's row in the original input",
+            "{} is an error report of an earlier run: its bulk-signup:… columns are bookkeeping and are not sent; the results report's source_row gives each row's number in the original input",
             config.input.display()
         );
     }

@@ -9,6 +9,7 @@ mod workdir;
 mod cognito_local_runs;
 mod emulator_runs;
 mod emulator_safety_runs;
+mod fed_back_runs;
 mod file_safety_runs;
 mod mapping_runs;
 mod merge_runs;
