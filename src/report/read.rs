@@ -85,8 +85,11 @@ impl EntryReader {
         let name = path.display().to_string();
         let (inner, columns) = match ReportFormat::from_path(path) {
             ReportFormat::Csv => {
+                // Flexible: a line may lack the columns added since its
+                // version (checked per record in `next_csv`).
                 let mut reader = csv::ReaderBuilder::new()
                     .has_headers(false)
+                    .flexible(true)
                     .from_reader(Capped::new(file));
                 let mut header = csv::StringRecord::new();
                 let complete = reader.read_record(&mut header).unwrap_or(false);
@@ -179,6 +182,16 @@ impl EntryReader {
             {
                 None
             }
+            Ok(true) if !fits(record.len(), self.header.len()) => match at_end {
+                true => None,
+                false => Some(Err(anyhow::anyhow!(
+                    "{}: unreadable entry at byte {}: it has {} fields, the header {}",
+                    self.path,
+                    self.complete_len,
+                    record.len(),
+                    self.header.len()
+                ))),
+            },
             Ok(true) => match record.deserialize::<ReportEntry>(Some(&self.header)) {
                 Ok(entry) => {
                     self.complete_len = end;
@@ -261,6 +274,13 @@ fn report_columns(header: &csv::StringRecord) -> Option<usize> {
     [REPORT_COLUMNS.len(), OLD_REPORT_COLUMNS]
         .into_iter()
         .find(|n| header.iter().eq(REPORT_COLUMNS[..*n].iter().copied()))
+}
+
+/// Whether a line of `fields` fields belongs under a header of `columns`:
+/// it has them all, or (a line an earlier version wrote, say by hand) all
+/// up to `note`; the columns it lacks read as their defaults.
+fn fits(fields: usize, columns: usize) -> bool {
+    fields == columns || fields == OLD_REPORT_COLUMNS
 }
 
 /// Whether bytes `start..end` of `file` (one CSV record) hold an odd number
@@ -395,6 +415,22 @@ mod tests {
             assert_eq!(reader.next().expect("an entry").expect("readable"), entry);
             assert!(!reader.old_form(), "{name}");
         }
+        // A line in the earlier form under the current header still reads.
+        let mixed = dir.path().join("mixed.csv");
+        let lines = "1,ann,created,,false,,,,,1,,,3\n2,bob,created,,false,,,,,1,,\n";
+        let current = REPORT_COLUMNS.join(",");
+        std::fs::write(&mixed, format!("{current}\n{lines}3,cat\n{lines}")).expect("write");
+        let read: Vec<_> = EntryReader::open(&mixed).expect("open").collect();
+        let first = read[0].as_ref().expect("ann");
+        let second = read[1].as_ref().expect("bob");
+        assert_eq!((first.source_row, second.source_row), (Some(3), None));
+        let err = read[2]
+            .as_ref()
+            .expect_err("two fields is not a line of a report");
+        assert!(
+            err.to_string().contains("it has 2 fields, the header 13"),
+            "{err}"
+        );
         let wrong = dir.path().join("wrong.csv");
         std::fs::write(&wrong, format!("{header},extra\n")).expect("write");
         let err = EntryReader::open(&wrong).err().expect("refused");

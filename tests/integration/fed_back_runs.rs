@@ -354,3 +354,30 @@ async fn an_older_report_without_source_row_resumes() {
         "rows 1 and 2 were settled"
     );
 }
+
+/// A fixed error report run without its password column is refused before
+/// anything is sent, with what to do: error reports never hold passwords.
+#[tokio::test]
+async fn a_fixed_error_report_without_passwords_says_to_add_them_back() {
+    let wd = Workdir::new();
+    wd.write(
+        "errors-fixed.csv",
+        &format!(
+            "{OWN_COLUMNS},username,email\n2,,bob,invalid,InvalidEmail,bad,bob,bob@example.com\n"
+        ),
+    );
+    let out = wd
+        .run("errors-fixed.csv")
+        .arg("--dry-run")
+        .report("report.csv")
+        .output()
+        .await
+        .assert_code(2);
+    assert!(
+        out.stderr
+            .contains("an error report never holds passwords: add the password column back"),
+        "{}",
+        out.stderr
+    );
+    assert!(!wd.exists("report.csv"));
+}
