@@ -194,6 +194,7 @@ mod tests {
             row,
             username: format!("user{row}"),
             status: Some(status),
+            source_row: Some(row * 10),
             ..ReportEntry::default()
         }
     }
@@ -260,6 +261,7 @@ mod tests {
                 Status::Failed
             };
             assert_eq!(e.status, Some(want), "row {}", e.row);
+            assert_eq!(e.source_row, Some(e.row * 10), "source_row comes along");
         }
         assert_eq!(expected_row, n);
         assert_eq!(counts.values().sum::<u64>(), n);

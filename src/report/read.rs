@@ -277,8 +277,8 @@ fn report_columns(header: &csv::StringRecord) -> Option<usize> {
 }
 
 /// Whether a line of `fields` fields belongs under a header of `columns`:
-/// it has them all, or (a line an earlier version wrote, say by hand) all
-/// up to `note`; the columns it lacks read as their defaults.
+/// it has them all, or (a line in an earlier version's form) those up to
+/// `note`; the columns it lacks read as their defaults.
 fn fits(fields: usize, columns: usize) -> bool {
     fields == columns || fields == OLD_REPORT_COLUMNS
 }

@@ -79,10 +79,11 @@ pub async fn run(mut config: RunConfig) -> anyhow::Result<Summary> {
     Ok(summary)
 }
 
-/// Opens the input, compiles the mapping for its columns (fitted to the
-/// input when it is an error report of an earlier run: then also whether
-/// it is) and checks that the mapping loses nothing; refuses report paths
-/// that are links; also clears temporary files a killed run left.
+/// Opens the input, compiles the mapping for its columns and checks that
+/// the mapping loses nothing; refuses report paths that are links; also
+/// clears temporary files a killed run left. An input that is an error
+/// report of an earlier run is said to be one, and the mapping is fitted to
+/// it (in `config`); returns the input and whether it is one.
 fn preflight(config: &mut RunConfig) -> anyhow::Result<(MappedInput, bool)> {
     let opened = fed_back::open(&config.input, &config.read, &config.mapping).map_err(|e| {
         config_error(match e {
