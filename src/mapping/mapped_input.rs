@@ -1,13 +1,11 @@
-//! An input opened with its mapping compiled: the one way every reader of
-//! the input starts (the run itself, the `--resume` check, the error
-//! report's rewrite). The first record is read before compiling because
-//! for NDJSON the columns are the first record's keys.
+//! An input opened with its mapping compiled: what every reader of the
+//! input starts from (the run itself, the `--resume` check, the error
+//! report's rewrite), made by `report::fed_back::open`, which also knows an
+//! error report fed back as input. The first record is read before
+//! compiling because for NDJSON the columns are the first record's keys.
 
-use std::path::Path;
-use std::sync::Arc;
-
-use crate::input::{self, ReadError, ReadSettings, Row, RowSource};
-use crate::mapping::rules::{Compiled, Mapping};
+use crate::input::{ReadError, Row, RowSource};
+use crate::mapping::rules::Compiled;
 
 /// Why an input could not be opened with its mapping.
 #[derive(Debug, thiserror::Error)]
@@ -29,23 +27,6 @@ pub(crate) struct MappedInput {
 }
 
 impl MappedInput {
-    pub(crate) fn open(
-        path: &Path,
-        read: &ReadSettings,
-        mapping: &Mapping,
-    ) -> Result<Self, OpenMappedError> {
-        let mut source = input::open(path, read).map_err(OpenMappedError::Input)?;
-        let first = source.next();
-        let compiled = mapping
-            .compile(Arc::clone(source.columns()))
-            .map_err(OpenMappedError::Mapping)?;
-        Ok(MappedInput {
-            source,
-            first,
-            compiled,
-        })
-    }
-
     /// Every record, the first one included.
     pub(crate) fn records(self) -> (Compiled, impl Iterator<Item = Result<Row, ReadError>>) {
         (self.compiled, self.first.into_iter().chain(self.source))

@@ -75,10 +75,14 @@ pub struct ReportEntry {
     pub attempts: u32,
     pub request_id: String,
     pub note: String,
+    /// For a run over an error report: the row in the input that error
+    /// report came from (an older report lacks the column: `None`).
+    #[serde(default)]
+    pub source_row: Option<u64>,
 }
 
 /// The results report's CSV header, in order.
-pub(crate) const REPORT_COLUMNS: [&str; 12] = [
+pub(crate) const REPORT_COLUMNS: [&str; 13] = [
     "row",
     "username",
     "status",
@@ -91,7 +95,12 @@ pub(crate) const REPORT_COLUMNS: [&str; 12] = [
     "attempts",
     "request_id",
     "note",
+    "source_row",
 ];
+
+/// How many of [`REPORT_COLUMNS`] a report of an earlier version has: it
+/// ends at `note`. Such a report is still read, and resumed in its own form.
+pub(crate) const OLD_REPORT_COLUMNS: usize = 12;
 
 /// The note of a row whose retry found the user already there after an
 /// earlier attempt's answer was lost: that attempt most likely created it.

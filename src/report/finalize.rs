@@ -14,10 +14,12 @@ use crate::input::ReadSettings;
 use crate::mapping::mapped_input::MappedInput;
 use crate::mapping::rules::Mapping;
 use crate::report::entry::{ReportEntry, Status};
+use crate::report::error_write::{Copied, ErrorWriter};
+use crate::report::fed_back::{self, RunInput};
 use crate::report::read::EntryReader;
 use crate::report::row_merge::RowMerge;
 use crate::report::temp_file::TempFile;
-use crate::report::write::{ErrorWriter, ReportWriter};
+use crate::report::write::ReportWriter;
 
 /// Entries sorted in memory at once (about 30 MB for typical entries).
 pub const CHUNK: usize = 100_000;
@@ -123,6 +125,8 @@ fn merge_chunks(
 /// Rebuilds the error report from the final `report`: its rows that are
 /// not `created`/`exists`, with their cells read again from `input` (which
 /// must be a file; rows are matched by number, both sides in row order).
+/// Each entry's `source_row` is carried into it, so an error report of a
+/// run over an error report still names the rows of the first input.
 pub(crate) fn rewrite_errors(
     report: &Path,
     errors: &Path,
@@ -130,14 +134,24 @@ pub(crate) fn rewrite_errors(
     read: &ReadSettings,
     mapping: &Mapping,
 ) -> anyhow::Result<()> {
-    let MappedInput {
-        source: mut rows,
-        first,
-        mut compiled,
-    } = MappedInput::open(input, read, mapping)?;
+    let RunInput {
+        input:
+            MappedInput {
+                source: mut rows,
+                first,
+                mut compiled,
+            },
+        mapping,
+        ..
+    } = fed_back::open(input, read, mapping)?;
     let columns = std::sync::Arc::clone(rows.columns());
     let temp = TempFile::beside(errors, "final")?;
-    let mut writer = ErrorWriter::to_temp(&temp, columns.names(), compiled.uncopied_columns())?;
+    let copied = Copied {
+        names: columns.names(),
+        secret: compiled.uncopied_columns(),
+        open_ended: mapping.missing_columns_empty,
+    };
+    let mut writer = ErrorWriter::to_temp(&temp, &copied)?;
     let mut row = first;
     for entry in EntryReader::open(report)? {
         let entry = entry?;
@@ -180,6 +194,7 @@ mod tests {
             row,
             username: format!("user{row}"),
             status: Some(status),
+            source_row: Some(row * 10),
             ..ReportEntry::default()
         }
     }
@@ -246,6 +261,7 @@ mod tests {
                 Status::Failed
             };
             assert_eq!(e.status, Some(want), "row {}", e.row);
+            assert_eq!(e.source_row, Some(e.row * 10), "source_row comes along");
         }
         assert_eq!(expected_row, n);
         assert_eq!(counts.values().sum::<u64>(), n);

@@ -250,6 +250,7 @@ mod tests {
                 row: *row,
                 username: format!("u{row}"),
                 status: Some(Status::Created),
+                source_row: Some(row + 100),
                 ..ReportEntry::default()
             };
             writer.write(&entry).expect("write");
@@ -268,11 +269,12 @@ mod tests {
         let merged = merge_reports(&out, &[a.clone(), b.clone()], false).expect("merge");
         assert_eq!(merged.rows, 6);
         assert!(merged.is_complete(), "{merged:?}");
-        let rows: Vec<u64> = EntryReader::open(&out)
+        let rows: Vec<(u64, Option<u64>)> = EntryReader::open(&out)
             .expect("open")
-            .map(|e| e.expect("entry").row)
+            .map(|e| e.map(|e| (e.row, e.source_row)).expect("entry"))
             .collect();
-        assert_eq!(rows, [1, 2, 3, 4, 5, 6]);
+        let sources = (1..=6).map(|row| (row, Some(row + 100)));
+        assert_eq!(rows, sources.collect::<Vec<_>>(), "source_row comes along");
         let err = merge_reports(&dir.path().join("x.csv"), &[a.clone(), a.clone()], false)
             .expect_err("twice");
         assert!(err.to_string().contains("are both shard 1/2"), "{err}");

@@ -1,17 +1,26 @@
-//! What the user reads afterwards: the per-row results report and the error
-//! report (`write`, lines by `csv_line`), reading a report back
-//! (`read`), the final in-row-order rewrite (`finalize`, merging sorted
-//! chunks with `row_merge`), `merge-reports` for shards (`merge`) and
-//! the end-of-run `summary` with its exit code. Report files are opened
-//! by `private_file`, temporary ones made by `temp_file`.
+//! What the user reads afterwards: the per-row results report (`write`,
+//! lines by `csv_line`) and the error report (`error_write`, its own
+//! columns in `error_columns`, its formula guard in `formula_guard`),
+//! reading a report back (`read`), the final in-row-order rewrite
+//! (`finalize`, merging sorted chunks with `row_merge`), `merge-reports`
+//! for shards (`merge`) and the end-of-run `summary` with its exit code.
+//! Report files are opened by `private_file`, temporary ones made by
+//! `temp_file`. A fixed error report fed back as a run's input is opened
+//! by `fed_back` (its cells read back by `fed_back_rows`).
 //!
 //! May use: `input` (to read a failed row's cells again for the error
-//! report), `mapping` (to blank password cells). Report files are created
-//! owner-only: they hold personal data.
+//! report, and to read an error report back), `mapping` (to blank password
+//! cells, and to leave an error report's own columns out). Report files
+//! are created owner-only: they hold personal data.
 
 pub(crate) mod csv_line;
 pub(crate) mod entry;
+pub(crate) mod error_columns;
+pub(crate) mod error_write;
+pub(crate) mod fed_back;
+pub(crate) mod fed_back_rows;
 pub(crate) mod finalize;
+pub(crate) mod formula_guard;
 pub(crate) mod merge;
 pub(crate) mod private_file;
 pub(crate) mod read;

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 
-use crate::report::entry::{ReportEntry, REPORT_COLUMNS};
+use crate::report::entry::{ReportEntry, OLD_REPORT_COLUMNS, REPORT_COLUMNS};
 use crate::report::write::ReportFormat;
 
 /// Streams the complete entries of a report file, in file order.
@@ -83,10 +83,13 @@ impl EntryReader {
             File::open(path).with_context(|| format!("cannot open report {}", path.display()))?;
         let file_len = file.metadata()?.len();
         let name = path.display().to_string();
-        let inner = match ReportFormat::from_path(path) {
+        let (inner, columns) = match ReportFormat::from_path(path) {
             ReportFormat::Csv => {
+                // Flexible: a line may lack the columns added since its
+                // version (checked per record in `next_csv`).
                 let mut reader = csv::ReaderBuilder::new()
                     .has_headers(false)
+                    .flexible(true)
                     .from_reader(Capped::new(file));
                 let mut header = csv::StringRecord::new();
                 let complete = reader.read_record(&mut header).unwrap_or(false);
@@ -96,17 +99,25 @@ impl EntryReader {
                     empty.file_len = file_len;
                     return Ok(empty);
                 }
-                if file_len > 0 && (!complete || header.iter().ne(REPORT_COLUMNS.iter().copied())) {
+                let columns = complete.then(|| report_columns(&header)).flatten();
+                if file_len > 0 && columns.is_none() {
                     bail!(
                         "{name} is not a bulk-signup report (its header is not {})",
                         REPORT_COLUMNS.join(",")
                     );
                 }
-                Inner::Csv(Box::new(reader), csv::StringRecord::new())
+                let columns = columns.unwrap_or(REPORT_COLUMNS.len());
+                (
+                    Inner::Csv(Box::new(reader), csv::StringRecord::new()),
+                    columns,
+                )
             }
             ReportFormat::Ndjson => {
                 file.seek(SeekFrom::Start(0))?;
-                Inner::Ndjson(Capped::new(file), Vec::new())
+                (
+                    Inner::Ndjson(Capped::new(file), Vec::new()),
+                    REPORT_COLUMNS.len(),
+                )
             }
         };
         let mut reader = EntryReader {
@@ -114,7 +125,9 @@ impl EntryReader {
             complete_len: 0,
             file_len,
             ends_with_newline: ends_with_newline(path)?,
-            header: csv::StringRecord::from(REPORT_COLUMNS.to_vec()),
+            // An older report's lines lack the later columns: they read as
+            // their defaults (`source_row`: none).
+            header: csv::StringRecord::from(REPORT_COLUMNS[..columns].to_vec()),
             path: name,
         };
         if let Inner::Csv(csv, _) = &reader.inner {
@@ -133,6 +146,12 @@ impl EntryReader {
             header: csv::StringRecord::new(),
             path,
         }
+    }
+
+    /// Whether this is a CSV report of an earlier version, whose columns
+    /// end at `note` (a resumed run continues it in that form).
+    pub(crate) fn old_form(&self) -> bool {
+        self.header.len() == OLD_REPORT_COLUMNS
     }
 
     /// Bytes up to the end of the last complete entry returned so far (after
@@ -163,6 +182,16 @@ impl EntryReader {
             {
                 None
             }
+            Ok(true) if !fits(record.len(), self.header.len()) => match at_end {
+                true => None,
+                false => Some(Err(anyhow::anyhow!(
+                    "{}: unreadable entry at byte {}: it has {} fields, the header {}",
+                    self.path,
+                    self.complete_len,
+                    record.len(),
+                    self.header.len()
+                ))),
+            },
             Ok(true) => match record.deserialize::<ReportEntry>(Some(&self.header)) {
                 Ok(entry) => {
                     self.complete_len = end;
@@ -238,6 +267,22 @@ impl Iterator for EntryReader {
     }
 }
 
+/// How many of [`REPORT_COLUMNS`] a report's CSV `header` holds: all of
+/// them, or an earlier version's first [`OLD_REPORT_COLUMNS`]; `None` for
+/// any other header.
+fn report_columns(header: &csv::StringRecord) -> Option<usize> {
+    [REPORT_COLUMNS.len(), OLD_REPORT_COLUMNS]
+        .into_iter()
+        .find(|n| header.iter().eq(REPORT_COLUMNS[..*n].iter().copied()))
+}
+
+/// Whether a line of `fields` fields belongs under a header of `columns`:
+/// it has them all, or (a line in an earlier version's form) those up to
+/// `note`; the columns it lacks read as their defaults.
+fn fits(fields: usize, columns: usize) -> bool {
+    fields == columns || fields == OLD_REPORT_COLUMNS
+}
+
 /// Whether bytes `start..end` of `file` (one CSV record) hold an odd number
 /// of double quotes: the record ends inside a quoted field. (The writer
 /// quotes every field that holds a quote and doubles the quotes in it.)
@@ -285,7 +330,7 @@ mod tests {
             if name.ends_with(".csv") {
                 text.push_str(&REPORT_COLUMNS.join(","));
                 text.push('\n');
-                text.push_str("1,ann,created,,,,,,,1,,\n2,\"");
+                text.push_str("1,ann,created,,,,,,,1,,,\n2,\"");
             } else {
                 let ann = ReportEntry {
                     row: 1,
@@ -296,7 +341,7 @@ mod tests {
                 text.push_str("\n{\"row\":2,\"username\":\"");
             }
             text.push_str(&"x".repeat(3 * MAX_REPORT_LINE));
-            text.push_str("\n3,bob,created,,,,,,,1,,\n");
+            text.push_str("\n3,bob,created,,,,,,,1,,,\n");
             std::fs::write(&path, text).expect("write");
             let entries: Vec<_> = EntryReader::open(&path).expect("open").collect();
             assert!(entries[0].is_ok(), "{name}: the first entry reads");
@@ -328,7 +373,8 @@ mod tests {
         writer.sync().expect("sync");
         let full = std::fs::read(&path).expect("read");
         let header = REPORT_COLUMNS.join(",").len() as u64 + 1;
-        let cut = full.iter().rposition(|b| *b == b'\n').expect("a newline") - 6;
+        // The line ends `"two\nlines",` (an empty `source_row`).
+        let cut = full.iter().rposition(|b| *b == b'\n').expect("a newline") - 7;
         assert_eq!(&full[cut - 4..cut], b"two\n");
         std::fs::write(&path, &full[..cut]).expect("cut");
         let mut reader = EntryReader::open(&path).expect("open");
@@ -338,5 +384,59 @@ mod tests {
         let entries: Vec<_> = EntryReader::open(&path).expect("open").collect();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].as_ref().expect("entry"), &entry);
+    }
+
+    /// A report of an earlier version (no `source_row`) still reads: its
+    /// entries have none; a current report gives it back.
+    #[test]
+    fn reports_with_and_without_source_row_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let old = dir.path().join("old.csv");
+        let header = REPORT_COLUMNS[..OLD_REPORT_COLUMNS].join(",");
+        std::fs::write(&old, format!("{header}\n1,ann,created,,false,,,,,1,,\n")).expect("write");
+        let mut reader = EntryReader::open(&old).expect("open");
+        let entry = reader.next().expect("an entry").expect("readable");
+        assert_eq!(
+            (entry.row, entry.username.as_str(), entry.source_row),
+            (1, "ann", None)
+        );
+        assert!(reader.old_form());
+        for name in ["new.csv", "new.ndjson"] {
+            let path = dir.path().join(name);
+            let mut writer = ReportWriter::create(&path, false).expect("create");
+            let entry = ReportEntry {
+                row: 1,
+                source_row: Some(17),
+                ..ReportEntry::default()
+            };
+            writer.write(&entry).expect("write");
+            writer.sync().expect("sync");
+            let mut reader = EntryReader::open(&path).expect("open");
+            assert_eq!(reader.next().expect("an entry").expect("readable"), entry);
+            assert!(!reader.old_form(), "{name}");
+        }
+        // A line in the earlier form under the current header still reads.
+        let mixed = dir.path().join("mixed.csv");
+        let lines = "1,ann,created,,false,,,,,1,,,3\n2,bob,created,,false,,,,,1,,\n";
+        let current = REPORT_COLUMNS.join(",");
+        std::fs::write(&mixed, format!("{current}\n{lines}3,cat\n{lines}")).expect("write");
+        let read: Vec<_> = EntryReader::open(&mixed).expect("open").collect();
+        let first = read[0].as_ref().expect("ann");
+        let second = read[1].as_ref().expect("bob");
+        assert_eq!((first.source_row, second.source_row), (Some(3), None));
+        let err = read[2]
+            .as_ref()
+            .expect_err("two fields is not a line of a report");
+        assert!(
+            err.to_string().contains("it has 2 fields, the header 13"),
+            "{err}"
+        );
+        let wrong = dir.path().join("wrong.csv");
+        std::fs::write(&wrong, format!("{header},extra\n")).expect("write");
+        let err = EntryReader::open(&wrong).err().expect("refused");
+        assert!(
+            err.to_string().contains("not a bulk-signup report"),
+            "{err}"
+        );
     }
 }

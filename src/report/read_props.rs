@@ -59,7 +59,16 @@ fn text() -> impl Strategy<Value = String> {
 fn entry() -> impl Strategy<Value = ReportEntry> {
     let status = prop::option::of(prop::sample::select(Status::ALL.to_vec()));
     let ids = (any::<u64>(), text(), status, text(), any::<Option<bool>>());
-    let messages = (text(), text(), text(), text(), any::<u32>(), text(), text());
+    let messages = (
+        text(),
+        text(),
+        text(),
+        text(),
+        any::<u32>(),
+        text(),
+        text(),
+        any::<Option<u64>>(),
+    );
     (ids, messages).prop_map(
         |((row, username, status, user_sub, user_confirmed), m)| ReportEntry {
             row,
@@ -74,6 +83,7 @@ fn entry() -> impl Strategy<Value = ReportEntry> {
             attempts: m.4,
             request_id: m.5,
             note: m.6,
+            source_row: m.7,
         },
     )
 }

@@ -1,15 +1,14 @@
-//! The per-row results report and the error report writers. Files are created owner-only (0600) because they hold personal
-//! data; an existing file is refused unless the caller allows overwriting.
-//! Passwords never reach these types: the error report copies every input
-//! column except the ones the mapping marks as secret.
+//! The per-row results report's writer, and the buffered report file both
+//! reports write through (the error report's writer is
+//! [`crate::report::error_write`]). Files are created owner-only (0600)
+//! because they hold personal data; an existing file is refused unless the
+//! caller allows overwriting. Passwords never reach these types.
 
-use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use crate::input::Row;
-use crate::report::entry::{ReportEntry, Status, REPORT_COLUMNS};
+use crate::report::entry::{ReportEntry, Status, OLD_REPORT_COLUMNS, REPORT_COLUMNS};
 use crate::report::private_file::{create_private, open_private};
 use crate::report::temp_file::TempFile;
 
@@ -32,16 +31,16 @@ impl ReportFormat {
 
 /// A report file being written: buffered, in the format its name asks for.
 /// Both reports write CSV through [`crate::report::csv_line`].
-struct ReportFile {
-    out: BufWriter<File>,
-    format: ReportFormat,
+pub(crate) struct ReportFile {
+    pub(crate) out: BufWriter<File>,
+    pub(crate) format: ReportFormat,
 }
 
 /// Room for a few hundred report lines between writes to the file.
 const REPORT_BUFFER: usize = 64 * 1024;
 
 impl ReportFile {
-    fn new(file: File, path: &Path) -> ReportFile {
+    pub(crate) fn new(file: File, path: &Path) -> ReportFile {
         ReportFile {
             out: BufWriter::with_capacity(REPORT_BUFFER, file),
             format: ReportFormat::from_path(path),
@@ -49,19 +48,22 @@ impl ReportFile {
     }
 
     /// Writes a CSV header, if this is a CSV file.
-    fn header<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> std::io::Result<()> {
+    pub(crate) fn header<'a>(
+        &mut self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> std::io::Result<()> {
         match self.format {
             ReportFormat::Csv => crate::report::csv_line::write_record(&mut self.out, names),
             ReportFormat::Ndjson => Ok(()),
         }
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
+    pub(crate) fn flush(&mut self) -> std::io::Result<()> {
         self.out.flush()
     }
 
     /// Flushes and forces the bytes to disk (before an atomic rename).
-    fn sync(&mut self) -> std::io::Result<()> {
+    pub(crate) fn sync(&mut self) -> std::io::Result<()> {
         self.out.flush()?;
         self.out.get_ref().sync_all()
     }
@@ -72,6 +74,9 @@ pub struct ReportWriter {
     file: ReportFile,
     /// Room to build one line in.
     line: Vec<u8>,
+    /// Continuing a CSV report of an earlier version (`--resume`): its lines
+    /// keep that version's columns, so the file stays one table.
+    old_form: bool,
 }
 
 impl ReportWriter {
@@ -96,17 +101,23 @@ impl ReportWriter {
         Ok(ReportWriter {
             file,
             line: Vec::new(),
+            old_form: false,
         })
     }
 
     /// Continues an existing report (`--resume`): cuts a torn tail at
-    /// `complete_len`, then appends. An empty file gets the CSV header.
-    pub(crate) fn append(path: &Path, complete_len: u64) -> anyhow::Result<Self> {
+    /// `complete_len`, then appends. An empty file gets the CSV header;
+    /// `old_form`: the file has an earlier version's CSV header (see
+    /// [`crate::report::read::EntryReader::old_form`]), whose columns the
+    /// new lines keep.
+    pub(crate) fn append(path: &Path, complete_len: u64, old_form: bool) -> anyhow::Result<Self> {
         let file = open_private(path, false)?;
         file.set_len(complete_len)?;
         let mut file = file;
         std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0))?;
-        ReportWriter::start(file, path, complete_len == 0)
+        let mut writer = ReportWriter::start(file, path, complete_len == 0)?;
+        writer.old_form = old_form && complete_len > 0 && writer.file.format == ReportFormat::Csv;
+        Ok(writer)
     }
 
     /// Flushes and syncs to disk.
@@ -116,12 +127,18 @@ impl ReportWriter {
 
     /// A dry run's `valid` entry: the same line as [`ReportWriter::write`]
     /// gives, without building a [`ReportEntry`] (one per input row).
-    pub(crate) fn write_valid(&mut self, row: u64, username: &str) -> anyhow::Result<()> {
+    pub(crate) fn write_valid(
+        &mut self,
+        row: u64,
+        source_row: Option<u64>,
+        username: &str,
+    ) -> anyhow::Result<()> {
         if self.file.format == ReportFormat::Ndjson {
             return self.write(&ReportEntry {
                 row,
                 username: username.to_owned(),
                 status: Some(Status::Valid),
+                source_row,
                 ..ReportEntry::default()
             });
         }
@@ -132,7 +149,14 @@ impl ReportWriter {
         line.extend_from_slice(itoa::Buffer::new().format(row).as_bytes());
         line.push(b',');
         crate::report::csv_line::write_field(line, username)?;
-        line.extend_from_slice(b",valid,,,,,,,0,,\n");
+        line.extend_from_slice(b",valid,,,,,,,0,,");
+        if !self.old_form {
+            line.push(b',');
+            if let Some(source_row) = source_row {
+                line.extend_from_slice(itoa::Buffer::new().format(source_row).as_bytes());
+            }
+        }
+        line.push(b'\n');
         Ok(self.file.out.write_all(line)?)
     }
 
@@ -143,28 +167,32 @@ impl ReportWriter {
                 // Borrowed fields: no per-row serde or allocation.
                 let mut row = itoa::Buffer::new();
                 let mut attempts = itoa::Buffer::new();
+                let mut source_row = itoa::Buffer::new();
                 let confirmed = match entry.user_confirmed {
                     Some(true) => "true",
                     Some(false) => "false",
                     None => "",
                 };
-                crate::report::csv_line::write_record(
-                    w,
-                    [
-                        row.format(entry.row),
-                        &entry.username,
-                        entry.status.map_or("", Status::as_str),
-                        &entry.user_sub,
-                        confirmed,
-                        &entry.delivery_medium,
-                        &entry.delivery_destination,
-                        &entry.error_code,
-                        &entry.error_message,
-                        attempts.format(entry.attempts),
-                        &entry.request_id,
-                        &entry.note,
-                    ],
-                )?
+                let columns = match self.old_form {
+                    true => OLD_REPORT_COLUMNS,
+                    false => REPORT_COLUMNS.len(),
+                };
+                let fields = [
+                    row.format(entry.row),
+                    &entry.username,
+                    entry.status.map_or("", Status::as_str),
+                    &entry.user_sub,
+                    confirmed,
+                    &entry.delivery_medium,
+                    &entry.delivery_destination,
+                    &entry.error_code,
+                    &entry.error_message,
+                    attempts.format(entry.attempts),
+                    &entry.request_id,
+                    &entry.note,
+                    entry.source_row.map_or("", |r| source_row.format(r)),
+                ];
+                crate::report::csv_line::write_record(w, fields.into_iter().take(columns))?
             }
             ReportFormat::Ndjson => {
                 serde_json::to_writer(&mut *w, entry)?;
@@ -179,202 +207,10 @@ impl ReportWriter {
     }
 }
 
-/// Writes the error report: failed rows with their own input columns
-/// (minus secret ones), so a person can see and fix them.
-pub(crate) struct ErrorWriter {
-    file: ReportFile,
-    columns: Vec<String>,
-    secret: Vec<String>,
-}
-
-/// A CSV cell a spreadsheet would run as a formula (it starts with `=`,
-/// `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, which
-/// spreadsheets show as text: an error report is opened in one, and its
-/// cells come from the input.
-pub(crate) fn formula_guarded(cell: &str) -> Cow<'_, str> {
-    match cell.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{cell}")),
-        _ => Cow::Borrowed(cell),
-    }
-}
-
-/// The fixed columns an error report starts with, in order.
-const ERROR_COLUMNS: [&str; 5] = ["row", "username", "status", "error_code", "error_message"];
-
-impl ErrorWriter {
-    /// Whether `path` holds an error report this tool wrote (or nothing):
-    /// its CSV header or, for NDJSON, a first line with a row and a status.
-    pub(crate) fn is_error_report(path: &Path) -> bool {
-        use std::io::{BufRead, Read};
-        let Ok(file) = File::open(path) else {
-            return false;
-        };
-        let mut first = String::new();
-        // A header line is short; a long first line is someone else's file.
-        let mut reader = std::io::BufReader::new(file.take(64 * 1024));
-        if reader.read_line(&mut first).is_err() {
-            return false;
-        }
-        let first = first.trim_end();
-        match ReportFormat::from_path(path) {
-            _ if first.is_empty() => true,
-            ReportFormat::Csv => first.starts_with(&ERROR_COLUMNS.join(",")),
-            ReportFormat::Ndjson => serde_json::from_str::<serde_json::Value>(first)
-                .is_ok_and(|v| v.get("row").is_some() && v.get("status").is_some()),
-        }
-    }
-
-    /// `columns` are the input's columns known at the start; `secret` the
-    /// columns never to copy. Later NDJSON keys go to `other_fields` (CSV) or
-    /// the `input` object (NDJSON).
-    pub(crate) fn create(
-        path: &Path,
-        overwrite: bool,
-        columns: &[String],
-        secret: &[String],
-    ) -> anyhow::Result<Self> {
-        ErrorWriter::start(create_private(path, overwrite)?, path, columns, secret)
-    }
-
-    /// Writes a new error report into `temp`, as [`ErrorWriter::create`].
-    pub(crate) fn to_temp(
-        temp: &TempFile,
-        columns: &[String],
-        secret: &[String],
-    ) -> anyhow::Result<Self> {
-        ErrorWriter::start(temp.handle()?, temp.path(), columns, secret)
-    }
-
-    /// Wraps `file` (named `path`) and writes the header.
-    fn start(
-        file: File,
-        path: &Path,
-        columns: &[String],
-        secret: &[String],
-    ) -> anyhow::Result<Self> {
-        let mut file = ReportFile::new(file, path);
-        let columns: Vec<String> = columns
-            .iter()
-            .filter(|c| !secret.contains(c))
-            .cloned()
-            .collect();
-        file.header(
-            (ERROR_COLUMNS.into_iter())
-                .chain(columns.iter().map(String::as_str))
-                .chain(["other_fields"]),
-        )?;
-        Ok(ErrorWriter {
-            file,
-            columns,
-            secret: secret.to_vec(),
-        })
-    }
-
-    /// Continues an existing error report (a resumed run from stdin, whose
-    /// error report cannot be rebuilt from a second read of the input).
-    pub(crate) fn append(
-        path: &Path,
-        columns: &[String],
-        secret: &[String],
-    ) -> anyhow::Result<Self> {
-        if std::fs::metadata(path).map_or(true, |m| m.len() == 0) {
-            return ErrorWriter::create(path, true, columns, secret);
-        }
-        let file = open_private(path, true)?;
-        Ok(ErrorWriter {
-            file: ReportFile::new(file, path),
-            columns: columns
-                .iter()
-                .filter(|c| !secret.contains(c))
-                .cloned()
-                .collect(),
-            secret: secret.to_vec(),
-        })
-    }
-
-    pub(crate) fn write(&mut self, entry: &ReportEntry, row: Option<&Row>) -> anyhow::Result<()> {
-        let status = entry.status.map_or("", Status::as_str);
-        let cells: Vec<(&str, &str)> = row
-            .map(|r| {
-                r.cells()
-                    .filter(|(name, _)| !self.secret.iter().any(|s| s == name))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let w = &mut self.file.out;
-        match self.file.format {
-            ReportFormat::Csv => {
-                let row_number = entry.row.to_string();
-                let mut record = vec![
-                    row_number.as_str(),
-                    entry.username.as_str(),
-                    status,
-                    entry.error_code.as_str(),
-                    entry.error_message.as_str(),
-                ];
-                for column in &self.columns {
-                    record.push(
-                        cells
-                            .iter()
-                            .find(|(n, _)| n == column)
-                            .map_or("", |(_, v)| v),
-                    );
-                }
-                let others: serde_json::Map<String, serde_json::Value> = cells
-                    .iter()
-                    .filter(|(n, v)| !v.is_empty() && !self.columns.iter().any(|c| c == n))
-                    .map(|(n, v)| ((*n).to_owned(), serde_json::Value::from(*v)))
-                    .collect();
-                let others = if others.is_empty() {
-                    String::new()
-                } else {
-                    serde_json::Value::Object(others).to_string()
-                };
-                record.push(&others);
-                // The row number is ours; every other cell may be hostile.
-                let guarded = record.iter().enumerate().map(|(i, cell)| match i {
-                    0 => Cow::Borrowed(*cell),
-                    _ => formula_guarded(cell),
-                });
-                let guarded: Vec<Cow<str>> = guarded.collect();
-                crate::report::csv_line::write_record(w, guarded.iter().map(|c| c.as_ref()))?;
-            }
-            ReportFormat::Ndjson => {
-                let input: serde_json::Map<String, serde_json::Value> = cells
-                    .iter()
-                    .map(|(n, v)| ((*n).to_owned(), serde_json::Value::from(*v)))
-                    .collect();
-                let line = serde_json::json!({
-                    "row": entry.row,
-                    "username": entry.username,
-                    "status": status,
-                    "error_code": entry.error_code,
-                    "error_message": entry.error_message,
-                    "input": input,
-                });
-                serde_json::to_writer(&mut *w, &line)?;
-                w.write_all(b"\n")?;
-            }
-        }
-        Ok(())
-    }
-
-    pub(crate) fn flush(&mut self) -> anyhow::Result<()> {
-        Ok(self.file.flush()?)
-    }
-
-    /// Flushes and syncs to disk.
-    pub(crate) fn sync(mut self) -> anyhow::Result<()> {
-        Ok(self.file.sync()?)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::Columns;
     use std::os::unix::fs::PermissionsExt;
-    use std::sync::Arc;
 
     #[test]
     fn report_is_private_and_refuses_to_overwrite() {
@@ -397,83 +233,65 @@ mod tests {
         let text = std::fs::read_to_string(&path).expect("read");
         assert_eq!(
             text,
-            "row,username,status,user_sub,user_confirmed,delivery_medium,delivery_destination,error_code,error_message,attempts,request_id,note\n1,ann,created,,false,,,,,1,,\n"
+            "row,username,status,user_sub,user_confirmed,delivery_medium,delivery_destination,error_code,error_message,attempts,request_id,note,source_row\n1,ann,created,,false,,,,,1,,,\n"
         );
         let err = ReportWriter::create(&path, false).err().expect("refused");
         assert!(err.to_string().contains("--overwrite"), "{err}");
         assert!(ReportWriter::create(&path, true).is_ok());
     }
 
+    /// The dry run's fast path writes what [`ReportWriter::write`] would.
     #[test]
-    fn error_report_leaves_out_secret_columns() {
+    fn a_valid_line_is_the_entry_line() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("errors.csv");
-        let names: Vec<String> = ["username", "password", "email"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let columns = Arc::new(Columns::new(names.clone()));
-        let mut writer =
-            ErrorWriter::create(&path, false, &names, &["password".to_owned()]).expect("create");
-        let row = Row {
-            number: 3,
-            columns,
-            values: crate::input::StringRecord::from(vec!["ann", "Sup3r$ecret", "bad"]),
-        };
-        let entry = ReportEntry {
-            row: 3,
-            username: "ann".into(),
-            status: Some(Status::Invalid),
-            error_code: "InvalidEmail".into(),
-            error_message: "column \"email\": \"bad\" is not an email address".into(),
-            ..ReportEntry::default()
-        };
-        writer.write(&entry, Some(&row)).expect("write");
-        writer.flush().expect("flush");
-        let text = std::fs::read_to_string(&path).expect("read");
-        assert!(!text.contains("Sup3r$ecret"), "{text}");
-        assert!(text.starts_with(
-            "row,username,status,error_code,error_message,username,email,other_fields\n"
-        ));
-        assert!(text.contains("3,ann,invalid,InvalidEmail,"), "{text}");
+        for source_row in [None, Some(31)] {
+            let (fast, slow) = (dir.path().join("fast.csv"), dir.path().join("slow.csv"));
+            let mut writer = ReportWriter::create(&fast, true).expect("create");
+            writer.write_valid(4, source_row, "a,b").expect("write");
+            writer.sync().expect("sync");
+            let mut writer = ReportWriter::create(&slow, true).expect("create");
+            let entry = ReportEntry {
+                row: 4,
+                username: "a,b".into(),
+                status: Some(Status::Valid),
+                source_row,
+                ..ReportEntry::default()
+            };
+            writer.write(&entry).expect("write");
+            writer.sync().expect("sync");
+            let text = std::fs::read_to_string(&fast).expect("read");
+            assert_eq!(text, std::fs::read_to_string(&slow).expect("read"));
+            let line = text.lines().nth(1).expect("a line");
+            assert!(line.ends_with(&source_row.map_or(",".to_owned(), |r| format!(",{r}"))));
+        }
     }
 
-    /// Cells a spreadsheet would run as formulas are written as text.
+    /// `--resume` over an earlier version's report keeps its columns, so
+    /// the file stays one table that the reader (and any CSV tool) reads.
     #[test]
-    fn error_report_cells_never_start_a_formula() {
+    fn an_older_report_is_continued_in_its_own_form() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("errors.csv");
-        let names: Vec<String> = ["username", "given_name", "phone"]
-            .map(str::to_owned)
-            .to_vec();
-        let columns = Arc::new(Columns::new(names.clone()));
-        let mut writer = ErrorWriter::create(&path, false, &names, &[]).expect("create");
-        let row = Row {
-            number: 1,
-            columns,
-            values: crate::input::StringRecord::from(vec![
-                "+15550100",
-                "=HYPERLINK(\"http://x\")",
-                "@SUM(A1)",
-            ]),
-        };
-        let entry = ReportEntry {
-            row: 1,
-            username: "+15550100".into(),
-            status: Some(Status::Rejected),
-            error_code: "InvalidParameterException".into(),
-            error_message: "-bad".into(),
+        let path = dir.path().join("report.csv");
+        let old = format!(
+            "{}\n1,ann,created,,false,,,,,1,,\n",
+            REPORT_COLUMNS[..OLD_REPORT_COLUMNS].join(",")
+        );
+        std::fs::write(&path, &old).expect("write");
+        let mut writer = ReportWriter::append(&path, old.len() as u64, true).expect("append");
+        let bob = ReportEntry {
+            row: 2,
+            username: "bob".into(),
+            status: Some(Status::Valid),
+            source_row: Some(9),
             ..ReportEntry::default()
         };
-        writer.write(&entry, Some(&row)).expect("write");
-        writer.flush().expect("flush");
+        writer.write(&bob).expect("write");
+        writer.write_valid(3, Some(9), "cat").expect("write");
+        writer.sync().expect("sync");
         let text = std::fs::read_to_string(&path).expect("read");
-        let line = text.lines().nth(1).expect("a row");
         assert_eq!(
-            line,
-            "1,'+15550100,rejected,InvalidParameterException,'-bad,'+15550100,\"'=HYPERLINK(\"\"http://x\"\")\",'@SUM(A1),"
+            text,
+            format!("{old}2,bob,valid,,,,,,,0,,\n3,cat,valid,,,,,,,0,,\n")
         );
-        assert_eq!(formula_guarded("plain"), "plain");
-        assert_eq!(formula_guarded("\tx"), "'\tx");
     }
 }

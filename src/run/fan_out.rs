@@ -116,8 +116,13 @@ async fn send_row(dispatcher: Arc<Dispatcher>, outgoing: Outgoing) -> (Option<Re
         prepared,
         row,
         maybe_sent,
+        source_row,
     } = outgoing;
     let entry = dispatcher.send(row.number, prepared, maybe_sent).await;
+    let entry = entry.map(|entry| ReportEntry {
+        source_row,
+        ..entry
+    });
     (entry, row)
 }
 
@@ -140,8 +145,8 @@ struct Settle<'a> {
 }
 
 impl Settled for Settle<'_> {
-    fn valid(&mut self, row: u64, username: &str) -> anyhow::Result<()> {
-        self.sink.record_valid(row, username)
+    fn valid(&mut self, row: u64, source_row: Option<u64>, username: &str) -> anyhow::Result<()> {
+        self.sink.record_valid(row, source_row, username)
     }
     fn refused(&mut self, entry: ReportEntry, row: Option<Row>) -> anyhow::Result<()> {
         self.sink.record(entry, row.as_ref())

@@ -18,12 +18,14 @@ use crate::cli::settings::RunConfig;
 use crate::input::is_stdin;
 use crate::mapping::mapped_input::{MappedInput, OpenMappedError};
 use crate::report::entry::Status;
+use crate::report::error_write::{Copied, ErrorWriter};
+use crate::report::fed_back::{self, RunInput, PASSWORD_HINT};
 use crate::report::finalize::{finalize_report, rewrite_errors};
 use crate::report::private_file::refuse_symlink;
 use crate::report::shard_record::{self, ShardRecord};
 use crate::report::summary::Summary;
 use crate::report::temp_file::sweep_stale;
-use crate::report::write::{ErrorWriter, ReportWriter};
+use crate::report::write::ReportWriter;
 use crate::run::check_stage::RowChecker;
 use crate::run::connect::connect;
 use crate::run::fan_out::{fan_out, Ending};
@@ -45,11 +47,11 @@ struct Reports {
 }
 
 /// Runs a whole job and returns its summary.
-pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
+pub async fn run(mut config: RunConfig) -> anyhow::Result<Summary> {
     let started = Instant::now();
     // Count signals from the start, so an early Ctrl-C is not lost.
     let mut signals = watch_signals();
-    let input = preflight(&config)?;
+    let (input, fed_back) = preflight(&mut config)?;
     let resuming = config.resume && config.report.exists();
     let Some(selection) = select_rows(&config, resuming, &mut signals).await? else {
         return Ok(Summary {
@@ -62,7 +64,11 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
     // Keep the emulator alive for the whole run.
     let (_emulator, dispatcher) = connect(&config).await?;
     let dispatcher = dispatcher.map(Arc::new);
-    let ordered = start_stages(&config, input, selection, dispatcher.is_none())?;
+    let stages = Stages {
+        dry_run: dispatcher.is_none(),
+        fed_back,
+    };
+    let ordered = start_stages(&config, input, selection, stages)?;
     let (mut summary, already_final, rows_read) =
         drive(&config, ordered, reports, dispatcher.clone(), &mut signals).await?;
     let already_final = already_final && !resuming;
@@ -76,21 +82,40 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
 
 /// Opens the input, compiles the mapping for its columns and checks that
 /// the mapping loses nothing; refuses report paths that are links; also
-/// clears temporary files a killed run left.
-fn preflight(config: &RunConfig) -> anyhow::Result<MappedInput> {
-    let input = MappedInput::open(&config.input, &config.read, &config.mapping).map_err(|e| {
+/// clears temporary files a killed run left. An input that is an error
+/// report of an earlier run is said to be one, and the mapping is fitted to
+/// it (in `config`); returns the input and whether it is one.
+fn preflight(config: &mut RunConfig) -> anyhow::Result<(MappedInput, bool)> {
+    let opened = fed_back::open(&config.input, &config.read, &config.mapping).map_err(|e| {
         config_error(match e {
             OpenMappedError::Mapping(e) => anyhow::anyhow!("{}: {e}", config.mapping_origin),
             OpenMappedError::Input(e) => e,
         })
     })?;
-    preflight::check(config, &input.compiled, input.source.columns()).map_err(config_error)?;
+    let RunInput {
+        input,
+        mapping,
+        fed_back,
+    } = opened;
+    config.mapping = mapping;
+    if fed_back {
+        tracing::warn!(
+            "{} is an error report of an earlier run: its bulk-signup:… columns are bookkeeping and are not sent; the results report's source_row gives each row's number in the original input",
+            config.input.display()
+        );
+    }
+    preflight::check(config, &input.compiled, input.source.columns()).map_err(|e| {
+        config_error(match fed_back && !input.compiled.has_password() {
+            true => anyhow::anyhow!("{e}\nNote: {PASSWORD_HINT}"),
+            false => e,
+        })
+    })?;
     for path in std::iter::once(&config.report).chain(&config.errors) {
         // Before `--resume` reads the report: a link is refused, not followed.
         refuse_symlink(path).map_err(config_error)?;
         sweep_stale(path);
     }
-    Ok(input)
+    Ok((input, fed_back))
 }
 
 /// Which rows this run sends (`--shard`, and with `--resume` what the
@@ -139,7 +164,11 @@ fn open_reports(
 ) -> anyhow::Result<Reports> {
     refuse_existing_outputs(config, resuming).map_err(config_error)?;
     let report = match resuming {
-        true => ReportWriter::append(&config.report, selection.complete_len()),
+        true => ReportWriter::append(
+            &config.report,
+            selection.complete_len(),
+            selection.old_form(),
+        ),
         false => ReportWriter::create(&config.report, config.overwrite),
     }
     .map_err(config_error)?;
@@ -197,16 +226,25 @@ fn open_errors(
     let Some(path) = &config.errors else {
         return Ok(None);
     };
-    let (names, secret) = (
-        input.source.columns().names(),
-        input.compiled.uncopied_columns(),
-    );
+    let copied = Copied {
+        names: input.source.columns().names(),
+        secret: input.compiled.uncopied_columns(),
+        // NDJSON keys (or an error report's other fields) may come later.
+        open_ended: config.mapping.missing_columns_empty,
+    };
     let writer = if resuming && is_stdin(&config.input) {
-        ErrorWriter::append(path, names, secret)?
+        ErrorWriter::append(path, &copied)?
     } else {
-        ErrorWriter::create(path, config.overwrite || resuming, names, secret)?
+        ErrorWriter::create(path, config.overwrite || resuming, &copied)?
     };
     Ok(Some(writer))
+}
+
+/// How the stages treat rows: checked only, or sent; from an error report
+/// of an earlier run or not.
+struct Stages {
+    dry_run: bool,
+    fed_back: bool,
 }
 
 /// Starts parsing and checking (one thread per core), on threads of their
@@ -215,8 +253,9 @@ fn start_stages(
     config: &RunConfig,
     input: MappedInput,
     selection: Selection,
-    dry_run: bool,
+    stages: Stages,
 ) -> anyhow::Result<Ordered> {
+    let Stages { dry_run, fed_back } = stages;
     let lanes = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_CHECK_THREADS));
     let MappedInput {
         source,
@@ -239,6 +278,7 @@ fn start_stages(
         duplicates: Duplicates::default(),
         selection,
         dry_run,
+        fed_back,
         input_bytes: std::fs::metadata(&config.input)
             .ok()
             .filter(std::fs::Metadata::is_file)

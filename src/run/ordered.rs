@@ -16,6 +16,7 @@ use crate::input::read_ahead::{ReadAhead, Recycler, RowBatch, RowView};
 use crate::input::{Cells, Row};
 use crate::mapping::rules::{Compiled, Mapping, Prepared};
 use crate::report::entry::{ReportEntry, Status};
+use crate::report::error_columns::source_row;
 use crate::run::check_stage::{CheckStage, CheckedBatch, RowCheck};
 use crate::run::selection::{Decision, Selection};
 
@@ -26,12 +27,14 @@ pub(crate) struct Outgoing {
     pub(crate) row: Row,
     /// An earlier run may already have created this user.
     pub(crate) maybe_sent: bool,
+    /// The row of the original input, when the input is an error report.
+    pub(crate) source_row: Option<u64>,
 }
 
 /// Where settled rows go (the sink and the send queue, in a run).
 pub(crate) trait Settled {
-    /// A dry run found the row valid.
-    fn valid(&mut self, row: u64, username: &str) -> anyhow::Result<()>;
+    /// A dry run found the row valid (`source_row`: see [`Outgoing`]).
+    fn valid(&mut self, row: u64, source_row: Option<u64>, username: &str) -> anyhow::Result<()>;
     /// The row is refused without a request; `row` (password cells blank)
     /// for the error report, when the record could be read.
     fn refused(&mut self, entry: ReportEntry, row: Option<Row>) -> anyhow::Result<()>;
@@ -47,6 +50,9 @@ pub(crate) struct OrderedParts {
     pub(crate) duplicates: Duplicates,
     pub(crate) selection: Selection,
     pub(crate) dry_run: bool,
+    /// The input is an error report of an earlier run: each row's entry
+    /// records the original input's row it stands for.
+    pub(crate) fed_back: bool,
     /// The input file's size, when it is a file: with the first batch's
     /// bytes per row it tells how many rows to expect.
     pub(crate) input_bytes: Option<u64>,
@@ -159,20 +165,7 @@ impl Ordered {
                 (Ok(row), outcome) => (row.number(), outcome),
             };
             self.rows_read = self.rows_read.max(number);
-            // Refused rows create no user, so only passed rows count for
-            // duplicate detection; they count even when skipped below.
-            let outcome = match outcome {
-                RowCheck::Passed | RowCheck::Send(_) => {
-                    match self.parts.duplicates.first_row_of(verdict.hash, number) {
-                        // Named after the column the username comes from.
-                        Some(first) => RowCheck::Refused(Box::new(
-                            self.parts.compiled.locate(duplicate_error(first)),
-                        )),
-                        None => outcome,
-                    }
-                }
-                RowCheck::Refused(_) | RowCheck::Unreadable => outcome,
-            };
+            let outcome = self.refuse_a_duplicate(outcome, verdict.hash, number);
             let decision = self
                 .parts
                 .selection
@@ -182,18 +175,26 @@ impl Ordered {
                 Decision::Skip => continue,
                 Decision::Process { maybe_sent } => maybe_sent,
             };
+            // Read before `owned` blanks the report's own cells.
+            let source_row = match (&record, self.parts.fed_back) {
+                (Ok(row), true) => source_row(row),
+                _ => None,
+            };
             match (outcome, record.ok()) {
                 (RowCheck::Passed | RowCheck::Send(_), _) if self.parts.dry_run => {
-                    out.valid(number, username)?
+                    out.valid(number, source_row, username)?
                 }
                 (RowCheck::Send(prepared), Some(row)) => out.send(Outgoing {
                     prepared: *prepared,
                     row: self.owned(&row)?,
                     maybe_sent,
+                    source_row,
                 }),
                 (RowCheck::Refused(error), row) => {
                     let row = row.map(|row| self.owned(&row)).transpose()?;
-                    out.refused(invalid_entry(number, username.to_owned(), &error), row)?;
+                    let mut entry = invalid_entry(number, username.to_owned(), &error);
+                    entry.source_row = source_row;
+                    out.refused(entry, row)?;
                 }
                 (RowCheck::Passed | RowCheck::Send(_) | RowCheck::Unreadable, _) => {
                     anyhow::bail!("row {number} passed its checks without a request to send")
@@ -202,6 +203,24 @@ impl Ordered {
         }
         self.recycler.recycle(rows);
         Ok(())
+    }
+
+    /// A passed row whose username an earlier row has is refused. Refused
+    /// rows create no user, so only passed rows count for duplicate
+    /// detection; they count even when this run skips them.
+    fn refuse_a_duplicate(&mut self, outcome: RowCheck, hash: u64, number: u64) -> RowCheck {
+        match outcome {
+            RowCheck::Passed | RowCheck::Send(_) => {
+                match self.parts.duplicates.first_row_of(hash, number) {
+                    // Named after the column the username comes from.
+                    Some(first) => RowCheck::Refused(Box::new(
+                        self.parts.compiled.locate(duplicate_error(first)),
+                    )),
+                    None => outcome,
+                }
+            }
+            RowCheck::Refused(_) | RowCheck::Unreadable => outcome,
+        }
     }
 
     /// An owned copy of a row kept for a request or the error report, its
@@ -283,6 +302,7 @@ mod tests {
                 retry_rejected: false,
             },
             dry_run: true,
+            fed_back: false,
             input_bytes: None,
         };
         let mut ordered = Ordered::new(read_ahead, stage, parts);
@@ -306,7 +326,7 @@ mod tests {
     struct Collected(Vec<(u64, String, String)>);
 
     impl Settled for Collected {
-        fn valid(&mut self, row: u64, username: &str) -> anyhow::Result<()> {
+        fn valid(&mut self, row: u64, _: Option<u64>, username: &str) -> anyhow::Result<()> {
             self.0.push((row, username.to_owned(), String::new()));
             Ok(())
         }

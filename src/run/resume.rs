@@ -59,6 +59,8 @@ pub struct ResumeState {
     pub max_row: u64,
     /// Entries read, across all earlier sessions.
     pub entries: u64,
+    /// The report is an earlier version's CSV report (no `source_row`).
+    pub(crate) old_form: bool,
 }
 
 /// A slot's status bits: 0 for "no entry", else the status's index + 1.
@@ -95,6 +97,7 @@ impl ResumeState {
             state.entries += 1;
         }
         state.complete_len = reader.complete_len();
+        state.old_form = reader.old_form();
         // Growth by doubling leaves up to 2× spare room: give it back.
         state.slots.shrink_to_fit();
         Ok(state)

@@ -22,9 +22,9 @@ use anyhow::bail;
 use std::path::Path;
 
 use crate::input::{is_stdin, ReadSettings};
-use crate::mapping::mapped_input::MappedInput;
 use crate::mapping::rules::Mapping;
 use crate::report::entry::Status;
+use crate::report::fed_back;
 use crate::run::resume::ResumeState;
 use crate::run::shard::Shard;
 
@@ -51,6 +51,12 @@ impl Selection {
     /// Bytes of the resumed report that hold complete entries (0 when not resuming).
     pub(crate) fn complete_len(&self) -> u64 {
         self.resume.as_ref().map_or(0, |s| s.complete_len)
+    }
+
+    /// Whether the resumed report is an earlier version's CSV report (its
+    /// columns end at `note`), to be continued in that form.
+    pub(crate) fn old_form(&self) -> bool {
+        self.resume.as_ref().is_some_and(|s| s.old_form)
     }
 
     /// Decides for row `number` whose mapped username is `username`; an
@@ -104,7 +110,10 @@ pub(crate) fn verify_input(
         // stdin cannot be read twice: the reader checks each row as it goes.
         return Ok(());
     }
-    let (mut compiled, records) = MappedInput::open(input, read, mapping)?.records();
+    // Opened as the run opens it: an error report's cells as its input had them.
+    let opened = fed_back::open(input, read, mapping)?;
+    let mapping = &opened.mapping;
+    let (mut compiled, records) = opened.input.records();
     let mut rows = 0;
     for item in records {
         let (number, username) = match item {

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use crate::input::Row;
 use crate::report::entry::{ReportEntry, Status};
+use crate::report::error_write::ErrorWriter;
 use crate::report::summary::Summary;
-use crate::report::write::{ErrorWriter, ReportWriter};
+use crate::report::write::ReportWriter;
 use crate::run::progress::Progress;
 
 /// How often buffered report entries reach the file at the latest.
@@ -88,10 +89,15 @@ impl Sink {
     /// Records a row a dry run found valid (the bulk of a dry run's rows:
     /// no entry is built). The progress display hears of it at the next
     /// [`Sink::show_progress`].
-    pub(crate) fn record_valid(&mut self, row: u64, username: &str) -> anyhow::Result<()> {
+    pub(crate) fn record_valid(
+        &mut self,
+        row: u64,
+        source_row: Option<u64>,
+        username: &str,
+    ) -> anyhow::Result<()> {
         self.in_row_order &= row > self.last_row;
         self.last_row = row;
-        self.report.write_valid(row, username)?;
+        self.report.write_valid(row, source_row, username)?;
         self.count(Status::Valid);
         Ok(())
     }

@@ -123,9 +123,9 @@ fn assert_report_files_are_private_and_useful(wd: &Workdir, out: &Output) {
     assert_eq!(error_rows.len(), 6);
     let phone_row = error_rows
         .iter()
-        .find(|r| r["row"] == "26")
+        .find(|r| r["bulk-signup:row"] == "26")
         .expect("row 26");
-    assert_eq!(phone_row["error_code"], "InvalidPhoneNumber");
+    assert_eq!(phone_row["bulk-signup:error_code"], "InvalidPhoneNumber");
     assert_eq!(phone_row["phone_number"], "555-0199");
     assert!(!phone_row.contains_key("password"));
 }

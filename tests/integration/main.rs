@@ -10,6 +10,7 @@ mod cognito_local_runs;
 mod emulator_runs;
 mod emulator_safety_runs;
 mod export_runs;
+mod fed_back_runs;
 mod file_safety_runs;
 mod mapping_runs;
 mod merge_runs;
