@@ -142,7 +142,6 @@ pub(crate) struct Prepared {
 impl Prepared {
     /// The attributes the row's carried flags say were verified, in the
     /// report's form: `email`, `phone_number`, `email;phone_number` or "".
-    #[allow(dead_code)] // the report's `verified` column comes next
     pub(crate) fn verified(&self) -> &'static str {
         match (self.email_verified, self.phone_number_verified) {
             (Some(true), Some(true)) => "email;phone_number",

@@ -79,10 +79,15 @@ pub struct ReportEntry {
     /// report came from (an older report lacks the column: `None`).
     #[serde(default)]
     pub source_row: Option<u64>,
+    /// For a row that was sent: the attributes its mapped verification
+    /// flags (`[account]`) say were verified, `email;phone_number` or one
+    /// of them; carried for the steps after sign-up, never sent.
+    #[serde(default)]
+    pub verified: String,
 }
 
 /// The results report's CSV header, in order.
-pub(crate) const REPORT_COLUMNS: [&str; 13] = [
+pub(crate) const REPORT_COLUMNS: [&str; 14] = [
     "row",
     "username",
     "status",
@@ -96,6 +101,7 @@ pub(crate) const REPORT_COLUMNS: [&str; 13] = [
     "request_id",
     "note",
     "source_row",
+    "verified",
 ];
 
 /// How many of [`REPORT_COLUMNS`] a report of an earlier version has: it

@@ -192,7 +192,7 @@ impl EntryReader {
                     self.header.len()
                 ))),
             },
-            Ok(true) => match record.deserialize::<ReportEntry>(Some(&self.header)) {
+            Ok(true) => match deserialize(&record, &self.header) {
                 Ok(entry) => {
                     self.complete_len = end;
                     Some(Ok(entry))
@@ -276,6 +276,20 @@ fn report_columns(header: &csv::StringRecord) -> Option<usize> {
         .find(|n| header.iter().eq(REPORT_COLUMNS[..*n].iter().copied()))
 }
 
+/// One line as an entry; a line in an earlier version's form (fewer
+/// fields than `header`) is read under the header of its own form, the
+/// columns it lacks taking their defaults.
+fn deserialize(
+    record: &csv::StringRecord,
+    header: &csv::StringRecord,
+) -> Result<ReportEntry, csv::Error> {
+    if record.len() < header.len() {
+        let own = csv::StringRecord::from(REPORT_COLUMNS[..record.len()].to_vec());
+        return record.deserialize(Some(&own));
+    }
+    record.deserialize(Some(header))
+}
+
 /// Whether a line of `fields` fields belongs under a header of `columns`:
 /// it has them all, or (a line in an earlier version's form) those up to
 /// `note`; the columns it lacks read as their defaults.
@@ -330,7 +344,7 @@ mod tests {
             if name.ends_with(".csv") {
                 text.push_str(&REPORT_COLUMNS.join(","));
                 text.push('\n');
-                text.push_str("1,ann,created,,,,,,,1,,,\n2,\"");
+                text.push_str("1,ann,created,,,,,,,1,,,,\n2,\"");
             } else {
                 let ann = ReportEntry {
                     row: 1,
@@ -341,7 +355,7 @@ mod tests {
                 text.push_str("\n{\"row\":2,\"username\":\"");
             }
             text.push_str(&"x".repeat(3 * MAX_REPORT_LINE));
-            text.push_str("\n3,bob,created,,,,,,,1,,,\n");
+            text.push_str("\n3,bob,created,,,,,,,1,,,,\n");
             std::fs::write(&path, text).expect("write");
             let entries: Vec<_> = EntryReader::open(&path).expect("open").collect();
             assert!(entries[0].is_ok(), "{name}: the first entry reads");
@@ -373,8 +387,8 @@ mod tests {
         writer.sync().expect("sync");
         let full = std::fs::read(&path).expect("read");
         let header = REPORT_COLUMNS.join(",").len() as u64 + 1;
-        // The line ends `"two\nlines",` (an empty `source_row`).
-        let cut = full.iter().rposition(|b| *b == b'\n').expect("a newline") - 7;
+        // The line ends `"two\nlines",,` (empty `source_row` and `verified`).
+        let cut = full.iter().rposition(|b| *b == b'\n').expect("a newline") - 8;
         assert_eq!(&full[cut - 4..cut], b"two\n");
         std::fs::write(&path, &full[..cut]).expect("cut");
         let mut reader = EntryReader::open(&path).expect("open");
@@ -407,6 +421,7 @@ mod tests {
             let entry = ReportEntry {
                 row: 1,
                 source_row: Some(17),
+                verified: "email;phone_number".to_owned(),
                 ..ReportEntry::default()
             };
             writer.write(&entry).expect("write");
@@ -417,18 +432,22 @@ mod tests {
         }
         // A line in the earlier form under the current header still reads.
         let mixed = dir.path().join("mixed.csv");
-        let lines = "1,ann,created,,false,,,,,1,,,3\n2,bob,created,,false,,,,,1,,\n";
+        let lines = "1,ann,created,,false,,,,,1,,,3,email\n2,bob,created,,false,,,,,1,,\n";
         let current = REPORT_COLUMNS.join(",");
         std::fs::write(&mixed, format!("{current}\n{lines}3,cat\n{lines}")).expect("write");
         let read: Vec<_> = EntryReader::open(&mixed).expect("open").collect();
         let first = read[0].as_ref().expect("ann");
         let second = read[1].as_ref().expect("bob");
         assert_eq!((first.source_row, second.source_row), (Some(3), None));
+        assert_eq!(
+            (first.verified.as_str(), second.verified.as_str()),
+            ("email", "")
+        );
         let err = read[2]
             .as_ref()
             .expect_err("two fields is not a line of a report");
         assert!(
-            err.to_string().contains("it has 2 fields, the header 13"),
+            err.to_string().contains("it has 2 fields, the header 14"),
             "{err}"
         );
         let wrong = dir.path().join("wrong.csv");

@@ -69,8 +69,9 @@ fn entry() -> impl Strategy<Value = ReportEntry> {
         text(),
         any::<Option<u64>>(),
     );
-    (ids, messages).prop_map(
-        |((row, username, status, user_sub, user_confirmed), m)| ReportEntry {
+    let carried = prop::sample::select(vec!["", "email", "phone_number", "email;phone_number"]);
+    (ids, messages, carried).prop_map(
+        |((row, username, status, user_sub, user_confirmed), m, verified)| ReportEntry {
             row,
             username,
             status,
@@ -84,6 +85,7 @@ fn entry() -> impl Strategy<Value = ReportEntry> {
             request_id: m.5,
             note: m.6,
             source_row: m.7,
+            verified: verified.to_owned(),
         },
     )
 }

@@ -118,9 +118,11 @@ async fn send_row(dispatcher: Arc<Dispatcher>, outgoing: Outgoing) -> (Option<Re
         maybe_sent,
         source_row,
     } = outgoing;
+    let verified = prepared.verified();
     let entry = dispatcher.send(row.number, prepared, maybe_sent).await;
     let entry = entry.map(|entry| ReportEntry {
         source_row,
+        verified: verified.to_owned(),
         ..entry
     });
     (entry, row)

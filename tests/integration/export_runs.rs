@@ -33,14 +33,18 @@ fn expected(file: &str) -> (u64, BTreeMap<u64, String>) {
     (outcome["accepted"].as_u64().expect("accepted"), refused)
 }
 
+/// The run's output, the users read back (attributes by name, by
+/// username) and the report's entries.
+type Imported = (
+    Output,
+    HashMap<String, HashMap<String, String>>,
+    Vec<ReportEntry>,
+);
+
 /// Imports `input` into a fresh emulator of the sample pool (which has
 /// custom:legacy_id and is case-insensitive); checks every row's verdict
 /// against expected.json's entry `expected_as`; returns the users by name.
-async fn import(
-    input: PathBuf,
-    args: &[&str],
-    expected_as: &str,
-) -> (Output, HashMap<String, HashMap<String, String>>) {
+async fn import(input: PathBuf, args: &[&str], expected_as: &str) -> Imported {
     import_with_codes(input, args, expected_as, |code| code).await
 }
 
@@ -50,7 +54,7 @@ async fn import_with_codes(
     args: &[&str],
     expected_as: &str,
     code: fn(&str) -> &str,
-) -> (Output, HashMap<String, HashMap<String, String>>) {
+) -> Imported {
     let server = Endpoint::emulator(sample("pool.json"), &[]).await;
     let wd = Workdir::new();
     let out = wd
@@ -98,7 +102,7 @@ async fn import_with_codes(
         })
         .collect::<HashMap<_, _>>();
     assert_eq!(users.len() as u64, accepted);
-    (out, users)
+    (out, users, entries)
 }
 
 /// Asserts `user`'s attributes: each `Some` value present and equal, each
@@ -160,7 +164,7 @@ fn firebase_users() -> Vec<(u64, String, Wanted)> {
 
 #[tokio::test]
 async fn a_header_less_firebase_csv_imports_with_its_preset() {
-    let (out, users) = import(
+    let (out, users, entries) = import(
         export("firebase.csv"),
         &["--preset", "firebase-csv"],
         "firebase.json",
@@ -172,12 +176,31 @@ async fn a_header_less_firebase_csv_imports_with_its_preset() {
             .unwrap_or_else(|| panic!("row {row}: {username}"));
         assert_attributes(user, &want, &username);
     }
-    // The verified flags are carried, not sent: no row is refused for them.
+    // The verified flags are carried, not sent: no row is refused for them,
+    // and the report records them for the steps after sign-up.
     assert!(
         !out.stderr.contains("UnwritableAttribute"),
         "{}",
         out.stderr
     );
+    let records = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(export("firebase.csv"))
+        .expect("fixture")
+        .into_records()
+        .map(|r| r.expect("record"))
+        .collect::<Vec<_>>();
+    let created: Vec<&ReportEntry> = entries
+        .iter()
+        .filter(|e| e.status == Some(Status::Created))
+        .collect();
+    assert!(created.iter().any(|e| e.verified == "email"));
+    for entry in created {
+        let verified = &records[entry.row as usize - 1][2];
+        let want = if verified == "true" { "email" } else { "" };
+        assert_eq!(entry.verified, want, "row {}", entry.row);
+    }
 }
 
 #[tokio::test]
@@ -185,7 +208,7 @@ async fn cognitos_own_template_imports_with_its_preset() {
     // expected.json takes the email as the username; this preset keeps
     // cognito:username, so a row without an email lacks the pool's
     // required attribute instead.
-    let (_, users) = import_with_codes(
+    let (_, users, _) = import_with_codes(
         export("cognito.csv"),
         &["--preset", "cognito-csv"],
         "cognito.csv",
@@ -252,7 +275,7 @@ async fn a_semicolon_windows_1252_spreadsheet_imports_with_its_accents() {
     let wd = Workdir::new();
     let mapping = wd.write("mapping.toml", SPREADSHEET_MAPPING);
     let mapping = mapping.to_str().expect("utf-8 path");
-    let (out, users) = import(
+    let (out, users, _) = import(
         export("spreadsheet-1252.csv"),
         &["--mapping", mapping, "--encoding", "windows-1252"],
         "spreadsheet-1252.csv",
@@ -298,7 +321,7 @@ async fn a_utf16_file_imports_without_being_told() {
         "mapping.toml",
         "username = { column = \"email\", transform = [\"trim\", \"lowercase\"] }\npassword = { generate = true }\n[attributes]\nemail = { column = \"email\", transform = [\"trim\", \"lowercase\"] }\n[options]\nmap_by_header = true\nignore = [\"username\"]\n",
     );
-    let (_, users) = import(
+    let (_, users, _) = import(
         export("utf16.csv"),
         &["--mapping", mapping.to_str().expect("utf-8 path")],
         "utf16.csv",
