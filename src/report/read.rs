@@ -192,7 +192,7 @@ impl EntryReader {
                     self.header.len()
                 ))),
             },
-            Ok(true) => match deserialize(&record, &self.header) {
+            Ok(true) => match deserialize(record, &self.header) {
                 Ok(entry) => {
                     self.complete_len = end;
                     Some(Ok(entry))
