@@ -25,7 +25,7 @@ pub(crate) fn secret_hash_matches(
     client_id: &str,
 ) -> bool {
     use base64::Engine;
-    use hmac::Mac;
+    use hmac::{KeyInit, Mac};
     let Ok(tag) = base64::engine::general_purpose::STANDARD.decode(given) else {
         return false;
     };
