@@ -11,6 +11,7 @@
 mod csv;
 #[cfg(test)]
 mod csv_props;
+mod json_object;
 mod ndjson;
 #[cfg(test)]
 mod ndjson_props;
