@@ -24,7 +24,6 @@ pub(crate) enum Place {
     /// An NDJSON line.
     Line(u64),
     /// An element of a JSON array (1-based) and the line it starts on.
-    #[allow(dead_code)] // the JSON array reader comes next
     Element { index: u64, line: u64 },
 }
 

@@ -17,6 +17,8 @@ pub(crate) struct NdjsonRows<R: BufRead> {
     line_number: u64,
     number: u64,
     done: bool,
+    /// The first line's read, done by [`NdjsonRows::start`].
+    first: Option<Option<bool>>,
     /// A line longer than this is reported, not kept ([`super::row::MAX_RECORD_BYTES`]).
     max_record_bytes: usize,
 }
@@ -37,8 +39,18 @@ impl<R: BufRead> NdjsonRows<R> {
             line_number: 0,
             number: 0,
             done: false,
+            first: None,
             max_record_bytes: max_record_bytes.max(1),
         }
+    }
+
+    /// Reads the first line now: an input that cannot be read from its
+    /// start (a corrupt compressed stream) is then refused when it is
+    /// opened, rather than reported as record 1 after the mapping, left
+    /// without a single key, has complained about something else.
+    pub(crate) fn start(mut self) -> std::io::Result<Self> {
+        self.first = Some(self.read_line()?);
+        Ok(self)
     }
 
     /// Reads the next line into `self.line`, holding at most the cap:
@@ -107,7 +119,11 @@ impl<R: BufRead> Iterator for NdjsonRows<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
-            match self.read_line() {
+            let read = match self.first.take() {
+                Some(first) => Ok(first),
+                None => self.read_line(),
+            };
+            match read {
                 Ok(None) => self.done = true,
                 Ok(Some(true)) => {
                     self.line_number += 1;
@@ -244,6 +260,23 @@ mod tests {
             long.message
         );
         assert!(rows.line.capacity() < 64 * 1024, "{}", rows.line.capacity());
+    }
+
+    #[test]
+    fn an_input_unreadable_from_its_start_is_refused_when_started() {
+        struct Corrupt;
+        impl std::io::Read for Corrupt {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("the gzip data is corrupt"))
+            }
+        }
+        let refused = NdjsonRows::new(std::io::BufReader::new(Corrupt)).start();
+        assert!(refused.is_err_and(|e| e.to_string().contains("corrupt")));
+        let mut rows = NdjsonRows::new(&b"\n{\"a\":\"1\"}\n"[..])
+            .start()
+            .expect("readable");
+        assert_eq!(rows.next().expect("a row").expect("read").number, 1);
+        assert!(rows.next().is_none());
     }
 
     #[test]
