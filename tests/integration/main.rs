@@ -10,6 +10,7 @@ mod cognito_local_runs;
 mod emulator_runs;
 mod emulator_safety_runs;
 mod file_safety_runs;
+mod input_runs;
 mod mapping_runs;
 mod merge_runs;
 mod moto_runs;
