@@ -93,7 +93,8 @@ pub(crate) fn is_stdin(path: &Path) -> bool {
 pub(crate) fn open(path: &Path, read: &ReadSettings) -> anyhow::Result<Box<dyn RowSource>> {
     let max_record_bytes = read.max_record_bytes;
     let reader = text::open_text(path, read.encoding)?;
-    // (CSV parses straight from this buffer; NDJSON reads it by lines.)
+    // (CSV parses straight from this buffer; NDJSON reads it by lines, JSON
+    // by elements.)
     Ok(match read.format {
         Format::Csv => {
             let delimiter = read
