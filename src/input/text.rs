@@ -31,7 +31,9 @@ pub(crate) fn open_text(
     let reader = BufReader::with_capacity(BUFFER_BYTES, source);
     // Compression first: the encoding is that of the text inside.
     let mut reader = decompressed(reader).map_err(cannot_read)?;
-    let encoding = encoding.or_else(|| sniff::bom_encoding(reader.fill_buf().unwrap_or(&[])));
+    // A decoder's error must surface here: asked again, it may say "end".
+    let head = reader.fill_buf().map_err(cannot_read)?;
+    let encoding = encoding.or_else(|| sniff::bom_encoding(head));
     if let Some(encoding) = encoding.filter(|e| *e != encoding_rs::UTF_8) {
         // Decoded to UTF-8 as it streams; a BOM, if any, decides.
         let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
@@ -60,4 +62,27 @@ pub(crate) fn head(path: &Path, encoding: Option<&'static Encoding>) -> anyhow::
         .read_to_end(&mut head)
         .map_err(|e| anyhow::anyhow!("cannot read input {}: {e}", path.display()))?;
     Ok(head)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bug: the first read's error was dropped while looking for a
+    /// byte-order mark, and the gzip decoder, asked again, said "end":
+    /// a cut gzip header read as an empty input.
+    #[test]
+    fn a_cut_gzip_header_is_a_read_error_not_an_empty_input() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("users.csv");
+        std::fs::write(&path, [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0]).expect("write");
+        let Err(error) = open_text(&path, None) else {
+            panic!("a cut gzip header opened");
+        };
+        let error = error.to_string();
+        assert!(
+            error.contains("the gzip data is corrupt or cut short"),
+            "{error}"
+        );
+    }
 }
