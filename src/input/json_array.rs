@@ -86,7 +86,8 @@ impl<R: BufRead + Send> RowSource for JsonArrayRows<R> {
         Some(Ok(RawRecord {
             number: row.number,
             line: self.line,
-            byte: None,
+            // Sizes the duplicate-username table from the input's length.
+            byte: Some(self.framer.element_start()),
         }))
     }
 }
@@ -251,7 +252,7 @@ mod tests {
             .read_raw(&mut text, &mut ends)
             .expect("one")
             .expect("ok");
-        assert_eq!((record.number, record.line), (1, 2));
+        assert_eq!((record.number, record.line, record.byte), (1, 2, Some(2)));
         assert_eq!(
             (text.as_slice(), ends.as_slice()),
             (&b"xyz"[..], &[1, 3][..])

@@ -69,6 +69,10 @@ pub(crate) struct Framer<R: BufRead> {
     element: Vec<u8>,
     /// Elements framed so far.
     count: u64,
+    /// Bytes read so far.
+    offset: u64,
+    /// Where the last element starts, in bytes.
+    element_start: u64,
 }
 
 /// JSON's whitespace.
@@ -94,12 +98,19 @@ impl<R: BufRead> Framer<R> {
             max_bytes: max_bytes.max(1),
             element: Vec::new(),
             count: 0,
+            offset: 0,
+            element_start: 0,
         }
     }
 
     /// The bytes of the element last framed.
     pub(crate) fn element(&self) -> &[u8] {
         &self.element
+    }
+
+    /// The byte offset (in the text read) where the element last framed starts.
+    pub(crate) fn element_start(&self) -> u64 {
+        self.element_start
     }
 
     /// The next element, or the end. After an error, the end.
@@ -146,7 +157,7 @@ impl<R: BufRead> Framer<R> {
             if head.first() != Some(&mark) {
                 break;
             }
-            self.reader.consume(1);
+            self.consume(1);
         }
         self.state = match self.peek()? {
             Some(b'[') => State::ArrayOpen { wrapped: false },
@@ -159,7 +170,7 @@ impl<R: BufRead> Framer<R> {
                 )));
             }
         };
-        self.reader.consume(1);
+        self.consume(1);
         Ok(())
     }
 
@@ -172,7 +183,7 @@ impl<R: BufRead> Framer<R> {
         let first = self.state == State::WrapperOpen;
         match self.peek()? {
             Some(b'}') => {
-                self.reader.consume(1);
+                self.consume(1);
                 if !array_seen {
                     return Err(FrameError(format!(
                         "the JSON object that ends on line {} holds no array of records (as {{\"users\": [...]}})",
@@ -183,7 +194,7 @@ impl<R: BufRead> Framer<R> {
                 Ok(())
             }
             Some(b',') if !first => {
-                self.reader.consume(1);
+                self.consume(1);
                 self.member(array_seen)
             }
             Some(b'"') if first => self.member(array_seen),
@@ -208,14 +219,14 @@ impl<R: BufRead> Framer<R> {
             let found = self.peek()?;
             return Err(self.unexpected(found, "after a member name"));
         }
-        self.reader.consume(1);
+        self.consume(1);
         match self.peek()? {
             Some(b'[') if array_seen => Err(FrameError(format!(
                 "member {name} on line {} is a second array: the input may hold one array of records",
                 self.line
             ))),
             Some(b'[') => {
-                self.reader.consume(1);
+                self.consume(1);
                 self.state = State::ArrayOpen { wrapped: true };
                 Ok(())
             }
@@ -236,7 +247,7 @@ impl<R: BufRead> Framer<R> {
         let open = self.state == State::ArrayOpen { wrapped };
         match self.peek()? {
             Some(b']') => {
-                self.reader.consume(1);
+                self.consume(1);
                 self.state = if wrapped {
                     State::WrapperNext { array_seen: true }
                 } else {
@@ -245,7 +256,7 @@ impl<R: BufRead> Framer<R> {
                 return Ok(None);
             }
             Some(b',') if !open => {
-                self.reader.consume(1);
+                self.consume(1);
                 if let found @ (Some(b']') | None) = self.peek()? {
                     return Err(self.unexpected(found, "after a ',' in the array"));
                 }
@@ -274,6 +285,11 @@ impl<R: BufRead> Framer<R> {
         }
     }
 
+    fn consume(&mut self, bytes: usize) {
+        self.reader.consume(bytes);
+        self.offset += bytes as u64;
+    }
+
     /// The next byte that is not whitespace, not consumed; `None` at the end.
     fn peek(&mut self) -> Result<Option<u8>, FrameError> {
         loop {
@@ -289,10 +305,10 @@ impl<R: BufRead> Framer<R> {
             self.line += memchr::memchr_iter(b'\n', &buffer[..skipped]).count() as u64;
             if let Some(at) = blank {
                 let found = buffer[at];
-                self.reader.consume(at);
+                self.consume(at);
                 return Ok(Some(found));
             }
-            self.reader.consume(skipped);
+            self.consume(skipped);
         }
     }
 
@@ -300,6 +316,7 @@ impl<R: BufRead> Framer<R> {
     /// when `hold` and it fits the cap.
     fn scan(&mut self, hold: bool) -> Result<Scanned, FrameError> {
         self.element.clear();
+        self.element_start = self.offset;
         let mut value = ValueScan::default();
         let mut kept = hold;
         loop {
@@ -319,7 +336,7 @@ impl<R: BufRead> Framer<R> {
             } else if kept {
                 self.element.extend_from_slice(&buffer[..used]);
             }
-            self.reader.consume(used);
+            self.consume(used);
             if end.is_some() {
                 return Ok(if kept || !hold {
                     Scanned::Whole
@@ -612,6 +629,7 @@ mod tests {
         );
         assert_eq!(framer.next_frame(), Ok(Frame::Element { line: 3 }));
         assert_eq!(framer.element(), b"{\"b\":2}");
+        assert_eq!(framer.element_start(), text.len() as u64 - 8);
         assert_eq!(framer.next_frame(), Ok(Frame::End));
         // A cap that an element exactly meets keeps it.
         assert_eq!(frames_with("[{\"a\":1}]", 3, 7), ["1: {\"a\":1}"]);

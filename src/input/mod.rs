@@ -18,6 +18,8 @@ mod csv_props;
 mod decompress;
 mod format;
 mod json_array;
+#[cfg(test)]
+mod json_array_props;
 mod json_frame;
 mod json_object;
 mod ndjson;
