@@ -59,9 +59,11 @@ pub struct MergeArgs {
 /// Flags of `bulk-signup run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// CSV or NDJSON file of users, or `-` for stdin.
+    /// CSV, NDJSON or JSON file of users (gzip or zstd compressed too), or `-` for stdin.
     pub(crate) input: PathBuf,
-    /// Input format; by default from the extension (.csv, .ndjson, .jsonl). Required for stdin.
+    /// Input format. By default from the extension (.csv, .ndjson, .jsonl,
+    /// .json, also before .gz or .zst), else from the first bytes (said on
+    /// stderr). Required for stdin.
     #[arg(long, value_enum)]
     pub(crate) format: Option<Format>,
     /// CSV field separator: `,` `;` `tab` or `|`. By default it is found
@@ -110,7 +112,7 @@ pub struct RunArgs {
     /// Endpoint override [env: AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, then AWS_ENDPOINT_URL].
     #[arg(long)]
     pub(crate) endpoint_url: Option<String>,
-    /// The most bytes one input record (CSV record, NDJSON line) may take:
+    /// The most bytes one input record (CSV record, NDJSON line, JSON array element) may take:
     /// a longer one is reported as an unreadable row and skipped as it is
     /// read, never held in memory whole.
     #[arg(long, value_name = "BYTES", default_value_t = crate::input::MAX_RECORD_BYTES)]
