@@ -167,8 +167,25 @@ fn input_format(args: &RunArgs) -> anyhow::Result<Format> {
             args.input.display()
         );
     }
-    if let Some(format) = args.format.or_else(|| Format::from_path(&args.input)) {
+    if let Some(format) = args.format {
         return Ok(format);
+    }
+    match Format::from_path(&args.input) {
+        // `.json` names both JSON kinds: Auth0 delivers one object per line
+        // as `.json.gz`. The first bytes tell which.
+        Some(Format::Json) => {
+            let (format, _) = sniff_format(&args.input, args.encoding)?;
+            if format == Format::Ndjson {
+                tracing::info!(
+                    "{} holds one JSON object per line (as Auth0's export does): it is read as NDJSON",
+                    args.input.display()
+                );
+                return Ok(Format::Ndjson);
+            }
+            return Ok(Format::Json);
+        }
+        Some(format) => return Ok(format),
+        None => {}
     }
     let (format, seen) = sniff_format(&args.input, args.encoding)?;
     tracing::warn!(
