@@ -136,6 +136,53 @@ pub struct RunArgs {
     /// Keep --rate whatever Cognito says (no adaptive slow-down or probing).
     #[arg(long)]
     pub(crate) fixed_rate: bool,
+    /// After sign-up, confirm each user (AdminConfirmSignUp), so they can
+    /// sign in without a code. Shares the UserCreation quota with SignUp.
+    #[arg(long, help_heading = "Steps after sign-up (signed admin calls)")]
+    pub(crate) confirm: bool,
+    /// After sign-up, mark the address verified (AdminUpdateUserAttributes):
+    /// every row, or only the rows whose `[account]` flag says so.
+    #[arg(long, value_name = "ATTRIBUTE", value_parser = ["email", "phone_number"],
+          help_heading = "Steps after sign-up (signed admin calls)")]
+    pub(crate) verify: Vec<String>,
+    /// After sign-up, add each user to this group (repeatable; AdminAddUserToGroup).
+    #[arg(
+        long = "group",
+        value_name = "NAME",
+        help_heading = "Steps after sign-up (signed admin calls)"
+    )]
+    pub(crate) groups: Vec<String>,
+    /// The user pool the admin steps name [env: COGNITO_USER_POOL_ID; else the Id in --pool].
+    #[arg(
+        long,
+        value_name = "ID",
+        help_heading = "Steps after sign-up (signed admin calls)"
+    )]
+    pub(crate) user_pool_id: Option<String>,
+    /// Requests per second for the UserUpdate category (AdminUpdateUserAttributes, AdminDisableUser).
+    #[arg(
+        long,
+        value_name = "RPS",
+        default_value_t = 25.0,
+        help_heading = "Steps after sign-up (signed admin calls)"
+    )]
+    pub(crate) rate_user_update: f64,
+    /// Requests per second for the UserResourceUpdate category (AdminAddUserToGroup).
+    #[arg(
+        long,
+        value_name = "RPS",
+        default_value_t = 25.0,
+        help_heading = "Steps after sign-up (signed admin calls)"
+    )]
+    pub(crate) rate_user_resource_update: f64,
+    /// Requests per second for the UserRead category (AdminGetUser, for `exists` rows' sub).
+    #[arg(
+        long,
+        value_name = "RPS",
+        default_value_t = 120.0,
+        help_heading = "Steps after sign-up (signed admin calls)"
+    )]
+    pub(crate) rate_user_read: f64,
     /// First backoff step; the n-th retry waits random[0, min(base × 2^(n-1), cap)).
     #[arg(long, value_name = "MS", default_value_t = crate::send::retry::DEFAULT_BASE.as_millis() as u64)]
     pub(crate) retry_base_ms: u64,

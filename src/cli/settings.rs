@@ -11,7 +11,11 @@ use anyhow::{bail, Context};
 use crate::checks::pool_rules::PoolRules;
 use crate::cli::flags::RunArgs;
 use crate::cli::outputs::refuse_outputs_over_inputs;
-use crate::input::{delimiter_name, is_stdin, sniff_delimiter, sniff_format, Format, ReadSettings};
+use crate::cli::step_settings::{region_of_pool, step_rates, step_settings};
+use crate::input::{
+    delimiter_name, holds_object_per_line, is_stdin, sniff_delimiter, sniff_format, Format,
+    ReadSettings,
+};
 use crate::mapping::file as mapping_file;
 use crate::mapping::presets;
 use crate::mapping::rules::Mapping;
@@ -21,6 +25,7 @@ use crate::send::cognito::pool::PoolDescription;
 use crate::send::cognito::wire::Secret;
 use crate::send::rate::RateSettings;
 use crate::send::retry::RetryPolicy;
+use crate::send::steps::StepSettings;
 
 /// Where requests go.
 #[derive(Debug, Clone)]
@@ -67,6 +72,20 @@ pub struct RunConfig {
     pub(crate) shard: Option<Shard>,
     /// How long in-flight requests may finish after an interrupt.
     pub(crate) grace: Duration,
+    /// The admin steps after sign-up (none unless asked for).
+    pub(crate) steps: StepSettings,
+    /// The steps' quota categories' rates (UserCreation's is `rate`).
+    pub(crate) step_rates: StepRates,
+    /// The region admin calls are signed for (remote runs).
+    pub(crate) signing_region: Option<String>,
+}
+
+/// Initial rates of the quota categories the admin steps add.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct StepRates {
+    pub(crate) update: f64,
+    pub(crate) resource_update: f64,
+    pub(crate) read: f64,
 }
 
 /// Looks up the environment; a seam so tests need not mutate the process env.
@@ -101,6 +120,17 @@ impl RunConfig {
         };
         let mapping = load_mapping(&args, pool.as_ref(), format)?;
         let columns = headerless_columns(&args, &mapping, format)?;
+        let pool_id = pool.as_ref().and_then(PoolRules::pool_id);
+        let local = args.emulator.is_some();
+        let steps = step_settings(&args, env, &mapping, pool_id, local)?;
+        let step_rates = step_rates(&args)?;
+        // Admin calls are signed for the pool's own region (its id says
+        // it), else the run's.
+        let signing_region = match region_of_pool(&steps.user_pool_id) {
+            Some(region) => Some(region.to_owned()),
+            None if steps.any() && !local && !args.dry_run => Some(region(&args, env)?.1),
+            None => None,
+        };
         let destination = if args.dry_run {
             Destination::Nowhere
         } else if let Some(pool) = args.emulator.clone() {
@@ -148,6 +178,9 @@ impl RunConfig {
             retry_rejected: args.retry_rejected,
             shard: args.shard,
             grace: Duration::from_secs_f64(args.grace_seconds),
+            steps,
+            step_rates,
+            signing_region,
         })
     }
 }
@@ -174,8 +207,7 @@ fn input_format(args: &RunArgs) -> anyhow::Result<Format> {
         // `.json` names both JSON kinds: Auth0 delivers one object per line
         // as `.json.gz`. The first bytes tell which.
         Some(Format::Json) => {
-            let (format, _) = sniff_format(&args.input, args.encoding)?;
-            if format == Format::Ndjson {
+            if holds_object_per_line(&args.input, args.encoding)? {
                 tracing::info!(
                     "{} holds one JSON object per line (as Auth0's export does): it is read as NDJSON",
                     args.input.display()

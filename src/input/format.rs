@@ -62,6 +62,25 @@ impl Format {
     }
 }
 
+/// Whether text starting with `head`, named `.json`, is one JSON object per
+/// line, as Auth0's `.json.gz` export is: its first line is a whole object,
+/// and not the one-member `{"users": [...]}` wrapper written on one line.
+pub(crate) fn is_object_per_line(head: &[u8]) -> bool {
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let Some(line) = text
+        .split(|b| *b == b'\n')
+        .find(|line| line.iter().any(|b| !b.is_ascii_whitespace()))
+    else {
+        return false;
+    };
+    match serde_json::from_slice::<serde_json::Value>(line) {
+        Ok(serde_json::Value::Object(members)) => {
+            !(members.len() == 1 && members.values().all(serde_json::Value::is_array))
+        }
+        _ => false,
+    }
+}
+
 /// Whether `object` (from its `{`) is a wrapper: its first member's value
 /// is an array, and it does not close on its first line (the array's
 /// elements follow on other lines, or the line is longer than the head),
@@ -140,6 +159,16 @@ mod tests {
         assert_eq!(format("{\"tags\":[\"a\"],\"uid\":\"1\"}\n"), Format::Ndjson);
         assert_eq!(format("{\"uid\":\"1\",\"users\":[\n"), Format::Ndjson);
         assert_eq!(format("{not json\n"), Format::Ndjson);
+        // Named .json: one object per line is NDJSON; a pretty wrapper,
+        // whatever its first member, or an array, is JSON.
+        assert!(is_object_per_line(
+            b"{\"user_id\":\"a|1\",\"identities\":[{}]}\n{\"user_id\":\"b\"}\n"
+        ));
+        assert!(!is_object_per_line(
+            b"{\"kind\": \"x\", \"users\": [\n  {\"localId\": \"1\"}\n]}\n"
+        ));
+        assert!(!is_object_per_line(b"{\"users\":[{\"localId\":\"1\"}]}\n"));
+        assert!(!is_object_per_line(b"[{\"a\":1}]\n"));
         assert_eq!(format("username,email\nann,a@b.co\n"), Format::Csv);
         assert_eq!(format(""), Format::Csv);
     }

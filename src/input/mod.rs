@@ -86,6 +86,14 @@ pub(crate) fn sniff_format(
     Ok(Format::from_content(&text::head(path, encoding)?))
 }
 
+/// Whether the file at `path`, named `.json`, holds one object per line.
+pub(crate) fn holds_object_per_line(
+    path: &Path,
+    encoding: Option<&'static encoding_rs::Encoding>,
+) -> anyhow::Result<bool> {
+    Ok(format::is_object_per_line(&text::head(path, encoding)?))
+}
+
 /// Whether `path` names standard input (`-`), which can be read only once.
 pub(crate) fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == "-"

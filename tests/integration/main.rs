@@ -20,4 +20,5 @@ mod resume_runs;
 mod safety_runs;
 mod secret_hash_runs;
 mod settings_runs;
+mod steps_runs;
 mod usage_errors;

@@ -31,7 +31,9 @@ pub(crate) struct Signer {
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the credentials.
-        f.debug_struct("Signer").field("region", &self.region).finish()
+        f.debug_struct("Signer")
+            .field("region", &self.region)
+            .finish()
     }
 }
 
@@ -61,6 +63,7 @@ impl Signer {
     }
 
     /// A signer with fixed keys (the built-in emulator's).
+    #[allow(dead_code)] // the built-in emulator's keys, wired in next
     pub(crate) fn with_keys(access_key_id: &str, secret_access_key: &str, region: &str) -> Signer {
         let credentials = Credentials::new(
             access_key_id,
@@ -78,11 +81,6 @@ impl Signer {
             region: region.to_owned(),
             cached: tokio::sync::Mutex::new(None),
         }
-    }
-
-    /// The region requests are signed for.
-    pub(crate) fn region(&self) -> &str {
-        &self.region
     }
 
     /// Fresh credentials: the cached ones unless they expire soon.
@@ -143,13 +141,20 @@ mod tests {
     /// The signature headers carry the key id and scope, never the secret.
     #[tokio::test]
     async fn signing_adds_the_authorization_and_date_headers() {
-        let signer = Signer::with_keys("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "eu-west-1");
+        let signer = Signer::with_keys(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "eu-west-1",
+        );
         let headers = signer
             .sign(
                 "http://127.0.0.1:9/",
                 &[
                     ("content-type", "application/x-amz-json-1.1"),
-                    ("x-amz-target", "AWSCognitoIdentityProviderService.AdminGetUser"),
+                    (
+                        "x-amz-target",
+                        "AWSCognitoIdentityProviderService.AdminGetUser",
+                    ),
                 ],
                 b"{}",
             )
@@ -158,7 +163,11 @@ mod tests {
         let names: Vec<&str> = headers.iter().map(|(name, _)| *name).collect();
         assert!(names.contains(&"authorization"), "{names:?}");
         assert!(names.contains(&"x-amz-date"), "{names:?}");
-        let authorization = &headers.iter().find(|(n, _)| *n == "authorization").expect("auth").1;
+        let authorization = &headers
+            .iter()
+            .find(|(n, _)| *n == "authorization")
+            .expect("auth")
+            .1;
         assert!(
             authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
                 && authorization.contains("/eu-west-1/cognito-idp/aws4_request")
