@@ -6,6 +6,7 @@
 //! May use: `mapping` (the prepared request), `report` (the entry it
 //! produces). The protocol facts it follows are in docs/PROTOCOL.md.
 
+pub(crate) mod admin_call;
 pub(crate) mod cognito;
 pub(crate) mod dispatch;
 pub(crate) mod rate;

@@ -7,15 +7,15 @@
 //! a confirmed user, re-adding a member), so a resumed row simply runs its
 //! steps again.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 
 use crate::mapping::rules::Prepared;
-use crate::send::cognito::{classify, CallError, Class, CognitoClient};
+use crate::send::admin_call::{no_benign_refusal, AdminCalls};
+use crate::send::cognito::CognitoClient;
 use crate::send::rate::Pacer;
-use crate::send::retry::{full_jitter, RetryPolicy};
+use crate::send::retry::RetryPolicy;
 
 /// What `run` asks of every row, besides SignUp.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -113,15 +113,9 @@ pub(crate) struct StepsOutcome {
 
 /// Runs rows' steps.
 pub(crate) struct StepRunner {
-    client: CognitoClient,
+    calls: AdminCalls,
     settings: StepSettings,
     pacers: CategoryPacers,
-    retry: RetryPolicy,
-    /// A configuration error (credentials, an unknown group or pool): every
-    /// later row's steps would fail the same way, so none are tried.
-    stop: OnceLock<String>,
-    requests: AtomicU64,
-    throttled: AtomicU64,
 }
 
 impl StepRunner {
@@ -132,13 +126,9 @@ impl StepRunner {
         retry: RetryPolicy,
     ) -> Self {
         StepRunner {
-            client,
+            calls: AdminCalls::new(client, retry),
             settings,
             pacers,
-            retry,
-            stop: OnceLock::new(),
-            requests: AtomicU64::new(0),
-            throttled: AtomicU64::new(0),
         }
     }
 
@@ -148,15 +138,12 @@ impl StepRunner {
 
     /// Requests the steps sent, and throttled answers among them.
     pub(crate) fn counts(&self) -> (u64, u64) {
-        (
-            self.requests.load(Ordering::Relaxed),
-            self.throttled.load(Ordering::Relaxed),
-        )
+        self.calls.counts()
     }
 
     /// The configuration error that stopped the steps, if one did.
     pub(crate) fn stop_reason(&self) -> Option<&str> {
-        self.stop.get().map(String::as_str)
+        self.calls.stop_reason()
     }
 
     /// Runs `steps` for `username` in order, stopping at the first failure.
@@ -207,11 +194,14 @@ impl StepRunner {
             ));
         }
         for (step, pacer, operation, body) in planned {
-            match self.call(pacer, operation, &body).await {
+            let benign = if operation == "AdminConfirmSignUp" {
+                already_confirmed
+            } else {
+                no_benign_refusal
+            };
+            match self.calls.call(pacer, operation, &body, benign).await {
                 Ok(_) => outcome.done.push(step),
-                Err(error) if operation == "AdminConfirmSignUp" && already_confirmed(&error) => {
-                    outcome.done.push(step)
-                }
+                Err(error) if benign(&error) => outcome.done.push(step),
                 Err(error) => {
                     outcome.error = Some(format!("{step}: {error}"));
                     break;
@@ -226,7 +216,8 @@ impl StepRunner {
     pub(crate) async fn sub_of(&self, username: &str) -> Option<String> {
         let body = json!({"UserPoolId": self.settings.user_pool_id, "Username": username});
         let answer = self
-            .call(&self.pacers.read, "AdminGetUser", &body)
+            .calls
+            .call(&self.pacers.read, "AdminGetUser", &body, no_benign_refusal)
             .await
             .ok()?;
         answer["UserAttributes"]
@@ -235,56 +226,6 @@ impl StepRunner {
             .find(|a| a["Name"] == "sub")
             .and_then(|a| a["Value"].as_str())
             .map(str::to_owned)
-    }
-
-    /// One admin call, paced and retried like SignUp: throttles slow the
-    /// category's pacer, transient errors are retried with full-jitter
-    /// backoff, a configuration error stops every later step.
-    async fn call(&self, pacer: &Pacer, operation: &str, body: &Value) -> Result<Value, String> {
-        let mut ceilings = self.retry.ceilings();
-        let (mut attempts, mut lambda_faults) = (0, 0);
-        loop {
-            if let Some(reason) = self.stop.get() {
-                return Err(format!("not tried, the steps stopped: {reason}"));
-            }
-            pacer.acquire().await;
-            attempts += 1;
-            self.requests.fetch_add(1, Ordering::Relaxed);
-            let (class, error) = match self.client.admin(operation, body).await {
-                Ok((answer, _)) => {
-                    pacer.on_accepted();
-                    return Ok(answer);
-                }
-                Err(CallError::Api(error)) => {
-                    let class = classify(&error);
-                    if class == Class::Throttled {
-                        pacer.on_throttled();
-                        self.throttled.fetch_add(1, Ordering::Relaxed);
-                    } else {
-                        pacer.on_accepted();
-                    }
-                    let text = format!(
-                        "{}: {}",
-                        error.code_or_status(),
-                        error.message.as_deref().unwrap_or("no message")
-                    );
-                    (class, text)
-                }
-                Err(CallError::NotCognito(message)) => (Class::Config, message),
-                Err(CallError::Transport { message, .. }) => (Class::Transient, message),
-            };
-            if class == Class::Config && !already_confirmed(&error) {
-                let _ = self.stop.set(format!("{operation} {error}"));
-            }
-            lambda_faults += u32::from(class == Class::LambdaFault);
-            let retry = ceilings
-                .next()
-                .filter(|_| self.retry.should_retry(class, attempts, lambda_faults));
-            let Some(ceiling) = retry else {
-                return Err(error);
-            };
-            tokio::time::sleep(full_jitter(ceiling)).await;
-        }
     }
 }
 
