@@ -184,3 +184,56 @@ async fn steps_without_a_pool_id_stop_before_the_first_request() {
     assert!(out.stderr.contains("--user-pool-id"), "{}", out.stderr);
     assert!(server.recorded().is_empty(), "nothing was sent");
 }
+
+/// `kill -9` mid-run, some rows between their SignUp and their steps:
+/// `--resume` finishes every row's steps, and no user is created twice
+/// (a row whose SignUp answer was lost comes back `exists`, noted).
+#[tokio::test]
+async fn a_kill_mid_run_then_resume_finishes_the_steps_without_a_second_user() {
+    let Some(server) = Endpoint::moto(false).await else {
+        return;
+    };
+    create_group(&server, "crew").await;
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "kill", 30);
+    let killed = steps_run(&wd, &server, "users.csv")
+        .args([
+            "--confirm",
+            "--group",
+            "crew",
+            "--rate",
+            "20",
+            "--concurrency",
+            "8",
+        ])
+        .signal_when_grown("report.csv", 6, libc::SIGKILL)
+        .output()
+        .await;
+    assert_eq!(killed.signal, Some(libc::SIGKILL), "{}", killed.stderr);
+    steps_run(&wd, &server, "users.csv")
+        .args(["--confirm", "--group", "crew", "--resume"])
+        .output()
+        .await
+        .assert_code(0);
+    let entries = wd.read_report("report.csv");
+    assert_eq!(entries.len(), 30);
+    let (status, listed) = server
+        .call("ListUsers", json!({"UserPoolId": server.pool_id}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        listed["Users"].as_array().expect("users").len(),
+        30,
+        "one user per row"
+    );
+    for entry in &entries {
+        assert!(
+            matches!(entry.status, Some(Status::Created | Status::Exists)),
+            "{entry:?}"
+        );
+        assert_eq!(entry.steps, "confirm;group:crew", "{entry:?}");
+        let (user, groups) = user_state(&server, &entry.username).await;
+        assert_eq!(user["UserStatus"], "CONFIRMED");
+        assert_eq!(groups, ["crew"]);
+    }
+}
