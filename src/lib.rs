@@ -5,8 +5,8 @@
 //! `mod.rs` says what it owns and what it may use.
 //! - [`cli`]: raw flags → checked settings → pre-flight checks of the
 //!   mapping against the input's columns (exit code 2 before any request).
-//! - `input`: streams CSV/NDJSON rows; a parsing thread fills read-ahead
-//!   batches, never holding the whole file.
+//! - `input`: streams CSV/NDJSON/JSON rows (gzip or zstd too); a parsing
+//!   thread fills read-ahead batches, never holding the whole file.
 //! - `mapping`: columns → request pieces (mapping rules and file,
 //!   transforms, generated passwords).
 //! - `checks`: local verdicts before any request (formats and limits,

@@ -18,6 +18,11 @@ pub(crate) struct PoolRules {
 }
 
 impl PoolRules {
+    /// The pool's `Id`, when the description has one.
+    pub(crate) fn pool_id(&self) -> Option<&str> {
+        self.pool.id.as_deref()
+    }
+
     pub(crate) fn new(pool: PoolDescription) -> Self {
         let required = pool
             .schema_attributes

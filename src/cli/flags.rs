@@ -59,9 +59,11 @@ pub struct MergeArgs {
 /// Flags of `bulk-signup run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// CSV or NDJSON file of users, or `-` for stdin.
+    /// CSV, NDJSON or JSON file of users (gzip or zstd compressed too), or `-` for stdin.
     pub(crate) input: PathBuf,
-    /// Input format; by default from the extension (.csv, .ndjson, .jsonl). Required for stdin.
+    /// Input format. By default from the extension (.csv, .ndjson, .jsonl,
+    /// .json, also before .gz or .zst), else from the first bytes (said on
+    /// stderr). Required for stdin.
     #[arg(long, value_enum)]
     pub(crate) format: Option<Format>,
     /// CSV field separator: `,` `;` `tab` or `|`. By default it is found
@@ -110,7 +112,7 @@ pub struct RunArgs {
     /// Endpoint override [env: AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, then AWS_ENDPOINT_URL].
     #[arg(long)]
     pub(crate) endpoint_url: Option<String>,
-    /// The most bytes one input record (CSV record, NDJSON line) may take:
+    /// The most bytes one input record (CSV record, NDJSON line, JSON array element) may take:
     /// a longer one is reported as an unreadable row and skipped as it is
     /// read, never held in memory whole.
     #[arg(long, value_name = "BYTES", default_value_t = crate::input::MAX_RECORD_BYTES)]
@@ -134,6 +136,53 @@ pub struct RunArgs {
     /// Keep --rate whatever Cognito says (no adaptive slow-down or probing).
     #[arg(long)]
     pub(crate) fixed_rate: bool,
+    /// After sign-up, confirm each user (AdminConfirmSignUp), so they can
+    /// sign in without a code. Shares the UserCreation quota with SignUp.
+    #[arg(long, help_heading = "Steps after sign-up (signed admin calls)")]
+    pub(crate) confirm: bool,
+    /// After sign-up, mark the address verified (AdminUpdateUserAttributes):
+    /// every row, or only the rows whose `[account]` flag says so.
+    #[arg(long, value_name = "ATTRIBUTE", value_parser = ["email", "phone_number"],
+          help_heading = "Steps after sign-up (signed admin calls)")]
+    pub(crate) verify: Vec<String>,
+    /// After sign-up, add each user to this group (repeatable; AdminAddUserToGroup).
+    #[arg(
+        long = "group",
+        value_name = "NAME",
+        help_heading = "Steps after sign-up (signed admin calls)"
+    )]
+    pub(crate) groups: Vec<String>,
+    /// The user pool the admin steps name [env: COGNITO_USER_POOL_ID; else the Id in --pool].
+    #[arg(
+        long,
+        value_name = "ID",
+        help_heading = "Steps after sign-up (signed admin calls)"
+    )]
+    pub(crate) user_pool_id: Option<String>,
+    /// Requests per second for the UserUpdate category (AdminUpdateUserAttributes, AdminDisableUser).
+    #[arg(
+        long,
+        value_name = "RPS",
+        default_value_t = 25.0,
+        help_heading = "Steps after sign-up (signed admin calls)"
+    )]
+    pub(crate) rate_user_update: f64,
+    /// Requests per second for the UserResourceUpdate category (AdminAddUserToGroup).
+    #[arg(
+        long,
+        value_name = "RPS",
+        default_value_t = 25.0,
+        help_heading = "Steps after sign-up (signed admin calls)"
+    )]
+    pub(crate) rate_user_resource_update: f64,
+    /// Requests per second for the UserRead category (AdminGetUser, for `exists` rows' sub).
+    #[arg(
+        long,
+        value_name = "RPS",
+        default_value_t = 120.0,
+        help_heading = "Steps after sign-up (signed admin calls)"
+    )]
+    pub(crate) rate_user_read: f64,
     /// First backoff step; the n-th retry waits random[0, min(base × 2^(n-1), cap)).
     #[arg(long, value_name = "MS", default_value_t = crate::send::retry::DEFAULT_BASE.as_millis() as u64)]
     pub(crate) retry_base_ms: u64,

@@ -13,6 +13,7 @@ pub(crate) mod flags;
 pub(crate) mod outputs;
 pub(crate) mod preflight;
 pub(crate) mod settings;
+pub(crate) mod step_settings;
 
 pub use config_error::ConfigError;
 pub use flags::{Cli, Command};

@@ -49,7 +49,7 @@ fn refuse_a_missing_password(compiled: &Compiled) -> anyhow::Result<()> {
     )
 }
 
-/// NDJSON: a named key the first record lacks is allowed (it may come
+/// JSON and NDJSON: a named key the first record lacks is allowed (it may come
 /// later), but a typo would silently map nothing: say so up front.
 fn warn_of_absent_keys(config: &RunConfig, columns: &Columns) {
     if !config.mapping.missing_columns_empty {

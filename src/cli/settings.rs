@@ -11,7 +11,11 @@ use anyhow::{bail, Context};
 use crate::checks::pool_rules::PoolRules;
 use crate::cli::flags::RunArgs;
 use crate::cli::outputs::refuse_outputs_over_inputs;
-use crate::input::{delimiter_name, is_stdin, sniff_delimiter, Format, ReadSettings};
+use crate::cli::step_settings::{region_of_pool, step_rates, step_settings};
+use crate::input::{
+    delimiter_name, holds_object_per_line, is_stdin, sniff_delimiter, sniff_format, Format,
+    ReadSettings,
+};
 use crate::mapping::file as mapping_file;
 use crate::mapping::presets;
 use crate::mapping::rules::Mapping;
@@ -21,6 +25,7 @@ use crate::send::cognito::pool::PoolDescription;
 use crate::send::cognito::wire::Secret;
 use crate::send::rate::RateSettings;
 use crate::send::retry::RetryPolicy;
+use crate::send::steps::StepSettings;
 
 /// Where requests go.
 #[derive(Debug, Clone)]
@@ -67,6 +72,20 @@ pub struct RunConfig {
     pub(crate) shard: Option<Shard>,
     /// How long in-flight requests may finish after an interrupt.
     pub(crate) grace: Duration,
+    /// The admin steps after sign-up (none unless asked for).
+    pub(crate) steps: StepSettings,
+    /// The steps' quota categories' rates (UserCreation's is `rate`).
+    pub(crate) step_rates: StepRates,
+    /// The region admin calls are signed for (remote runs).
+    pub(crate) signing_region: Option<String>,
+}
+
+/// Initial rates of the quota categories the admin steps add.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct StepRates {
+    pub(crate) update: f64,
+    pub(crate) resource_update: f64,
+    pub(crate) read: f64,
 }
 
 /// Looks up the environment; a seam so tests need not mutate the process env.
@@ -101,6 +120,17 @@ impl RunConfig {
         };
         let mapping = load_mapping(&args, pool.as_ref(), format)?;
         let columns = headerless_columns(&args, &mapping, format)?;
+        let pool_id = pool.as_ref().and_then(PoolRules::pool_id);
+        let local = args.emulator.is_some();
+        let steps = step_settings(&args, env, &mapping, pool_id, local)?;
+        let step_rates = step_rates(&args)?;
+        // Admin calls are signed for the pool's own region (its id says
+        // it), else the run's.
+        let signing_region = match region_of_pool(&steps.user_pool_id) {
+            Some(region) => Some(region.to_owned()),
+            None if steps.any() && !local && !args.dry_run => Some(region(&args, env)?.1),
+            None => None,
+        };
         let destination = if args.dry_run {
             Destination::Nowhere
         } else if let Some(pool) = args.emulator.clone() {
@@ -148,30 +178,53 @@ impl RunConfig {
             retry_rejected: args.retry_rejected,
             shard: args.shard,
             grace: Duration::from_secs_f64(args.grace_seconds),
+            steps,
+            step_rates,
+            signing_region,
         })
     }
 }
 
-/// The input's format: `--format`, else its extension; the input must exist.
+/// The input's format: `--format`, else its name's extension, else its
+/// first bytes (said on stderr, so a surprise shows); the input must exist.
 fn input_format(args: &RunArgs) -> anyhow::Result<Format> {
-    let format = match args.format {
-        Some(format) => format,
-        None if is_stdin(&args.input) => {
-            bail!("reading stdin needs --format csv or --format ndjson")
-        }
-        None => Format::from_path(&args.input).with_context(|| {
-            format!(
-                "cannot tell the format of {} from its extension; pass --format csv or --format ndjson",
-                args.input.display()
-            )
-        })?,
-    };
-    if !is_stdin(&args.input) && !args.input.is_file() {
+    if is_stdin(&args.input) {
+        // Stdin cannot be read twice: it is not sniffed.
+        return args
+            .format
+            .context("reading stdin needs --format csv, --format ndjson or --format json");
+    }
+    if !args.input.is_file() {
         bail!(
             "input {} does not exist or is not a file",
             args.input.display()
         );
     }
+    if let Some(format) = args.format {
+        return Ok(format);
+    }
+    match Format::from_path(&args.input) {
+        // `.json` names both JSON kinds: Auth0 delivers one object per line
+        // as `.json.gz`. The first bytes tell which.
+        Some(Format::Json) => {
+            if holds_object_per_line(&args.input, args.encoding)? {
+                tracing::info!(
+                    "{} holds one JSON object per line (as Auth0's export does): it is read as NDJSON",
+                    args.input.display()
+                );
+                return Ok(Format::Ndjson);
+            }
+            return Ok(Format::Json);
+        }
+        Some(format) => return Ok(format),
+        None => {}
+    }
+    let (format, seen) = sniff_format(&args.input, args.encoding)?;
+    tracing::warn!(
+        "no --format given and the name of {} does not tell the format: its text {seen}, so it is read as {} (pass --format csv, ndjson or json to choose)",
+        args.input.display(),
+        format.name()
+    );
     Ok(format)
 }
 
@@ -194,7 +247,7 @@ fn headerless_columns(
         return Ok(None);
     };
     if format != Format::Csv {
-        bail!("--no-header (or [input] has_header = false) is for CSV input: NDJSON records name their keys");
+        bail!("--no-header (or [input] has_header = false) is for CSV input: JSON and NDJSON records name their keys");
     }
     if columns.iter().any(String::is_empty) {
         bail!("--columns has an empty name: give every column a name, e.g. --columns \"uid,email,name\"");
@@ -208,7 +261,7 @@ fn delimiter(args: &RunArgs, format: Format) -> anyhow::Result<Option<u8>> {
     if args.delimiter.is_some() || format != Format::Csv {
         return Ok(args.delimiter);
     }
-    let found = sniff_delimiter(&args.input)?;
+    let found = sniff_delimiter(&args.input, args.encoding)?;
     if let Some(separator) = found.filter(|d| *d != b',') {
         tracing::warn!(
             "no --delimiter given: {} separates its header's fields with {}, so that is the separator",
@@ -264,9 +317,10 @@ fn load_mapping(
         (None, None) => Mapping::by_header([]),
     };
     mapping.ignored.extend(args.ignore_columns.iter().cloned());
-    // NDJSON keys come and go from record to record: a mapped key the
-    // first record lacks is empty there, not a mistake.
-    mapping.missing_columns_empty = format == Format::Ndjson;
+    // JSON records' keys (NDJSON lines, array elements) come and go from
+    // record to record: a mapped key the first record lacks is empty
+    // there, not a mistake.
+    mapping.missing_columns_empty = matches!(format, Format::Ndjson | Format::Json);
     mapping_file::apply_map_flags(&mut mapping, &args.map).map_err(|e| anyhow::anyhow!(e))?;
     Ok(mapping)
 }
@@ -479,10 +533,14 @@ mod tests {
             .expect_err("no region");
         assert!(err.to_string().contains("--region"), "{err}");
         let err = config(&["-", "--report", "r.csv", "--dry-run"], &[]).expect_err("stdin format");
-        assert!(err.to_string().contains("--format"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("needs --format csv, --format ndjson or --format json"),
+            "{err}"
+        );
         let err =
-            config(&["users.txt", "--report", "r.csv", "--dry-run"], &[]).expect_err("extension");
-        assert!(err.to_string().contains("--format"), "{err}");
+            config(&["users.txt", "--report", "r.csv", "--dry-run"], &[]).expect_err("missing");
+        assert!(err.to_string().contains("does not exist"), "{err}");
         let err = config(
             &[
                 SAMPLE,
@@ -496,6 +554,39 @@ mod tests {
         )
         .expect_err("zero");
         assert!(err.to_string().contains("--concurrency"), "{err}");
+    }
+
+    #[test]
+    fn a_name_that_does_not_tell_the_format_is_sniffed_and_json_reads_like_ndjson() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let read = |name: &str, text: &str, extra: &[&str]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).expect("write");
+            let path = path.to_str().expect("utf-8 path").to_owned();
+            let args = [
+                &[path.as_str(), "--report", "r.csv", "--dry-run"][..],
+                extra,
+            ]
+            .concat();
+            config(&args, &[])
+        };
+        let json =
+            read("export.txt", "{\"users\": [\n{\"username\":\"ann\"}]}", &[]).expect("config");
+        assert_eq!(json.read.format, Format::Json);
+        assert!(json.mapping.missing_columns_empty, "keys come and go");
+        assert_eq!(json.read.delimiter, None, "no separator sniffed");
+        let ndjson = read("users", "{\"username\":\"ann\"}\n", &[]).expect("config");
+        assert_eq!(ndjson.read.format, Format::Ndjson);
+        let csv = read("users.gz.txt", "username;email\nann;a@b.co\n", &[]).expect("config");
+        assert_eq!(
+            (csv.read.format, csv.read.delimiter),
+            (Format::Csv, Some(b';'))
+        );
+        assert!(!csv.mapping.missing_columns_empty);
+        let forced = read("users.json", "username\nann\n", &["--format", "csv"]).expect("config");
+        assert_eq!(forced.read.format, Format::Csv);
+        let err = read("x.json", "[]", &["--no-header", "--columns", "a"]).expect_err("json");
+        assert!(err.to_string().contains("JSON and NDJSON records"), "{err}");
     }
 
     #[test]

@@ -1,32 +1,27 @@
-//! NDJSON rows: one JSON object per line. Strings, numbers and booleans
-//! become strings; `null` is an empty cell; blank lines are skipped and not
-//! counted. Columns are the keys seen so far, so a key that first appears on
-//! line 900 still reaches the mapping (which decides whether it is allowed).
+//! NDJSON rows: one JSON object per line, each decoded as
+//! [`super::json_object`] says; blank lines are skipped and not counted.
 
 use std::io::BufRead;
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::json_object::{ObjectDecoder, Place};
 use super::row::{Columns, RawRecord, ReadError, Row, RowSource};
 
 /// Rows of an NDJSON stream.
 pub(crate) struct NdjsonRows<R: BufRead> {
     reader: R,
-    columns: Arc<Columns>,
+    decoder: ObjectDecoder,
     line: Vec<u8>,
     line_number: u64,
     number: u64,
     done: bool,
+    /// The first line's read, done by [`NdjsonRows::start`].
+    first: Option<Option<bool>>,
     /// A line longer than this is reported, not kept ([`super::row::MAX_RECORD_BYTES`]).
     max_record_bytes: usize,
 }
-
-/// The most distinct keys an input may bring. Each new key widens every
-/// later row and recompiles the mapping, so keys that never repeat (an id
-/// used as a key, say) would cost quadratic time and memory; real records
-/// have tens of keys.
-pub(crate) const MAX_KEYS: usize = 256;
 
 impl<R: BufRead> NdjsonRows<R> {
     #[cfg(test)]
@@ -39,13 +34,23 @@ impl<R: BufRead> NdjsonRows<R> {
     pub(crate) fn with_max_record_bytes(reader: R, max_record_bytes: usize) -> Self {
         NdjsonRows {
             reader,
-            columns: Arc::new(Columns::default()),
+            decoder: ObjectDecoder::default(),
             line: Vec::new(),
             line_number: 0,
             number: 0,
             done: false,
+            first: None,
             max_record_bytes: max_record_bytes.max(1),
         }
+    }
+
+    /// Reads the first line now: an input that cannot be read from its
+    /// start (a corrupt compressed stream) is then refused when it is
+    /// opened, rather than reported as record 1 after the mapping, left
+    /// without a single key, has complained about something else.
+    pub(crate) fn start(mut self) -> std::io::Result<Self> {
+        self.first = Some(self.read_line()?);
+        Ok(self)
     }
 
     /// Reads the next line into `self.line`, holding at most the cap:
@@ -77,51 +82,6 @@ impl<R: BufRead> NdjsonRows<R> {
         }
     }
 
-    fn decode(&mut self, object: Map<String, Value>) -> Result<Row, ReadError> {
-        let unseen: Vec<&String> = object
-            .keys()
-            .filter(|k| self.columns.position(k).is_none())
-            .collect();
-        if !unseen.is_empty() {
-            if self.columns.len() + unseen.len() > MAX_KEYS {
-                // This record only: the keys already known stay, and later
-                // records made of them are read as usual.
-                return Err(self.error(format!(
-                    "line {} would bring the input past {MAX_KEYS} distinct keys (it adds {}); records of one export share their keys",
-                    self.line_number,
-                    unseen.len()
-                )));
-            }
-            let mut names = self.columns.names().to_vec();
-            names.extend(unseen.into_iter().cloned());
-            self.columns = Arc::new(Columns::new(names));
-        }
-        let mut values = vec![String::new(); self.columns.len()];
-        for (key, value) in object {
-            let text = match value {
-                Value::String(s) => s,
-                Value::Number(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
-                Value::Null => String::new(),
-                Value::Array(_) | Value::Object(_) => {
-                    return Err(self.error(format!(
-                        "key {key:?} on line {} holds a JSON {}; only strings, numbers and booleans are accepted",
-                        self.line_number,
-                        if value.is_array() { "array" } else { "object" }
-                    )))
-                }
-            };
-            if let Some(i) = self.columns.position(&key) {
-                values[i] = text;
-            }
-        }
-        Ok(Row {
-            number: self.number,
-            columns: Arc::clone(&self.columns),
-            values: ::csv::StringRecord::from(values),
-        })
-    }
-
     fn error(&self, message: String) -> ReadError {
         ReadError {
             number: self.number,
@@ -133,7 +93,7 @@ impl<R: BufRead> NdjsonRows<R> {
 
 impl<R: BufRead + Send> RowSource for NdjsonRows<R> {
     fn columns(&self) -> &Arc<Columns> {
-        &self.columns
+        self.decoder.columns()
     }
 
     fn read_raw(
@@ -159,7 +119,11 @@ impl<R: BufRead> Iterator for NdjsonRows<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
-            match self.read_line() {
+            let read = match self.first.take() {
+                Some(first) => Ok(first),
+                None => self.read_line(),
+            };
+            match read {
                 Ok(None) => self.done = true,
                 Ok(Some(true)) => {
                     self.line_number += 1;
@@ -184,7 +148,10 @@ impl<R: BufRead> Iterator for NdjsonRows<R> {
                     }
                     self.number += 1;
                     return Some(match serde_json::from_str::<Value>(text) {
-                        Ok(Value::Object(object)) => self.decode(object),
+                        Ok(Value::Object(object)) => {
+                            let place = Place::Line(self.line_number);
+                            self.decoder.decode(object, self.number, place)
+                        }
                         Ok(_) => {
                             Err(self
                                 .error(format!("line {} is not a JSON object", self.line_number)))
@@ -212,6 +179,7 @@ impl<R: BufRead> Iterator for NdjsonRows<R> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::json_object::MAX_KEYS;
     use super::*;
 
     #[test]
@@ -245,7 +213,7 @@ mod tests {
 
     #[test]
     fn bad_lines_are_row_errors_not_the_end() {
-        let text = b"{\"username\":\"ann\"}\nnot json\n[1,2]\n{\"username\":{\"a\":1}}\n{\"username\":\"\xff\"}\n{\"username\":\"eve\"}";
+        let text = b"{\"username\":\"ann\"}\nnot json\n[1,2]\n{\"username\":\"cy\"}\n{\"username\":\"\xff\"}\n{\"username\":\"eve\"}";
         let items: Vec<_> = NdjsonRows::new(&text[..]).collect();
         assert_eq!(items.len(), 6);
         assert!(items[4]
@@ -257,10 +225,22 @@ mod tests {
         assert!(items[2]
             .as_ref()
             .is_err_and(|e| e.message.contains("not a JSON object")));
-        assert!(items[3]
-            .as_ref()
-            .is_err_and(|e| e.message.contains("object")));
+        assert_eq!(items[3].as_ref().expect("row").get("username"), "cy");
         assert_eq!(items[5].as_ref().expect("row").get("username"), "eve");
+    }
+
+    /// Nested values were refused ("key ... holds a JSON object"); an
+    /// export with metadata objects lost every row. They are kept as JSON.
+    #[test]
+    fn a_nested_value_is_its_json_text_in_a_flagged_column() {
+        let text = b"{\"username\":\"ann\",\"meta\":{\"plan\": \"pro\"},\"tags\":[\"a\", 1]}\n";
+        let mut rows = NdjsonRows::new(&text[..]);
+        let row = rows.next().expect("a line").expect("a row, not an error");
+        assert_eq!(row.get("meta"), r#"{"plan":"pro"}"#);
+        assert_eq!(row.get("tags"), r#"["a",1]"#);
+        let columns = rows.columns();
+        assert!(columns.holds_json(columns.position("meta").expect("meta")));
+        assert!(!columns.holds_json(columns.position("username").expect("username")));
     }
 
     #[test]
@@ -280,6 +260,23 @@ mod tests {
             long.message
         );
         assert!(rows.line.capacity() < 64 * 1024, "{}", rows.line.capacity());
+    }
+
+    #[test]
+    fn an_input_unreadable_from_its_start_is_refused_when_started() {
+        struct Corrupt;
+        impl std::io::Read for Corrupt {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("the gzip data is corrupt"))
+            }
+        }
+        let refused = NdjsonRows::new(std::io::BufReader::new(Corrupt)).start();
+        assert!(refused.is_err_and(|e| e.to_string().contains("corrupt")));
+        let mut rows = NdjsonRows::new(&b"\n{\"a\":\"1\"}\n"[..])
+            .start()
+            .expect("readable");
+        assert_eq!(rows.next().expect("a row").expect("read").number, 1);
+        assert!(rows.next().is_none());
     }
 
     #[test]

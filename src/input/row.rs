@@ -29,7 +29,6 @@ impl Columns {
     }
 
     /// Columns of which those flagged in `json` hold nested JSON values.
-    #[allow(dead_code)] // the JSON readers and path mapping come next
     pub(crate) fn with_json(names: Vec<String>, mut json: Vec<bool>) -> Columns {
         let mut index = HashMap::with_capacity(names.len());
         for (i, name) in names.iter().enumerate() {
@@ -40,7 +39,6 @@ impl Columns {
         Columns { names, index, json }
     }
 
-    #[allow(dead_code)]
     /// Whether column `index` has held a JSON object or array: then a cell
     /// of it that is one is compact JSON text.
     pub(crate) fn holds_json(&self, index: usize) -> bool {

@@ -1,17 +1,20 @@
-//! A look at the input's first bytes before parsing: an empty input, a
-//! compressed archive, a binary file or text that is not UTF-8 (without
-//! `--encoding`) is refused with one clear message instead of hundreds of
-//! unreadable records; a UTF-16 byte-order mark and a CSV's field separator
-//! are recognised.
+//! A look at the input's first bytes before parsing: gzip and zstd are
+//! recognised (and undone, [`super::decompress`]); an empty input, another
+//! compressed or archive format, a binary file or text that is not UTF-8
+//! (without `--encoding`) is refused with one clear message instead of
+//! hundreds of unreadable records; a UTF-16 byte-order mark and a CSV's
+//! field separator are recognised.
 
 /// What the first bytes of an input say it is, when it is not text we read.
 pub(crate) fn refusal(head: &[u8]) -> Option<String> {
     if head.is_empty() {
         return Some("the input is empty: no header row".to_owned());
     }
-    if let Some(kind) = container(head) {
+    if let Some((kind, compression)) = container(head) {
+        // Seen after one gzip or zstd layer was undone: a second one.
+        let twice = if compression.is_some() { " twice" } else { "" };
         return Some(format!(
-            "the input is {kind}, not CSV or NDJSON text: decompress or extract it first"
+            "the input is {kind}{twice}, not CSV, NDJSON or JSON text: decompress or extract it first"
         ));
     }
     // Text has no NUL bytes, binary files many. A stray NUL in text is one
@@ -20,7 +23,7 @@ pub(crate) fn refusal(head: &[u8]) -> Option<String> {
     let start = &head[..head.len().min(8 * 1024)];
     let nuls = start.iter().filter(|b| **b == 0).count();
     (nuls >= 2 && nuls * 50 >= start.len()).then(|| {
-        "the input holds NUL bytes near its start: it is a binary file, not CSV or NDJSON text"
+        "the input holds NUL bytes near its start: it is a binary file, not CSV, NDJSON or JSON text"
             .to_owned()
     })
 }
@@ -76,23 +79,46 @@ pub(crate) fn delimiter_name(delimiter: u8) -> &'static str {
     }
 }
 
-/// Compressed and archive formats, by their magic numbers.
-fn container(head: &[u8]) -> Option<&'static str> {
-    const MAGIC: [(&[u8], &str); 6] = [
-        (&[0x1f, 0x8b], "gzip-compressed"),
-        (&[0x28, 0xb5, 0x2f, 0xfd], "zstd-compressed"),
-        (b"BZh", "bzip2-compressed"),
-        (&[0xfd, b'7', b'z', b'X', b'Z', 0x00], "xz-compressed"),
+/// A compression the reader undoes as it streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Compression {
+    Gzip,
+    Zstd,
+}
+
+/// The compression of an input whose first bytes are `head`, if it is one
+/// the reader undoes.
+pub(crate) fn compression(head: &[u8]) -> Option<Compression> {
+    container(head)?.1
+}
+
+/// Compressed and archive formats, by their magic numbers: what each is
+/// called, and whether the reader undoes it.
+fn container(head: &[u8]) -> Option<(&'static str, Option<Compression>)> {
+    const MAGIC: [(&[u8], &str, Option<Compression>); 6] = [
+        (&[0x1f, 0x8b], "gzip-compressed", Some(Compression::Gzip)),
+        (
+            &[0x28, 0xb5, 0x2f, 0xfd],
+            "zstd-compressed",
+            Some(Compression::Zstd),
+        ),
+        (b"BZh", "bzip2-compressed", None),
+        (&[0xfd, b'7', b'z', b'X', b'Z', 0x00], "xz-compressed", None),
         (
             &[b'P', b'K', 0x03, 0x04],
             "a zip archive (or a spreadsheet such as .xlsx)",
+            None,
         ),
-        (&[b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c], "a 7-Zip archive"),
+        (
+            &[b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c],
+            "a 7-Zip archive",
+            None,
+        ),
     ];
     MAGIC
         .iter()
-        .find(|(magic, _)| head.starts_with(magic))
-        .map(|(_, kind)| *kind)
+        .find(|(magic, _, _)| head.starts_with(magic))
+        .map(|(_, kind, compression)| (*kind, *compression))
 }
 
 #[cfg(test)]
@@ -127,12 +153,30 @@ mod tests {
             empty.contains("the input is empty: no header row"),
             "{empty}"
         );
+        // Refusal looks at what is left after one gzip or zstd layer.
         let gzip = refusal(&[0x1f, 0x8b, 0x08, 0x00]).expect("gzip");
-        assert!(gzip.contains("gzip"), "{gzip}");
+        assert!(gzip.contains("gzip-compressed twice"), "{gzip}");
         assert!(refusal(&[0x28, 0xb5, 0x2f, 0xfd, 1])
             .expect("zstd")
             .contains("zstd"));
-        assert!(refusal(b"PK\x03\x04rest").expect("zip").contains("zip"));
+        assert_eq!(compression(&[0x1f, 0x8b, 8]), Some(Compression::Gzip));
+        assert_eq!(
+            compression(&[0x28, 0xb5, 0x2f, 0xfd, 1]),
+            Some(Compression::Zstd)
+        );
+        for (head, kind) in [
+            (&b"BZh91AY&SY"[..], "bzip2"),
+            (&[0xfd, b'7', b'z', b'X', b'Z', 0x00, 1][..], "xz"),
+            (&b"PK\x03\x04rest"[..], "zip"),
+            (&[b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c][..], "7-Zip"),
+        ] {
+            assert_eq!(compression(head), None, "{kind}");
+            let refused = refusal(head).expect(kind);
+            assert!(
+                refused.contains(kind) && !refused.contains("twice"),
+                "{refused}"
+            );
+        }
         assert_eq!(
             bom_encoding(&[0xff, 0xfe, b'u', 0]),
             Some(encoding_rs::UTF_16LE)

@@ -171,13 +171,7 @@ pub(crate) fn parse(
         rules.push(field(Target::UserContextIp, spec)?);
     }
     for (key, spec) in &raw.account {
-        let flag = VerifiedFlag::from_attribute(key).ok_or_else(|| {
-            at.at(
-                spec.span(),
-                format!("[account] takes email_verified and phone_number_verified, not {key:?}"),
-            )
-        })?;
-        rules.push(field(Target::Verified(flag), spec)?);
+        rules.push(account_rule(key, spec, &field, &at)?);
     }
     let input_columns = input_columns(file, raw.input)?;
     Ok(Mapping {
@@ -187,6 +181,48 @@ pub(crate) fn parse(
         missing_columns_empty: false,
         input_columns,
     })
+}
+
+/// Builds one field's rule from its TOML value.
+type FieldRule<'a> = dyn Fn(Target, &Spanned<Value>) -> Result<Rule, String> + 'a;
+
+/// One `[account]` key's rule: a verification flag, `enabled`, or
+/// `groups` (whose table may name its `split` separator; `,` if not).
+fn account_rule(
+    key: &str,
+    spec: &Spanned<Value>,
+    field: &FieldRule<'_>,
+    at: &Locator<'_>,
+) -> Result<Rule, String> {
+    if let Some(flag) = VerifiedFlag::from_attribute(key) {
+        return field(Target::Verified(flag), spec);
+    }
+    match key {
+        "enabled" => field(Target::Enabled, spec),
+        "groups" => {
+            let mut spec = spec.clone();
+            let mut separator = ',';
+            if let Value::Table(table) = spec.get_mut() {
+                if let Some(split) = table.remove("split") {
+                    let mut chars = split.as_str().unwrap_or("").chars();
+                    separator = match (chars.next(), chars.next()) {
+                        (Some(c), None) => c,
+                        _ => {
+                            return Err(at.at(
+                                spec.span(),
+                                "groups: split is one character, e.g. split = \";\"",
+                            ))
+                        }
+                    };
+                }
+            }
+            field(Target::Groups(separator), &spec)
+        }
+        _ => Err(at.at(
+            spec.span(),
+            format!("[account] takes email_verified, phone_number_verified, groups and enabled, not {key:?}"),
+        )),
+    }
 }
 
 /// `[input]`'s column names of a CSV without a header row, if it says so.

@@ -33,6 +33,12 @@ pub(crate) enum Target {
     /// write it, so it is carried to the report for the admin steps that
     /// run after sign-up, never sent.
     Verified(VerifiedFlag),
+    /// Groups to add the user to after sign-up, split at this separator
+    /// (`[account] groups = { column = "Roles", split = ";" }`).
+    Groups(char),
+    /// The account state after sign-up (`[account] enabled`): `false`
+    /// disables the user, as the source had it.
+    Enabled,
 }
 
 /// The attribute a carried verification flag is about.
@@ -137,6 +143,10 @@ pub(crate) struct Prepared {
     /// row's source says the address was verified.
     pub(crate) email_verified: Option<bool>,
     pub(crate) phone_number_verified: Option<bool>,
+    /// Groups the row's source puts the user in (`[account] groups`).
+    pub(crate) groups: Vec<String>,
+    /// The row's account state (`[account] enabled`), when mapped.
+    pub(crate) enabled: Option<bool>,
 }
 
 impl Prepared {
@@ -616,6 +626,8 @@ impl Compiled {
         }
         out.email_verified = None;
         out.phone_number_verified = None;
+        out.groups.clear();
+        out.enabled = None;
         for rule in &self.rules {
             let built;
             let value: &str = match (&rule.source, rule.transforms.is_empty()) {
@@ -652,6 +664,14 @@ impl Compiled {
                     set_string(ip, value);
                     out.user_context_ip = user_context_ip.take();
                 }
+                Target::Groups(separator) => out.groups.extend(
+                    value
+                        .split(*separator)
+                        .map(str::trim)
+                        .filter(|group| !group.is_empty())
+                        .map(str::to_owned),
+                ),
+                Target::Enabled => out.enabled = Some(verified_flag(rule, value)?),
                 Target::Verified(flag) => {
                     let verified = Some(verified_flag(rule, value)?);
                     match flag {
@@ -667,7 +687,7 @@ impl Compiled {
     }
 }
 
-/// A carried verification flag's value: any of the `bool` transform's
+/// A carried boolean (a verification flag, the account state): any of the `bool` transform's
 /// spellings, as exports write them (`TRUE`, `1`, `yes`).
 fn verified_flag(rule: &CompiledRule, value: &str) -> Result<bool, RowError> {
     match Transform::Bool.apply(value) {
@@ -818,6 +838,8 @@ impl Target {
             Target::ClientMetadata(name) => name,
             Target::UserContextIp => "user_context.ip",
             Target::Verified(flag) => flag.attribute(),
+            Target::Groups(_) => "groups",
+            Target::Enabled => "enabled",
         }
     }
 }

@@ -84,10 +84,18 @@ pub struct ReportEntry {
     /// of them; carried for the steps after sign-up, never sent.
     #[serde(default)]
     pub verified: String,
+    /// The admin steps done after sign-up, `;`-separated (`confirm`,
+    /// `verify:email`, `group:NAME`, `disable`).
+    #[serde(default)]
+    pub steps: String,
+    /// The step that failed and why; a row with one is resumed at its
+    /// steps (`--resume` never signs it up again).
+    #[serde(default)]
+    pub step_error: String,
 }
 
 /// The results report's CSV header, in order.
-pub(crate) const REPORT_COLUMNS: [&str; 14] = [
+pub(crate) const REPORT_COLUMNS: [&str; 16] = [
     "row",
     "username",
     "status",
@@ -102,6 +110,8 @@ pub(crate) const REPORT_COLUMNS: [&str; 14] = [
     "note",
     "source_row",
     "verified",
+    "steps",
+    "step_error",
 ];
 
 /// How many of [`REPORT_COLUMNS`] a report of an earlier version has: it

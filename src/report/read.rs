@@ -344,7 +344,7 @@ mod tests {
             if name.ends_with(".csv") {
                 text.push_str(&REPORT_COLUMNS.join(","));
                 text.push('\n');
-                text.push_str("1,ann,created,,,,,,,1,,,,\n2,\"");
+                text.push_str("1,ann,created,,,,,,,1,,,,,,\n2,\"");
             } else {
                 let ann = ReportEntry {
                     row: 1,
@@ -355,7 +355,7 @@ mod tests {
                 text.push_str("\n{\"row\":2,\"username\":\"");
             }
             text.push_str(&"x".repeat(3 * MAX_REPORT_LINE));
-            text.push_str("\n3,bob,created,,,,,,,1,,,,\n");
+            text.push_str("\n3,bob,created,,,,,,,1,,,,,,\n");
             std::fs::write(&path, text).expect("write");
             let entries: Vec<_> = EntryReader::open(&path).expect("open").collect();
             assert!(entries[0].is_ok(), "{name}: the first entry reads");
@@ -387,8 +387,9 @@ mod tests {
         writer.sync().expect("sync");
         let full = std::fs::read(&path).expect("read");
         let header = REPORT_COLUMNS.join(",").len() as u64 + 1;
-        // The line ends `"two\nlines",,` (empty `source_row` and `verified`).
-        let cut = full.iter().rposition(|b| *b == b'\n').expect("a newline") - 8;
+        // The line ends `"two\nlines",,,,` (the empty columns after `note`).
+        let after_note = REPORT_COLUMNS.len() - 12;
+        let cut = full.iter().rposition(|b| *b == b'\n').expect("a newline") - 6 - after_note;
         assert_eq!(&full[cut - 4..cut], b"two\n");
         std::fs::write(&path, &full[..cut]).expect("cut");
         let mut reader = EntryReader::open(&path).expect("open");
@@ -432,7 +433,7 @@ mod tests {
         }
         // A line in the earlier form under the current header still reads.
         let mixed = dir.path().join("mixed.csv");
-        let lines = "1,ann,created,,false,,,,,1,,,3,email\n2,bob,created,,false,,,,,1,,\n";
+        let lines = "1,ann,created,,false,,,,,1,,,3,email,confirm,\n2,bob,created,,false,,,,,1,,\n";
         let current = REPORT_COLUMNS.join(",");
         std::fs::write(&mixed, format!("{current}\n{lines}3,cat\n{lines}")).expect("write");
         let read: Vec<_> = EntryReader::open(&mixed).expect("open").collect();
@@ -447,7 +448,10 @@ mod tests {
             .as_ref()
             .expect_err("two fields is not a line of a report");
         assert!(
-            err.to_string().contains("it has 2 fields, the header 14"),
+            err.to_string().contains(&format!(
+                "it has 2 fields, the header {}",
+                REPORT_COLUMNS.len()
+            )),
             "{err}"
         );
         let wrong = dir.path().join("wrong.csv");

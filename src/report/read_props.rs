@@ -82,10 +82,16 @@ fn entry() -> impl Strategy<Value = ReportEntry> {
             error_code: m.2,
             error_message: m.3,
             attempts: m.4,
-            request_id: m.5,
+            request_id: m.5.clone(),
             note: m.6,
             source_row: m.7,
             verified: verified.to_owned(),
+            steps: if verified.is_empty() {
+                String::new()
+            } else {
+                "confirm;group:a b".to_owned()
+            },
+            step_error: m.5.clone(),
         },
     )
 }

@@ -43,6 +43,11 @@ pub struct Summary {
     /// The mapping generates passwords: the users it creates cannot sign in
     /// before a reset, which the summary says.
     pub(crate) generated_passwords: bool,
+    /// Rows signed up whose steps after sign-up did not all succeed.
+    pub(crate) step_failures: u64,
+    /// Admin calls the steps sent, and throttled answers among them.
+    pub(crate) step_requests: u64,
+    pub(crate) step_throttled: u64,
 }
 
 impl Summary {
@@ -60,7 +65,9 @@ impl Summary {
             exit::INTERRUPTED
         } else if self.stopped_by.is_some() {
             exit::STOPPED_BY_CONFIG
-        } else if self.counts.iter().any(|(s, n)| !s.is_success() && *n > 0) {
+        } else if self.counts.iter().any(|(s, n)| !s.is_success() && *n > 0)
+            || self.step_failures > 0
+        {
             exit::ROWS_FAILED
         } else {
             exit::OK
@@ -120,6 +127,20 @@ impl fmt::Display for Summary {
         }
         if let Some(reason) = &self.stopped_by {
             writeln!(f, "stopped early: {reason}")?;
+        }
+        if self.step_requests > 0 {
+            writeln!(
+                f,
+                "steps after sign-up: {} admin requests, {} throttled",
+                self.step_requests, self.step_throttled
+            )?;
+        }
+        if self.step_failures > 0 {
+            writeln!(
+                f,
+                "{} rows were signed up but a step after sign-up failed (the report's step_error says which); --resume runs their steps again without signing them up",
+                self.step_failures
+            )?;
         }
         self.password_reminder(f)
     }

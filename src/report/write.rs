@@ -155,8 +155,8 @@ impl ReportWriter {
             if let Some(source_row) = source_row {
                 line.extend_from_slice(itoa::Buffer::new().format(source_row).as_bytes());
             }
-            // `verified`: rows that are not sent carry none.
-            line.push(b',');
+            // `verified`, `steps`, `step_error`: rows not sent have none.
+            line.extend_from_slice(b",,,");
         }
         line.push(b'\n');
         Ok(self.file.out.write_all(line)?)
@@ -194,6 +194,8 @@ impl ReportWriter {
                     &entry.note,
                     entry.source_row.map_or("", |r| source_row.format(r)),
                     &entry.verified,
+                    &entry.steps,
+                    &entry.step_error,
                 ];
                 crate::report::csv_line::write_record(w, fields.into_iter().take(columns))?
             }
@@ -236,7 +238,7 @@ mod tests {
         let text = std::fs::read_to_string(&path).expect("read");
         assert_eq!(
             text,
-            "row,username,status,user_sub,user_confirmed,delivery_medium,delivery_destination,error_code,error_message,attempts,request_id,note,source_row,verified\n1,ann,created,,false,,,,,1,,,,\n"
+            "row,username,status,user_sub,user_confirmed,delivery_medium,delivery_destination,error_code,error_message,attempts,request_id,note,source_row,verified,steps,step_error\n1,ann,created,,false,,,,,1,,,,,,\n"
         );
         let err = ReportWriter::create(&path, false).err().expect("refused");
         assert!(err.to_string().contains("--overwrite"), "{err}");
@@ -265,7 +267,7 @@ mod tests {
             let text = std::fs::read_to_string(&fast).expect("read");
             assert_eq!(text, std::fs::read_to_string(&slow).expect("read"));
             let line = text.lines().nth(1).expect("a line");
-            assert!(line.ends_with(&source_row.map_or(",,".to_owned(), |r| format!(",{r},"))));
+            assert!(line.ends_with(&source_row.map_or(",,,,".to_owned(), |r| format!(",{r},,,"))));
         }
     }
 

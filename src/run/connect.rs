@@ -8,9 +8,11 @@ use crate::cli::config_error::config_error;
 use crate::cli::settings::{Destination, RunConfig};
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::send::cognito::pool::PoolDescription;
+use crate::send::cognito::signer::Signer;
 use crate::send::cognito::CognitoClient;
 use crate::send::dispatch::Dispatcher;
-use crate::send::rate::Pacer;
+use crate::send::rate::{Pacer, RateSettings};
+use crate::send::steps::{CategoryPacers, StepRunner, StepSettings};
 
 /// Builds the dispatcher for the run's destination, starting the emulator if asked.
 pub(crate) async fn connect(
@@ -59,8 +61,46 @@ pub(crate) async fn connect(
             (Some(emulator), endpoint, client.client_id, Some(secret))
         }
     };
-    let client = CognitoClient::new(endpoint, config.timeout, config.concurrency)?;
+    let mut client = CognitoClient::new(endpoint, config.timeout, config.concurrency)?;
     let pacer = Arc::new(Pacer::new(config.rate));
-    let dispatcher = Dispatcher::new(client, client_id, client_secret, config.retry, pacer);
+    let steps = match (config.steps.any(), &config.signing_region) {
+        (true, Some(region)) => {
+            let signer = Arc::new(Signer::from_environment(region).await?);
+            client = client.with_signer(signer);
+            let settings = config.steps.clone();
+            Some(step_runner(config, &client, settings, Arc::clone(&pacer)))
+        }
+        _ => None,
+    };
+    let mut dispatcher = Dispatcher::new(client, client_id, client_secret, config.retry, pacer);
+    if let Some(steps) = steps {
+        dispatcher = dispatcher.with_steps(steps);
+    }
     Ok((emulator, Some(dispatcher)))
+}
+
+/// The admin steps' runner: UserCreation's pacer is SignUp's (confirming a
+/// user costs a second token of the same quota); the other categories get
+/// their own, adaptive like SignUp's unless `--fixed-rate`.
+fn step_runner(
+    config: &RunConfig,
+    client: &CognitoClient,
+    settings: StepSettings,
+    creation: Arc<Pacer>,
+) -> StepRunner {
+    let pacer = |rate: f64| {
+        Arc::new(Pacer::new(RateSettings {
+            initial: rate,
+            max: rate * 2.0,
+            adaptive: config.rate.adaptive,
+        }))
+    };
+    let rates = config.step_rates;
+    let pacers = CategoryPacers {
+        creation,
+        update: pacer(rates.update),
+        resource_update: pacer(rates.resource_update),
+        read: pacer(rates.read),
+    };
+    StepRunner::new(client.clone(), settings, pacers, config.retry)
 }

@@ -117,9 +117,13 @@ async fn send_row(dispatcher: Arc<Dispatcher>, outgoing: Outgoing) -> (Option<Re
         row,
         maybe_sent,
         source_row,
+        steps_only,
     } = outgoing;
     let verified = prepared.verified();
-    let entry = dispatcher.send(row.number, prepared, maybe_sent).await;
+    let entry = match steps_only {
+        Some(status) => dispatcher.resume_steps(row.number, prepared, status).await,
+        None => dispatcher.send(row.number, prepared, maybe_sent).await,
+    };
     let entry = entry.map(|entry| ReportEntry {
         source_row,
         verified: verified.to_owned(),

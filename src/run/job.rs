@@ -14,7 +14,7 @@ use crate::checks::duplicates::Duplicates;
 use crate::checks::validate::Checker;
 use crate::cli::config_error::config_error;
 use crate::cli::preflight;
-use crate::cli::settings::RunConfig;
+use crate::cli::settings::{Destination, RunConfig};
 use crate::input::is_stdin;
 use crate::mapping::mapped_input::{MappedInput, OpenMappedError};
 use crate::report::entry::Status;
@@ -137,6 +137,7 @@ async fn select_rows(
         shard: config.shard,
         resume,
         retry_rejected: config.retry_rejected,
+        steps: config.steps.any() && !matches!(config.destination, Destination::Nowhere),
     };
     if !resuming {
         return Ok(Some(selection));
@@ -393,4 +394,12 @@ fn add_request_counts(summary: &mut Summary, dispatcher: Option<&Dispatcher>) {
     summary.stopped_by = dispatcher
         .stop_reason()
         .map(|r| format!("{}: {} — {}", r.code, r.message, r.advice()));
+    if let Some(steps) = dispatcher.steps() {
+        (summary.step_requests, summary.step_throttled) = steps.counts();
+        if summary.stopped_by.is_none() {
+            summary.stopped_by = steps.stop_reason().map(|reason| {
+                format!("the steps after sign-up stopped at {reason} — fix the credentials, the pool id or the group, then --resume")
+            });
+        }
+    }
 }

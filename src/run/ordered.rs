@@ -29,6 +29,9 @@ pub(crate) struct Outgoing {
     pub(crate) maybe_sent: bool,
     /// The row of the original input, when the input is an error report.
     pub(crate) source_row: Option<u64>,
+    /// An earlier run signed the row up with this status: only its steps
+    /// after sign-up are to run.
+    pub(crate) steps_only: Option<Status>,
 }
 
 /// Where settled rows go (the sink and the send queue, in a run).
@@ -171,9 +174,10 @@ impl Ordered {
                 .selection
                 .decide(number, username)
                 .map_err(|m| anyhow::anyhow!(m))?;
-            let maybe_sent = match decision {
+            let (maybe_sent, steps_only) = match decision {
                 Decision::Skip => continue,
-                Decision::Process { maybe_sent } => maybe_sent,
+                Decision::Process { maybe_sent } => (maybe_sent, None),
+                Decision::Steps { status } => (false, Some(status)),
             };
             // Read before `owned` blanks the report's own cells.
             let source_row = match (&record, self.parts.fed_back) {
@@ -189,6 +193,7 @@ impl Ordered {
                     row: self.owned(&row)?,
                     maybe_sent,
                     source_row,
+                    steps_only,
                 }),
                 (RowCheck::Refused(error), row) => {
                     let row = row.map(|row| self.owned(&row)).transpose()?;
@@ -300,6 +305,7 @@ mod tests {
                 shard: None,
                 resume: None,
                 retry_rejected: false,
+                steps: false,
             },
             dry_run: true,
             fed_back: false,

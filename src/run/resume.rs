@@ -30,7 +30,9 @@ pub const SPREAD: u64 = 16;
 
 const STATUS_BITS: u32 = 3;
 const SENT_BIT: u32 = 1 << STATUS_BITS;
-const FINGERPRINT_SHIFT: u32 = STATUS_BITS + 1;
+/// A signed-up row whose steps after sign-up did not all succeed.
+const STEPS_BIT: u32 = 1 << (STATUS_BITS + 1);
+const FINGERPRINT_SHIFT: u32 = STATUS_BITS + 2;
 
 /// A row's state in the earlier run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +41,8 @@ pub(crate) struct Previous {
     /// A request for this row may have reached Cognito (a `failed` entry
     /// after at least one attempt).
     pub(crate) maybe_sent: bool,
+    /// Signed up, but a step after sign-up failed (`step_error`).
+    pub(crate) steps_pending: bool,
     fingerprint: u32,
 }
 
@@ -72,9 +76,9 @@ fn status_of(code: u32) -> Option<Status> {
     Status::from_index(usize::try_from(code.checked_sub(1)?).ok()?)
 }
 
-/// The 28 bits of a username's stable hash kept per row.
+/// The 27 bits of a username's stable hash kept per row.
 fn fingerprint(username: &str) -> u32 {
-    (stable_hash(username.as_bytes()) >> 36) as u32
+    (stable_hash(username.as_bytes()) >> 37) as u32
 }
 
 impl ResumeState {
@@ -90,8 +94,10 @@ impl ResumeState {
             };
             let index = state.slot_for(entry.row, shards, report)?;
             let sent = status == Status::Failed && entry.attempts > 0;
+            let pending = status.is_success() && !entry.step_error.is_empty();
             state.slots[index] = status_code(status)
                 | if sent { SENT_BIT } else { 0 }
+                | if pending { STEPS_BIT } else { 0 }
                 | (fingerprint(&entry.username) << FINGERPRINT_SHIFT);
             state.max_row = state.max_row.max(entry.row);
             state.entries += 1;
@@ -138,6 +144,7 @@ impl ResumeState {
         Some(Previous {
             status: status_of(slot & ((1 << STATUS_BITS) - 1))?,
             maybe_sent: slot & SENT_BIT != 0,
+            steps_pending: slot & STEPS_BIT != 0,
             fingerprint: slot >> FINGERPRINT_SHIFT,
         })
     }

@@ -36,6 +36,9 @@ pub(crate) enum Decision {
     /// Map, check and send it. `maybe_sent`: an earlier run may already
     /// have created the user (so `UsernameExistsException` means "likely ours").
     Process { maybe_sent: bool },
+    /// An earlier run signed it up (`status`) but a step after sign-up
+    /// failed: run its steps again, never its SignUp.
+    Steps { status: Status },
 }
 
 /// The per-run row filter.
@@ -45,6 +48,9 @@ pub(crate) struct Selection {
     pub(crate) resume: Option<ResumeState>,
     /// Send `invalid` and `rejected` rows again (`--retry-rejected`).
     pub(crate) retry_rejected: bool,
+    /// This run has steps after sign-up (and sends): rows whose steps
+    /// failed before are taken up again.
+    pub(crate) steps: bool,
 }
 
 impl Selection {
@@ -85,6 +91,9 @@ impl Selection {
             ));
         }
         Ok(match previous.status {
+            status @ (Status::Created | Status::Exists) if previous.steps_pending && self.steps => {
+                Decision::Steps { status }
+            }
             Status::Created | Status::Exists => Decision::Skip,
             Status::Invalid | Status::Rejected if !self.retry_rejected => Decision::Skip,
             // `valid` comes from a dry run: nothing was sent yet.
@@ -164,6 +173,7 @@ mod tests {
             shard: None,
             resume: Some(ResumeState::load(&path, 1).expect("load")),
             retry_rejected,
+            steps: false,
         }
     }
 

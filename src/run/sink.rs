@@ -74,6 +74,9 @@ impl Sink {
             error_code = %entry.error_code,
             "row settled"
         );
+        if !entry.step_error.is_empty() {
+            self.summary.step_failures += 1;
+        }
         if let Some(status) = entry.status {
             if !status.is_success() {
                 if let Some(errors) = self.errors.as_mut() {

@@ -15,6 +15,7 @@ use crate::send::cognito::wire::{Secret, SignUpRequest, SignUpResponse, UserCont
 use crate::send::cognito::{classify, CallError, Class, CognitoClient};
 use crate::send::rate::Pacer;
 use crate::send::retry::{full_jitter, RetryPolicy};
+use crate::send::steps::{RowSteps, StepRunner};
 
 /// Appended to the note of a row left `failed` after a lost answer.
 const MAYBE_CREATED_SUFFIX: &str = "; an earlier attempt's answer was lost, so the user may exist";
@@ -82,6 +83,8 @@ pub(crate) struct Dispatcher {
     probed: AtomicBool,
     probe: tokio::sync::Mutex<()>,
     stats: DispatchStats,
+    /// The admin steps after sign-up, when the run asks for any.
+    steps: Option<StepRunner>,
 }
 
 impl Dispatcher {
@@ -105,7 +108,19 @@ impl Dispatcher {
             probed: AtomicBool::new(false),
             probe: tokio::sync::Mutex::new(()),
             stats: DispatchStats::default(),
+            steps: None,
         }
+    }
+
+    /// The same dispatcher, running `steps` after each successful SignUp.
+    pub(crate) fn with_steps(mut self, steps: StepRunner) -> Self {
+        self.steps = Some(steps);
+        self
+    }
+
+    /// The admin steps' runner, if the run has steps.
+    pub(crate) fn steps(&self) -> Option<&StepRunner> {
+        self.steps.as_ref()
     }
 
     /// Ctrl-C or SIGTERM: start no new attempt. Rows not yet sent come back
@@ -165,6 +180,61 @@ impl Dispatcher {
         prepared: Prepared,
         maybe_sent: bool,
     ) -> Option<ReportEntry> {
+        let steps = self.steps.as_ref().map(|s| s.settings().for_row(&prepared));
+        let entry = self.sign_up(row, prepared, maybe_sent).await;
+        self.after_sign_up(entry, steps).await
+    }
+
+    /// The steps of a row an earlier run signed up (its SignUp `status`)
+    /// but whose steps did not all succeed: SignUp is not sent again.
+    pub(crate) async fn resume_steps(
+        &self,
+        row: u64,
+        prepared: Prepared,
+        status: Status,
+    ) -> Option<ReportEntry> {
+        let steps = self.steps.as_ref().map(|s| s.settings().for_row(&prepared));
+        let entry = ReportEntry {
+            row,
+            username: prepared.username,
+            status: Some(status),
+            note: "signed up by an earlier run; its steps were resumed".to_owned(),
+            ..ReportEntry::default()
+        };
+        self.after_sign_up(Some(entry), steps).await
+    }
+
+    /// Runs a signed-up row's admin steps (an `exists` row also gets its
+    /// `sub`), recording them in its entry.
+    async fn after_sign_up(
+        &self,
+        entry: Option<ReportEntry>,
+        steps: Option<RowSteps>,
+    ) -> Option<ReportEntry> {
+        let mut entry = entry?;
+        let (Some(runner), Some(steps)) = (&self.steps, steps) else {
+            return Some(entry);
+        };
+        if !matches!(entry.status, Some(Status::Created | Status::Exists)) {
+            return Some(entry);
+        }
+        if self.interrupted.load(Ordering::SeqCst) {
+            entry.step_error = "interrupted before the steps: --resume runs them".to_owned();
+            return Some(entry);
+        }
+        if entry.user_sub.is_empty() {
+            entry.user_sub = runner.sub_of(&entry.username).await.unwrap_or_default();
+        }
+        if !steps.is_empty() {
+            let outcome = runner.run(&entry.username, &steps).await;
+            entry.steps = outcome.done.join(";");
+            entry.step_error = outcome.error.unwrap_or_default();
+        }
+        Some(entry)
+    }
+
+    /// Sends one row's SignUp and returns its entry (see [`Dispatcher::send`]).
+    async fn sign_up(&self, row: u64, prepared: Prepared, maybe_sent: bool) -> Option<ReportEntry> {
         let request = self.request(prepared);
         if !self.probed.load(Ordering::Acquire) {
             let _alone = self.probe.lock().await;
@@ -480,9 +550,14 @@ mod tests {
             // Carried for the report, never sent.
             email_verified: Some(true),
             phone_number_verified: None,
+            groups: vec!["testers".to_owned()],
+            enabled: Some(false),
         };
         let wire = serde_json::to_value(dispatcher.request(prepared)).expect("json");
-        assert!(!wire.to_string().contains("verified"), "{wire}");
+        // Nor are the groups and account state, which admin steps apply.
+        for carried in ["verified", "testers", "enabled"] {
+            assert!(!wire.to_string().contains(carried), "{wire}");
+        }
         assert_eq!(wire["ClientId"], "1example23456789");
         assert_eq!(
             wire["SecretHash"],

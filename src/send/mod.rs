@@ -10,3 +10,4 @@ pub(crate) mod cognito;
 pub(crate) mod dispatch;
 pub(crate) mod rate;
 pub(crate) mod retry;
+pub(crate) mod steps;

@@ -304,7 +304,7 @@ async fn a_report_with_source_row_resumes() {
     let report = wd.read("report2.csv");
     let cut: Vec<&str> = report.lines().take(2).collect();
     assert!(
-        cut[0].ends_with(",note,source_row") && cut[1].ends_with(",2"),
+        cut[0].ends_with(",note,source_row,verified,steps,step_error") && cut[1].ends_with(",2,,,"),
         "{cut:?}"
     );
     wd.write("report2.csv", &format!("{}\n", cut.join("\n")));
@@ -339,7 +339,7 @@ async fn an_older_report_without_source_row_resumes() {
         .assert_code(0);
     let text = wd.read("report.csv");
     assert!(
-        text.starts_with(&format!("{header},source_row\n")),
+        text.starts_with(&format!("{header},source_row,verified,steps,step_error\n")),
         "{text}"
     );
     let entries = wd.read_report("report.csv");

@@ -205,9 +205,14 @@ pub struct Cmd {
 
 /// Settings the binary reads from the environment: every run starts without
 /// them (and without proxies), so only what a test sets reaches it.
-const CLEARED_ENV: [&str; 15] = [
+const CLEARED_ENV: [&str; 20] = [
     "COGNITO_CLIENT_SECRET",
     "COGNITO_CLIENT_ID",
+    "COGNITO_USER_POOL_ID",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
     "AWS_REGION",

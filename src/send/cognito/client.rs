@@ -1,13 +1,16 @@
-//! The Cognito `SignUp` client: one reqwest connection pool, JSON 1.1 over
-//! HTTPS (or plain HTTP for local endpoints), unsigned as SignUp allows.
+//! The Cognito client: one reqwest connection pool, JSON 1.1 over HTTPS (or
+//! plain HTTP for local endpoints); `SignUp` unsigned as Cognito allows, the
+//! admin operations SigV4-signed by a [`Signer`].
 //! It reports what happened; deciding what that means is [`super::classify`]'s job.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE as CONTENT_TYPE_HEADER};
 
 use super::endpoint::is_loopback;
 use super::error::{printable, ApiError, MAX_MESSAGE_CHARS};
+use super::signer::Signer;
 use super::wire::{SignUpRequest, SignUpResponse, CONTENT_TYPE, TARGET_PREFIX};
 
 /// The most of an answer that is read: Cognito's are a few hundred bytes.
@@ -38,11 +41,12 @@ pub(crate) enum CallError {
     },
 }
 
-/// A `SignUp` client bound to one endpoint and app client id.
+/// A client bound to one endpoint; it signs admin calls when it has a signer.
 #[derive(Clone)]
 pub(crate) struct CognitoClient {
     http: reqwest::Client,
     endpoint: reqwest::Url,
+    signer: Option<Arc<Signer>>,
 }
 
 impl CognitoClient {
@@ -70,7 +74,68 @@ impl CognitoClient {
             builder = builder.no_proxy();
         }
         let http = builder.build()?;
-        Ok(CognitoClient { http, endpoint })
+        Ok(CognitoClient {
+            http,
+            endpoint,
+            signer: None,
+        })
+    }
+
+    /// The same client, signing admin calls with `signer`.
+    pub(crate) fn with_signer(mut self, signer: Arc<Signer>) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+
+    /// Sends one signed admin operation (`AdminConfirmSignUp`, …); returns
+    /// its JSON answer (`{}` for the many that answer nothing), or why there
+    /// is none, with the `x-amzn-RequestId` when the server sent one.
+    pub(crate) async fn admin(
+        &self,
+        operation: &str,
+        request: &serde_json::Value,
+    ) -> Result<(serde_json::Value, Option<String>), CallError> {
+        let body = serde_json::to_vec(request).map_err(|e| CallError::Transport {
+            message: format!("could not encode request: {e}"),
+            maybe_delivered: false,
+        })?;
+        let answer = self.post(operation, body).await?;
+        let request_id = header_str(&answer.headers, "x-amzn-requestid").map(str::to_owned);
+        if answer.status.is_success() {
+            let value = (!answer.oversized)
+                .then(|| serde_json::from_slice::<serde_json::Value>(&answer.body).ok())
+                .flatten()
+                .filter(serde_json::Value::is_object);
+            return match value {
+                Some(value) => Ok((value, request_id)),
+                None => Err(self.not_cognito(
+                    &answer,
+                    &format!(
+                        "with {} instead of an {operation} answer",
+                        body_kind(&answer)
+                    ),
+                )),
+            };
+        }
+        Err(self.api_error(&answer, request_id.as_deref()))
+    }
+
+    /// The error an unsuccessful `answer` carries, or the stop for one
+    /// that shows the endpoint is not Cognito.
+    fn api_error(&self, answer: &Answer, request_id: Option<&str>) -> CallError {
+        if let Some(what) = not_cognito(answer) {
+            return self.not_cognito(answer, &what);
+        }
+        let mut error = ApiError::parse(
+            answer.status.as_u16(),
+            header_str(&answer.headers, "x-amzn-errortype"),
+            request_id,
+            &answer.body,
+        );
+        if answer.oversized && error.message.is_none() {
+            error.message = Some("(an answer over 64 KiB; its message was not read)".to_owned());
+        }
+        CallError::Api(error)
     }
 
     /// Sends one `SignUp`. Returns the parsed answer, or why there is none,
@@ -94,19 +159,7 @@ impl CognitoClient {
                 )),
             };
         }
-        if let Some(what) = not_cognito(&answer) {
-            return Err(self.not_cognito(&answer, &what));
-        }
-        let mut error = ApiError::parse(
-            answer.status.as_u16(),
-            header_str(&answer.headers, "x-amzn-errortype"),
-            request_id.as_deref(),
-            &answer.body,
-        );
-        if answer.oversized && error.message.is_none() {
-            error.message = Some("(an answer over 64 KiB; its message was not read)".to_owned());
-        }
-        Err(CallError::Api(error))
+        Err(self.api_error(&answer, request_id.as_deref()))
     }
 
     /// The stop for an answer that shows the endpoint is not Cognito.
@@ -122,14 +175,34 @@ impl CognitoClient {
     /// the answer (no Cognito answer comes near it, and a hostile endpoint
     /// must not fill memory, reports or the terminal).
     async fn post(&self, operation: &str, body: Vec<u8>) -> Result<Answer, CallError> {
-        let mut response = self
+        let target = format!("{TARGET_PREFIX}{operation}");
+        let mut request = self
             .http
             .post(self.endpoint.clone())
-            .header("X-Amz-Target", format!("{TARGET_PREFIX}{operation}"))
-            .body(body)
-            .send()
-            .await
-            .map_err(transport_error)?;
+            .header("X-Amz-Target", &target);
+        // SignUp (and the other operations Cognito takes unsigned) go as
+        // they are; the admin ones need the caller's AWS identity.
+        if operation.starts_with("Admin") || operation == "ListUsers" {
+            let signer = self.signer.as_ref().ok_or_else(|| CallError::Transport {
+                message: format!("{operation} needs AWS credentials, and none were set up"),
+                maybe_delivered: false,
+            })?;
+            let headers = [
+                ("content-type", CONTENT_TYPE),
+                ("x-amz-target", target.as_str()),
+            ];
+            let signature = signer
+                .sign(self.endpoint.as_str(), &headers, &body)
+                .await
+                .map_err(|e| CallError::Transport {
+                    message: format!("could not sign {operation}: {e}"),
+                    maybe_delivered: false,
+                })?;
+            for (name, value) in signature {
+                request = request.header(name, value);
+            }
+        }
+        let mut response = request.body(body).send().await.map_err(transport_error)?;
         let status = response.status();
         let headers = response.headers().clone();
         let mut body = Vec::new();

@@ -1,0 +1,295 @@
+//! The admin steps after a successful SignUp (or for a user who already
+//! exists, the nightly seed's case): confirm (`--confirm`), mark addresses
+//! verified (`--verify`), add to groups (`--group`, `[account] groups`) and
+//! disable (`[account] enabled = false`). Each is a signed admin call, paced
+//! by its quota category's own pacer and retried by the same policy and
+//! classification as SignUp. Every step is idempotent in Cognito (confirming
+//! a confirmed user, re-adding a member), so a resumed row simply runs its
+//! steps again.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use serde_json::{json, Value};
+
+use crate::mapping::rules::Prepared;
+use crate::send::cognito::{classify, CallError, Class, CognitoClient};
+use crate::send::rate::Pacer;
+use crate::send::retry::{full_jitter, RetryPolicy};
+
+/// What `run` asks of every row, besides SignUp.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct StepSettings {
+    /// The pool the admin calls name (`--user-pool-id`).
+    pub(crate) user_pool_id: String,
+    /// `--confirm`: AdminConfirmSignUp.
+    pub(crate) confirm: bool,
+    /// `--verify email` / `--verify phone_number`.
+    pub(crate) verify: Vec<&'static str>,
+    /// Which of `verify` the mapping carries a per-row flag for
+    /// (`[account] email_verified`): those rows only are verified.
+    pub(crate) verify_flagged: Vec<&'static str>,
+    /// `--group NAME`, for every row.
+    pub(crate) groups: Vec<String>,
+    /// The mapping has `[account] groups` or `[account] enabled`: rows
+    /// may have steps even without a flag.
+    pub(crate) mapped_account: bool,
+}
+
+/// The steps of one row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RowSteps {
+    pub(crate) confirm: bool,
+    /// Attributes to mark verified (`email`, `phone_number`).
+    pub(crate) verify: Vec<&'static str>,
+    pub(crate) groups: Vec<String>,
+    pub(crate) disable: bool,
+}
+
+impl RowSteps {
+    pub(crate) fn is_empty(&self) -> bool {
+        !self.confirm && self.verify.is_empty() && self.groups.is_empty() && !self.disable
+    }
+}
+
+impl StepSettings {
+    /// Whether any row can have a step.
+    pub(crate) fn any(&self) -> bool {
+        self.confirm || !self.verify.is_empty() || !self.groups.is_empty() || self.mapped_account
+    }
+
+    /// The steps for the row `prepared` came from.
+    pub(crate) fn for_row(&self, prepared: &Prepared) -> RowSteps {
+        let has = |attribute: &str| prepared.attributes.iter().any(|a| &*a.name == attribute);
+        let flagged = |attribute: &str| match attribute {
+            "email" => prepared.email_verified == Some(true),
+            _ => prepared.phone_number_verified == Some(true),
+        };
+        let verify = self
+            .verify
+            .iter()
+            .copied()
+            // Only an address the user has can be verified; with a carried
+            // flag, only the rows whose source says it was.
+            .filter(|a| has(a) && (!self.verify_flagged.contains(a) || flagged(a)))
+            .collect();
+        let mut groups = self.groups.clone();
+        for group in &prepared.groups {
+            if !groups.contains(group) {
+                groups.push(group.clone());
+            }
+        }
+        RowSteps {
+            confirm: self.confirm,
+            verify,
+            groups,
+            disable: prepared.enabled == Some(false),
+        }
+    }
+}
+
+/// One pacer per quota category the steps use (docs/PROTOCOL.md).
+#[derive(Clone)]
+pub(crate) struct CategoryPacers {
+    /// UserCreation: shared with SignUp (AdminConfirmSignUp is in it).
+    pub(crate) creation: Arc<Pacer>,
+    /// UserUpdate: AdminUpdateUserAttributes, AdminDisableUser.
+    pub(crate) update: Arc<Pacer>,
+    /// UserResourceUpdate: AdminAddUserToGroup.
+    pub(crate) resource_update: Arc<Pacer>,
+    /// UserRead: AdminGetUser.
+    pub(crate) read: Arc<Pacer>,
+}
+
+/// How one row's steps went.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct StepsOutcome {
+    /// The steps that succeeded, `;`-separated: `confirm`,
+    /// `verify:email`, `group:NAME`, `disable`.
+    pub(crate) done: Vec<String>,
+    /// The step that failed and why, `step: Code: message`.
+    pub(crate) error: Option<String>,
+}
+
+/// Runs rows' steps.
+pub(crate) struct StepRunner {
+    client: CognitoClient,
+    settings: StepSettings,
+    pacers: CategoryPacers,
+    retry: RetryPolicy,
+    /// A configuration error (credentials, an unknown group or pool): every
+    /// later row's steps would fail the same way, so none are tried.
+    stop: OnceLock<String>,
+    requests: AtomicU64,
+    throttled: AtomicU64,
+}
+
+impl StepRunner {
+    pub(crate) fn new(
+        client: CognitoClient,
+        settings: StepSettings,
+        pacers: CategoryPacers,
+        retry: RetryPolicy,
+    ) -> Self {
+        StepRunner {
+            client,
+            settings,
+            pacers,
+            retry,
+            stop: OnceLock::new(),
+            requests: AtomicU64::new(0),
+            throttled: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn settings(&self) -> &StepSettings {
+        &self.settings
+    }
+
+    /// Requests the steps sent, and throttled answers among them.
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        (
+            self.requests.load(Ordering::Relaxed),
+            self.throttled.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The configuration error that stopped the steps, if one did.
+    pub(crate) fn stop_reason(&self) -> Option<&str> {
+        self.stop.get().map(String::as_str)
+    }
+
+    /// Runs `steps` for `username` in order, stopping at the first failure.
+    pub(crate) async fn run(&self, username: &str, steps: &RowSteps) -> StepsOutcome {
+        let mut outcome = StepsOutcome::default();
+        let user = |extra: Value| {
+            let mut body = json!({"UserPoolId": self.settings.user_pool_id, "Username": username});
+            if let (Value::Object(body), Value::Object(extra)) = (&mut body, extra) {
+                body.extend(extra);
+            }
+            body
+        };
+        let mut planned: Vec<(String, &Pacer, &'static str, Value)> = Vec::new();
+        if steps.confirm {
+            let call = (
+                "confirm".to_owned(),
+                &*self.pacers.creation,
+                "AdminConfirmSignUp",
+                user(json!({})),
+            );
+            planned.push(call);
+        }
+        for attribute in &steps.verify {
+            let name = format!("{attribute}_verified");
+            let body = user(json!({"UserAttributes": [{"Name": name, "Value": "true"}]}));
+            planned.push((
+                format!("verify:{attribute}"),
+                &self.pacers.update,
+                "AdminUpdateUserAttributes",
+                body,
+            ));
+        }
+        for group in &steps.groups {
+            let body = user(json!({"GroupName": group}));
+            planned.push((
+                format!("group:{group}"),
+                &self.pacers.resource_update,
+                "AdminAddUserToGroup",
+                body,
+            ));
+        }
+        if steps.disable {
+            planned.push((
+                "disable".to_owned(),
+                &self.pacers.update,
+                "AdminDisableUser",
+                user(json!({})),
+            ));
+        }
+        for (step, pacer, operation, body) in planned {
+            match self.call(pacer, operation, &body).await {
+                Ok(_) => outcome.done.push(step),
+                Err(error) if operation == "AdminConfirmSignUp" && already_confirmed(&error) => {
+                    outcome.done.push(step)
+                }
+                Err(error) => {
+                    outcome.error = Some(format!("{step}: {error}"));
+                    break;
+                }
+            }
+        }
+        outcome
+    }
+
+    /// The user's `sub`, through AdminGetUser (for `exists` rows, whose
+    /// SignUp answer carried none); `None` when it cannot be read.
+    pub(crate) async fn sub_of(&self, username: &str) -> Option<String> {
+        let body = json!({"UserPoolId": self.settings.user_pool_id, "Username": username});
+        let answer = self
+            .call(&self.pacers.read, "AdminGetUser", &body)
+            .await
+            .ok()?;
+        answer["UserAttributes"]
+            .as_array()?
+            .iter()
+            .find(|a| a["Name"] == "sub")
+            .and_then(|a| a["Value"].as_str())
+            .map(str::to_owned)
+    }
+
+    /// One admin call, paced and retried like SignUp: throttles slow the
+    /// category's pacer, transient errors are retried with full-jitter
+    /// backoff, a configuration error stops every later step.
+    async fn call(&self, pacer: &Pacer, operation: &str, body: &Value) -> Result<Value, String> {
+        let mut ceilings = self.retry.ceilings();
+        let (mut attempts, mut lambda_faults) = (0, 0);
+        loop {
+            if let Some(reason) = self.stop.get() {
+                return Err(format!("not tried, the steps stopped: {reason}"));
+            }
+            pacer.acquire().await;
+            attempts += 1;
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let (class, error) = match self.client.admin(operation, body).await {
+                Ok((answer, _)) => {
+                    pacer.on_accepted();
+                    return Ok(answer);
+                }
+                Err(CallError::Api(error)) => {
+                    let class = classify(&error);
+                    if class == Class::Throttled {
+                        pacer.on_throttled();
+                        self.throttled.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        pacer.on_accepted();
+                    }
+                    let text = format!(
+                        "{}: {}",
+                        error.code_or_status(),
+                        error.message.as_deref().unwrap_or("no message")
+                    );
+                    (class, text)
+                }
+                Err(CallError::NotCognito(message)) => (Class::Config, message),
+                Err(CallError::Transport { message, .. }) => (Class::Transient, message),
+            };
+            if class == Class::Config && !already_confirmed(&error) {
+                let _ = self.stop.set(format!("{operation} {error}"));
+            }
+            lambda_faults += u32::from(class == Class::LambdaFault);
+            let retry = ceilings
+                .next()
+                .filter(|_| self.retry.should_retry(class, attempts, lambda_faults));
+            let Some(ceiling) = retry else {
+                return Err(error);
+            };
+            tokio::time::sleep(full_jitter(ceiling)).await;
+        }
+    }
+}
+
+/// Cognito refuses to confirm a confirmed user ("User cannot be confirmed.
+/// Current status is CONFIRMED"): for a re-run, that is the step done.
+fn already_confirmed(error: &str) -> bool {
+    error.starts_with("NotAuthorizedException") && error.contains("CONFIRMED")
+}
