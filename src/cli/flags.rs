@@ -236,10 +236,11 @@ pub struct EmulatorArgs {
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 9339)]
     pub(crate) port: u16,
-    /// SignUp requests per second admitted; more get TooManyRequestsException (HTTP 400).
+    /// UserCreation requests (SignUp, AdminCreateUser, AdminConfirmSignUp) per second
+    /// admitted; more get TooManyRequestsException (HTTP 400).
     #[arg(long, value_name = "RPS")]
     pub(crate) quota: Option<f64>,
-    /// Requests the quota admits at once after a quiet spell [default: quota / 5].
+    /// Requests the --quota admits at once after a quiet spell [default: quota / 5].
     #[arg(long, value_name = "N", requires = "quota")]
     pub(crate) burst: Option<f64>,
     /// Probability of answering InternalErrorException (HTTP 500).
@@ -258,6 +259,51 @@ pub struct EmulatorArgs {
     /// (the user is still created), like Cognito's default sender (~50 a day).
     #[arg(long, value_name = "N")]
     pub(crate) message_quota: Option<u64>,
+    /// The admin operations' flags (boxed: they would make every `Command` large).
+    #[command(flatten)]
+    pub(crate) admin: Box<EmulatorAdminArgs>,
+}
+
+/// Flags of `bulk-signup emulator` for its admin operations: their quota
+/// categories, the pool's groups and the credentials calls are signed with.
+#[derive(Debug, Args)]
+pub struct EmulatorAdminArgs {
+    /// UserUpdate quota (AdminUpdateUserAttributes, AdminDisableUser, AdminDeleteUser), per second.
+    #[arg(long, value_name = "RPS")]
+    pub(crate) quota_update: Option<f64>,
+    /// UserResourceUpdate quota (AdminAddUserToGroup), per second.
+    #[arg(long, value_name = "RPS")]
+    pub(crate) quota_resource_update: Option<f64>,
+    /// UserAccountRecovery quota (AdminSetUserPassword), per second.
+    #[arg(long, value_name = "RPS")]
+    pub(crate) quota_account_recovery: Option<f64>,
+    /// UserRead quota (AdminGetUser), per second.
+    #[arg(long, value_name = "RPS")]
+    pub(crate) quota_read: Option<f64>,
+    /// UserList quota (ListUsers), per second.
+    #[arg(long, value_name = "RPS")]
+    pub(crate) quota_list: Option<f64>,
+    /// UserResourceRead quota (AdminListGroupsForUser), per second.
+    #[arg(long, value_name = "RPS")]
+    pub(crate) quota_resource_read: Option<f64>,
+    /// UserAuthentication quota (InitiateAuth), per second.
+    #[arg(long, value_name = "RPS")]
+    pub(crate) quota_authentication: Option<f64>,
+    /// A group of the pool, for AdminAddUserToGroup (repeatable).
+    #[arg(long = "group", value_name = "NAME")]
+    pub(crate) groups: Vec<String>,
+    /// The pool's groups as `aws cognito-idp list-groups` prints them.
+    #[arg(long = "groups", value_name = "FILE")]
+    pub(crate) groups_file: Option<PathBuf>,
+    /// Access key id admin calls must be signed with [default: a random one, printed].
+    #[arg(long, value_name = "ID")]
+    pub(crate) access_key_id: Option<String>,
+    /// File holding the secret access key [default: a random one, printed].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) secret_access_key_file: Option<PathBuf>,
+    /// Region SigV4 scopes must name [default: the pool id's prefix, else us-east-1].
+    #[arg(long)]
+    pub(crate) region: Option<String>,
 }
 
 /// `--delimiter`'s value: one of the separators CSV exports use.

@@ -1,4 +1,5 @@
-//! The emulator's own SignUp checks, written from docs/PROTOCOL.md independently of
+//! The emulator's own checks of usernames, passwords and attributes (for
+//! SignUp and the admin writes), written from docs/PROTOCOL.md independently of
 //! the client's `validate` module: if both were one piece of code, a mistake
 //! in it could never be caught by running one against the other. Each check
 //! answers with the error code and message real Cognito uses.
@@ -89,8 +90,9 @@ pub(crate) fn username(value: &str) -> Result<(), Refusal> {
 /// `Password`: `[\S]+`, ≤ 256, then the pool's policy.
 /// Cognito's pattern refuses only white space, so a control character that
 /// is not white space (NUL, DEL, U+001C–U+001F …) is accepted, as
-/// docs/PROTOCOL.md §9 says: the emulator never stores or echoes a password,
-/// and refusing what Cognito accepts would make rehearsals disagree with it.
+/// docs/PROTOCOL.md §9 says: the emulator never echoes a password (it keeps
+/// only a salted digest), and refusing what Cognito accepts would make
+/// rehearsals disagree with it.
 pub(crate) fn password(value: Option<&str>, policy: &PasswordPolicy) -> Result<(), Refusal> {
     let Some(value) = value else {
         return Err(invalid("A password is required for this user pool."));
@@ -197,39 +199,76 @@ fn schema_error(name: &str, what: &str) -> Refusal {
     ))
 }
 
-/// `UserAttributes` against the pool schema, the client's write permissions
-/// and the standard formats.
+/// Who writes attributes: an app client, with its `WriteAttributes`
+/// (`None` = Cognito's default: all but the verification flags), or an
+/// administrator with IAM credentials, who may write any attribute but `sub`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Writer<'a> {
+    Client(Option<&'a [String]>),
+    Admin,
+}
+
+/// `UserAttributes` of a new user against the pool schema, the client's
+/// write permissions and the standard formats, required ones included.
 pub(crate) fn attributes(
     attributes: &[AttributeType],
     pool: &PoolDescription,
     writable: Option<&[String]>,
 ) -> Result<(), Refusal> {
     for attribute in attributes {
-        let (name, value): (&str, &str) = (&attribute.name, &attribute.value);
-        attribute_shape(name, value, pool)?;
-        let custom = name.starts_with("custom:");
-        let known = STANDARD.contains(&name) || (custom && pool.schema(name).is_some());
-        if !known && name != "sub" && !name.starts_with("dev:") {
+        self::attribute(attribute, pool, Writer::Client(writable))?;
+    }
+    required(attributes, pool)
+}
+
+/// One attribute `writer` sends, against the pool schema, the writer's
+/// permissions and the standard formats.
+pub(crate) fn attribute(
+    attribute: &AttributeType,
+    pool: &PoolDescription,
+    writer: Writer<'_>,
+) -> Result<(), Refusal> {
+    let (name, value): (&str, &str) = (&attribute.name, &attribute.value);
+    attribute_shape(name, value, pool)?;
+    let custom = name.starts_with("custom:");
+    let known = STANDARD.contains(&name) || (custom && pool.schema(name).is_some());
+    if !known && name != "sub" && !name.starts_with("dev:") {
+        return Err(schema_error(
+            name,
+            "Attribute does not exist in the schema.",
+        ));
+    }
+    let may_write = match writer {
+        Writer::Admin if name == "sub" => {
             return Err(schema_error(
                 name,
-                "Attribute does not exist in the schema.",
-            ));
+                "Attribute cannot be updated. (changing an immutable attribute)",
+            ))
         }
-        let may_write = match writable {
-            Some(list) => list.iter().any(|w| w == name),
-            None => name != "sub" && !name.starts_with("dev:") && !name.ends_with("_verified"),
-        };
-        if !may_write || name == "sub" || name.starts_with("dev:") {
-            return Err((
-                "NotAuthorizedException",
-                "A client attempted to write unauthorized attribute".to_owned(),
-            ));
-        }
-        standard_format(name, value)?;
-        if let Some(schema) = pool.schema(name) {
-            constraints(name, value, schema)?;
-        }
+        Writer::Admin => true,
+        // `sub` and `dev:` names are never a client's to write, listed or not.
+        Writer::Client(_) if name == "sub" || name.starts_with("dev:") => false,
+        Writer::Client(Some(list)) => list.iter().any(|w| w == name),
+        Writer::Client(None) => !name.ends_with("_verified"),
+    };
+    if !may_write {
+        return Err((
+            "NotAuthorizedException",
+            "A client attempted to write unauthorized attribute".to_owned(),
+        ));
     }
+    standard_format(name, value)?;
+    if let Some(schema) = pool.schema(name) {
+        constraints(name, value, schema)?;
+    }
+    Ok(())
+}
+
+/// Each of the pool's required attributes is present and not empty.
+pub(crate) fn required(
+    attributes: &[AttributeType],
+    pool: &PoolDescription,
+) -> Result<(), Refusal> {
     for required in pool
         .schema_attributes
         .iter()
@@ -440,6 +479,42 @@ mod tests {
         assert!(password(Some("Abcdef1!\u{7f}"), &policy).is_ok());
         assert!(password(Some("Abcdef1!\t"), &policy).is_err());
         assert!(password(Some("Abcdef1!\n"), &policy).is_err());
+    }
+
+    #[test]
+    fn administrators_may_write_the_verification_flags_but_not_sub() {
+        let pool = pool_with_number();
+        let admin = |name: &str, value: &str| {
+            attribute(&AttributeType::new(name, value), &pool, Writer::Admin).map_err(|e| e.0)
+        };
+        let client = |name: &str, value: &str| {
+            attribute(
+                &AttributeType::new(name, value),
+                &pool,
+                Writer::Client(None),
+            )
+            .map_err(|e| e.0)
+        };
+        assert_eq!(admin("email_verified", "true"), Ok(()));
+        assert_eq!(admin("phone_number_verified", "false"), Ok(()));
+        assert_eq!(
+            client("email_verified", "true"),
+            Err("NotAuthorizedException")
+        );
+        assert_eq!(admin("sub", "x"), Err("InvalidParameterException"));
+        assert_eq!(
+            admin("email_verified", "yes"),
+            Err("InvalidParameterException")
+        );
+        assert_eq!(admin("custom:nope", "x"), Err("InvalidParameterException"));
+        assert_eq!(
+            admin("custom:points", "x"),
+            Err("InvalidParameterException")
+        );
+        assert_eq!(
+            admin("phone_number", "555-0199"),
+            Err("InvalidParameterException")
+        );
     }
 
     #[test]

@@ -17,10 +17,13 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
+use crate::emulator::access::{self, Access};
+use crate::emulator::admin_wire::GroupType;
 use crate::emulator::faults::{FaultInjector, Faults};
 use crate::emulator::server::{self, Shared};
 use crate::emulator::state::PoolState;
 use crate::send::cognito::pool::{ClientDescription, PoolDescription};
+use crate::send::cognito::wire::Secret;
 
 /// What the emulator serves.
 #[derive(Debug, Clone)]
@@ -29,6 +32,21 @@ pub(crate) struct EmulatorConfig {
     /// App clients; when empty, one without a secret is made up.
     pub(crate) clients: Vec<ClientDescription>,
     pub(crate) faults: Faults,
+}
+
+/// What the admin operations need beyond [`EmulatorConfig`]: the
+/// credentials signed calls must use, the region, and the pool's groups.
+/// The default (random credentials, the region from the pool id, no
+/// groups) is what an in-process emulator gets.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AdminSetup {
+    /// The access key id; random when `None`.
+    pub(crate) access_key_id: Option<String>,
+    /// The secret access key; random when `None`.
+    pub(crate) secret_access_key: Option<Secret>,
+    /// The region; from the pool id (else us-east-1) when `None`.
+    pub(crate) region: Option<String>,
+    pub(crate) groups: Vec<GroupType>,
 }
 
 /// Bounds on what one client can hold: without them a connection that sends
@@ -62,17 +80,27 @@ pub(crate) struct Emulator {
 
 impl Emulator {
     /// Binds `addr` (port 0 for an ephemeral port) and starts serving, with
-    /// the default [`ConnectionLimits`].
+    /// the default [`AdminSetup`] and [`ConnectionLimits`].
     pub(crate) async fn start(
         config: EmulatorConfig,
         addr: SocketAddr,
     ) -> anyhow::Result<Emulator> {
-        Emulator::start_with_limits(config, addr, ConnectionLimits::default()).await
+        Emulator::start_with(config, AdminSetup::default(), addr).await
     }
 
-    /// [`Emulator::start`] with other limits (the tests use short ones).
+    /// [`Emulator::start`] with the admin operations' setup.
+    pub(crate) async fn start_with(
+        config: EmulatorConfig,
+        setup: AdminSetup,
+        addr: SocketAddr,
+    ) -> anyhow::Result<Emulator> {
+        Emulator::start_with_limits(config, setup, addr, ConnectionLimits::default()).await
+    }
+
+    /// [`Emulator::start_with`] with other limits (the tests use short ones).
     pub(crate) async fn start_with_limits(
         config: EmulatorConfig,
+        setup: AdminSetup,
         addr: SocketAddr,
         limits: ConnectionLimits,
     ) -> anyhow::Result<Emulator> {
@@ -90,9 +118,16 @@ impl Emulator {
         let addr = listener.local_addr()?;
         let mut state = PoolState::new(config.pool, clients);
         state.message_quota = config.faults.message_quota;
+        let region = access::region(setup.region.as_deref(), &state.pool_id)?;
+        let access = Access::new(setup.access_key_id, setup.secret_access_key, region)?;
+        state.groups = setup.groups;
+        for group in &mut state.groups {
+            group.user_pool_id = Some(state.pool_id.clone());
+        }
         let shared = Arc::new(Shared {
             state,
             faults: FaultInjector::new(config.faults),
+            access,
         });
         let (stop, stopped) = watch::channel(false);
         tokio::spawn(accept_loop(listener, Arc::clone(&shared), limits, stopped));
@@ -107,6 +142,11 @@ impl Emulator {
     /// The pool's state, for in-process inspection.
     pub(crate) fn state(&self) -> &PoolState {
         &self.shared.state
+    }
+
+    /// The credentials and region signed calls must use.
+    pub(crate) fn access(&self) -> &Access {
+        &self.shared.access
     }
 
     /// The first app client (the made-up one when none was given).
@@ -202,7 +242,8 @@ mod tests {
             header_timeout,
             max_connections,
         };
-        Emulator::start_with_limits(config, ([127, 0, 0, 1], 0).into(), limits)
+        let addr = ([127, 0, 0, 1], 0).into();
+        Emulator::start_with_limits(config, AdminSetup::default(), addr, limits)
             .await
             .expect("emulator starts")
     }

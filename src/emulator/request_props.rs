@@ -1,12 +1,14 @@
 //! Property: whatever body and `X-Amz-Target` a client sends (bytes, any
 //! JSON, requests of the right shape with arbitrary members, unknown or
-//! undecodable targets), the emulator's request handling never panics and
-//! always answers in Cognito's wire form: a 200 with a JSON object for an
-//! operation it serves, or a 4xx/5xx whose `x-amzn-ErrorType` header names
-//! the `__type` of a `{"__type", "message"}` body. A panic would drop the
-//! connection, which the client takes for a lost answer, not a refusal.
+//! undecodable targets, signed or not), the emulator's request handling
+//! never panics and always answers in Cognito's wire form: a 200 with a
+//! JSON object for an operation it serves, or a 4xx/5xx whose
+//! `x-amzn-ErrorType` header names the `__type` of a `{"__type", "message"}`
+//! body. A panic would drop the connection, which the client takes for a
+//! lost answer, not a refusal.
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -15,11 +17,13 @@ use hyper::{Request, StatusCode};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
+use super::access::Access;
 use super::faults::{FaultInjector, Faults};
 use super::server::{handle, Shared};
+use super::signer::{self, Signing};
 use super::state::PoolState;
 use crate::send::cognito::pool::{ClientDescription, PoolDescription};
-use crate::send::cognito::wire::{CONTENT_TYPE, TARGET_PREFIX};
+use crate::send::cognito::wire::{Secret, CONTENT_TYPE, TARGET_PREFIX};
 
 /// The sample pool, or an email/phone-as-username pool; a client without a
 /// secret and one with.
@@ -41,13 +45,41 @@ fn shared(sample_pool: bool) -> Arc<Shared> {
         write_attributes: None,
     };
     let clients = vec![client("client1", None), client("client2", Some("s3cret"))];
+    let access = Access::new(
+        Some(KEY_ID.to_owned()),
+        Some(Secret::new(SECRET)),
+        "us-east-1".to_owned(),
+    )
+    .expect("access");
     Arc::new(Shared {
         state: PoolState::new(pool, clients),
         faults: FaultInjector::new(Faults::default()),
+        access,
     })
 }
 
-const OPERATIONS: [&str; 3] = ["SignUp", "ListUsers", "AdminGetUser"];
+const KEY_ID: &str = "AKIDPROPTEST";
+const SECRET: &str = "prop-test-secret";
+
+const OPERATIONS: [&str; 12] = [
+    "SignUp",
+    "InitiateAuth",
+    "ListUsers",
+    "AdminGetUser",
+    "AdminListGroupsForUser",
+    "AdminCreateUser",
+    "AdminConfirmSignUp",
+    "AdminUpdateUserAttributes",
+    "AdminAddUserToGroup",
+    "AdminSetUserPassword",
+    "AdminDisableUser",
+    "AdminDeleteUser",
+];
+
+/// The operations a request must be signed for.
+fn signed(operation: &str) -> bool {
+    !matches!(operation, "SignUp" | "InitiateAuth")
+}
 
 /// Strings near what a request member holds, control characters included.
 fn text() -> impl Strategy<Value = String> {
@@ -139,6 +171,42 @@ fn admin_get_user() -> impl Strategy<Value = Value> {
     (member(), member()).prop_map(|(pool, user)| json!({"UserPoolId": pool, "Username": user}))
 }
 
+/// A body with the members of any admin operation or InitiateAuth, each
+/// present or not, of any value.
+fn admin() -> BoxedStrategy<Value> {
+    let pool = prop_oneof![
+        Just(json!("us-east-1_SAMPLE1")),
+        Just(json!("local_alias")),
+        member()
+    ];
+    let action = prop_oneof![Just(json!("SUPPRESS")), Just(json!("RESEND")), member()];
+    let parameters = prop::collection::btree_map(
+        prop::sample::select(vec!["USERNAME", "PASSWORD", "SECRET_HASH", "X"]),
+        member(),
+        0..4,
+    );
+    (
+        (pool, member(), attributes(), member()),
+        (prop::option::of(member()), action, any::<bool>(), member()),
+        (parameters, prop::option::of(member()), member()),
+    )
+        .prop_map(
+            |(
+                (pool, user, attributes, group),
+                (password, action, permanent, flow),
+                (parameters, client, limit),
+            )| {
+                json!({
+                    "UserPoolId": pool, "Username": user, "UserAttributes": attributes,
+                    "GroupName": group, "TemporaryPassword": password, "Password": password,
+                    "MessageAction": action, "Permanent": permanent, "AuthFlow": flow,
+                    "AuthParameters": parameters, "ClientId": client, "Limit": limit,
+                })
+            },
+        )
+        .boxed()
+}
+
 fn body() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         1 => sign_up().prop_map(|v| v.to_string().into_bytes()),
@@ -149,16 +217,22 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// An operation's target with a body of its shape, or any target and body.
-fn request() -> impl Strategy<Value = (Vec<u8>, Vec<u8>)> {
+/// An operation's target with a body of its shape, or any target and body;
+/// and whether to sign it (with the emulator's credentials).
+fn request() -> BoxedStrategy<(Vec<u8>, Vec<u8>, bool)> {
     let op = |op: &str| format!("{TARGET_PREFIX}{op}").into_bytes();
     let json = |v: Value| v.to_string().into_bytes();
-    prop_oneof![
+    let shaped = prop_oneof![
         4 => sign_up().prop_map(move |v| (op("SignUp"), json(v))),
         1 => list_users().prop_map(move |v| (op("ListUsers"), json(v))),
         1 => admin_get_user().prop_map(move |v| (op("AdminGetUser"), json(v))),
+        4 => (prop::sample::select(OPERATIONS[1..].to_vec()), admin())
+            .prop_map(move |(o, v)| (op(o), json(v))),
         3 => (target(), body()),
-    ]
+    ];
+    (shaped.boxed(), prop::bool::weighted(0.8))
+        .prop_map(|((target, body), sign)| (target, body, sign))
+        .boxed()
 }
 
 fn target() -> impl Strategy<Value = Vec<u8>> {
@@ -171,18 +245,36 @@ fn target() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// Sends one request through the handler; its status, `x-amzn-ErrorType`
-/// and body, after checking the headers every answer carries.
-async fn send(
-    shared: &Arc<Shared>,
+/// The request: signed with the emulator's credentials if `operation` is
+/// one it serves and `sign` says so; else with `target` as it is.
+fn build(
     target: &[u8],
+    operation: Option<&str>,
     body: Vec<u8>,
-) -> (StatusCode, Option<String>, Value) {
+    sign: bool,
+) -> Request<Full<Bytes>> {
+    if let (Some(operation), true) = (operation, sign) {
+        let signing = Signing {
+            key_id: KEY_ID,
+            secret: SECRET,
+            region: "us-east-1",
+            time: SystemTime::now(),
+        };
+        return signer::request(operation, &body, Some(&signing));
+    }
     let mut request = Request::post("/");
     if let Ok(value) = HeaderValue::from_bytes(target) {
         request = request.header("x-amz-target", value);
     }
-    let request = request.body(Full::new(Bytes::from(body))).expect("request");
+    request.body(Full::new(Bytes::from(body))).expect("request")
+}
+
+/// Sends one request through the handler; its status, `x-amzn-ErrorType`
+/// and body, after checking the headers every answer carries.
+async fn send(
+    shared: &Arc<Shared>,
+    request: Request<Full<Bytes>>,
+) -> (StatusCode, Option<String>, Value) {
     let answer = handle(Arc::clone(shared), request)
         .await
         .expect("no drop without faults");
@@ -212,6 +304,7 @@ async fn send(
 fn check_answer(
     operation: Option<&str>,
     body_is_json: bool,
+    sign: bool,
     (status, error_type, answer): (StatusCode, Option<String>, Value),
 ) -> Result<(), TestCaseError> {
     prop_assert!(answer.is_object(), "{}", answer);
@@ -225,10 +318,13 @@ fn check_answer(
     prop_assert!(code.ends_with("Exception"), "{}", answer);
     prop_assert!(answer["message"].is_string(), "{}", answer);
     prop_assert_eq!(error_type, Some(format!("{code}:")));
-    if operation.is_none() {
-        prop_assert_eq!(code, "UnknownOperationException");
-    } else if !body_is_json {
-        prop_assert_eq!(code, "SerializationException");
+    match operation {
+        None => prop_assert_eq!(code, "UnknownOperationException"),
+        Some(op) if signed(op) && !sign => {
+            prop_assert_eq!(code, "MissingAuthenticationTokenException")
+        }
+        Some(_) if !body_is_json => prop_assert_eq!(code, "SerializationException"),
+        Some(_) => {}
     }
     Ok(())
 }
@@ -243,14 +339,15 @@ proptest! {
     ) {
         let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
         let shared = shared(sample_pool);
-        for (target, body) in requests {
+        for (target, body, sign) in requests {
             let operation = std::str::from_utf8(&target)
                 .ok()
                 .and_then(|t| t.strip_prefix(TARGET_PREFIX))
                 .filter(|op| OPERATIONS.contains(op));
             let is_json = serde_json::from_slice::<Value>(&body).is_ok();
-            let answer = runtime.block_on(send(&shared, &target, body));
-            check_answer(operation, is_json, answer)?;
+            let request = build(&target, operation, body, sign);
+            let answer = runtime.block_on(send(&shared, request));
+            check_answer(operation, is_json, sign, answer)?;
         }
     }
 }

@@ -14,6 +14,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::process::{Child, Command};
 
+use crate::sigv4::Signer;
 use crate::workdir::BIN;
 
 /// A started server; stopped when dropped.
@@ -24,6 +25,12 @@ pub struct Endpoint {
     pub client_id: String,
     /// The app client's secret, when it has one.
     pub secret: Option<String>,
+    /// The credentials admin calls are signed with: the emulator's printed
+    /// ones; made-up ones for servers that do not check signatures.
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// The region signatures are scoped to (the emulator prints its own).
+    pub region: String,
     guard: Guard,
     recorded: Arc<Mutex<Vec<Recorded>>>,
     /// The server's data directory, removed after the server is killed.
@@ -66,14 +73,17 @@ impl Endpoint {
             pool_id: String::new(),
             client_id: String::new(),
             secret: None,
+            access_key_id: "testing".to_owned(),
+            secret_access_key: "testing".to_owned(),
+            region: "us-east-1".to_owned(),
             guard,
             recorded: Arc::default(),
             _data: None,
         }
     }
 
-    /// `bulk-signup emulator --pool POOL --port 0 EXTRA…`, where it listens
-    /// read from its stdout.
+    /// `bulk-signup emulator --pool POOL --port 0 EXTRA…`, where it listens,
+    /// its app client and its admin credentials read from its stdout.
     pub async fn emulator(pool: impl AsRef<Path>, extra: &[&str]) -> Endpoint {
         let mut child = Command::new(BIN)
             .arg("emulator")
@@ -90,7 +100,8 @@ impl Endpoint {
             .expect("emulator starts");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let mut facts = HashMap::new();
-        while facts.len() < 4 {
+        // `stats` is the last start-up line.
+        while !facts.contains_key("stats") {
             let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
                 .await
                 .expect("emulator prints its endpoint within 20 s")
@@ -103,7 +114,19 @@ impl Endpoint {
         let mut endpoint = Endpoint::new(facts["endpoint"].clone(), Guard::Child(child));
         endpoint.pool_id = facts["user_pool_id"].clone();
         endpoint.client_id = facts["client_id"].clone();
+        endpoint.access_key_id = facts["access_key_id"].clone();
+        endpoint.secret_access_key = facts["secret_access_key"].clone();
+        endpoint.region = facts["region"].clone();
         endpoint
+    }
+
+    /// Signs with this server's credentials and region.
+    pub fn signer(&self) -> Signer {
+        Signer {
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key: self.secret_access_key.clone(),
+            region: self.region.clone(),
+        }
     }
 
     /// moto's server with a fresh pool and app client (with a secret if
@@ -270,10 +293,10 @@ const COGNITO_LOCAL: &str = concat!(
 );
 const COGNITO_LOCAL_INSTALL: &str = "npm install --prefix .ci/node cognito-local@5.3.0";
 
-/// Whether a third-party server the tests need is `installed`; when it is
-/// not, the test is skipped with a message, unless `CI` is set: then it
-/// fails, since CI must run every test.
-fn available(name: &str, installed: bool, install: &str) -> bool {
+/// Whether a third-party server or library the tests need is `installed`;
+/// when it is not, the test is skipped with a message, unless `CI` is set:
+/// then it fails, since CI must run every test.
+pub fn available(name: &str, installed: bool, install: &str) -> bool {
     if !installed {
         assert!(
             std::env::var_os("CI").is_none(),

@@ -1,12 +1,14 @@
-//! Looking into a server after a run: raw JSON 1.1 calls (with the error
-//! type header when a test needs it), ListUsers, AdminGetUser and the
-//! emulator's stats, plus the independent SecretHash vector (Python's hmac)
-//! the SecretHash tests compare with.
+//! Looking into a server after a run: raw JSON 1.1 calls, unsigned or
+//! SigV4-signed (with the error type header when a test needs it),
+//! ListUsers, AdminGetUser and the emulator's stats, plus the independent
+//! SecretHash vector (Python's hmac) the SecretHash tests compare with.
 
 use std::process::Stdio;
+use std::time::SystemTime;
 
 use serde_json::{json, Value};
 
+use crate::sigv4::Signer;
 use crate::workdir::{
     AdminGetUserResponse, AttributeType, Endpoint, ListUsersResponse, StatsSnapshot, UserType,
 };
@@ -38,28 +40,41 @@ impl Endpoint {
 
     /// [`Endpoint::call`], with the error-type header as well.
     pub async fn call_answer(&self, operation: &str, body: Value) -> Answer {
-        let response = http()
+        let request = http()
             .post(&self.url)
             .header("Content-Type", "application/x-amz-json-1.1")
             .header(
                 "X-Amz-Target",
                 format!("AWSCognitoIdentityProviderService.{operation}"),
             )
-            .body(body.to_string())
-            .send()
+            .body(body.to_string());
+        answer(request).await
+    }
+
+    /// Calls an operation SigV4-signed with this server's credentials.
+    pub async fn call_signed(&self, operation: &str, body: Value) -> Answer {
+        self.call_signed_by(&self.signer(), operation, body, SystemTime::now())
             .await
-            .expect("server answers");
-        let status = response.status().as_u16();
-        let error_type = response
-            .headers()
-            .get("x-amzn-ErrorType")
-            .map(|v| v.to_str().expect("ascii header").to_owned());
-        let text = response.text().await.expect("body");
-        Answer {
-            status,
-            error_type,
-            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    }
+
+    /// Calls an operation signed by `signer` at `time` (a test of refusals
+    /// signs with the wrong key or at the wrong time).
+    pub async fn call_signed_by(
+        &self,
+        signer: &Signer,
+        operation: &str,
+        body: Value,
+        time: SystemTime,
+    ) -> Answer {
+        let target = format!("AWSCognitoIdentityProviderService.{operation}");
+        let body = body.to_string();
+        let mut request = http().post(&self.url).body(body.clone());
+        for (name, value) in signer.headers(&self.url, &target, &body, time) {
+            if name != "host" {
+                request = request.header(name, value);
+            }
         }
+        answer(request).await
     }
 
     /// The emulator's counters.
@@ -84,9 +99,9 @@ impl Endpoint {
             if let Some(t) = &token {
                 body["PaginationToken"] = json!(t);
             }
-            let (status, value) = self.call("ListUsers", body).await;
-            assert_eq!(status, 200, "ListUsers: {value}");
-            let page: ListUsersResponse = serde_json::from_value(value).expect("ListUsers shape");
+            let Answer { status, body, .. } = self.call_signed("ListUsers", body).await;
+            assert_eq!(status, 200, "ListUsers: {body}");
+            let page: ListUsersResponse = serde_json::from_value(body).expect("ListUsers shape");
             users.extend(page.users);
             token = page.pagination_token;
             if token.is_none() {
@@ -98,13 +113,30 @@ impl Endpoint {
 
     /// One user through AdminGetUser, `None` when the pool has no such user.
     pub async fn admin_get_user(&self, username: &str) -> Option<AdminGetUserResponse> {
-        let (status, value) = self
-            .call(
+        let answer = self
+            .call_signed(
                 "AdminGetUser",
                 json!({"UserPoolId": self.pool_id, "Username": username}),
             )
             .await;
-        (status == 200).then(|| serde_json::from_value(value).expect("AdminGetUser shape"))
+        (answer.status == 200)
+            .then(|| serde_json::from_value(answer.body).expect("AdminGetUser shape"))
+    }
+}
+
+/// Sends `request`; the server's whole answer.
+async fn answer(request: reqwest::RequestBuilder) -> Answer {
+    let response = request.send().await.expect("server answers");
+    let status = response.status().as_u16();
+    let error_type = response
+        .headers()
+        .get("x-amzn-ErrorType")
+        .map(|v| v.to_str().expect("ascii header").to_owned());
+    let text = response.text().await.expect("body");
+    Answer {
+        status,
+        error_type,
+        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
     }
 }
 

@@ -4,9 +4,11 @@
 
 mod endpoint;
 mod inspect;
+mod sigv4;
 mod workdir;
 
 mod cognito_local_runs;
+mod emulator_admin_runs;
 mod emulator_runs;
 mod emulator_safety_runs;
 mod export_runs;
