@@ -79,15 +79,6 @@ pub(crate) struct Emulator {
 }
 
 impl Emulator {
-    /// Binds `addr` (port 0 for an ephemeral port) and starts serving, with
-    /// the default [`AdminSetup`] and [`ConnectionLimits`].
-    pub(crate) async fn start(
-        config: EmulatorConfig,
-        addr: SocketAddr,
-    ) -> anyhow::Result<Emulator> {
-        Emulator::start_with(config, AdminSetup::default(), addr).await
-    }
-
     /// [`Emulator::start`] with the admin operations' setup.
     pub(crate) async fn start_with(
         config: EmulatorConfig,

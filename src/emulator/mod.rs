@@ -38,5 +38,5 @@ mod testing;
 pub(crate) mod users;
 
 pub use command::serve;
-pub(crate) use listener::{new_client_id, Emulator, EmulatorConfig};
+pub(crate) use listener::{new_client_id, AdminSetup, Emulator, EmulatorConfig};
 pub use stats::StatsSnapshot;

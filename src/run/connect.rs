@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use crate::cli::config_error::config_error;
 use crate::cli::settings::{Destination, RunConfig};
-use crate::emulator::{Emulator, EmulatorConfig};
-use crate::send::cognito::pool::PoolDescription;
+use crate::emulator::{AdminSetup, Emulator, EmulatorConfig};
+use crate::send::cognito::pool::{ClientDescription, PoolDescription};
 use crate::send::cognito::signer::Signer;
+use crate::send::cognito::wire::Secret;
 use crate::send::cognito::CognitoClient;
 use crate::send::dispatch::Dispatcher;
 use crate::send::rate::{Pacer, RateSettings};
@@ -38,45 +39,65 @@ pub(crate) async fn connect(
             (None, endpoint, client_id.clone(), secret)
         }
         Destination::Emulator { pool } => {
-            let pool = PoolDescription::load(pool).map_err(config_error)?;
-            // A client with a secret, so rehearsals exercise SecretHash too.
-            let secret =
-                crate::send::cognito::wire::Secret::new(uuid::Uuid::new_v4().simple().to_string());
-            let client = crate::send::cognito::pool::ClientDescription {
-                client_id: crate::emulator::new_client_id(),
-                client_secret: Some(secret.expose().to_owned()),
-                write_attributes: None,
-            };
-            let emulator = Emulator::start(
-                EmulatorConfig {
-                    pool,
-                    clients: vec![client.clone()],
-                    faults: Default::default(),
-                },
-                ([127, 0, 0, 1], 0).into(),
-            )
-            .await?;
-            let endpoint = reqwest::Url::parse(&emulator.endpoint())?;
-            tracing::info!(endpoint = %endpoint, "started the built-in emulator");
-            (Some(emulator), endpoint, client.client_id, Some(secret))
+            let (emulator, endpoint, client_id, secret) = start_emulator(config, pool).await?;
+            (Some(emulator), endpoint, client_id, Some(secret))
         }
     };
     let mut client = CognitoClient::new(endpoint, config.timeout, config.concurrency)?;
     let pacer = Arc::new(Pacer::new(config.rate));
-    let steps = match (config.steps.any(), &config.signing_region) {
-        (true, Some(region)) => {
-            let signer = Arc::new(Signer::from_environment(region).await?);
-            client = client.with_signer(signer);
-            let settings = config.steps.clone();
-            Some(step_runner(config, &client, settings, Arc::clone(&pacer)))
+    let mut settings = config.steps.clone();
+    let signer = match (&emulator, &config.signing_region) {
+        _ if !settings.any() => None,
+        // The in-process emulator's own keys and pool: nothing to configure.
+        (Some(emulator), _) => {
+            let access = emulator.access();
+            if settings.user_pool_id.is_empty() {
+                settings.user_pool_id = emulator.state().pool_id.clone();
+            }
+            let (key, secret) = (&access.access_key_id, access.secret_access_key.expose());
+            Some(Signer::with_keys(key, secret, &access.region))
         }
-        _ => None,
+        (None, Some(region)) => Some(Signer::from_environment(region).await?),
+        (None, None) => None,
     };
+    let steps = signer.map(|signer| {
+        client = client.clone().with_signer(Arc::new(signer));
+        step_runner(config, &client, settings, Arc::clone(&pacer))
+    });
     let mut dispatcher = Dispatcher::new(client, client_id, client_secret, config.retry, pacer);
     if let Some(steps) = steps {
         dispatcher = dispatcher.with_steps(steps);
     }
     Ok((emulator, Some(dispatcher)))
+}
+
+/// Starts the built-in emulator for a rehearsal: a client with a secret
+/// (so SecretHash is exercised too), and the groups `--group` names, so a
+/// run with steps works against it as it would against a prepared pool.
+async fn start_emulator(
+    config: &RunConfig,
+    pool: &std::path::Path,
+) -> anyhow::Result<(Emulator, reqwest::Url, String, Secret)> {
+    let pool = PoolDescription::load(pool).map_err(config_error)?;
+    let secret = Secret::new(uuid::Uuid::new_v4().simple().to_string());
+    let client = ClientDescription {
+        client_id: crate::emulator::new_client_id(),
+        client_secret: Some(secret.expose().to_owned()),
+        write_attributes: None,
+    };
+    let setup = AdminSetup {
+        groups: crate::emulator::groups::load(None, &config.steps.groups)?,
+        ..AdminSetup::default()
+    };
+    let emulator_config = EmulatorConfig {
+        pool,
+        clients: vec![client.clone()],
+        faults: Default::default(),
+    };
+    let emulator = Emulator::start_with(emulator_config, setup, ([127, 0, 0, 1], 0).into()).await?;
+    let endpoint = reqwest::Url::parse(&emulator.endpoint())?;
+    tracing::info!(endpoint = %endpoint, "started the built-in emulator");
+    Ok((emulator, endpoint, client.client_id, secret))
 }
 
 /// The admin steps' runner: UserCreation's pacer is SignUp's (confirming a
