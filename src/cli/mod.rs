@@ -1,6 +1,7 @@
 //! What the user types: the raw clap flags (`flags`; `delete_flags` for
-//! `delete-users`), then the checked settings a run is built from
-//! (`settings`; `delete_settings`), and the pre-flight checks of
+//! `delete-users`; `destination_flags`, where requests go, for both), then
+//! the checked settings a run is built from (`settings`;
+//! `delete_settings`), and the pre-flight checks of
 //! the mapping against the input's columns (`preflight`). Every mistake
 //! found here stops the run before the first request (exit code 2) with a
 //! message that says how to fix it.

@@ -17,70 +17,102 @@ use crate::teardown::outcome::{DeletionEntry, DELETION_COLUMNS};
 /// Calls `each` with every complete entry of the deletion report at `path`.
 pub(crate) fn read_entries(
     path: &Path,
-    mut each: impl FnMut(DeletionEntry) -> anyhow::Result<()>,
+    each: impl FnMut(DeletionEntry) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let file =
         File::open(path).with_context(|| format!("cannot open report {}", path.display()))?;
-    let file_len = file.metadata()?.len();
-    let complete_end = ends_with_newline(path)?;
-    let unreadable = |at: u64, e: &dyn std::fmt::Display| {
+    let opened = Opened {
+        len: file.metadata()?.len(),
+        complete_end: ends_with_newline(path)?,
+        path,
+    };
+    match ReportFormat::from_path(path) {
+        ReportFormat::Ndjson => opened.ndjson(file, each),
+        ReportFormat::Csv => opened.csv(file, each),
+    }
+}
+
+/// A deletion report open for reading.
+struct Opened<'a> {
+    path: &'a Path,
+    len: u64,
+    /// The file ends with a newline: its last line is whole.
+    complete_end: bool,
+}
+
+impl Opened<'_> {
+    fn unreadable(&self, at: u64, e: &dyn std::fmt::Display) -> anyhow::Error {
         anyhow::anyhow!(
             "{}: unreadable entry at byte {at}: {e}; this is not a deletion report of bulk-signup delete-users",
-            path.display()
+            self.path.display()
         )
-    };
-    if ReportFormat::from_path(path) == ReportFormat::Ndjson {
+    }
+
+    fn ndjson(
+        &self,
+        file: File,
+        mut each: impl FnMut(DeletionEntry) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
         let (mut reader, mut line, mut at) = (BufReader::new(file), Vec::new(), 0u64);
         loop {
             line.clear();
             let n = reader.read_until(b'\n', &mut line)? as u64;
-            let torn = at + n >= file_len && !complete_end;
-            if n == 0 || torn {
+            let last = at + n >= self.len;
+            if n == 0 || (last && !self.complete_end) {
                 return Ok(());
             }
             if !line.iter().all(u8::is_ascii_whitespace) {
                 match serde_json::from_slice(&line) {
                     Ok(entry) => each(entry)?,
-                    Err(_) if at + n >= file_len => return Ok(()),
-                    Err(e) => return Err(unreadable(at, &e)),
+                    Err(_) if last => return Ok(()),
+                    Err(e) => return Err(self.unreadable(at, &e)),
                 }
             }
             at += n;
         }
     }
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(BufReader::new(file));
-    let mut header = csv::StringRecord::new();
-    let read = reader.read_record(&mut header);
-    let at_end = reader.position().byte() >= file_len;
-    match read {
-        // Empty, or killed while writing the header: nothing is settled.
-        Ok(false) => return Ok(()),
-        Ok(true) if at_end && !complete_end && torn_header(path, file_len)? => return Ok(()),
-        Ok(true) if header.iter().eq(DELETION_COLUMNS) => {}
-        _ => bail!(
-            "{} is not a deletion report of bulk-signup delete-users (its header is not {})",
-            path.display(),
-            DELETION_COLUMNS.join(",")
-        ),
-    }
-    let mut record = csv::StringRecord::new();
-    loop {
-        let start = reader.position().byte();
-        let read = reader.read_record(&mut record);
-        let at_end = reader.position().byte() >= file_len;
-        let entry = match read {
+
+    fn csv(
+        &self,
+        file: File,
+        mut each: impl FnMut(DeletionEntry) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(BufReader::new(file));
+        let mut header = csv::StringRecord::new();
+        let read = reader.read_record(&mut header);
+        let last = reader.position().byte() >= self.len;
+        match read {
+            // Empty, or killed while writing the header: nothing is settled.
             Ok(false) => return Ok(()),
-            Ok(true) if at_end && !complete_end => return Ok(()),
-            Ok(true) => record.deserialize::<DeletionEntry>(Some(&header)),
-            Err(e) => Err(e),
-        };
-        match entry {
-            Ok(entry) => each(entry)?,
-            Err(_) if at_end => return Ok(()),
-            Err(e) => return Err(unreadable(start, &e)),
+            Ok(true) if last && !self.complete_end && torn_header(self.path, self.len)? => {
+                return Ok(())
+            }
+            Ok(true) if header.iter().eq(DELETION_COLUMNS) => {}
+            _ => bail!(
+                "{} is not a deletion report of bulk-signup delete-users (its header is not {})",
+                self.path.display(),
+                DELETION_COLUMNS.join(",")
+            ),
+        }
+        let mut record = csv::StringRecord::new();
+        loop {
+            let start = reader.position().byte();
+            let read = reader.read_record(&mut record);
+            let last = reader.position().byte() >= self.len;
+            let entry = match read {
+                Ok(false) => return Ok(()),
+                Ok(true) if last && !self.complete_end => return Ok(()),
+                Ok(true) => record.deserialize::<DeletionEntry>(Some(&header)),
+                Err(e) => Err(e),
+            };
+            match entry {
+                Ok(entry) => each(entry)?,
+                Err(_) if last => return Ok(()),
+                Err(e) => return Err(self.unreadable(start, &e)),
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ mod inspect;
 mod workdir;
 
 mod cognito_local_runs;
+mod delete_runs;
 mod emulator_runs;
 mod emulator_safety_runs;
 mod export_runs;
