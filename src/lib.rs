@@ -17,6 +17,8 @@
 //!   stage (duplicates, `--resume`, `--shard`) → fan-out loop → sink.
 //! - [`report`]: the results and error reports, reading them back, the
 //!   final in-row-order rewrite, `merge-reports`, the summary and exit codes.
+//! - [`teardown`]: the `delete-users` command: deletes the users a run's
+//!   report says it created, each only while its `sub` is still the report's.
 //! - [`emulator`]: the built-in local Cognito endpoint. It shares the wire
 //!   types and the pool description with the client, never its checks or
 //!   classification, so one can catch the other's mistakes.
@@ -28,6 +30,7 @@ pub mod cli;
 pub mod emulator;
 pub mod report;
 pub mod run;
+pub mod teardown;
 
 mod checks;
 mod input;

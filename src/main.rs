@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use bulk_signup::cli::{Cli, Command, ConfigError, ProcessEnv, RunConfig};
+use bulk_signup::cli::{
+    Cli, Command, ConfigError, DeleteArgs, DeleteConfig, ProcessEnv, RunConfig,
+};
 use bulk_signup::report::exit;
 
 /// The pipeline allocates a few small strings per row on one thread and
@@ -83,6 +85,7 @@ async fn dispatch(cli: Cli) -> u8 {
                 }
             }
         }
+        Command::DeleteUsers(args) => delete_users(*args, cli.quiet).await,
         Command::Run(args) => {
             let config = match RunConfig::from_args(*args, &ProcessEnv, show_progress, cli.quiet) {
                 Ok(config) => config,
@@ -116,6 +119,37 @@ async fn dispatch(cli: Cli) -> u8 {
                     exit::ROWS_FAILED
                 }
             }
+        }
+    }
+}
+
+/// `bulk-signup delete-users`: its exit code, on `run`'s scale.
+async fn delete_users(args: DeleteArgs, quiet: bool) -> u8 {
+    let config = match DeleteConfig::from_args(args, &ProcessEnv, quiet) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("bulk-signup delete-users: {e:#}");
+            return exit::USAGE;
+        }
+    };
+    match bulk_signup::teardown::delete_users(config).await {
+        Ok(summary) => {
+            eprint!("{summary}");
+            if summary.interrupted {
+                eprintln!(
+                    "interrupted: the deletion report keeps every finished user. To continue:\n  {}",
+                    rerun_command("--resume")
+                );
+            }
+            summary.exit_code()
+        }
+        Err(e) if e.is::<ConfigError>() => {
+            eprintln!("bulk-signup delete-users: {e:#}");
+            exit::USAGE
+        }
+        Err(e) => {
+            eprintln!("bulk-signup delete-users: failed: {e:#}");
+            exit::ROWS_FAILED
         }
     }
 }

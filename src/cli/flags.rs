@@ -34,6 +34,8 @@ pub enum Command {
     MergeReports(MergeArgs),
     /// List the mapping presets, or print one (to copy and edit).
     Presets(PresetsArgs),
+    /// Delete the users a run's REPORT says this tool created (checked by sub; --yes to delete).
+    DeleteUsers(Box<crate::cli::delete_flags::DeleteArgs>),
 }
 
 /// Flags of `bulk-signup presets`.

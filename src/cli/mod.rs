@@ -1,5 +1,7 @@
-//! What the user types: the raw clap flags (`flags`), then the checked
-//! settings a run is built from (`settings`), and the pre-flight checks of
+//! What the user types: the raw clap flags (`flags`; `delete_flags` for
+//! `delete-users`; `destination_flags`, where requests go, for both), then
+//! the checked settings a run is built from (`settings`;
+//! `delete_settings`), and the pre-flight checks of
 //! the mapping against the input's columns (`preflight`). Every mistake
 //! found here stops the run before the first request (exit code 2) with a
 //! message that says how to fix it.
@@ -9,6 +11,9 @@
 //! (shard syntax). Nothing here sends a request or writes a file.
 
 pub(crate) mod config_error;
+pub(crate) mod delete_flags;
+pub(crate) mod delete_settings;
+pub(crate) mod destination_flags;
 pub(crate) mod flags;
 pub(crate) mod outputs;
 pub(crate) mod preflight;
@@ -16,6 +21,8 @@ pub(crate) mod settings;
 pub(crate) mod step_settings;
 
 pub use config_error::ConfigError;
+pub use delete_flags::DeleteArgs;
+pub use delete_settings::DeleteConfig;
 pub use flags::{Cli, Command};
 pub use settings::{Env, ProcessEnv, RunConfig};
 

@@ -3,9 +3,10 @@
 //! other report is refused before any file is created. Files are compared
 //! by device and inode, so a symlink, a hard link or another spelling of the
 //! same path is caught; paths that do not exist yet are compared by their
-//! absolute form.
+//! absolute form. `delete-users` refuses its report over its input report
+//! the same way.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 
@@ -30,18 +31,29 @@ pub(crate) fn refuse_outputs_over_inputs(args: &RunArgs) -> anyhow::Result<()> {
     ];
     for (flag, output) in outputs {
         let Some(output) = output else { continue };
-        for (what, input) in inputs {
-            if input.is_some_and(|input| same_existing_file(output, input)) {
-                bail!(
-                    "{flag} {} is {what} (the same file): an input is never overwritten; give {flag} another path",
-                    output.display()
-                );
-            }
-        }
+        refuse_output_over_inputs(flag, output, &inputs)?;
     }
     if let Some(errors) = &args.errors {
         if same_file(errors, &args.report) {
             bail!("--errors and --report must be different files");
+        }
+    }
+    Ok(())
+}
+
+/// Refuses `output` (given with `flag`) when it is one of `inputs` (each
+/// named for the message, `None` when not given).
+pub(crate) fn refuse_output_over_inputs(
+    flag: &str,
+    output: &Path,
+    inputs: &[(&str, Option<&PathBuf>)],
+) -> anyhow::Result<()> {
+    for (what, input) in inputs {
+        if input.is_some_and(|input| same_existing_file(output, input)) {
+            bail!(
+                "{flag} {} is {what} (the same file): an input is never overwritten; give {flag} another path",
+                output.display()
+            );
         }
     }
     Ok(())

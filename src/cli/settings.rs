@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 
 use crate::checks::pool_rules::PoolRules;
+use crate::cli::destination_flags::DestinationFlags;
 use crate::cli::flags::RunArgs;
 use crate::cli::outputs::refuse_outputs_over_inputs;
 use crate::cli::step_settings::{region_of_pool, step_rates, step_settings};
@@ -363,9 +364,12 @@ fn client_id(args: &RunArgs, env: &dyn Env) -> anyhow::Result<String> {
 
 /// The endpoint, and where it came from (for messages): `--endpoint-url`,
 /// then the AWS SDKs' two variables, then the region's Cognito endpoint.
-fn endpoint(args: &RunArgs, env: &dyn Env) -> anyhow::Result<(reqwest::Url, String)> {
+pub(crate) fn endpoint(
+    args: &dyn DestinationFlags,
+    env: &dyn Env,
+) -> anyhow::Result<(reqwest::Url, String)> {
     let overrides = [
-        ("--endpoint-url", args.endpoint_url.clone()),
+        ("--endpoint-url", args.endpoint_url()),
         (
             "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
             env.var("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"),
@@ -388,9 +392,12 @@ fn endpoint(args: &RunArgs, env: &dyn Env) -> anyhow::Result<(reqwest::Url, Stri
 }
 
 /// `--region`, then `AWS_REGION`, then `AWS_DEFAULT_REGION`, with its origin.
-fn region(args: &RunArgs, env: &dyn Env) -> anyhow::Result<(&'static str, String)> {
+pub(crate) fn region(
+    args: &dyn DestinationFlags,
+    env: &dyn Env,
+) -> anyhow::Result<(&'static str, String)> {
     let (origin, region) = [
-        ("--region", args.region.clone()),
+        ("--region", args.region()),
         ("AWS_REGION", env.var("AWS_REGION")),
         ("AWS_DEFAULT_REGION", env.var("AWS_DEFAULT_REGION")),
     ]

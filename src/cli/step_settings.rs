@@ -75,7 +75,7 @@ pub(crate) fn step_settings(
 }
 
 /// A user pool id: `<region>_<id>`, as Cognito shapes them.
-fn checked_pool_id(id: &str) -> anyhow::Result<String> {
+pub(crate) fn checked_pool_id(id: &str) -> anyhow::Result<String> {
     let shaped = id.split_once('_').is_some_and(|(region, rest)| {
         !region.is_empty()
             && region

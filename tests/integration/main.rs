@@ -8,6 +8,7 @@ mod sigv4;
 mod workdir;
 
 mod cognito_local_runs;
+mod delete_runs;
 mod emulator_admin_runs;
 mod emulator_runs;
 mod emulator_safety_runs;

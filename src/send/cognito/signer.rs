@@ -57,7 +57,7 @@ impl Signer {
             .load()
             .await;
         let provider = config.credentials_provider().ok_or_else(|| {
-            anyhow::anyhow!("no AWS credential provider could be set up for the admin steps")
+            anyhow::anyhow!("no AWS credential provider could be set up for the admin calls")
         })?;
         Ok(Signer::new(provider, region))
     }
@@ -95,7 +95,7 @@ impl Signer {
         }
         let credentials = self.provider.provide_credentials().await.map_err(|e| {
             anyhow::anyhow!(
-                "no AWS credentials for the admin steps ({e}); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where a role provides them"
+                "no AWS credentials for the admin calls ({e}); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where a role provides them"
             )
         })?;
         *cached = Some(credentials.clone());
