@@ -237,3 +237,101 @@ async fn a_kill_mid_run_then_resume_finishes_the_steps_without_a_second_user() {
         assert_eq!(groups, ["crew"]);
     }
 }
+
+/// Against the built-in emulator, which checks every signature as AWS
+/// does: with its printed keys the steps go through; with a wrong secret
+/// the first step is refused (InvalidSignatureException) and the steps stop.
+#[tokio::test]
+async fn the_emulator_accepts_the_steps_signatures_and_refuses_a_wrong_secret() {
+    let server = Endpoint::emulator(sample("pool.json"), &["--group", "testers"]).await;
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "emu", 3);
+    let run = |secret: &str, report: &str| {
+        wd.run("users.csv")
+            .against(&server)
+            .report(report)
+            .env("AWS_ACCESS_KEY_ID", &server.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/nonexistent/config")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+            .args([
+                "--user-pool-id",
+                &server.pool_id,
+                "--region",
+                &server.region,
+            ])
+            .args(["--confirm", "--verify", "email", "--group", "testers"])
+    };
+    run(&server.secret_access_key, "report.csv")
+        .output()
+        .await
+        .assert_code(0);
+    for entry in wd.read_report("report.csv") {
+        assert_eq!(
+            entry.steps, "confirm;verify:email;group:testers",
+            "{entry:?}"
+        );
+        let user = server.admin_get_user(&entry.username).await.expect("user");
+        assert_eq!(user.user_status, "CONFIRMED");
+        let verified = user
+            .user_attributes
+            .iter()
+            .find(|a| &*a.name == "email_verified")
+            .map(|a| a.value.as_str());
+        assert_eq!(verified, Some("true"));
+        let groups = server
+            .call_signed(
+                "AdminListGroupsForUser",
+                json!({"UserPoolId": server.pool_id, "Username": entry.username}),
+            )
+            .await;
+        assert_eq!(
+            groups.body["Groups"][0]["GroupName"], "testers",
+            "{:?}",
+            groups.body
+        );
+    }
+    wd.users_csv("others.csv", "wrongkey", 2);
+    let out = run("not-the-secret", "wrong.csv")
+        .arg("--overwrite")
+        .output()
+        .await;
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr.contains("InvalidSignatureException"),
+        "{}",
+        out.stderr
+    );
+    let entries = wd.read_report("wrong.csv");
+    assert!(
+        entries.iter().all(|e| !e.step_error.is_empty()),
+        "{entries:?}"
+    );
+}
+
+/// `run --emulator` rehearses the steps with no AWS account at all: the
+/// in-process emulator's own keys sign them, and `--group` exists there.
+#[tokio::test]
+async fn run_emulator_rehearses_the_steps_without_credentials() {
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "rehearse", 4);
+    wd.run("users.csv")
+        .report("report.csv")
+        .arg("--emulator")
+        .arg(sample("pool.json"))
+        .args(["--confirm", "--verify", "email", "--group", "testers"])
+        .output()
+        .await
+        .assert_code(0);
+    let entries = wd.read_report("report.csv");
+    assert_eq!(entries.len(), 4);
+    for entry in entries {
+        assert_eq!(entry.status, Some(Status::Created));
+        assert_eq!(
+            entry.steps, "confirm;verify:email;group:testers",
+            "{entry:?}"
+        );
+        assert_eq!(entry.step_error, "");
+    }
+}

@@ -64,7 +64,14 @@ fn classify_code(code: &str) -> Option<Class> {
         | "ForbiddenException"
         | "OperationNotEnabledException"
         | "UnrecognizedClientException"
-        | "UnknownOperationException" => Class::Config,
+        | "UnknownOperationException"
+        // The signature or the identity behind an admin call: every later
+        // call would be refused the same way.
+        | "InvalidSignatureException"
+        | "IncompleteSignatureException"
+        | "MissingAuthenticationTokenException"
+        | "ExpiredTokenException"
+        | "AccessDeniedException" => Class::Config,
         _ => return None,
     };
     Some(class)
