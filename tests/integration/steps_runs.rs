@@ -335,3 +335,37 @@ async fn run_emulator_rehearses_the_steps_without_credentials() {
         assert_eq!(entry.step_error, "");
     }
 }
+
+/// The README's first command, as written there: 54 users created,
+/// confirmed and grouped, 6 refused, exit code 1.
+#[tokio::test]
+async fn the_readme_main_job_confirms_and_groups_the_sample_users() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let line = readme
+        .lines()
+        .find(|l| l.starts_with("cargo run --release -- run samples/users.csv"))
+        .expect("the README's main job");
+    let args: Vec<&str> = line
+        .trim_start_matches("cargo run --release -- ")
+        .split_whitespace()
+        .collect();
+    let wd = Workdir::new();
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| match *a {
+            "samples/users.csv" | "samples/pool.json" => sample(&a["samples/".len()..])
+                .to_string_lossy()
+                .into_owned(),
+            other => other.to_owned(),
+        })
+        .collect();
+    wd.command(&args).output().await.assert_code(1);
+    let entries = wd.read_report("report.csv");
+    let grouped = entries
+        .iter()
+        .filter(|e| e.status == Some(Status::Created) && e.steps == "confirm;group:testers")
+        .count();
+    assert_eq!(grouped, 54, "{entries:?}");
+    assert_eq!(entries.len(), 60);
+}
