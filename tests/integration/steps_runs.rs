@@ -369,3 +369,92 @@ async fn the_readme_main_job_confirms_and_groups_the_sample_users() {
     assert_eq!(grouped, 54, "{entries:?}");
     assert_eq!(entries.len(), 60);
 }
+
+/// The mapping carries each user's own state: `--verify email` marks only
+/// the rows whose source says verified, `[account] groups` adds each user to
+/// its own groups, and `enabled = false` disables the account.
+#[tokio::test]
+async fn each_users_own_verified_state_groups_and_account_state_are_kept() {
+    let server = Endpoint::emulator(
+        sample("pool.json"),
+        &["--group", "admins", "--group", "staff", "--group", "all"],
+    )
+    .await;
+    let wd = Workdir::new();
+    wd.write(
+        "users.csv",
+        "username,password,email,Verified,Roles,Active\n\
+         own1,Pw-1-Secret9x,own1@example.com,TRUE,admins;staff,yes\n\
+         own2,Pw-2-Secret9x,own2@example.com,false,staff,no\n\
+         own3,Pw-3-Secret9x,own3@example.com,1,,true\n",
+    );
+    wd.write(
+        "mapping.toml",
+        "username = \"username\"\npassword = \"password\"\n[attributes]\nemail = \"email\"\n\
+         [account]\nemail_verified = \"Verified\"\ngroups = { column = \"Roles\", split = \";\" }\nenabled = \"Active\"\n",
+    );
+    wd.run("users.csv")
+        .against(&server)
+        .report("report.csv")
+        .env("AWS_ACCESS_KEY_ID", &server.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &server.secret_access_key)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .args([
+            "--user-pool-id",
+            &server.pool_id,
+            "--region",
+            &server.region,
+        ])
+        .args([
+            "--mapping",
+            "mapping.toml",
+            "--verify",
+            "email",
+            "--group",
+            "all",
+        ])
+        .output()
+        .await
+        .assert_code(0);
+    let steps: Vec<(String, String, String)> = wd
+        .read_report("report.csv")
+        .into_iter()
+        .map(|e| (e.username, e.verified, e.steps))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (
+                "own1".into(),
+                "email".into(),
+                "verify:email;group:all;group:admins;group:staff".into()
+            ),
+            (
+                "own2".into(),
+                "".into(),
+                "group:all;group:staff;disable".into()
+            ),
+            (
+                "own3".into(),
+                "email".into(),
+                "verify:email;group:all".into()
+            ),
+        ]
+    );
+    let own2 = server.admin_get_user("own2").await.expect("own2");
+    assert!(!own2.enabled, "own2 was inactive in the source");
+    let verified = |user: &str| {
+        let server = &server;
+        let user = user.to_owned();
+        async move {
+            let got = server.admin_get_user(&user).await.expect("user");
+            got.user_attributes
+                .iter()
+                .find(|a| &*a.name == "email_verified")
+                .map(|a| a.value.clone())
+        }
+    };
+    assert_eq!(verified("own1").await.as_deref(), Some("true"));
+    assert_ne!(verified("own2").await.as_deref(), Some("true"));
+    assert!(server.admin_get_user("own1").await.expect("own1").enabled);
+}
