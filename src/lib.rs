@@ -12,7 +12,9 @@
 //! - `checks`: local verdicts before any request (formats and limits,
 //!   `--pool` rules, duplicate usernames) → `invalid` rows.
 //! - `send`: the only part that sends requests: the dispatcher, pacing,
-//!   retry and Cognito's JSON 1.1 wire protocol (facts in docs/PROTOCOL.md).
+//!   retry, the signed admin calls and the steps after sign-up (confirm,
+//!   verify, groups), and Cognito's JSON 1.1 wire protocol (facts in
+//!   docs/PROTOCOL.md).
 //! - [`run`]: the `run` command, phase by phase: checking threads → ordered
 //!   stage (duplicates, `--resume`, `--shard`) → fan-out loop → sink.
 //! - [`report`]: the results and error reports, reading them back, the

@@ -2,6 +2,9 @@
 //! the [`dispatch`]er sends one row's request, paced by the shared [`rate`]
 //! and retried per the [`retry`] policy, speaking [`cognito`]'s JSON 1.1
 //! wire protocol, and turns what happened into the row's report entry.
+//! After a successful SignUp it runs the row's [`steps`] (confirm, verify,
+//! groups, disable), each a signed call through [`admin_call`], paced by
+//! its quota category's own pacer.
 //!
 //! May use: `mapping` (the prepared request), `report` (the entry it
 //! produces). The protocol facts it follows are in docs/PROTOCOL.md.
