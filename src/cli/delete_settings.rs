@@ -10,8 +10,9 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 
 use crate::cli::delete_flags::DeleteArgs;
+use crate::cli::env::Env;
 use crate::cli::outputs::refuse_output_over_inputs;
-use crate::cli::settings::{endpoint, Env};
+use crate::cli::settings::endpoint;
 use crate::cli::step_settings::{checked_pool_id, region_of_pool};
 use crate::send::cognito::endpoint::insecure_reason;
 use crate::send::rate::RateSettings;

@@ -14,6 +14,7 @@ pub(crate) mod config_error;
 pub(crate) mod delete_flags;
 pub(crate) mod delete_settings;
 pub(crate) mod destination_flags;
+pub(crate) mod env;
 pub(crate) mod flags;
 pub(crate) mod outputs;
 pub(crate) mod preflight;
@@ -23,8 +24,9 @@ pub(crate) mod step_settings;
 pub use config_error::ConfigError;
 pub use delete_flags::DeleteArgs;
 pub use delete_settings::DeleteConfig;
+pub use env::{Env, ProcessEnv};
 pub use flags::{Cli, Command};
-pub use settings::{Env, ProcessEnv, RunConfig};
+pub use settings::RunConfig;
 
 /// What `bulk-signup presets [NAME]` prints: the list of mapping presets,
 /// or the named one's mapping file; an unknown name is an error naming them.

@@ -10,9 +10,10 @@ use anyhow::{bail, Context};
 
 use crate::checks::pool_rules::PoolRules;
 use crate::cli::destination_flags::DestinationFlags;
+use crate::cli::env::Env;
 use crate::cli::flags::RunArgs;
 use crate::cli::outputs::refuse_outputs_over_inputs;
-use crate::cli::step_settings::{region_of_pool, step_rates, step_settings};
+use crate::cli::step_settings::{region_of_pool, step_rates, step_settings, StepRates};
 use crate::input::{
     delimiter_name, holds_object_per_line, is_stdin, sniff_delimiter, sniff_format, Format,
     ReadSettings,
@@ -79,28 +80,6 @@ pub struct RunConfig {
     pub(crate) step_rates: StepRates,
     /// The region admin calls are signed for (remote runs).
     pub(crate) signing_region: Option<String>,
-}
-
-/// Initial rates of the quota categories the admin steps add.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct StepRates {
-    pub(crate) update: f64,
-    pub(crate) resource_update: f64,
-    pub(crate) read: f64,
-}
-
-/// Looks up the environment; a seam so tests need not mutate the process env.
-pub trait Env {
-    fn var(&self, name: &str) -> Option<String>;
-}
-
-/// The real process environment; empty values count as unset.
-pub struct ProcessEnv;
-
-impl Env for ProcessEnv {
-    fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().filter(|v| !v.is_empty())
-    }
 }
 
 impl RunConfig {

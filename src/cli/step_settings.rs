@@ -5,10 +5,18 @@
 
 use anyhow::bail;
 
+use crate::cli::env::Env;
 use crate::cli::flags::RunArgs;
-use crate::cli::settings::{Env, StepRates};
 use crate::mapping::rules::{Mapping, Target, VerifiedFlag};
 use crate::send::steps::StepSettings;
+
+/// Initial rates of the quota categories the admin steps add.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct StepRates {
+    pub(crate) update: f64,
+    pub(crate) resource_update: f64,
+    pub(crate) read: f64,
+}
 
 /// The steps, and the pool id they name. `pool_id` is `--pool`'s `Id`;
 /// `local` runs (the built-in emulator) learn the id when it starts.

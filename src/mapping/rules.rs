@@ -664,20 +664,8 @@ impl Compiled {
                     set_string(ip, value);
                     out.user_context_ip = user_context_ip.take();
                 }
-                Target::Groups(separator) => out.groups.extend(
-                    value
-                        .split(*separator)
-                        .map(str::trim)
-                        .filter(|group| !group.is_empty())
-                        .map(str::to_owned),
-                ),
-                Target::Enabled => out.enabled = Some(verified_flag(rule, value)?),
-                Target::Verified(flag) => {
-                    let verified = Some(verified_flag(rule, value)?);
-                    match flag {
-                        VerifiedFlag::Email => out.email_verified = verified,
-                        VerifiedFlag::PhoneNumber => out.phone_number_verified = verified,
-                    }
+                Target::Groups(_) | Target::Enabled | Target::Verified(_) => {
+                    carry_account_state(out, rule, value)?
                 }
             }
         }
@@ -685,6 +673,33 @@ impl Compiled {
         out.validation_data.truncate(validation_data);
         Ok(())
     }
+}
+
+/// Keeps what the `[account]` targets carry for the steps after sign-up
+/// (never sent with SignUp).
+fn carry_account_state(
+    out: &mut Prepared,
+    rule: &CompiledRule,
+    value: &str,
+) -> Result<(), RowError> {
+    match &rule.target {
+        Target::Groups(separator) => out.groups.extend(
+            value
+                .split(*separator)
+                .map(str::trim)
+                .filter(|group| !group.is_empty())
+                .map(str::to_owned),
+        ),
+        Target::Enabled => out.enabled = Some(verified_flag(rule, value)?),
+        Target::Verified(VerifiedFlag::Email) => {
+            out.email_verified = Some(verified_flag(rule, value)?)
+        }
+        Target::Verified(VerifiedFlag::PhoneNumber) => {
+            out.phone_number_verified = Some(verified_flag(rule, value)?)
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// A carried boolean (a verification flag, the account state): any of the `bool` transform's
