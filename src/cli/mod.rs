@@ -8,6 +8,7 @@
 //! `checks` (pool rules, the attribute vocabulary), `send` (rate, retry and wire settings), `run`
 //! (shard syntax). Nothing here sends a request or writes a file.
 
+pub(crate) mod api_settings;
 pub(crate) mod config_error;
 pub(crate) mod flags;
 pub(crate) mod outputs;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 
 use crate::checks::pool_rules::PoolRules;
+use crate::cli::api_settings::admin_create_settings;
 use crate::cli::flags::RunArgs;
 use crate::cli::outputs::refuse_outputs_over_inputs;
 use crate::cli::step_settings::{region_of_pool, step_rates, step_settings};
@@ -20,6 +21,7 @@ use crate::mapping::file as mapping_file;
 use crate::mapping::presets;
 use crate::mapping::rules::Mapping;
 use crate::run::shard::Shard;
+use crate::send::admin_create::AdminCreateSettings;
 use crate::send::cognito::endpoint::insecure_reason;
 use crate::send::cognito::pool::PoolDescription;
 use crate::send::cognito::wire::Secret;
@@ -78,6 +80,8 @@ pub struct RunConfig {
     pub(crate) step_rates: StepRates,
     /// The region admin calls are signed for (remote runs).
     pub(crate) signing_region: Option<String>,
+    /// `--api admin-create-user`: rows are created with AdminCreateUser.
+    pub(crate) admin_create: Option<AdminCreateSettings>,
 }
 
 /// Initial rates of the quota categories the admin steps add.
@@ -86,6 +90,8 @@ pub(crate) struct StepRates {
     pub(crate) update: f64,
     pub(crate) resource_update: f64,
     pub(crate) read: f64,
+    /// UserAccountRecovery (AdminSetUserPassword, `--api admin-create-user`).
+    pub(crate) account_recovery: f64,
 }
 
 /// Looks up the environment; a seam so tests need not mutate the process env.
@@ -122,13 +128,19 @@ impl RunConfig {
         let columns = headerless_columns(&args, &mapping, format)?;
         let pool_id = pool.as_ref().and_then(PoolRules::pool_id);
         let local = args.emulator.is_some();
+        // Before the pool id: a refused combination says so first.
+        let mut admin_create = admin_create_settings(&args)?;
         let steps = step_settings(&args, env, &mapping, pool_id, local)?;
+        if let Some(admin_create) = &mut admin_create {
+            admin_create.user_pool_id = steps.user_pool_id.clone();
+        }
         let step_rates = step_rates(&args)?;
+        let admin_calls = steps.any() || admin_create.is_some();
         // Admin calls are signed for the pool's own region (its id says
         // it), else the run's.
         let signing_region = match region_of_pool(&steps.user_pool_id) {
             Some(region) => Some(region.to_owned()),
-            None if steps.any() && !local && !args.dry_run => Some(region(&args, env)?.1),
+            None if admin_calls && !local && !args.dry_run => Some(region(&args, env)?.1),
             None => None,
         };
         let destination = if args.dry_run {
@@ -181,6 +193,7 @@ impl RunConfig {
             steps,
             step_rates,
             signing_region,
+            admin_create,
         })
     }
 }

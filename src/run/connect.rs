@@ -1,12 +1,15 @@
 //! Where a run's requests go: builds the dispatcher for the configured
 //! destination, first starting the built-in emulator when `--emulator`
-//! asks for a local rehearsal. A dry run gets no dispatcher at all.
+//! asks for a local rehearsal, with the signed admin calls the run needs
+//! (the steps after sign-up, `--api admin-create-user`) on one set of
+//! quota-category pacers. A dry run gets no dispatcher at all.
 
 use std::sync::Arc;
 
 use crate::cli::config_error::config_error;
 use crate::cli::settings::{Destination, RunConfig};
 use crate::emulator::{Emulator, EmulatorConfig};
+use crate::send::admin_create::AdminCreate;
 use crate::send::cognito::pool::PoolDescription;
 use crate::send::cognito::signer::Signer;
 use crate::send::cognito::CognitoClient;
@@ -63,31 +66,44 @@ pub(crate) async fn connect(
     };
     let mut client = CognitoClient::new(endpoint, config.timeout, config.concurrency)?;
     let pacer = Arc::new(Pacer::new(config.rate));
-    let steps = match (config.steps.any(), &config.signing_region) {
+    let admin_calls = config.steps.any() || config.admin_create.is_some();
+    let pacers = match (admin_calls, &config.signing_region) {
         (true, Some(region)) => {
             let signer = Arc::new(Signer::from_environment(region).await?);
             client = client.with_signer(signer);
-            let settings = config.steps.clone();
-            Some(step_runner(config, &client, settings, Arc::clone(&pacer)))
+            Some(category_pacers(config, Arc::clone(&pacer)))
         }
         _ => None,
     };
-    let mut dispatcher = Dispatcher::new(client, client_id, client_secret, config.retry, pacer);
-    if let Some(steps) = steps {
-        dispatcher = dispatcher.with_steps(steps);
+    let mut dispatcher = Dispatcher::new(
+        client.clone(),
+        client_id,
+        client_secret,
+        config.retry,
+        pacer,
+    );
+    if let Some(pacers) = &pacers {
+        if config.steps.any() {
+            let settings: StepSettings = config.steps.clone();
+            let steps = StepRunner::new(client.clone(), settings, pacers.clone(), config.retry);
+            dispatcher = dispatcher.with_steps(steps);
+        }
+    }
+    // --- `--api admin-create-user` (issue 12, part 3) ---
+    if let Some(settings) = &config.admin_create {
+        let Some(pacers) = pacers else {
+            anyhow::bail!("--api admin-create-user signs its calls, and this run has no region to sign for: pass --region or --user-pool-id");
+        };
+        let create = AdminCreate::new(client, settings.clone(), pacers, config.retry);
+        dispatcher = dispatcher.with_admin_create(create);
     }
     Ok((emulator, Some(dispatcher)))
 }
 
-/// The admin steps' runner: UserCreation's pacer is SignUp's (confirming a
-/// user costs a second token of the same quota); the other categories get
-/// their own, adaptive like SignUp's unless `--fixed-rate`.
-fn step_runner(
-    config: &RunConfig,
-    client: &CognitoClient,
-    settings: StepSettings,
-    creation: Arc<Pacer>,
-) -> StepRunner {
+/// The admin calls' pacers: UserCreation's is SignUp's (confirming or
+/// admin-creating a user costs a token of the same quota); the other
+/// categories get their own, adaptive like SignUp's unless `--fixed-rate`.
+fn category_pacers(config: &RunConfig, creation: Arc<Pacer>) -> CategoryPacers {
     let pacer = |rate: f64| {
         Arc::new(Pacer::new(RateSettings {
             initial: rate,
@@ -96,11 +112,11 @@ fn step_runner(
         }))
     };
     let rates = config.step_rates;
-    let pacers = CategoryPacers {
+    CategoryPacers {
         creation,
         update: pacer(rates.update),
         resource_update: pacer(rates.resource_update),
         read: pacer(rates.read),
-    };
-    StepRunner::new(client.clone(), settings, pacers, config.retry)
+        account_recovery: pacer(rates.account_recovery),
+    }
 }

@@ -64,7 +64,14 @@ fn classify_code(code: &str) -> Option<Class> {
         | "ForbiddenException"
         | "OperationNotEnabledException"
         | "UnrecognizedClientException"
-        | "UnknownOperationException" => Class::Config,
+        | "UnknownOperationException"
+        // The signed admin calls' refusals of the caller's identity: every
+        // later call would meet the same.
+        | "AccessDeniedException"
+        | "MissingAuthenticationTokenException"
+        | "InvalidSignatureException"
+        | "IncompleteSignature"
+        | "ExpiredTokenException" => Class::Config,
         _ => return None,
     };
     Some(class)
@@ -114,6 +121,8 @@ mod tests {
             ("InvalidEmailRoleAccessPolicyException", Class::Config),
             ("ForbiddenException", Class::Config),
             ("OperationNotEnabledException", Class::Config),
+            ("AccessDeniedException", Class::Config),
+            ("InvalidSignatureException", Class::Config),
         ];
         for (code, class) in table {
             assert_eq!(classify(&err(400, Some(code))), class, "{code}");
