@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 
 use crate::checks::pool_rules::PoolRules;
 use crate::cli::api_settings::admin_create_settings;
-use crate::cli::flags::RunArgs;
+use crate::cli::flags::{Api, RunArgs};
 use crate::cli::outputs::refuse_outputs_over_inputs;
 use crate::cli::step_settings::{region_of_pool, step_rates, step_settings};
 use crate::input::{
@@ -127,22 +127,8 @@ impl RunConfig {
         let mapping = load_mapping(&args, pool.as_ref(), format)?;
         let columns = headerless_columns(&args, &mapping, format)?;
         let pool_id = pool.as_ref().and_then(PoolRules::pool_id);
-        let local = args.emulator.is_some();
-        // Before the pool id: a refused combination says so first.
-        let mut admin_create = admin_create_settings(&args)?;
-        let steps = step_settings(&args, env, &mapping, pool_id, local)?;
-        if let Some(admin_create) = &mut admin_create {
-            admin_create.user_pool_id = steps.user_pool_id.clone();
-        }
+        let (steps, admin_create, signing_region) = admin_calls(&args, env, &mapping, pool_id)?;
         let step_rates = step_rates(&args)?;
-        let admin_calls = steps.any() || admin_create.is_some();
-        // Admin calls are signed for the pool's own region (its id says
-        // it), else the run's.
-        let signing_region = match region_of_pool(&steps.user_pool_id) {
-            Some(region) => Some(region.to_owned()),
-            None if admin_calls && !local && !args.dry_run => Some(region(&args, env)?.1),
-            None => None,
-        };
         let destination = if args.dry_run {
             Destination::Nowhere
         } else if let Some(pool) = args.emulator.clone() {
@@ -196,6 +182,33 @@ impl RunConfig {
             admin_create,
         })
     }
+}
+
+/// The signed admin calls' settings: the steps after sign-up, `--api
+/// admin-create-user` (both name the pool, whose id is resolved once), and
+/// the region they are signed for.
+fn admin_calls(
+    args: &RunArgs,
+    env: &dyn Env,
+    mapping: &Mapping,
+    pool_id: Option<&str>,
+) -> anyhow::Result<(StepSettings, Option<AdminCreateSettings>, Option<String>)> {
+    let local = args.emulator.is_some();
+    // Before the pool id: a refused combination says so first.
+    let mut admin_create = admin_create_settings(args)?;
+    let steps = step_settings(args, env, mapping, pool_id, local)?;
+    if let Some(admin_create) = &mut admin_create {
+        admin_create.user_pool_id = steps.user_pool_id.clone();
+    }
+    let any = steps.any() || admin_create.is_some();
+    // Admin calls are signed for the pool's own region (its id says
+    // it), else the run's.
+    let signing_region = match region_of_pool(&steps.user_pool_id) {
+        Some(region) => Some(region.to_owned()),
+        None if any && !local && !args.dry_run => Some(region(args, env)?.1),
+        None => None,
+    };
+    Ok((steps, admin_create, signing_region))
 }
 
 /// The input's format: `--format`, else its name's extension, else its
@@ -339,7 +352,15 @@ fn load_mapping(
 }
 
 fn remote_destination(args: &RunArgs, env: &dyn Env) -> anyhow::Result<Destination> {
-    let client_id = client_id(args, env)?;
+    // AdminCreateUser names the pool, not an app client: none is needed.
+    let client_id = match args.api {
+        Api::AdminCreateUser
+            if args.client_id.is_none() && env.var("COGNITO_CLIENT_ID").is_none() =>
+        {
+            String::new()
+        }
+        _ => client_id(args, env)?,
+    };
     let (endpoint, origin) = endpoint(args, env)?;
     if let Some(reason) = insecure_reason(&endpoint, args.allow_insecure_http) {
         bail!("{reason} (the endpoint came from {origin})");

@@ -75,19 +75,29 @@ pub(crate) async fn connect(
         }
         _ => None,
     };
-    let mut dispatcher = Dispatcher::new(
+    let dispatcher = Dispatcher::new(
         client.clone(),
         client_id,
         client_secret,
         config.retry,
         pacer,
     );
-    if let Some(pacers) = &pacers {
-        if config.steps.any() {
-            let settings: StepSettings = config.steps.clone();
-            let steps = StepRunner::new(client.clone(), settings, pacers.clone(), config.retry);
-            dispatcher = dispatcher.with_steps(steps);
-        }
+    let dispatcher = with_admin_calls(config, client, dispatcher, pacers)?;
+    Ok((emulator, Some(dispatcher)))
+}
+
+/// `dispatcher` with the admin calls the run asks for (the steps after
+/// sign-up, `--api admin-create-user`), all on `pacers`.
+fn with_admin_calls(
+    config: &RunConfig,
+    client: CognitoClient,
+    mut dispatcher: Dispatcher,
+    pacers: Option<CategoryPacers>,
+) -> anyhow::Result<Dispatcher> {
+    if let (Some(pacers), true) = (&pacers, config.steps.any()) {
+        let settings: StepSettings = config.steps.clone();
+        let steps = StepRunner::new(client.clone(), settings, pacers.clone(), config.retry);
+        dispatcher = dispatcher.with_steps(steps);
     }
     // --- `--api admin-create-user` (issue 12, part 3) ---
     if let Some(settings) = &config.admin_create {
@@ -97,7 +107,7 @@ pub(crate) async fn connect(
         let create = AdminCreate::new(client, settings.clone(), pacers, config.retry);
         dispatcher = dispatcher.with_admin_create(create);
     }
-    Ok((emulator, Some(dispatcher)))
+    Ok(dispatcher)
 }
 
 /// The admin calls' pacers: UserCreation's is SignUp's (confirming or

@@ -25,8 +25,7 @@ use crate::send::retry::{full_jitter, RetryPolicy};
 use crate::send::steps::{RowSteps, StepRunner};
 
 /// Appended to the note of a row left `failed` after a lost answer.
-pub(crate) const MAYBE_CREATED_SUFFIX: &str =
-    "; an earlier attempt's answer was lost, so the user may exist";
+const MAYBE_CREATED_SUFFIX: &str = "; an earlier attempt's answer was lost, so the user may exist";
 
 /// The report's `error_code` when the endpoint's answer was not Cognito's.
 pub(crate) const NOT_COGNITO: &str = "NotCognito";

@@ -6,6 +6,7 @@ mod endpoint;
 mod inspect;
 mod workdir;
 
+mod admin_create_runs;
 mod cognito_local_runs;
 mod emulator_runs;
 mod emulator_safety_runs;
@@ -15,6 +16,7 @@ mod file_safety_runs;
 mod input_runs;
 mod mapping_runs;
 mod merge_runs;
+mod message_notice_runs;
 mod moto_runs;
 mod resume_runs;
 mod safety_runs;
