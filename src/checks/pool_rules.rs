@@ -23,6 +23,11 @@ impl PoolRules {
         self.pool.id.as_deref()
     }
 
+    /// The description itself, for what the run says before sending.
+    pub(crate) fn description(&self) -> &PoolDescription {
+        &self.pool
+    }
+
     pub(crate) fn new(pool: PoolDescription) -> Self {
         let required = pool
             .schema_attributes

@@ -28,6 +28,9 @@ pub(crate) struct Checker {
     /// it for a batch whose text has none (one scan per batch instead of
     /// one per value); it is on unless told otherwise.
     controls_possible: bool,
+    /// A row may come without a password (`--api admin-create-user`: the
+    /// user is created in FORCE_CHANGE_PASSWORD).
+    password_optional: bool,
 }
 
 impl Checker {
@@ -36,7 +39,14 @@ impl Checker {
             pool,
             plans: Plans::default(),
             controls_possible: true,
+            password_optional: false,
         }
+    }
+
+    /// The same checker, passing rows without a password.
+    pub(crate) fn with_password_optional(mut self, optional: bool) -> Self {
+        self.password_optional = optional;
+        self
     }
 
     /// Says whether the values about to be checked may hold control
@@ -56,7 +66,7 @@ impl Checker {
         self.plans.assign(&prepared.attributes, self.pool.as_ref());
         check_planned(prepared, &self.plans, self.controls_possible)?;
         if let Some(pool) = &self.pool {
-            check_pool(pool, prepared, &self.plans)?;
+            check_pool(pool, prepared, &self.plans, self.password_optional)?;
         }
         Ok(())
     }
@@ -205,10 +215,16 @@ fn check_attribute(plan: &NamePlan, value: &str, controls: bool) -> Result<(), R
 
 /// The pool-specific checks, run after the ones for every pool, the
 /// plans of `prepared`'s attributes (made with this pool) already assigned.
-fn check_pool(pool: &PoolRules, prepared: &Prepared, plans: &Plans) -> Result<(), RowError> {
+fn check_pool(
+    pool: &PoolRules,
+    prepared: &Prepared,
+    plans: &Plans,
+    password_optional: bool,
+) -> Result<(), RowError> {
     pool.check_alias_username(&prepared.username)?;
     match &prepared.password {
         Some(password) => check_policy(password.expose(), pool.password_policy())?,
+        None if password_optional => {}
         None => {
             return Err(RowError::new(
                 "MissingPassword",
@@ -434,6 +450,8 @@ mod tests {
         }
         p.password = None;
         assert_eq!(pool_code(&rules, &p), Some("MissingPassword"));
+        let mut admin_create = Checker::new(Some(rules.clone())).with_password_optional(true);
+        assert_eq!(admin_create.check(&p).err().map(|e| e.code), None);
         let strict = PasswordPolicy::default();
         assert!(
             check_policy("Abcdefg1", &strict).is_err(),

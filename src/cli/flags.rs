@@ -185,6 +185,49 @@ pub struct RunArgs {
         help_heading = "Steps after sign-up (signed admin calls)"
     )]
     pub(crate) rate_user_read: f64,
+    // --- Which API creates the users (issue 12, part 3) ---
+    /// How users are created: sign-up (SignUp, unsigned, as a user would;
+    /// Cognito may send each a code) or admin-create-user (AdminCreateUser,
+    /// signed: no message by default, passwords set with AdminSetUserPassword).
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = Api::SignUp,
+        help_heading = "Creating users with AdminCreateUser (--api admin-create-user)"
+    )]
+    pub(crate) api: Api,
+    /// Let Cognito send its invitation (with a temporary password) instead of
+    /// MessageAction SUPPRESS.
+    #[arg(
+        long,
+        help_heading = "Creating users with AdminCreateUser (--api admin-create-user)"
+    )]
+    pub(crate) send_invitation: bool,
+    /// Set each row's password as permanent (the default): the user is
+    /// CONFIRMED and signs in with it at once.
+    #[arg(
+        long,
+        overrides_with = "no_permanent_password",
+        help_heading = "Creating users with AdminCreateUser (--api admin-create-user)"
+    )]
+    pub(crate) permanent_password: bool,
+    /// Set each row's password as temporary: the user must choose a new one
+    /// at first sign-in (FORCE_CHANGE_PASSWORD).
+    #[arg(
+        long,
+        overrides_with = "permanent_password",
+        help_heading = "Creating users with AdminCreateUser (--api admin-create-user)"
+    )]
+    pub(crate) no_permanent_password: bool,
+    /// Requests per second for the UserAccountRecovery category (AdminSetUserPassword).
+    #[arg(
+        long,
+        value_name = "RPS",
+        default_value_t = 30.0,
+        help_heading = "Creating users with AdminCreateUser (--api admin-create-user)"
+    )]
+    pub(crate) rate_account_recovery: f64,
+    // --- end of the API block ---
     /// First backoff step; the n-th retry waits random[0, min(base × 2^(n-1), cap)).
     #[arg(long, value_name = "MS", default_value_t = crate::send::retry::DEFAULT_BASE.as_millis() as u64)]
     pub(crate) retry_base_ms: u64,
@@ -221,6 +264,15 @@ pub struct RunArgs {
     /// Read, map and validate every row without sending anything.
     #[arg(long, conflicts_with = "resume")]
     pub(crate) dry_run: bool,
+}
+
+/// `--api`: which Cognito operation creates the users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Api {
+    /// SignUp, as a user signing up would (unsigned).
+    SignUp,
+    /// AdminCreateUser, signed with AWS credentials.
+    AdminCreateUser,
 }
 
 /// Flags of `bulk-signup emulator`.

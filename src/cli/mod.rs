@@ -10,6 +10,7 @@
 //! `checks` (pool rules, the attribute vocabulary), `send` (rate, retry and wire settings), `run`
 //! (shard syntax). Nothing here sends a request or writes a file.
 
+pub(crate) mod api_settings;
 pub(crate) mod config_error;
 pub(crate) mod delete_flags;
 pub(crate) mod delete_settings;

@@ -18,6 +18,10 @@ pub(crate) fn check(
     refuse_unmapped_columns(compiled)?;
     refuse_unknown_custom_attributes(config, compiled)?;
     refuse_unwritable_attributes(compiled)?;
+    // AdminCreateUser creates users without one (FORCE_CHANGE_PASSWORD).
+    if config.admin_create.is_some() {
+        return Ok(());
+    }
     refuse_a_missing_password(compiled)
 }
 

@@ -9,9 +9,10 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 
 use crate::checks::pool_rules::PoolRules;
+use crate::cli::api_settings::admin_create_settings;
 use crate::cli::destination_flags::DestinationFlags;
 use crate::cli::env::Env;
-use crate::cli::flags::RunArgs;
+use crate::cli::flags::{Api, RunArgs};
 use crate::cli::outputs::refuse_outputs_over_inputs;
 use crate::cli::step_settings::{region_of_pool, step_rates, step_settings, StepRates};
 use crate::input::{
@@ -22,6 +23,7 @@ use crate::mapping::file as mapping_file;
 use crate::mapping::presets;
 use crate::mapping::rules::Mapping;
 use crate::run::shard::Shard;
+use crate::send::admin_create::AdminCreateSettings;
 use crate::send::cognito::endpoint::insecure_reason;
 use crate::send::cognito::pool::PoolDescription;
 use crate::send::cognito::wire::Secret;
@@ -80,6 +82,8 @@ pub struct RunConfig {
     pub(crate) step_rates: StepRates,
     /// The region admin calls are signed for (remote runs).
     pub(crate) signing_region: Option<String>,
+    /// `--api admin-create-user`: rows are created with AdminCreateUser.
+    pub(crate) admin_create: Option<AdminCreateSettings>,
 }
 
 impl RunConfig {
@@ -101,16 +105,8 @@ impl RunConfig {
         let mapping = load_mapping(&args, pool.as_ref(), format)?;
         let columns = headerless_columns(&args, &mapping, format)?;
         let pool_id = pool.as_ref().and_then(PoolRules::pool_id);
-        let local = args.emulator.is_some();
-        let steps = step_settings(&args, env, &mapping, pool_id, local)?;
+        let (steps, admin_create, signing_region) = admin_calls(&args, env, &mapping, pool_id)?;
         let step_rates = step_rates(&args)?;
-        // Admin calls are signed for the pool's own region (its id says
-        // it), else the run's.
-        let signing_region = match region_of_pool(&steps.user_pool_id) {
-            Some(region) => Some(region.to_owned()),
-            None if steps.any() && !local && !args.dry_run => Some(region(&args, env)?.1),
-            None => None,
-        };
         let destination = if args.dry_run {
             Destination::Nowhere
         } else if let Some(pool) = args.emulator.clone() {
@@ -161,8 +157,36 @@ impl RunConfig {
             steps,
             step_rates,
             signing_region,
+            admin_create,
         })
     }
+}
+
+/// The signed admin calls' settings: the steps after sign-up, `--api
+/// admin-create-user` (both name the pool, whose id is resolved once), and
+/// the region they are signed for.
+fn admin_calls(
+    args: &RunArgs,
+    env: &dyn Env,
+    mapping: &Mapping,
+    pool_id: Option<&str>,
+) -> anyhow::Result<(StepSettings, Option<AdminCreateSettings>, Option<String>)> {
+    let local = args.emulator.is_some();
+    // Before the pool id: a refused combination says so first.
+    let mut admin_create = admin_create_settings(args)?;
+    let steps = step_settings(args, env, mapping, pool_id, local)?;
+    if let Some(admin_create) = &mut admin_create {
+        admin_create.user_pool_id = steps.user_pool_id.clone();
+    }
+    let any = steps.any() || admin_create.is_some();
+    // Admin calls are signed for the pool's own region (its id says
+    // it), else the run's.
+    let signing_region = match region_of_pool(&steps.user_pool_id) {
+        Some(region) => Some(region.to_owned()),
+        None if any && !local && !args.dry_run => Some(region(args, env)?.1),
+        None => None,
+    };
+    Ok((steps, admin_create, signing_region))
 }
 
 /// The input's format: `--format`, else its name's extension, else its
@@ -306,7 +330,15 @@ fn load_mapping(
 }
 
 fn remote_destination(args: &RunArgs, env: &dyn Env) -> anyhow::Result<Destination> {
-    let client_id = client_id(args, env)?;
+    // AdminCreateUser names the pool, not an app client: none is needed.
+    let client_id = match args.api {
+        Api::AdminCreateUser
+            if args.client_id.is_none() && env.var("COGNITO_CLIENT_ID").is_none() =>
+        {
+            String::new()
+        }
+        _ => client_id(args, env)?,
+    };
     let (endpoint, origin) = endpoint(args, env)?;
     if let Some(reason) = insecure_reason(&endpoint, args.allow_insecure_http) {
         bail!("{reason} (the endpoint came from {origin})");

@@ -1,12 +1,13 @@
 //! The admin steps a run asks for (`--confirm`, `--verify`, `--group`,
 //! `[account]` in the mapping), checked before the first request: they need
-//! the user pool's id, and a flag for a verified state the mapping carries
-//! must name an attribute the run sends.
+//! the user pool's id (as `--api admin-create-user` does: its id is resolved
+//! here too), and a flag for a verified state the mapping carries must name
+//! an attribute the run sends.
 
 use anyhow::bail;
 
 use crate::cli::env::Env;
-use crate::cli::flags::RunArgs;
+use crate::cli::flags::{Api, RunArgs};
 use crate::mapping::rules::{Mapping, Target, VerifiedFlag};
 use crate::send::steps::StepSettings;
 
@@ -16,9 +17,11 @@ pub(crate) struct StepRates {
     pub(crate) update: f64,
     pub(crate) resource_update: f64,
     pub(crate) read: f64,
+    /// UserAccountRecovery (AdminSetUserPassword, `--api admin-create-user`).
+    pub(crate) account_recovery: f64,
 }
 
-/// The steps, and the pool id they name. `pool_id` is `--pool`'s `Id`;
+/// The steps, and the pool id they (and AdminCreateUser) name. `pool_id` is `--pool`'s `Id`;
 /// `local` runs (the built-in emulator) learn the id when it starts.
 pub(crate) fn step_settings(
     args: &RunArgs,
@@ -64,7 +67,8 @@ pub(crate) fn step_settings(
         groups: args.groups.clone(),
         mapped_account,
     };
-    if !settings.any() || args.dry_run {
+    let admin_create = args.api == Api::AdminCreateUser;
+    if !(settings.any() || admin_create) || args.dry_run {
         return Ok(settings);
     }
     let id = args
@@ -75,6 +79,9 @@ pub(crate) fn step_settings(
     settings.user_pool_id = match id {
         Some(id) => checked_pool_id(&id)?,
         None if local => String::new(),
+        None if admin_create => bail!(
+            "--api admin-create-user makes admin calls that name the user pool: pass --user-pool-id, set COGNITO_USER_POOL_ID, or give --pool the describe-user-pool JSON (its Id)"
+        ),
         None => bail!(
             "the steps after sign-up (--confirm, --verify, --group, [account] groups/enabled) are admin calls that name the user pool: pass --user-pool-id, set COGNITO_USER_POOL_ID, or give --pool the describe-user-pool JSON (its Id)"
         ),
@@ -109,11 +116,13 @@ pub(crate) fn step_rates(args: &RunArgs) -> anyhow::Result<StepRates> {
         update: args.rate_user_update,
         resource_update: args.rate_user_resource_update,
         read: args.rate_user_read,
+        account_recovery: args.rate_account_recovery,
     };
     for (flag, rate) in [
         ("--rate-user-update", rates.update),
         ("--rate-user-resource-update", rates.resource_update),
         ("--rate-user-read", rates.read),
+        ("--rate-account-recovery", rates.account_recovery),
     ] {
         if !(rate >= 0.0 && rate.is_finite()) {
             bail!("{flag} must be a number of requests per second, 0 or more (0 = unpaced)");

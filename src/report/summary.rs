@@ -48,6 +48,9 @@ pub struct Summary {
     /// Admin calls the steps sent, and throttled answers among them.
     pub(crate) step_requests: u64,
     pub(crate) step_throttled: u64,
+    /// Verification messages Cognito said it sent this session, by medium
+    /// (`EMAIL`, `SMS`: the created entries' `delivery_medium`).
+    pub(crate) messages: BTreeMap<String, u64>,
 }
 
 impl Summary {
@@ -135,6 +138,7 @@ impl fmt::Display for Summary {
                 self.step_requests, self.step_throttled
             )?;
         }
+        self.messages_sent(f)?;
         if self.step_failures > 0 {
             writeln!(
                 f,
@@ -147,6 +151,31 @@ impl fmt::Display for Summary {
 }
 
 impl Summary {
+    /// The messages Cognito sent, with what to know of them: said here too,
+    /// so a `--quiet` cron job learns it.
+    fn messages_sent(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sent: u64 = self.messages.values().sum();
+        if sent == 0 {
+            return Ok(());
+        }
+        let count = |medium: &str| self.messages.get(medium).copied().unwrap_or(0);
+        let mut by_medium = vec![
+            format!("EMAIL: {}", count("EMAIL")),
+            format!("SMS: {}", count("SMS")),
+        ];
+        by_medium.extend(
+            self.messages
+                .iter()
+                .filter(|(medium, _)| !matches!(medium.as_str(), "EMAIL" | "SMS"))
+                .map(|(medium, n)| format!("{medium}: {n}")),
+        );
+        writeln!(
+            f,
+            "{sent} verification messages sent ({}): Cognito's default email sender stops at 50 emails a day; to import without messages, use --api admin-create-user or a pre sign-up Lambda that auto-confirms and auto-verifies",
+            by_medium.join(", ")
+        )
+    }
+
     /// Users created with a generated password cannot sign in until they
     /// reset it: say how many, and how.
     fn password_reminder(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -162,5 +191,23 @@ impl Summary {
             f,
             "{users} users {verb} a generated password, written nowhere: each must reset it before signing in, through the forgot-password flow (ForgotPassword then ConfirmForgotPassword, or \"Forgot your password?\" in the hosted UI). To keep their old passwords instead, see the README (\"Passwords in exports\")."
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_messages_cognito_sent_are_counted_by_medium_with_the_limit() {
+        let mut summary = Summary::default();
+        assert!(!summary.to_string().contains("verification messages"));
+        summary.messages.insert("EMAIL".to_owned(), 3);
+        let text = summary.to_string();
+        assert!(
+            text.contains("3 verification messages sent (EMAIL: 3, SMS: 0)"),
+            "{text}"
+        );
+        assert!(text.contains("50 emails a day"), "{text}");
     }
 }

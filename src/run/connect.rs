@@ -1,12 +1,15 @@
 //! Where a run's requests go: builds the dispatcher for the configured
 //! destination, first starting the built-in emulator when `--emulator`
-//! asks for a local rehearsal. A dry run gets no dispatcher at all.
+//! asks for a local rehearsal, with the signed admin calls the run needs
+//! (the steps after sign-up, `--api admin-create-user`) on one set of
+//! quota-category pacers. A dry run gets no dispatcher at all.
 
 use std::sync::Arc;
 
 use crate::cli::config_error::config_error;
 use crate::cli::settings::{Destination, RunConfig};
 use crate::emulator::{AdminSetup, Emulator, EmulatorConfig};
+use crate::send::admin_create::{AdminCreate, AdminCreateSettings};
 use crate::send::cognito::pool::{ClientDescription, PoolDescription};
 use crate::send::cognito::signer::Signer;
 use crate::send::cognito::wire::Secret;
@@ -45,29 +48,39 @@ pub(crate) async fn connect(
     };
     let mut client = CognitoClient::new(endpoint, config.timeout, config.concurrency)?;
     let pacer = Arc::new(Pacer::new(config.rate));
-    let mut settings = config.steps.clone();
+    let admin_calls = config.steps.any() || config.admin_create.is_some();
+    let mut steps = config.steps.clone();
+    let mut admin_create = config.admin_create.clone();
     let signer = match (&emulator, &config.signing_region) {
-        _ if !settings.any() => None,
+        _ if !admin_calls => None,
         // The in-process emulator's own keys and pool: nothing to configure.
         (Some(emulator), _) => {
-            let access = emulator.access();
-            if settings.user_pool_id.is_empty() {
-                settings.user_pool_id = emulator.state().pool_id.clone();
+            let pool_id = &emulator.state().pool_id;
+            if steps.user_pool_id.is_empty() {
+                steps.user_pool_id = pool_id.clone();
             }
+            if let Some(create) = admin_create.as_mut().filter(|c| c.user_pool_id.is_empty()) {
+                create.user_pool_id = pool_id.clone();
+            }
+            let access = emulator.access();
             let (key, secret) = (&access.access_key_id, access.secret_access_key.expose());
             Some(Signer::with_keys(key, secret, &access.region))
         }
         (None, Some(region)) => Some(Signer::from_environment(region).await?),
         (None, None) => None,
     };
-    let steps = signer.map(|signer| {
+    let pacers = signer.map(|signer| {
         client = client.clone().with_signer(Arc::new(signer));
-        step_runner(config, &client, settings, Arc::clone(&pacer))
+        category_pacers(config, Arc::clone(&pacer))
     });
-    let mut dispatcher = Dispatcher::new(client, client_id, client_secret, config.retry, pacer);
-    if let Some(steps) = steps {
-        dispatcher = dispatcher.with_steps(steps);
-    }
+    let dispatcher = Dispatcher::new(
+        client.clone(),
+        client_id,
+        client_secret,
+        config.retry,
+        pacer,
+    );
+    let dispatcher = with_admin_calls(config, (steps, admin_create), client, dispatcher, pacers)?;
     Ok((emulator, Some(dispatcher)))
 }
 
@@ -100,15 +113,34 @@ async fn start_emulator(
     Ok((emulator, endpoint, client.client_id, secret))
 }
 
-/// The admin steps' runner: UserCreation's pacer is SignUp's (confirming a
-/// user costs a second token of the same quota); the other categories get
-/// their own, adaptive like SignUp's unless `--fixed-rate`.
-fn step_runner(
+/// `dispatcher` with the admin calls the run asks for (the steps after
+/// sign-up, `--api admin-create-user`), all on `pacers`.
+fn with_admin_calls(
     config: &RunConfig,
-    client: &CognitoClient,
-    settings: StepSettings,
-    creation: Arc<Pacer>,
-) -> StepRunner {
+    (steps, admin_create): (StepSettings, Option<AdminCreateSettings>),
+    client: CognitoClient,
+    mut dispatcher: Dispatcher,
+    pacers: Option<CategoryPacers>,
+) -> anyhow::Result<Dispatcher> {
+    if let (Some(pacers), true) = (&pacers, steps.any()) {
+        let runner = StepRunner::new(client.clone(), steps, pacers.clone(), config.retry);
+        dispatcher = dispatcher.with_steps(runner);
+    }
+    // --- `--api admin-create-user` (issue 12, part 3) ---
+    if let Some(settings) = admin_create {
+        let Some(pacers) = pacers else {
+            anyhow::bail!("--api admin-create-user signs its calls, and this run has no region to sign for: pass --region or --user-pool-id");
+        };
+        let create = AdminCreate::new(client, settings, pacers, config.retry);
+        dispatcher = dispatcher.with_admin_create(create);
+    }
+    Ok(dispatcher)
+}
+
+/// The admin calls' pacers: UserCreation's is SignUp's (confirming or
+/// admin-creating a user costs a token of the same quota); the other
+/// categories get their own, adaptive like SignUp's unless `--fixed-rate`.
+fn category_pacers(config: &RunConfig, creation: Arc<Pacer>) -> CategoryPacers {
     let pacer = |rate: f64| {
         Arc::new(Pacer::new(RateSettings {
             initial: rate,
@@ -117,11 +149,11 @@ fn step_runner(
         }))
     };
     let rates = config.step_rates;
-    let pacers = CategoryPacers {
+    CategoryPacers {
         creation,
         update: pacer(rates.update),
         resource_update: pacer(rates.resource_update),
         read: pacer(rates.read),
-    };
-    StepRunner::new(client.clone(), settings, pacers, config.retry)
+        account_recovery: pacer(rates.account_recovery),
+    }
 }

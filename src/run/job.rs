@@ -29,6 +29,7 @@ use crate::report::write::ReportWriter;
 use crate::run::check_stage::RowChecker;
 use crate::run::connect::connect;
 use crate::run::fan_out::{fan_out, Ending};
+use crate::run::notice;
 use crate::run::ordered::{Ordered, OrderedParts};
 use crate::run::progress::Progress;
 use crate::run::resume::ResumeState;
@@ -52,8 +53,10 @@ pub async fn run(mut config: RunConfig) -> anyhow::Result<Summary> {
     // Count signals from the start, so an early Ctrl-C is not lost.
     let mut signals = watch_signals();
     let (input, fed_back) = preflight(&mut config)?;
+    let notice = notice::plan(&config, &input.compiled);
     let resuming = config.resume && config.report.exists();
-    let Some(selection) = select_rows(&config, resuming, &mut signals).await? else {
+    let selected = select_rows(&config, resuming, notice.is_some(), &mut signals).await?;
+    let Some((selection, rows_to_send)) = selected else {
         return Ok(Summary {
             interrupted: true,
             elapsed: started.elapsed(),
@@ -63,7 +66,12 @@ pub async fn run(mut config: RunConfig) -> anyhow::Result<Summary> {
     let reports = open_reports(&config, &input, &selection, resuming)?;
     // Keep the emulator alive for the whole run.
     let (_emulator, dispatcher) = connect(&config).await?;
-    let dispatcher = dispatcher.map(Arc::new);
+    let dispatcher = dispatcher
+        .map(|d| match notice {
+            Some(notice) => notice.announce(rows_to_send, d),
+            None => d,
+        })
+        .map(Arc::new);
     let stages = Stages {
         dry_run: dispatcher.is_none(),
         fed_back,
@@ -120,12 +128,14 @@ fn preflight(config: &mut RunConfig) -> anyhow::Result<(MappedInput, bool)> {
 
 /// Which rows this run sends (`--shard`, and with `--resume` what the
 /// report already settled, checked over the whole input before the first
-/// request). `None` when a signal came while the input was being checked.
+/// request), and with `count` how many (when the input can be read ahead).
+/// `None` when a signal came while the input was being read.
 async fn select_rows(
     config: &RunConfig,
     resuming: bool,
+    count: bool,
     signals: &mut watch::Receiver<u32>,
-) -> anyhow::Result<Option<Selection>> {
+) -> anyhow::Result<Option<(Selection, Option<u64>)>> {
     let resume = match resuming {
         true => {
             let shards = config.shard.map_or(1, |s| s.count);
@@ -137,10 +147,12 @@ async fn select_rows(
         shard: config.shard,
         resume,
         retry_rejected: config.retry_rejected,
-        steps: config.steps.any() && !matches!(config.destination, Destination::Nowhere),
+        // An admin-created row's failed password is resumed like a step.
+        steps: (config.steps.any() || config.admin_create.is_some())
+            && !matches!(config.destination, Destination::Nowhere),
     };
-    if !resuming {
-        return Ok(Some(selection));
+    if !resuming && !count {
+        return Ok(Some((selection, None)));
     }
     let (input, read, mapping) = (
         config.input.clone(),
@@ -148,10 +160,22 @@ async fn select_rows(
         config.mapping.clone(),
     );
     let verified = interruptible(signals, move || {
-        verify_input(&input, &read, &mapping, &selection).map(|()| selection)
+        let rows = verify_input(&input, &read, &mapping, &selection);
+        Ok((rows, selection))
     })
     .await;
-    verified.transpose().map_err(config_error)
+    let (rows, selection) = match verified {
+        None => return Ok(None),
+        Some(Err(e)) => return Err(config_error(e)),
+        Some(Ok(done)) => done,
+    };
+    match rows {
+        Ok(rows) => Ok(Some((selection, rows))),
+        Err(e) if resuming => Err(config_error(e)),
+        // Only counting: an input that fails to read fails the run as it
+        // is read, after the rows before the fault, as without a count.
+        Err(_) => Ok(Some((selection, None))),
+    }
 }
 
 /// Creates the reports, or continues them with `--resume`. Either both
@@ -269,7 +293,8 @@ fn start_stages(
         &RowChecker {
             mapping: config.mapping.clone(),
             compiled: compiled.clone(),
-            checker: Checker::new(config.pool.clone()),
+            checker: Checker::new(config.pool.clone())
+                .with_password_optional(config.admin_create.is_some()),
             dry_run,
         },
     )?;
@@ -394,8 +419,14 @@ fn add_request_counts(summary: &mut Summary, dispatcher: Option<&Dispatcher>) {
     summary.stopped_by = dispatcher
         .stop_reason()
         .map(|r| format!("{}: {} — {}", r.code, r.message, r.advice()));
+    if let Some(create) = dispatcher.admin_create() {
+        // The password and read-back calls count with the steps' calls.
+        (summary.step_requests, summary.step_throttled) = create.follow_up_counts();
+    }
     if let Some(steps) = dispatcher.steps() {
-        (summary.step_requests, summary.step_throttled) = steps.counts();
+        let (requests, throttled) = steps.counts();
+        summary.step_requests += requests;
+        summary.step_throttled += throttled;
         if summary.stopped_by.is_none() {
             summary.stopped_by = steps.stop_reason().map(|reason| {
                 format!("the steps after sign-up stopped at {reason} — fix the credentials, the pool id or the group, then --resume")

@@ -7,7 +7,7 @@
 //! at most `--concurrency` at once, and records every outcome in the
 //! `sink`, the single writer of the reports and the `progress` display.
 //! `signals` turns Ctrl-C into a clean stop; `connect` picks where
-//! requests go.
+//! requests go; `notice` says up front what messages Cognito will send.
 //!
 //! May use every other folder: this is where they are wired together.
 
@@ -15,6 +15,7 @@ pub(crate) mod check_stage;
 pub(crate) mod connect;
 pub(crate) mod fan_out;
 pub(crate) mod job;
+pub(crate) mod notice;
 pub(crate) mod ordered;
 pub(crate) mod progress;
 pub(crate) mod resume;

@@ -108,22 +108,24 @@ impl Selection {
 }
 
 /// Reads the whole input once and checks every row against the resumed
-/// report, so a report from another input is refused before any request.
+/// report, so a report from another input is refused before any request;
+/// returns how many rows this run will send (an upper bound: some may be
+/// refused locally), or `None` for stdin, which is not read ahead.
 pub(crate) fn verify_input(
     input: &Path,
     read: &ReadSettings,
     mapping: &Mapping,
     selection: &Selection,
-) -> anyhow::Result<()> {
-    if selection.resume.is_none() || is_stdin(input) {
+) -> anyhow::Result<Option<u64>> {
+    if is_stdin(input) {
         // stdin cannot be read twice: the reader checks each row as it goes.
-        return Ok(());
+        return Ok(None);
     }
     // Opened as the run opens it: an error report's cells as its input had them.
     let opened = fed_back::open(input, read, mapping)?;
     let mapping = &opened.mapping;
     let (mut compiled, records) = opened.input.records();
-    let mut rows = 0;
+    let (mut rows, mut to_send) = (0, 0);
     for item in records {
         let (number, username) = match item {
             Ok(row) => {
@@ -134,9 +136,10 @@ pub(crate) fn verify_input(
             Err(e) => (e.number, String::new()),
         };
         rows = number;
-        selection
+        let decision = selection
             .decide(number, &username)
             .map_err(|e| anyhow::anyhow!(e))?;
+        to_send += u64::from(matches!(decision, Decision::Process { .. }));
     }
     let reported = selection.resume.as_ref().map_or(0, |state| state.max_row);
     if reported > rows {
@@ -144,7 +147,7 @@ pub(crate) fn verify_input(
             "this report does not belong to this input: it has an entry for row {reported}, but the input has {rows} rows"
         );
     }
-    Ok(())
+    Ok(Some(to_send))
 }
 
 #[cfg(test)]

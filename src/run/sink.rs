@@ -77,6 +77,14 @@ impl Sink {
         if !entry.step_error.is_empty() {
             self.summary.step_failures += 1;
         }
+        // Cognito's word that it sent the new user a code.
+        if entry.status == Some(Status::Created) && !entry.delivery_medium.is_empty() {
+            *self
+                .summary
+                .messages
+                .entry(entry.delivery_medium.clone())
+                .or_default() += 1;
+        }
         if let Some(status) = entry.status {
             if !status.is_success() {
                 if let Some(errors) = self.errors.as_mut() {

@@ -4,15 +4,22 @@
 //! the row's report entry. The first request of a run goes out alone, so a
 //! misconfigured pool or client costs one request, not `--concurrency`; after
 //! any answer that says the configuration is wrong, nothing more is sent.
+//! With `--api admin-create-user` the row goes through
+//! [`crate::send::admin_create`] instead of SignUp, under the same probe,
+//! stop and interrupt.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::mapping::rules::Prepared;
 use crate::report::entry::{ReportEntry, Status, LOST_ANSWER_NOTE};
+use crate::send::admin_create::AdminCreate;
 use crate::send::cognito::secret_hash::SecretHasher;
 use crate::send::cognito::wire::{Secret, SignUpRequest, SignUpResponse, UserContextData};
 use crate::send::cognito::{classify, CallError, Class, CognitoClient};
+use crate::send::interrupt::Interrupt;
+use crate::send::message_notice::MessageNotice;
 use crate::send::rate::Pacer;
 use crate::send::retry::{full_jitter, RetryPolicy};
 use crate::send::steps::{RowSteps, StepRunner};
@@ -31,11 +38,17 @@ pub(crate) const NO_ANSWER: &str = "NoAnswer";
 pub(crate) struct StopReason {
     pub(crate) code: String,
     pub(crate) message: String,
+    /// An admin call's answer (`--api admin-create-user`): the pool id and
+    /// the AWS credentials are at fault, not the app client.
+    pub(crate) admin: bool,
 }
 
 impl StopReason {
     /// What the user should fix, for the summary and each unsent row.
     pub(crate) fn advice(&self) -> &'static str {
+        if let Some(advice) = self.admin.then(|| admin_advice(&self.code)).flatten() {
+            return advice;
+        }
         match self.code.as_str() {
             "ResourceNotFoundException" => "check --client-id and --region: Cognito does not know this app client",
             "NotAuthorizedException" => {
@@ -51,6 +64,25 @@ impl StopReason {
             _ => "fix the user pool or app client configuration, then resume",
         }
     }
+}
+
+/// What to fix when an admin call (AdminCreateUser, AdminSetUserPassword)
+/// stopped the run, where it differs from SignUp's advice.
+fn admin_advice(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "ResourceNotFoundException" => {
+            "check --user-pool-id (or COGNITO_USER_POOL_ID, or the Id in --pool) and the region: Cognito does not know this user pool"
+        }
+        "NotAuthorizedException"
+        | "AccessDeniedException"
+        | "UnrecognizedClientException"
+        | "InvalidSignatureException"
+        | "MissingAuthenticationTokenException"
+        | "ExpiredTokenException" => {
+            "check the AWS credentials: the identity needs cognito-idp:AdminCreateUser, AdminSetUserPassword and AdminGetUser on the pool"
+        }
+        _ => return None,
+    })
 }
 
 /// Counters the summary reports.
@@ -78,13 +110,16 @@ pub(crate) struct Dispatcher {
     retry: RetryPolicy,
     pacer: Arc<Pacer>,
     stop: OnceLock<StopReason>,
-    interrupted: AtomicBool,
-    interrupt_notify: tokio::sync::Notify,
+    interrupt: Interrupt,
     probed: AtomicBool,
     probe: tokio::sync::Mutex<()>,
     stats: DispatchStats,
     /// The admin steps after sign-up, when the run asks for any.
     steps: Option<StepRunner>,
+    /// `--api admin-create-user`: rows are created with AdminCreateUser.
+    admin_create: Option<AdminCreate>,
+    /// What to say of the messages Cognito sends, once it says it sent one.
+    notice: Option<Arc<MessageNotice>>,
 }
 
 impl Dispatcher {
@@ -103,14 +138,55 @@ impl Dispatcher {
             retry,
             pacer,
             stop: OnceLock::new(),
-            interrupted: AtomicBool::new(false),
-            interrupt_notify: tokio::sync::Notify::new(),
+            interrupt: Interrupt::default(),
             probed: AtomicBool::new(false),
             probe: tokio::sync::Mutex::new(()),
             stats: DispatchStats::default(),
             steps: None,
+            admin_create: None,
+            notice: None,
         }
     }
+
+    // --- `--api admin-create-user` and the message notice (issue 12) ---
+
+    /// The same dispatcher, creating rows with AdminCreateUser instead of SignUp.
+    pub(crate) fn with_admin_create(mut self, admin_create: AdminCreate) -> Self {
+        self.admin_create = Some(admin_create);
+        self
+    }
+
+    /// The admin-create path, when the run uses it.
+    pub(crate) fn admin_create(&self) -> Option<&AdminCreate> {
+        self.admin_create.as_ref()
+    }
+
+    /// The same dispatcher, saying what `notice` says at the first SignUp
+    /// answer that reports a message sent (unless it was said before).
+    pub(crate) fn with_notice(mut self, notice: Arc<MessageNotice>) -> Self {
+        self.notice = Some(notice);
+        self
+    }
+
+    /// The run's interrupt, for the admin calls made on a row's behalf.
+    pub(crate) fn interruption(&self) -> &Interrupt {
+        &self.interrupt
+    }
+
+    /// Stops the run for `reason` (the first reason wins).
+    pub(crate) fn stop_for(&self, reason: StopReason) {
+        let _ = self.stop.set(reason);
+    }
+
+    /// Counts requests another path sent for rows (AdminCreateUser).
+    pub(crate) fn count_requests(&self, attempts: u32, throttled: u32) {
+        let add = |counter: &AtomicU64, n: u32| counter.fetch_add(u64::from(n), Ordering::Relaxed);
+        add(&self.stats.requests, attempts);
+        add(&self.stats.retries, attempts.saturating_sub(1));
+        add(&self.stats.throttled, throttled);
+    }
+
+    // --- end of the admin-create block ---
 
     /// The same dispatcher, running `steps` after each successful SignUp.
     pub(crate) fn with_steps(mut self, steps: StepRunner) -> Self {
@@ -126,8 +202,7 @@ impl Dispatcher {
     /// Ctrl-C or SIGTERM: start no new attempt. Rows not yet sent come back
     /// as `None` (absent from the report); rows between retries as `failed`.
     pub(crate) fn interrupt(&self) {
-        self.interrupted.store(true, Ordering::SeqCst);
-        self.interrupt_notify.notify_waiters();
+        self.interrupt.raise();
     }
 
     /// The pacer's current rate (requests per second, 0 = unpaced).
@@ -181,7 +256,13 @@ impl Dispatcher {
         maybe_sent: bool,
     ) -> Option<ReportEntry> {
         let steps = self.steps.as_ref().map(|s| s.settings().for_row(&prepared));
-        let entry = self.sign_up(row, prepared, maybe_sent).await;
+        let entry = match &self.admin_create {
+            Some(create) => {
+                let attempt = create.create(self, row, prepared, maybe_sent);
+                self.first_alone(attempt).await
+            }
+            None => self.sign_up(row, prepared, maybe_sent).await,
+        };
         self.after_sign_up(entry, steps).await
     }
 
@@ -194,13 +275,17 @@ impl Dispatcher {
         status: Status,
     ) -> Option<ReportEntry> {
         let steps = self.steps.as_ref().map(|s| s.settings().for_row(&prepared));
-        let entry = ReportEntry {
+        let mut entry = ReportEntry {
             row,
             username: prepared.username,
             status: Some(status),
             note: "signed up by an earlier run; its steps were resumed".to_owned(),
             ..ReportEntry::default()
         };
+        if let Some(create) = &self.admin_create {
+            // The password may be what failed: it is set again first.
+            entry = create.resume(self, entry, prepared.password).await;
+        }
         self.after_sign_up(Some(entry), steps).await
     }
 
@@ -215,10 +300,14 @@ impl Dispatcher {
         let (Some(runner), Some(steps)) = (&self.steps, steps) else {
             return Some(entry);
         };
-        if !matches!(entry.status, Some(Status::Created | Status::Exists)) {
+        // A row whose password could not be set (admin-create) stops at
+        // that step, as a row stops at its first failed step.
+        if !matches!(entry.status, Some(Status::Created | Status::Exists))
+            || !entry.step_error.is_empty()
+        {
             return Some(entry);
         }
-        if self.interrupted.load(Ordering::SeqCst) {
+        if self.interrupt.is_raised() {
             entry.step_error = "interrupted before the steps: --resume runs them".to_owned();
             return Some(entry);
         }
@@ -235,35 +324,57 @@ impl Dispatcher {
 
     /// Sends one row's SignUp and returns its entry (see [`Dispatcher::send`]).
     async fn sign_up(&self, row: u64, prepared: Prepared, maybe_sent: bool) -> Option<ReportEntry> {
-        let request = self.request(prepared);
+        let request = &self.request(prepared);
+        let entry = self
+            .first_alone(async move {
+                let mut reached = false;
+                let entry = self
+                    .attempt_until_done(row, request, maybe_sent, &mut reached)
+                    .await;
+                (entry, reached)
+            })
+            .await;
+        // The first answer that says Cognito sent a code is the moment to
+        // say what the run will send (when --pool did not say it before).
+        if let (Some(notice), Some(entry)) = (&self.notice, &entry) {
+            if !entry.delivery_medium.is_empty() {
+                notice.on_delivery(&entry.delivery_medium);
+            }
+        }
+        entry
+    }
+
+    /// Runs `attempt` (a row's whole send: its entry, and whether any
+    /// attempt got an HTTP answer) alone if it is the run's first.
+    async fn first_alone(
+        &self,
+        attempt: impl Future<Output = (Option<ReportEntry>, bool)>,
+    ) -> Option<ReportEntry> {
         if !self.probed.load(Ordering::Acquire) {
             let _alone = self.probe.lock().await;
             if !self.probed.load(Ordering::Acquire) {
-                let mut reached = false;
-                let entry = self
-                    .attempt_until_done(row, &request, maybe_sent, &mut reached)
-                    .await;
+                let (entry, reached) = attempt.await;
                 // The first row used up its attempts and not one reached the
                 // endpoint: it is wrong or unreachable, and every other row
                 // would wait just as long for nothing.
                 let gave_up = entry
                     .as_ref()
                     .is_some_and(|e| e.status == Some(Status::Failed))
-                    && !self.interrupted.load(Ordering::SeqCst);
+                    && !self.interrupt.is_raised();
                 if gave_up && !reached {
                     let _ = self.stop.set(StopReason {
                         code: "EndpointUnreachable".to_owned(),
                         message: entry
                             .as_ref()
                             .map_or_else(String::new, |e| e.error_message.clone()),
+                        admin: false,
                     });
                 }
                 self.probed.store(true, Ordering::Release);
                 return entry;
             }
         }
-        self.attempt_until_done(row, &request, maybe_sent, &mut false)
-            .await
+        attempt.await.0
     }
 
     /// Sends `request` until its outcome is settled (or retries run out);
@@ -324,7 +435,7 @@ impl Dispatcher {
                 let entry = stopped(std::mem::take(entry), reason, lost_answer);
                 return Turn::End(Some(Box::new(entry)));
             }
-            if self.interrupted.load(Ordering::SeqCst) {
+            if self.interrupt.is_raised() {
                 return Turn::End(interrupted(std::mem::take(entry)).map(Box::new));
             }
             if wait_for_slot
@@ -388,6 +499,7 @@ impl Dispatcher {
                 let reason = StopReason {
                     code: entry.error_code.clone(),
                     message: entry.error_message.clone(),
+                    admin: false,
                 };
                 let _ = self.stop.set(reason);
                 entry.status = Some(Status::Failed);
@@ -444,7 +556,7 @@ fn record_error(entry: &mut ReportEntry, error: CallError, lost_answer: &mut boo
 }
 
 /// A row whose attempts ran out (or whose class is never retried again).
-fn gave_up(mut entry: ReportEntry, lost_answer: bool) -> ReportEntry {
+pub(crate) fn gave_up(mut entry: ReportEntry, lost_answer: bool) -> ReportEntry {
     entry.status = Some(Status::Failed);
     entry.note = format!("gave up after {} attempts", entry.attempts);
     if lost_answer {
@@ -454,26 +566,15 @@ fn gave_up(mut entry: ReportEntry, lost_answer: bool) -> ReportEntry {
 }
 
 impl Dispatcher {
-    /// Runs `wait` unless the run is interrupted first (then `None`). The
-    /// notification is armed before the flag is read, so an interrupt in
-    /// between is not missed.
-    async fn unless_interrupted<F: std::future::Future>(&self, wait: F) -> Option<F::Output> {
-        let wake = self.interrupt_notify.notified();
-        tokio::pin!(wake);
-        wake.as_mut().enable();
-        if self.interrupted.load(Ordering::SeqCst) {
-            return None;
-        }
-        tokio::select! {
-            out = wait => Some(out),
-            _ = wake => None,
-        }
+    /// Runs `wait` unless the run is interrupted first (then `None`).
+    async fn unless_interrupted<F: Future>(&self, wait: F) -> Option<F::Output> {
+        self.interrupt.unless(wait).await
     }
 }
 
 /// The entry of a row the run was interrupted on: absent when no attempt
 /// was made, else `failed` (resume sends it again).
-fn interrupted(mut entry: ReportEntry) -> Option<ReportEntry> {
+pub(crate) fn interrupted(mut entry: ReportEntry) -> Option<ReportEntry> {
     if entry.attempts == 0 {
         return None;
     }
@@ -508,7 +609,11 @@ fn created(
 }
 
 /// The entry of a row not (or no longer) sent because the run stopped.
-fn stopped(mut entry: ReportEntry, reason: &StopReason, lost_answer: bool) -> ReportEntry {
+pub(crate) fn stopped(
+    mut entry: ReportEntry,
+    reason: &StopReason,
+    lost_answer: bool,
+) -> ReportEntry {
     entry.status = Some(Status::Failed);
     entry.error_code = reason.code.clone();
     entry.error_message = reason.message.clone();

@@ -88,7 +88,8 @@ impl StepSettings {
     }
 }
 
-/// One pacer per quota category the steps use (docs/PROTOCOL.md).
+/// One pacer per quota category the admin calls use (docs/PROTOCOL.md),
+/// shared by the steps and `--api admin-create-user`.
 #[derive(Clone)]
 pub(crate) struct CategoryPacers {
     /// UserCreation: shared with SignUp (AdminConfirmSignUp is in it).
@@ -99,6 +100,8 @@ pub(crate) struct CategoryPacers {
     pub(crate) resource_update: Arc<Pacer>,
     /// UserRead: AdminGetUser.
     pub(crate) read: Arc<Pacer>,
+    /// UserAccountRecovery: AdminSetUserPassword (`--api admin-create-user`).
+    pub(crate) account_recovery: Arc<Pacer>,
 }
 
 /// How one row's steps went.

@@ -7,6 +7,7 @@ mod inspect;
 mod sigv4;
 mod workdir;
 
+mod admin_create_runs;
 mod cognito_local_runs;
 mod delete_runs;
 mod emulator_admin_runs;
@@ -18,6 +19,7 @@ mod file_safety_runs;
 mod input_runs;
 mod mapping_runs;
 mod merge_runs;
+mod message_notice_runs;
 mod moto_runs;
 mod resume_runs;
 mod safety_runs;

@@ -11,7 +11,7 @@ use crate::workdir::*;
 
 /// Credentials for moto (which takes any) from the environment, as the
 /// default chain reads them; no profile or instance metadata is consulted.
-pub(crate) fn with_credentials(cmd: Cmd) -> Cmd {
+pub fn with_credentials(cmd: Cmd) -> Cmd {
     cmd.env("AWS_ACCESS_KEY_ID", "AKIDTESTSTEPS")
         .env("AWS_SECRET_ACCESS_KEY", "test-secret-not-real")
         .env("AWS_EC2_METADATA_DISABLED", "true")

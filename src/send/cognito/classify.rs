@@ -69,6 +69,7 @@ fn classify_code(code: &str) -> Option<Class> {
         // call would be refused the same way.
         | "InvalidSignatureException"
         | "IncompleteSignatureException"
+        | "IncompleteSignature"
         | "MissingAuthenticationTokenException"
         | "ExpiredTokenException"
         | "AccessDeniedException" => Class::Config,
@@ -121,6 +122,8 @@ mod tests {
             ("InvalidEmailRoleAccessPolicyException", Class::Config),
             ("ForbiddenException", Class::Config),
             ("OperationNotEnabledException", Class::Config),
+            ("AccessDeniedException", Class::Config),
+            ("InvalidSignatureException", Class::Config),
         ];
         for (code, class) in table {
             assert_eq!(classify(&err(400, Some(code))), class, "{code}");

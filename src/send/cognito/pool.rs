@@ -22,10 +22,22 @@ pub(crate) struct PoolDescription {
     /// Cognito generates the real username.
     #[serde(default)]
     pub(crate) username_attributes: Vec<String>,
+    /// `email` and/or `phone_number`: SignUp makes Cognito send a code.
     #[serde(default)]
     pub(crate) auto_verified_attributes: Vec<String>,
     #[serde(default)]
     pub(crate) username_configuration: Option<UsernameConfiguration>,
+    #[serde(default)]
+    pub(crate) email_configuration: Option<EmailConfiguration>,
+}
+
+/// `EmailConfigurationType` (the member this project uses).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct EmailConfiguration {
+    /// `COGNITO_DEFAULT` (about 50 emails a day) or `DEVELOPER` (SES).
+    #[serde(default)]
+    pub(crate) email_sending_account: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -143,6 +155,15 @@ impl PoolDescription {
     pub(crate) fn schema(&self, name: &str) -> Option<&SchemaAttribute> {
         self.schema_attributes.iter().find(|a| a.name == name)
     }
+
+    /// Whether email goes through Cognito's own sender (its default when
+    /// the description says nothing), which stops at about 50 a day.
+    pub(crate) fn default_email_sender(&self) -> bool {
+        self.email_configuration
+            .as_ref()
+            .and_then(|c| c.email_sending_account.as_deref())
+            .is_none_or(|account| account == "COGNITO_DEFAULT")
+    }
 }
 
 impl ClientDescription {
@@ -181,6 +202,8 @@ mod tests {
         .expect("sample pool");
         assert_eq!(pool.policies.password_policy.minimum_length, 8);
         assert!(!pool.case_sensitive());
+        assert_eq!(pool.auto_verified_attributes, ["email"]);
+        assert!(pool.default_email_sender());
         let tier = pool.schema("custom:tier").expect("custom:tier");
         assert_eq!(
             tier.string_attribute_constraints
