@@ -8,6 +8,7 @@ mod sigv4;
 mod workdir;
 
 mod admin_create_runs;
+mod admin_emulator_runs;
 mod cognito_local_runs;
 mod delete_runs;
 mod emulator_admin_runs;
