@@ -130,14 +130,8 @@ fn check_numbers(args: &DeleteArgs) -> anyhow::Result<()> {
 mod tests {
     use super::*;
     use clap::Parser;
-    use std::collections::HashMap;
 
-    struct FakeEnv(HashMap<&'static str, &'static str>);
-    impl Env for FakeEnv {
-        fn var(&self, name: &str) -> Option<String> {
-            self.0.get(name).map(|v| v.to_string())
-        }
-    }
+    use crate::cli::env::FakeEnv;
 
     /// `delete-users INPUT ARGS…` in a temp dir holding an input report.
     fn config(args: &[&str], env: &[(&'static str, &'static str)]) -> anyhow::Result<DeleteConfig> {

@@ -14,3 +14,14 @@ impl Env for ProcessEnv {
         std::env::var(name).ok().filter(|v| !v.is_empty())
     }
 }
+
+/// Variables a test sets, instead of the process's.
+#[cfg(test)]
+pub(crate) struct FakeEnv(pub(crate) std::collections::HashMap<&'static str, &'static str>);
+
+#[cfg(test)]
+impl Env for FakeEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.0.get(name).map(|v| v.to_string())
+    }
+}

@@ -465,14 +465,8 @@ fn warn_if_readable_by_others(path: &Path) {
 mod tests {
     use super::*;
     use clap::Parser;
-    use std::collections::HashMap;
 
-    struct FakeEnv(HashMap<&'static str, &'static str>);
-    impl Env for FakeEnv {
-        fn var(&self, name: &str) -> Option<String> {
-            self.0.get(name).map(|v| v.to_string())
-        }
-    }
+    use crate::cli::env::FakeEnv;
 
     fn config(args: &[&str], env: &[(&'static str, &'static str)]) -> anyhow::Result<RunConfig> {
         let mut argv = vec!["bulk-signup", "run"];

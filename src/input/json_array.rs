@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::json_frame::{Frame, FrameError, Framer};
 use super::json_object::{ObjectDecoder, Place};
-use super::row::{Columns, RawRecord, ReadError, Row, RowSource};
+use super::row::{raw_from_row, Columns, RawRecord, ReadError, Row, RowSource};
 
 /// Rows of a JSON array.
 pub(crate) struct JsonArrayRows<R: BufRead> {
@@ -78,17 +78,10 @@ impl<R: BufRead + Send> RowSource for JsonArrayRows<R> {
         text: &mut Vec<u8>,
         ends: &mut Vec<usize>,
     ) -> Option<Result<RawRecord, ReadError>> {
-        let row = match self.next()? {
-            Ok(row) => row,
-            Err(e) => return Some(Err(e)),
-        };
-        row.append_cells(text, ends);
-        Some(Ok(RawRecord {
-            number: row.number,
-            line: self.line,
-            // Sizes the duplicate-username table from the input's length.
-            byte: Some(self.framer.element_start()),
-        }))
+        let next = self.next();
+        // The byte sizes the duplicate-username table from the input's length.
+        let place = (self.line, Some(self.framer.element_start()));
+        raw_from_row(next, text, ends, place)
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::json_object::{ObjectDecoder, Place};
-use super::row::{Columns, RawRecord, ReadError, Row, RowSource};
+use super::row::{raw_from_row, Columns, RawRecord, ReadError, Row, RowSource};
 
 /// Rows of an NDJSON stream.
 pub(crate) struct NdjsonRows<R: BufRead> {
@@ -101,16 +101,8 @@ impl<R: BufRead + Send> RowSource for NdjsonRows<R> {
         text: &mut Vec<u8>,
         ends: &mut Vec<usize>,
     ) -> Option<Result<RawRecord, ReadError>> {
-        let row = match self.next()? {
-            Ok(row) => row,
-            Err(e) => return Some(Err(e)),
-        };
-        row.append_cells(text, ends);
-        Some(Ok(RawRecord {
-            number: row.number,
-            line: self.line_number,
-            byte: None,
-        }))
+        let next = self.next();
+        raw_from_row(next, text, ends, (self.line_number, None))
     }
 }
 

@@ -147,6 +147,27 @@ pub(crate) trait RowSource: Iterator<Item = Result<Row, ReadError>> + Send {
     ) -> Option<Result<RawRecord, ReadError>>;
 }
 
+/// [`RowSource::read_raw`] for a source that reads whole [`Row`]s (the
+/// JSON readers): `next`'s cells appended to `text` and `ends`, placed at
+/// `line` (and `byte`, when the format tells).
+pub(crate) fn raw_from_row(
+    next: Option<Result<Row, ReadError>>,
+    text: &mut Vec<u8>,
+    ends: &mut Vec<usize>,
+    (line, byte): (u64, Option<u64>),
+) -> Option<Result<RawRecord, ReadError>> {
+    let row = match next? {
+        Ok(row) => row,
+        Err(e) => return Some(Err(e)),
+    };
+    row.append_cells(text, ends);
+    Some(Ok(RawRecord {
+        number: row.number,
+        line,
+        byte,
+    }))
+}
+
 /// Where a record read by [`RowSource::read_raw`] was.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RawRecord {

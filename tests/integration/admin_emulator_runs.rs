@@ -6,33 +6,23 @@
 
 use serde_json::json;
 
+use crate::steps_runs::signed_by;
 use crate::workdir::*;
-
-/// Signs with the emulator's own printed keys, through the default chain.
-fn signed_by(cmd: Cmd, server: &Endpoint) -> Cmd {
-    cmd.env("AWS_ACCESS_KEY_ID", &server.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &server.secret_access_key)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent/config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
-        .args([
-            "--user-pool-id",
-            &server.pool_id,
-            "--region",
-            &server.region,
-        ])
-}
 
 #[tokio::test]
 async fn admin_created_users_sign_in_with_their_old_passwords_and_no_message_goes_out() {
     let server = Endpoint::emulator(sample("pool.json"), &[]).await;
     let wd = Workdir::new();
     wd.users_csv("users.csv", "adm", 3);
-    signed_by(wd.run("users.csv").report("report.csv"), &server)
-        .args(["--api", "admin-create-user", "--endpoint-url", &server.url])
-        .output()
-        .await
-        .assert_code(0);
+    signed_by(
+        wd.run("users.csv").report("report.csv"),
+        &server,
+        &server.secret_access_key,
+    )
+    .args(["--api", "admin-create-user", "--endpoint-url", &server.url])
+    .output()
+    .await
+    .assert_code(0);
     for i in 1..=3 {
         let (status, answer) = server
             .call(
@@ -89,7 +79,7 @@ async fn delete_users_removes_exactly_the_users_the_run_created() {
             ])
             .args(["--endpoint-url", &server.url]);
         let cmd = if yes { cmd.arg("--yes") } else { cmd };
-        signed_by(cmd, &server)
+        signed_by(cmd, &server, &server.secret_access_key)
     };
     let listed = delete(false).output().await.assert_code(0);
     assert!(

@@ -19,6 +19,22 @@ pub fn with_credentials(cmd: Cmd) -> Cmd {
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
 }
 
+/// Signs as the emulator `server` with `secret` (its own, or a wrong one),
+/// through the default chain; names its pool and region.
+pub fn signed_by(cmd: Cmd, server: &Endpoint, secret: &str) -> Cmd {
+    cmd.env("AWS_ACCESS_KEY_ID", &server.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .args([
+            "--user-pool-id",
+            &server.pool_id,
+            "--region",
+            &server.region,
+        ])
+}
+
 async fn create_group(server: &Endpoint, name: &str) {
     let (status, body) = server
         .call(
@@ -247,21 +263,14 @@ async fn the_emulator_accepts_the_steps_signatures_and_refuses_a_wrong_secret() 
     let wd = Workdir::new();
     wd.users_csv("users.csv", "emu", 3);
     let run = |secret: &str, report: &str| {
-        wd.run("users.csv")
-            .against(&server)
-            .report(report)
-            .env("AWS_ACCESS_KEY_ID", &server.access_key_id)
-            .env("AWS_SECRET_ACCESS_KEY", secret)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", "/nonexistent/config")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
-            .args([
-                "--user-pool-id",
-                &server.pool_id,
-                "--region",
-                &server.region,
-            ])
-            .args(["--confirm", "--verify", "email", "--group", "testers"])
+        let cmd = wd.run("users.csv").against(&server).report(report);
+        signed_by(cmd, &server, secret).args([
+            "--confirm",
+            "--verify",
+            "email",
+            "--group",
+            "testers",
+        ])
     };
     run(&server.secret_access_key, "report.csv")
         .output()
@@ -393,18 +402,8 @@ async fn each_users_own_verified_state_groups_and_account_state_are_kept() {
         "username = \"username\"\npassword = \"password\"\n[attributes]\nemail = \"email\"\n\
          [account]\nemail_verified = \"Verified\"\ngroups = { column = \"Roles\", split = \";\" }\nenabled = \"Active\"\n",
     );
-    wd.run("users.csv")
-        .against(&server)
-        .report("report.csv")
-        .env("AWS_ACCESS_KEY_ID", &server.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &server.secret_access_key)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .args([
-            "--user-pool-id",
-            &server.pool_id,
-            "--region",
-            &server.region,
-        ])
+    let cmd = wd.run("users.csv").against(&server).report("report.csv");
+    signed_by(cmd, &server, &server.secret_access_key)
         .args([
             "--mapping",
             "mapping.toml",
