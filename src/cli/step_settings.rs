@@ -66,6 +66,10 @@ pub(crate) fn step_settings(
         verify_flagged,
         groups: args.groups.clone(),
         mapped_account,
+        // An explicit pool id (not --pool's description) says admin
+        // credentials are meant to be used; the rehearsal emulator needs none.
+        read_subs: args.emulator.is_none()
+            && (args.user_pool_id.is_some() || env.var("COGNITO_USER_POOL_ID").is_some()),
     };
     let admin_create = args.api == Api::AdminCreateUser;
     if !(settings.any() || admin_create) || args.dry_run {

@@ -427,10 +427,16 @@ fn add_request_counts(summary: &mut Summary, dispatcher: Option<&Dispatcher>) {
         let (requests, throttled) = steps.counts();
         summary.step_requests += requests;
         summary.step_throttled += throttled;
-        if summary.stopped_by.is_none() {
-            summary.stopped_by = steps.stop_reason().map(|reason| {
-                format!("the steps after sign-up stopped at {reason} — fix the credentials, the pool id or the group, then --resume")
-            });
+        match steps.stop_reason() {
+            Some(reason) if steps.settings().has_steps() && summary.stopped_by.is_none() => {
+                summary.stopped_by = Some(format!("the steps after sign-up stopped at {reason} — fix the credentials, the pool id or the group, then --resume"));
+            }
+            // Only subs were read back: the users are fine, the report
+            // lacks their subs; worth a line, not a failed run.
+            Some(reason) if !steps.settings().has_steps() => tracing::warn!(
+                "could not read back the sub of the users that already existed ({reason}); their user_sub stays empty"
+            ),
+            _ => {}
         }
     }
 }

@@ -219,6 +219,10 @@ impl AdminCalls {
             Err(CallError::NotCognito(message)) => {
                 (Class::Config, "NotCognito".to_owned(), message, None)
             }
+            // Nothing was sent, and no later call can be signed either.
+            Err(CallError::Unsigned(message)) => {
+                (Class::Config, "NoCredentials".to_owned(), message, None)
+            }
             Err(CallError::Transport {
                 message,
                 maybe_delivered,

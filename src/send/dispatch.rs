@@ -470,7 +470,9 @@ impl Dispatcher {
                 self.pacer.on_throttled()
             }
             Err(CallError::Api(_)) | Ok(_) => self.pacer.on_accepted(),
-            Err(CallError::Transport { .. } | CallError::NotCognito(_)) => {}
+            Err(
+                CallError::Transport { .. } | CallError::NotCognito(_) | CallError::Unsigned(_),
+            ) => {}
         }
         answer
     }
@@ -548,6 +550,11 @@ fn record_error(entry: &mut ReportEntry, error: CallError, lost_answer: &mut boo
         CallError::NotCognito(message) => {
             entry.request_id.clear();
             (Class::Config, NOT_COGNITO.to_owned(), message)
+        }
+        // SignUp is never signed; kept for completeness of the match.
+        CallError::Unsigned(message) => {
+            entry.request_id.clear();
+            (Class::Config, "NoCredentials".to_owned(), message)
         }
     };
     entry.error_code = code;

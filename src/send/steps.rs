@@ -34,6 +34,10 @@ pub(crate) struct StepSettings {
     /// The mapping has `[account] groups` or `[account] enabled`: rows
     /// may have steps even without a flag.
     pub(crate) mapped_account: bool,
+    /// The pool id was given (`--user-pool-id`, `COGNITO_USER_POOL_ID`):
+    /// admin credentials are at hand, so an `exists` row's `sub` is read
+    /// back even without steps; a failure to read it stops nothing.
+    pub(crate) read_subs: bool,
 }
 
 /// The steps of one row.
@@ -55,6 +59,11 @@ impl RowSteps {
 impl StepSettings {
     /// Whether any row can have a step.
     pub(crate) fn any(&self) -> bool {
+        self.has_steps() || self.read_subs
+    }
+
+    /// Whether any row can have a step (not only a `sub` read back).
+    pub(crate) fn has_steps(&self) -> bool {
         self.confirm || !self.verify.is_empty() || !self.groups.is_empty() || self.mapped_account
     }
 

@@ -457,3 +457,57 @@ async fn each_users_own_verified_state_groups_and_account_state_are_kept() {
     assert_ne!(verified("own2").await.as_deref(), Some("true"));
     assert!(server.admin_get_user("own1").await.expect("own1").enabled);
 }
+
+/// With the pool id given (admin credentials meant to be used), `exists`
+/// rows get their `sub` even without steps; without credentials the run
+/// is not failed for it: a warning, and the subs stay empty.
+#[tokio::test]
+async fn exists_rows_get_their_sub_when_the_pool_id_is_given() {
+    let Some(server) = Endpoint::moto(false).await else {
+        return;
+    };
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "subs", 3);
+    let base = |report: &str| {
+        wd.run("users.csv").against(&server).report(report).args([
+            "--user-pool-id",
+            &server.pool_id,
+            "--region",
+            "us-east-1",
+        ])
+    };
+    with_credentials(base("first.csv"))
+        .output()
+        .await
+        .assert_code(0);
+    with_credentials(base("second.csv"))
+        .output()
+        .await
+        .assert_code(0);
+    let first = wd.read_report("first.csv");
+    let second = wd.read_report("second.csv");
+    for (created, exists) in first.iter().zip(&second) {
+        assert_eq!(exists.status, Some(Status::Exists));
+        assert!(!created.user_sub.is_empty());
+        assert_eq!(
+            exists.user_sub, created.user_sub,
+            "read back with AdminGetUser"
+        );
+    }
+    let out = base("third.csv")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .output()
+        .await
+        .assert_code(0);
+    assert!(
+        out.stderr.contains("could not read back the sub"),
+        "{}",
+        out.stderr
+    );
+    assert!(wd
+        .read_report("third.csv")
+        .iter()
+        .all(|e| e.user_sub.is_empty()));
+}

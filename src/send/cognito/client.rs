@@ -30,6 +30,10 @@ pub(crate) enum CallError {
     /// is not Cognito, so every row would meet the same answer.
     #[error("{0}")]
     NotCognito(String),
+    /// An admin call could not be signed (no credentials, none to find):
+    /// nothing was sent, and every later admin call would fail the same way.
+    #[error("{0}")]
+    Unsigned(String),
     /// No usable answer came back.
     #[error("{message}")]
     Transport {
@@ -183,9 +187,10 @@ impl CognitoClient {
         // SignUp (and the other operations Cognito takes unsigned) go as
         // they are; the admin ones need the caller's AWS identity.
         if operation.starts_with("Admin") || operation == "ListUsers" {
-            let signer = self.signer.as_ref().ok_or_else(|| CallError::Transport {
-                message: format!("{operation} needs AWS credentials, and none were set up"),
-                maybe_delivered: false,
+            let signer = self.signer.as_ref().ok_or_else(|| {
+                CallError::Unsigned(format!(
+                    "{operation} needs AWS credentials, and none were set up"
+                ))
             })?;
             let headers = [
                 ("content-type", CONTENT_TYPE),
@@ -194,10 +199,7 @@ impl CognitoClient {
             let signature = signer
                 .sign(self.endpoint.as_str(), &headers, &body)
                 .await
-                .map_err(|e| CallError::Transport {
-                    message: format!("could not sign {operation}: {e}"),
-                    maybe_delivered: false,
-                })?;
+                .map_err(|e| CallError::Unsigned(format!("could not sign {operation}: {e}")))?;
             for (name, value) in signature {
                 request = request.header(name, value);
             }
