@@ -86,6 +86,8 @@ async fn dispatch(cli: Cli) -> u8 {
             }
         }
         Command::DeleteUsers(args) => delete_users(*args, cli.quiet).await,
+        Command::Completions(args) => bulk_signup::cli::completions::print_completions(&args),
+        Command::Man(args) => bulk_signup::cli::completions::print_man(&args),
         Command::Run(args) => {
             let config = match RunConfig::from_args(*args, &ProcessEnv, show_progress, cli.quiet) {
                 Ok(config) => config,

@@ -8,12 +8,7 @@ use clap::Args;
 
 /// Flags of `bulk-signup delete-users`.
 #[derive(Debug, Args)]
-#[command(after_help = "\
-Only the users REPORT says this tool created are considered: rows with status
-`created` and a user_sub. Each user is read first (AdminGetUser) and deleted
-(AdminDeleteUser) only when its sub is still the one in REPORT: a user someone
-re-created since is `skipped`, never touched. Without --yes nothing is deleted:
-the users that would be are listed on stdout.")]
+#[command(after_help = crate::cli::help_text::DELETE_USERS)]
 pub struct DeleteArgs {
     /// The results report of a `bulk-signup run` (CSV, or NDJSON for .ndjson/.jsonl).
     #[arg(value_name = "REPORT")]

@@ -13,6 +13,7 @@ use crate::input::Format;
 /// Register users in bulk into an Amazon Cognito user pool through SignUp.
 #[derive(Debug, Parser)]
 #[command(name = "bulk-signup", version, about, long_about = None)]
+#[command(after_help = crate::cli::help_text::MAIN)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -36,10 +37,15 @@ pub enum Command {
     Presets(PresetsArgs),
     /// Delete the users a run's REPORT says this tool created (checked by sub; --yes to delete).
     DeleteUsers(Box<crate::cli::delete_flags::DeleteArgs>),
+    /// Print the completion script for a shell (bash, zsh, fish, powershell) on stdout.
+    Completions(crate::cli::completions::CompletionsArgs),
+    /// Print the man page (roff) on stdout, or one command's page.
+    Man(crate::cli::completions::ManArgs),
 }
 
 /// Flags of `bulk-signup presets`.
 #[derive(Debug, Args)]
+#[command(after_help = crate::cli::help_text::PRESETS)]
 pub struct PresetsArgs {
     /// The preset to print; without it, the list.
     pub name: Option<String>,
@@ -47,6 +53,7 @@ pub struct PresetsArgs {
 
 /// Flags of `bulk-signup merge-reports`.
 #[derive(Debug, Args)]
+#[command(after_help = crate::cli::help_text::MERGE_REPORTS)]
 pub struct MergeArgs {
     /// The combined report (CSV, or NDJSON for .ndjson/.jsonl).
     pub out: PathBuf,
@@ -60,6 +67,7 @@ pub struct MergeArgs {
 
 /// Flags of `bulk-signup run`.
 #[derive(Debug, Args)]
+#[command(after_help = crate::cli::help_text::RUN)]
 pub struct RunArgs {
     /// CSV, NDJSON or JSON file of users (gzip or zstd compressed too), or `-` for stdin.
     pub(crate) input: PathBuf,
@@ -277,6 +285,7 @@ pub enum Api {
 
 /// Flags of `bulk-signup emulator`.
 #[derive(Debug, Args)]
+#[command(after_help = crate::cli::help_text::EMULATOR)]
 pub struct EmulatorArgs {
     /// describe-user-pool JSON of the pool to emulate.
     #[arg(long, value_name = "POOL.json")]

@@ -4,19 +4,23 @@
 //! `delete_settings`), and the pre-flight checks of
 //! the mapping against the input's columns (`preflight`). Every mistake
 //! found here stops the run before the first request (exit code 2) with a
-//! message that says how to fix it.
+//! message that says how to fix it. `help_text` holds the examples each
+//! `--help` ends with; `completions` prints the shell completion scripts
+//! and the man page generated from these same flags.
 //!
 //! May use: `input` (formats), `mapping` (loading and compiling it),
 //! `checks` (pool rules, the attribute vocabulary), `send` (rate, retry and wire settings), `run`
 //! (shard syntax). Nothing here sends a request or writes a file.
 
 pub(crate) mod api_settings;
+pub mod completions;
 pub(crate) mod config_error;
 pub(crate) mod delete_flags;
 pub(crate) mod delete_settings;
 pub(crate) mod destination_flags;
 pub(crate) mod env;
 pub(crate) mod flags;
+pub(crate) mod help_text;
 pub(crate) mod outputs;
 pub(crate) mod preflight;
 pub(crate) mod settings;

@@ -17,6 +17,7 @@ mod emulator_safety_runs;
 mod export_runs;
 mod fed_back_runs;
 mod file_safety_runs;
+mod help_runs;
 mod input_runs;
 mod mapping_runs;
 mod merge_runs;
