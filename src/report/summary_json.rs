@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::report::private_file::create_private;
 use crate::report::summary::Summary;
@@ -18,7 +18,7 @@ use crate::report::tally::ReportTally;
 const FORMAT: &str = "bulk-signup summary 1";
 
 /// The file's contents (README "Summary JSON").
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize)]
 pub(crate) struct SummaryJson {
     pub format: String,
     pub exit_code: u8,
@@ -97,10 +97,15 @@ pub(crate) fn refuse_existing(path: &Path, overwrite: bool, resuming: bool) -> a
 
 /// Whether `path` holds a summary this tool wrote.
 fn is_summary(path: &Path) -> bool {
+    // Any version of the format: only its marker is read.
     std::fs::read(path)
         .ok()
-        .and_then(|bytes| serde_json::from_slice::<SummaryJson>(&bytes).ok())
-        .is_some_and(|s| s.format == FORMAT)
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .is_some_and(|v| {
+            v["format"]
+                .as_str()
+                .is_some_and(|f| f.starts_with("bulk-signup summary"))
+        })
 }
 
 /// Reads the final `report` back (`None`: this run wrote none) and writes
