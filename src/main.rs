@@ -99,17 +99,10 @@ async fn dispatch(cli: Cli) -> u8 {
             match bulk_signup::run::run(config).await {
                 Ok(summary) => {
                     eprint!("{summary}");
-                    if summary.interrupted && summary.dry_run {
-                        eprintln!(
-                            "interrupted. A dry run sends nothing; to check the whole input again:\n  {}",
-                            rerun_command("--overwrite")
-                        );
-                    } else if summary.interrupted {
-                        eprintln!(
-                            "interrupted: the report keeps every finished row. To continue where this run stopped:\n  {}",
-                            rerun_command("--resume")
-                        );
-                    }
+                    eprint!(
+                        "{}",
+                        bulk_signup::report::next_steps(&summary, &rerun_command)
+                    );
                     summary.exit_code()
                 }
                 Err(e) if e.is::<ConfigError>() => {
@@ -160,7 +153,7 @@ async fn delete_users(args: DeleteArgs, quiet: bool) -> u8 {
 /// must not carry `--overwrite`: that would throw the report away), quoted
 /// for a POSIX shell. Secrets are never arguments, so the line is safe to print.
 fn rerun_command(flag: &str) -> String {
-    let mut words: Vec<String> = vec!["bulk-signup".to_owned()];
+    let mut words: Vec<String> = vec![program_path()];
     words.extend(
         std::env::args()
             .skip(1)
@@ -172,6 +165,16 @@ fn rerun_command(flag: &str) -> String {
         .map(|w| shell_quote(w))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The path this binary was run by (as typed, so it works from the same
+/// directory), or `bulk-signup` when the system did not say.
+fn program_path() -> String {
+    std::env::args_os()
+        .next()
+        .map(|p| p.to_string_lossy().into_owned())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "bulk-signup".to_owned())
 }
 
 fn shell_quote(word: &str) -> String {

@@ -107,6 +107,9 @@ pub struct RunArgs {
     /// With --resume, also re-check and re-send `invalid` and `rejected` rows.
     #[arg(long, requires = "resume")]
     pub(crate) retry_rejected: bool,
+    /// Write the end-of-run summary as JSON to this file (owner-only).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) summary_json: Option<PathBuf>,
     /// Process only shard K of N (rows whose username hashes to K), e.g. 2/3.
     #[arg(long, value_name = "K/N")]
     pub(crate) shard: Option<crate::run::shard::Shard>,

@@ -1,6 +1,6 @@
-//! Outputs are never inputs: a `--report` or `--errors` path that is the
+//! Outputs are never inputs: a `--report`, `--errors` or `--summary-json` path that is the
 //! input, the mapping file, the pool file, the client-secret file or the
-//! other report is refused before any file is created. Files are compared
+//! other outputs is refused before any file is created. Files are compared
 //! by device and inode, so a symlink, a hard link or another spelling of the
 //! same path is caught; paths that do not exist yet are compared by their
 //! absolute form. `delete-users` refuses its report over its input report
@@ -28,6 +28,7 @@ pub(crate) fn refuse_outputs_over_inputs(args: &RunArgs) -> anyhow::Result<()> {
     let outputs = [
         ("--report", Some(&args.report)),
         ("--errors", args.errors.as_ref()),
+        ("--summary-json", args.summary_json.as_ref()),
     ];
     for (flag, output) in outputs {
         let Some(output) = output else { continue };
@@ -36,6 +37,12 @@ pub(crate) fn refuse_outputs_over_inputs(args: &RunArgs) -> anyhow::Result<()> {
     if let Some(errors) = &args.errors {
         if same_file(errors, &args.report) {
             bail!("--errors and --report must be different files");
+        }
+    }
+    if let Some(summary) = &args.summary_json {
+        let reports = [Some(&args.report), args.errors.as_ref()];
+        if reports.into_iter().flatten().any(|r| same_file(summary, r)) {
+            bail!("--summary-json must be a file of its own, not --report or --errors");
         }
     }
     Ok(())

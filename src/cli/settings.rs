@@ -73,6 +73,8 @@ pub struct RunConfig {
     pub(crate) quiet: bool,
     pub(crate) resume: bool,
     pub(crate) retry_rejected: bool,
+    /// `--summary-json`: where the summary goes as JSON.
+    pub(crate) summary_json: Option<PathBuf>,
     pub(crate) shard: Option<Shard>,
     /// How long in-flight requests may finish after an interrupt.
     pub(crate) grace: Duration,
@@ -152,6 +154,7 @@ impl RunConfig {
             quiet,
             resume: args.resume,
             retry_rejected: args.retry_rejected,
+            summary_json: args.summary_json,
             shard: args.shard,
             grace: Duration::from_secs_f64(args.grace_seconds),
             steps,

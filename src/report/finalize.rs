@@ -18,6 +18,7 @@ use crate::report::error_write::{Copied, ErrorWriter};
 use crate::report::fed_back::{self, RunInput};
 use crate::report::read::EntryReader;
 use crate::report::row_merge::RowMerge;
+use crate::report::tally::ReportTally;
 use crate::report::temp_file::TempFile;
 use crate::report::write::ReportWriter;
 
@@ -29,10 +30,16 @@ pub type FinalCounts = BTreeMap<Status, u64>;
 
 /// Rewrites `report` in row order, one entry per row; returns the counts.
 pub fn finalize_report(report: &Path) -> anyhow::Result<FinalCounts> {
+    Ok(finalize_in_chunks(report, CHUNK)?.counts)
+}
+
+/// Rewrites `report` like [`finalize_report`]; returns its counts and error
+/// codes, counted in the same pass.
+pub(crate) fn finalize_tallied(report: &Path) -> anyhow::Result<ReportTally> {
     finalize_in_chunks(report, CHUNK)
 }
 
-fn finalize_in_chunks(report: &Path, chunk: usize) -> anyhow::Result<FinalCounts> {
+fn finalize_in_chunks(report: &Path, chunk: usize) -> anyhow::Result<ReportTally> {
     let mut chunks: Vec<TempFile> = Vec::new();
     let mut current: Vec<ReportEntry> = Vec::new();
     for entry in EntryReader::open(report)? {
@@ -43,11 +50,9 @@ fn finalize_in_chunks(report: &Path, chunk: usize) -> anyhow::Result<FinalCounts
     }
     let temp = TempFile::beside(report, "final")?;
     let mut writer = ReportWriter::to_temp(&temp)?;
-    let mut counts = FinalCounts::new();
+    let mut tally = ReportTally::default();
     let mut emit = |entry: ReportEntry| -> anyhow::Result<()> {
-        if let Some(status) = entry.status {
-            *counts.entry(status).or_insert(0) += 1;
-        }
+        tally.add(&entry);
         writer.write(&entry)
     };
     if chunks.is_empty() {
@@ -62,7 +67,7 @@ fn finalize_in_chunks(report: &Path, chunk: usize) -> anyhow::Result<FinalCounts
     }
     writer.sync()?;
     temp.replace(report)?;
-    Ok(counts)
+    Ok(tally)
 }
 
 /// Sorts by row, keeping the last entry of each row (file order breaks ties).
@@ -249,7 +254,7 @@ mod tests {
             writer.write(&entry(row, Status::Created)).expect("write");
         }
         writer.sync().expect("sync");
-        let counts = finalize_in_chunks(&path, chunk).expect("finalize");
+        let counts = finalize_in_chunks(&path, chunk).expect("finalize").counts;
         let mut expected_row = 0;
         for e in EntryReader::open(&path).expect("open") {
             let e = e.expect("entry");

@@ -3,7 +3,9 @@
 //! columns in `error_columns`, its formula guard in `formula_guard`),
 //! reading a report back (`read`), the final in-row-order rewrite
 //! (`finalize`, merging sorted chunks with `row_merge`), `merge-reports`
-//! for shards (`merge`) and the end-of-run `summary` with its exit code.
+//! for shards (`merge`) and the end-of-run `summary` with its exit code,
+//! its JSON form (`summary_json`), what to do next (`next_steps`) and the
+//! report's counts behind them (`tally`).
 //! Report files are opened by `private_file`, temporary ones made by
 //! `temp_file`. A fixed error report fed back as a run's input is opened
 //! by `fed_back` (its cells read back by `fed_back_rows`).
@@ -22,6 +24,7 @@ pub(crate) mod fed_back_rows;
 pub(crate) mod finalize;
 pub(crate) mod formula_guard;
 pub(crate) mod merge;
+pub(crate) mod next_steps;
 pub(crate) mod private_file;
 pub(crate) mod read;
 #[cfg(test)]
@@ -29,11 +32,14 @@ mod read_props;
 pub(crate) mod row_merge;
 pub(crate) mod shard_record;
 pub(crate) mod summary;
+pub(crate) mod summary_json;
+pub(crate) mod tally;
 pub(crate) mod temp_file;
 pub(crate) mod write;
 
 pub use entry::{ReportEntry, Status, LOST_ANSWER_NOTE};
 pub use finalize::{finalize_report, CHUNK};
 pub use merge::merge_reports;
+pub use next_steps::next_steps;
 pub use summary::{exit, Summary};
 pub use write::ReportWriter;

@@ -3,9 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::report::entry::Status;
+use crate::report::tally::top_codes;
 
 /// Documented exit codes (README "Exit codes").
 pub mod exit {
@@ -20,6 +22,9 @@ pub mod exit {
     /// Interrupted (Ctrl-C / SIGTERM); resume with `--resume`.
     pub const INTERRUPTED: u8 = 4;
 }
+
+/// Error codes the text summary lists at most.
+const TOP_CODES: usize = 5;
 
 /// What a finished run did.
 #[derive(Debug, Clone, Default)]
@@ -51,6 +56,12 @@ pub struct Summary {
     /// Verification messages Cognito said it sent this session, by medium
     /// (`EMAIL`, `SMS`: the created entries' `delivery_medium`).
     pub(crate) messages: BTreeMap<String, u64>,
+    /// Rows per `error_code`, over the same rows as `counts`.
+    pub(crate) error_codes: BTreeMap<String, u64>,
+    /// This run continued an earlier one (`--resume` over an existing report).
+    pub(crate) resumed: bool,
+    /// The error report, when `--errors` wrote one.
+    pub(crate) error_report: Option<PathBuf>,
 }
 
 impl Summary {
@@ -131,6 +142,7 @@ impl fmt::Display for Summary {
         if let Some(reason) = &self.stopped_by {
             writeln!(f, "stopped early: {reason}")?;
         }
+        self.top_error_codes(f)?;
         if self.step_requests > 0 {
             writeln!(
                 f,
@@ -176,6 +188,21 @@ impl Summary {
         )
     }
 
+    /// The most frequent error codes (up to [`TOP_CODES`]), with counts.
+    fn top_error_codes(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let top = top_codes(&self.error_codes, TOP_CODES);
+        if top.is_empty() {
+            return Ok(());
+        }
+        let listed: Vec<String> = top.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        let more = self.error_codes.len().saturating_sub(TOP_CODES);
+        let tail = match more {
+            0 => String::new(),
+            n => format!(", and {n} more"),
+        };
+        writeln!(f, "top error codes: {}{tail}", listed.join(", "))
+    }
+
     /// Users created with a generated password cannot sign in until they
     /// reset it: say how many, and how.
     fn password_reminder(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -209,5 +236,19 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("50 emails a day"), "{text}");
+    }
+
+    #[test]
+    fn the_top_five_error_codes_are_listed_most_frequent_first() {
+        let mut summary = Summary::default();
+        assert!(!summary.to_string().contains("top error codes"));
+        for (i, code) in ["a", "b", "c", "d", "e", "f"].iter().enumerate() {
+            summary.error_codes.insert((*code).to_owned(), i as u64 + 1);
+        }
+        let text = summary.to_string();
+        assert!(
+            text.contains("top error codes: f 6, e 5, d 4, c 3, b 2, and 1 more"),
+            "{text}"
+        );
     }
 }

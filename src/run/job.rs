@@ -20,10 +20,11 @@ use crate::mapping::mapped_input::{MappedInput, OpenMappedError};
 use crate::report::entry::Status;
 use crate::report::error_write::{Copied, ErrorWriter};
 use crate::report::fed_back::{self, RunInput, PASSWORD_HINT};
-use crate::report::finalize::{finalize_report, rewrite_errors};
+use crate::report::finalize::{finalize_tallied, rewrite_errors};
 use crate::report::private_file::refuse_symlink;
 use crate::report::shard_record::{self, ShardRecord};
 use crate::report::summary::Summary;
+use crate::report::summary_json;
 use crate::report::temp_file::sweep_stale;
 use crate::report::write::ReportWriter;
 use crate::run::check_stage::RowChecker;
@@ -47,8 +48,25 @@ struct Reports {
     errors: Option<ErrorWriter>,
 }
 
-/// Runs a whole job and returns its summary.
-pub async fn run(mut config: RunConfig) -> anyhow::Result<Summary> {
+/// Runs a whole job and returns its summary, also written to
+/// `--summary-json` when asked (also when interrupted or stopped).
+pub async fn run(config: RunConfig) -> anyhow::Result<Summary> {
+    let json = config.summary_json.clone();
+    let (report, replace) = (config.report.clone(), config.overwrite || config.resume);
+    let resuming = config.resume && report.exists();
+    let summary = run_job(config).await?;
+    if let Some(path) = json {
+        // A run stopped before its report was opened leaves an older one.
+        let report = Some(report.as_path()).filter(|_| resuming || summary.session_rows > 0);
+        if let Err(e) = summary_json::write(&path, report, &summary, replace) {
+            tracing::error!("cannot write --summary-json {}: {e:#}", path.display());
+        }
+    }
+    Ok(summary)
+}
+
+/// The job itself: [`run`] without the summary file.
+async fn run_job(mut config: RunConfig) -> anyhow::Result<Summary> {
     let started = Instant::now();
     // Count signals from the start, so an early Ctrl-C is not lost.
     let mut signals = watch_signals();
@@ -84,6 +102,8 @@ pub async fn run(mut config: RunConfig) -> anyhow::Result<Summary> {
     record_finished_shard(&config, &summary, rows_read)?;
     summary.elapsed = started.elapsed();
     summary.generated_passwords = config.mapping.generates_password();
+    summary.resumed = resuming;
+    summary.error_report = config.errors.clone();
     add_request_counts(&mut summary, dispatcher.as_deref());
     Ok(summary)
 }
@@ -122,6 +142,11 @@ fn preflight(config: &mut RunConfig) -> anyhow::Result<(MappedInput, bool)> {
         // Before `--resume` reads the report: a link is refused, not followed.
         refuse_symlink(path).map_err(config_error)?;
         sweep_stale(path);
+    }
+    if let Some(path) = &config.summary_json {
+        let resuming = config.resume && config.report.exists();
+        refuse_symlink(path).map_err(config_error)?;
+        summary_json::refuse_existing(path, config.overwrite, resuming).map_err(config_error)?;
     }
     Ok((input, fed_back))
 }
@@ -392,15 +417,17 @@ async fn finish(
         config.mapping.clone(),
     );
     let finalized = interruptible(signals, move || {
-        let counts = finalize_report(&report)?;
+        let tally = finalize_tallied(&report)?;
         if let Some(errors) = errors.filter(|_| !is_stdin(&input)) {
             rewrite_errors(&report, &errors, &input, &read, &mapping)?;
         }
-        Ok(counts)
+        Ok(tally)
     })
     .await;
     match finalized {
-        Some(counts) => summary.counts = counts?,
+        Some(tally) => {
+            (summary.counts, summary.error_codes) = tally.map(|t| (t.counts, t.error_codes))?
+        }
         None => summary.interrupted = true,
     }
     Ok(())

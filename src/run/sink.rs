@@ -9,6 +9,7 @@ use crate::input::Row;
 use crate::report::entry::{ReportEntry, Status};
 use crate::report::error_write::ErrorWriter;
 use crate::report::summary::Summary;
+use crate::report::tally::add_code;
 use crate::report::write::ReportWriter;
 use crate::run::progress::Progress;
 
@@ -85,6 +86,7 @@ impl Sink {
                 .entry(entry.delivery_medium.clone())
                 .or_default() += 1;
         }
+        add_code(&mut self.summary.error_codes, &entry.error_code);
         if let Some(status) = entry.status {
             if !status.is_success() {
                 if let Some(errors) = self.errors.as_mut() {

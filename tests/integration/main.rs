@@ -28,4 +28,5 @@ mod safety_runs;
 mod secret_hash_runs;
 mod settings_runs;
 mod steps_runs;
+mod summary_runs;
 mod usage_errors;

@@ -153,6 +153,7 @@ impl Workdir {
             stdin: Input::Null,
             during: During::Nothing,
             memory_limit: None,
+            program: None,
         }
     }
 }
@@ -201,6 +202,8 @@ pub struct Cmd {
     during: During,
     /// The process's address-space limit in bytes (`RLIMIT_AS`).
     memory_limit: Option<u64>,
+    /// Runs this file instead of [`BIN`] (a copy or link of it).
+    program: Option<PathBuf>,
 }
 
 /// Settings the binary reads from the environment: every run starts without
@@ -303,6 +306,12 @@ impl Cmd {
         self
     }
 
+    /// Runs `program` (a copy or link of the binary) instead of [`BIN`].
+    pub fn program(mut self, program: impl Into<PathBuf>) -> Cmd {
+        self.program = Some(program.into());
+        self
+    }
+
     /// SIGKILLs the process after `delay` unless it finished first.
     pub fn kill_after(mut self, delay: Duration) -> Cmd {
         self.during = During::KillAfter(delay);
@@ -335,7 +344,7 @@ impl Cmd {
     }
 
     fn command(&self) -> Command {
-        let mut command = Command::new(BIN);
+        let mut command = Command::new(self.program.as_deref().unwrap_or(Path::new(BIN)));
         command
             .args(self.full_args())
             .current_dir(&self.dir)
@@ -508,15 +517,24 @@ impl Output {
 
     /// The `bulk-signup run …` command an interrupted run printed, as arguments.
     pub fn printed_command(&self) -> Vec<String> {
-        let line = self
-            .stderr
+        self.printed_command_line().split_off(1)
+    }
+
+    /// The first command printed to run next (`PROGRAM run …`), program
+    /// included, as words.
+    pub fn printed_command_line(&self) -> Vec<String> {
+        self.stderr
             .lines()
-            .map(str::trim)
-            .find(|l| l.starts_with("bulk-signup run "))
-            .unwrap_or_else(|| panic!("a command to run next is printed:\n{}", self.stderr));
-        line.split_whitespace()
-            .skip(1)
-            .map(|w| w.trim_matches('\'').to_owned())
-            .collect()
+            .map(|l| {
+                l.split_whitespace()
+                    .map(|w| w.trim_matches('\'').to_owned())
+                    .collect::<Vec<_>>()
+            })
+            .find(|words| {
+                words.len() > 1
+                    && words[1] == "run"
+                    && (words[0].contains('/') || words[0] == "bulk-signup")
+            })
+            .unwrap_or_else(|| panic!("a command to run next is printed:\n{}", self.stderr))
     }
 }
