@@ -4,11 +4,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 use bulk_signup::cli::{
     Cli, Command, ConfigError, DeleteArgs, DeleteConfig, ProcessEnv, RunConfig,
 };
+use bulk_signup::cli::logging::say;
 use bulk_signup::report::exit;
 
 /// The pipeline allocates a few small strings per row on one thread and
@@ -29,7 +29,7 @@ fn main() -> ExitCode {
             });
         }
     };
-    init_logging(&cli);
+    bulk_signup::cli::logging::init(cli.quiet, cli.verbose, cli.log_format, &ProcessEnv);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -48,7 +48,9 @@ fn main() -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> u8 {
-    let show_progress = !cli.quiet && cli.verbose == 0;
+    // Log lines go around the bar (cli::log_writer), so -v keeps it.
+    let show_progress =
+        cli.progress || (!cli.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()));
     match cli.command {
         Command::Emulator(args) => match bulk_signup::emulator::serve(args).await {
             Ok(()) => exit::OK,
@@ -90,32 +92,32 @@ async fn dispatch(cli: Cli) -> u8 {
             let config = match RunConfig::from_args(*args, &ProcessEnv, show_progress, cli.quiet) {
                 Ok(config) => config,
                 Err(e) => {
-                    eprintln!("bulk-signup: {e:#}");
+                    say(&format!("bulk-signup: {e:#}\n"));
                     return exit::USAGE;
                 }
             };
             match bulk_signup::run::run(config).await {
                 Ok(summary) => {
-                    eprint!("{summary}");
+                    say(&summary.to_string());
                     if summary.interrupted && summary.dry_run {
-                        eprintln!(
-                            "interrupted. A dry run sends nothing; to check the whole input again:\n  {}",
+                        say(&format!(
+                            "interrupted. A dry run sends nothing; to check the whole input again:\n  {}\n",
                             rerun_command("--overwrite")
-                        );
+                        ));
                     } else if summary.interrupted {
-                        eprintln!(
-                            "interrupted: the report keeps every finished row. To continue where this run stopped:\n  {}",
+                        say(&format!(
+                            "interrupted: the report keeps every finished row. To continue where this run stopped:\n  {}\n",
                             rerun_command("--resume")
-                        );
+                        ));
                     }
                     summary.exit_code()
                 }
                 Err(e) if e.is::<ConfigError>() => {
-                    eprintln!("bulk-signup: {e:#}");
+                    say(&format!("bulk-signup: {e:#}\n"));
                     exit::USAGE
                 }
                 Err(e) => {
-                    eprintln!("bulk-signup: the run failed: {e:#}");
+                    say(&format!("bulk-signup: the run failed: {e:#}\n"));
                     exit::ROWS_FAILED
                 }
             }
@@ -182,18 +184,4 @@ fn shell_quote(word: &str) -> String {
     } else {
         format!("'{}'", word.replace('\'', "'\\''"))
     }
-}
-
-fn init_logging(cli: &Cli) {
-    let default = match (cli.quiet, cli.verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "bulk_signup=debug,info",
-        (false, _) => "trace",
-    };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
 }

@@ -17,6 +17,8 @@ pub(crate) mod delete_settings;
 pub(crate) mod destination_flags;
 pub(crate) mod env;
 pub(crate) mod flags;
+pub(crate) mod log_writer;
+pub mod logging;
 pub(crate) mod outputs;
 pub(crate) mod preflight;
 pub(crate) mod settings;
@@ -27,6 +29,7 @@ pub use delete_flags::DeleteArgs;
 pub use delete_settings::DeleteConfig;
 pub use env::{Env, ProcessEnv};
 pub use flags::{Cli, Command};
+pub use logging::LogFormat;
 pub use settings::RunConfig;
 
 /// What `bulk-signup presets [NAME]` prints: the list of mapping presets,
