@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use bulk_signup::cli::logging::say;
 use bulk_signup::cli::{
     Cli, Command, ConfigError, DeleteArgs, DeleteConfig, ProcessEnv, RunConfig,
 };
-use bulk_signup::cli::logging::say;
 use bulk_signup::report::exit;
 
 /// The pipeline allocates a few small strings per row on one thread and

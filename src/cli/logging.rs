@@ -106,7 +106,10 @@ mod tests {
         assert!(colour(&[], true));
         assert!(!colour(&[], false));
         assert!(!colour(&[("NO_COLOR", "1")], true));
-        assert!(!colour(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")], false));
+        assert!(!colour(
+            &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")],
+            false
+        ));
         assert!(colour(&[("CLICOLOR_FORCE", "1")], false));
         assert!(!colour(&[("CLICOLOR_FORCE", "0")], false));
         assert!(!colour(&[("TERM", "dumb")], true));

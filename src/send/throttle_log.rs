@@ -33,7 +33,12 @@ impl ThrottleLog {
         now >= next
             && self
                 .next_ms
-                .compare_exchange(next, now + EVERY.as_millis() as u64, Ordering::Relaxed, Ordering::Relaxed)
+                .compare_exchange(
+                    next,
+                    now + EVERY.as_millis() as u64,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
                 .is_ok()
     }
 
