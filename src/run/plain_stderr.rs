@@ -11,8 +11,16 @@ use indicatif::TermLike;
 pub(crate) struct PlainStderr;
 
 impl PlainStderr {
+    /// One line, without the padding a terminal redraw would use; blank
+    /// lines (a terminal's clearing) are left out.
     fn put(s: &str) -> std::io::Result<()> {
-        std::io::stderr().lock().write_all(s.as_bytes())
+        let s = s.trim_end();
+        if s.trim().is_empty() {
+            return Ok(());
+        }
+        std::io::stderr()
+            .lock()
+            .write_all(format!("{s}\n").as_bytes())
     }
 }
 
@@ -38,14 +46,11 @@ impl TermLike for PlainStderr {
     }
 
     fn write_line(&self, s: &str) -> std::io::Result<()> {
-        Self::put(&format!("{s}\n"))
+        Self::put(s)
     }
 
     fn write_str(&self, s: &str) -> std::io::Result<()> {
-        if s.is_empty() {
-            return Ok(());
-        }
-        Self::put(&format!("{s}\n"))
+        Self::put(s)
     }
 
     fn clear_line(&self) -> std::io::Result<()> {

@@ -3,7 +3,8 @@
 //! see [`row_count`]), else a spinner with counts; either way the message
 //! shows the counts per status, throttled answers and the pacing rate.
 //! Shown when stderr is a terminal (not with `--quiet`) or with
-//! `--progress`; while shown, log lines are written around it
+//! `--progress` (then, off a terminal, one plain line a second); while
+//! shown on a terminal, log lines are written around it
 //! ([`crate::cli::log_writer`]). Never writes to stdout.
 
 use std::io::IsTerminal;
@@ -52,7 +53,8 @@ impl Progress {
                 pacing: None,
             };
         }
-        let (target, tick) = if std::io::stderr().is_terminal() {
+        let terminal = std::io::stderr().is_terminal();
+        let (target, tick) = if terminal {
             (ProgressDrawTarget::stderr_with_hz(4), 250)
         } else {
             let plain = ProgressDrawTarget::term_like_with_hz(Box::new(PlainStderr), 1);
@@ -70,7 +72,10 @@ impl Progress {
                 }
             });
         }
-        log_writer::attach(&bar);
+        // Plain lines cannot tear: only a terminal's bar needs log lines around it.
+        if terminal {
+            log_writer::attach(&bar);
+        }
         Progress { bar, pacing: None }
     }
 
