@@ -18,9 +18,9 @@ use crate::cli::log_writer;
 use crate::run::plain_stderr::PlainStderr;
 use crate::run::row_count;
 
-const SPINNER: &str = "{spinner} {elapsed_precise} {pos} rows ({rate} rows/s) {msg}";
+const SPINNER: &str = "{spinner} {elapsed_precise} {pos} rows ({rate} rows/s) {wide_msg}";
 const BAR: &str =
-    "{elapsed_precise} [{bar:30}] {pos}/{len} rows {percent}% ({rate} rows/s, ETA {eta}) {msg}";
+    "{elapsed_precise} [{bar:20}] {pos}/{len} rows {percent}% ({rate} rows/s, ETA {eta}) {wide_msg}";
 
 /// Extra text for the message: throttled answers and the pacing rate.
 pub(crate) type Pacing = Arc<dyn Fn() -> String + Send + Sync>;
