@@ -4,7 +4,8 @@
 //! `delete_settings`), and the pre-flight checks of
 //! the mapping against the input's columns (`preflight`). Every mistake
 //! found here stops the run before the first request (exit code 2) with a
-//! message that says how to fix it.
+//! message that says how to fix it. `logging` sets up the log output
+//! (`--log-format`, colour) and `log_writer` writes it around the progress bar.
 //!
 //! May use: `input` (formats), `mapping` (loading and compiling it),
 //! `checks` (pool rules, the attribute vocabulary), `send` (rate, retry and wire settings), `run`

@@ -49,7 +49,7 @@ impl ThrottleLog {
                 rate = format_args!("{rate:.1}"),
                 backoff_ms = backoff.as_millis() as u64,
                 throttled,
-                "throttled by Cognito: pacing at {rate:.1} requests/s, retrying after up to {} ms",
+                "throttled by Cognito: pacing rate {rate:.1} requests/s, retrying after up to {} ms",
                 backoff.as_millis()
             );
         }
