@@ -130,27 +130,27 @@ async fn delete_users(args: DeleteArgs, quiet: bool) -> u8 {
     let config = match DeleteConfig::from_args(args, &ProcessEnv, quiet) {
         Ok(config) => config,
         Err(e) => {
-            eprintln!("bulk-signup delete-users: {e:#}");
+            say(&format!("bulk-signup delete-users: {e:#}\n"));
             return exit::USAGE;
         }
     };
     match bulk_signup::teardown::delete_users(config).await {
         Ok(summary) => {
-            eprint!("{summary}");
+            say(&summary.to_string());
             if summary.interrupted {
-                eprintln!(
-                    "interrupted: the deletion report keeps every finished user. To continue:\n  {}",
+                say(&format!(
+                    "interrupted: the deletion report keeps every finished user. To continue:\n  {}\n",
                     rerun_command("--resume")
-                );
+                ));
             }
             summary.exit_code()
         }
         Err(e) if e.is::<ConfigError>() => {
-            eprintln!("bulk-signup delete-users: {e:#}");
+            say(&format!("bulk-signup delete-users: {e:#}\n"));
             exit::USAGE
         }
         Err(e) => {
-            eprintln!("bulk-signup delete-users: failed: {e:#}");
+            say(&format!("bulk-signup delete-users: failed: {e:#}\n"));
             exit::ROWS_FAILED
         }
     }
