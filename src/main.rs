@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
+use bulk_signup::cli::logging::say;
 use bulk_signup::cli::{
     Cli, Command, ConfigError, DeleteArgs, DeleteConfig, ProcessEnv, RunConfig,
 };
@@ -29,7 +29,7 @@ fn main() -> ExitCode {
             });
         }
     };
-    init_logging(&cli);
+    bulk_signup::cli::logging::init(cli.quiet, cli.verbose, cli.log_format, &ProcessEnv);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -48,7 +48,9 @@ fn main() -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> u8 {
-    let show_progress = !cli.quiet && cli.verbose == 0;
+    // Log lines go around the bar (cli::log_writer), so -v keeps it.
+    let show_progress =
+        cli.progress || (!cli.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()));
     match cli.command {
         Command::Emulator(args) => match bulk_signup::emulator::serve(args).await {
             Ok(()) => exit::OK,
@@ -92,25 +94,26 @@ async fn dispatch(cli: Cli) -> u8 {
             let config = match RunConfig::from_args(*args, &ProcessEnv, show_progress, cli.quiet) {
                 Ok(config) => config,
                 Err(e) => {
-                    eprintln!("bulk-signup: {e:#}");
+                    say(&format!("bulk-signup: {e:#}\n"));
                     return exit::USAGE;
                 }
             };
             match bulk_signup::run::run(config).await {
                 Ok(summary) => {
-                    eprint!("{summary}");
-                    eprint!(
-                        "{}",
-                        bulk_signup::report::next_steps(&summary, &rerun_command)
-                    );
+                    say(&summary.to_string());
+                    let next =
+                        bulk_signup::report::next_steps(&summary, &rerun_command).to_string();
+                    if !next.is_empty() {
+                        say(&next);
+                    }
                     summary.exit_code()
                 }
                 Err(e) if e.is::<ConfigError>() => {
-                    eprintln!("bulk-signup: {e:#}");
+                    say(&format!("bulk-signup: {e:#}\n"));
                     exit::USAGE
                 }
                 Err(e) => {
-                    eprintln!("bulk-signup: the run failed: {e:#}");
+                    say(&format!("bulk-signup: the run failed: {e:#}\n"));
                     exit::ROWS_FAILED
                 }
             }
@@ -123,27 +126,27 @@ async fn delete_users(args: DeleteArgs, quiet: bool) -> u8 {
     let config = match DeleteConfig::from_args(args, &ProcessEnv, quiet) {
         Ok(config) => config,
         Err(e) => {
-            eprintln!("bulk-signup delete-users: {e:#}");
+            say(&format!("bulk-signup delete-users: {e:#}\n"));
             return exit::USAGE;
         }
     };
     match bulk_signup::teardown::delete_users(config).await {
         Ok(summary) => {
-            eprint!("{summary}");
+            say(&summary.to_string());
             if summary.interrupted {
-                eprintln!(
-                    "interrupted: the deletion report keeps every finished user. To continue:\n  {}",
+                say(&format!(
+                    "interrupted: the deletion report keeps every finished user. To continue:\n  {}\n",
                     rerun_command("--resume")
-                );
+                ));
             }
             summary.exit_code()
         }
         Err(e) if e.is::<ConfigError>() => {
-            eprintln!("bulk-signup delete-users: {e:#}");
+            say(&format!("bulk-signup delete-users: {e:#}\n"));
             exit::USAGE
         }
         Err(e) => {
-            eprintln!("bulk-signup delete-users: failed: {e:#}");
+            say(&format!("bulk-signup delete-users: failed: {e:#}\n"));
             exit::ROWS_FAILED
         }
     }
@@ -187,18 +190,4 @@ fn shell_quote(word: &str) -> String {
     } else {
         format!("'{}'", word.replace('\'', "'\\''"))
     }
-}
-
-fn init_logging(cli: &Cli) {
-    let default = match (cli.quiet, cli.verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "bulk_signup=debug,info",
-        (false, _) => "trace",
-    };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
 }

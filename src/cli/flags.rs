@@ -23,6 +23,14 @@ pub struct Cli {
     /// Only errors and the final summary on stderr; no progress bar.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    // --- logs and progress (issue 13) ---
+    /// Log lines on stderr as `text` or `json` (one JSON object per line).
+    #[arg(long, global = true, value_enum, default_value_t = crate::cli::LogFormat::Text)]
+    pub log_format: crate::cli::LogFormat,
+    /// Draw the progress bar even when stderr is not a terminal.
+    #[arg(long, global = true)]
+    pub progress: bool,
+    // --- end of logs and progress ---
 }
 
 #[derive(Debug, Subcommand)]

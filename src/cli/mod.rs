@@ -7,6 +7,8 @@
 //! message that says how to fix it. `help_text` holds the examples each
 //! `--help` ends with; `completions` prints the shell completion scripts
 //! and the man page generated from these same flags.
+//! `logging` sets up the log output (`--log-format`, colour) and
+//! `log_writer` writes it around the progress bar.
 //!
 //! May use: `input` (formats), `mapping` (loading and compiling it),
 //! `checks` (pool rules, the attribute vocabulary), `send` (rate, retry and wire settings), `run`
@@ -21,6 +23,8 @@ pub(crate) mod destination_flags;
 pub(crate) mod env;
 pub(crate) mod flags;
 pub(crate) mod help_text;
+pub(crate) mod log_writer;
+pub mod logging;
 pub(crate) mod outputs;
 pub(crate) mod preflight;
 pub(crate) mod settings;
@@ -31,6 +35,7 @@ pub use delete_flags::DeleteArgs;
 pub use delete_settings::DeleteConfig;
 pub use env::{Env, ProcessEnv};
 pub use flags::{Cli, Command};
+pub use logging::LogFormat;
 pub use settings::RunConfig;
 
 /// What `bulk-signup presets [NAME]` prints: the list of mapping presets,

@@ -27,7 +27,7 @@ mod ndjson;
 mod ndjson_props;
 pub(crate) mod read_ahead;
 mod row;
-mod sniff;
+pub(crate) mod sniff;
 mod text;
 
 use std::path::Path;

@@ -36,7 +36,9 @@ pub(crate) async fn connect(
             // Said even with --quiet when a variable chose it: that is the
             // case a cron job would never notice.
             if !config.quiet || origin.starts_with("AWS_ENDPOINT_URL") {
-                eprintln!("bulk-signup: sending to {endpoint} (from {origin})");
+                crate::cli::logging::say(&format!(
+                    "bulk-signup: sending to {endpoint} (from {origin})\n"
+                ));
             }
             let (endpoint, secret) = (endpoint.clone(), client_secret.clone());
             (None, endpoint, client_id.clone(), secret)

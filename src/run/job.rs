@@ -34,6 +34,7 @@ use crate::run::notice;
 use crate::run::ordered::{Ordered, OrderedParts};
 use crate::run::progress::Progress;
 use crate::run::resume::ResumeState;
+use crate::run::row_count;
 use crate::run::selection::{verify_input, Selection};
 use crate::run::signals::{interruptible, watch_signals};
 use crate::run::sink::Sink;
@@ -349,7 +350,18 @@ async fn drive(
     signals: &mut watch::Receiver<u32>,
 ) -> anyhow::Result<(Summary, bool, u64)> {
     let dry_run = dispatcher.is_none();
-    let progress = Progress::new(config.show_progress);
+    let count = config
+        .show_progress
+        .then(|| row_count::countable(&config.input, &config.read))
+        .flatten();
+    let mut progress = Progress::new(config.show_progress, count);
+    if let Some(dispatcher) = &dispatcher {
+        let dispatcher = Arc::clone(dispatcher);
+        progress = progress.with_pacing(Arc::new(move || {
+            let throttled = dispatcher.counts().throttled;
+            format!("throttled {throttled}, pacing {:.1}/s", dispatcher.rate())
+        }));
+    }
     let mut sink = Sink::new(reports.report, reports.errors, progress, dry_run);
     let ending = fan_out(
         &mut ordered,

@@ -5,7 +5,8 @@
 //! find duplicates and apply the `selection` (`--shard`, `shard`;
 //! `--resume`, `resume`); the `fan_out` loop hands rows to the sender,
 //! at most `--concurrency` at once, and records every outcome in the
-//! `sink`, the single writer of the reports and the `progress` display.
+//! `sink`, the single writer of the reports and the `progress` display
+//! (its total from `row_count`; off a terminal, drawn by `plain_stderr`).
 //! `signals` turns Ctrl-C into a clean stop; `connect` picks where
 //! requests go; `notice` says up front what messages Cognito will send.
 //!
@@ -17,8 +18,10 @@ pub(crate) mod fan_out;
 pub(crate) mod job;
 pub(crate) mod notice;
 pub(crate) mod ordered;
+pub(crate) mod plain_stderr;
 pub(crate) mod progress;
 pub(crate) mod resume;
+pub(crate) mod row_count;
 pub(crate) mod selection;
 pub(crate) mod shard;
 pub(crate) mod signals;

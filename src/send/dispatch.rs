@@ -23,6 +23,7 @@ use crate::send::message_notice::MessageNotice;
 use crate::send::rate::Pacer;
 use crate::send::retry::{full_jitter, RetryPolicy};
 use crate::send::steps::{RowSteps, StepRunner};
+use crate::send::throttle_log::ThrottleLog;
 
 /// Appended to the note of a row left `failed` after a lost answer.
 const MAYBE_CREATED_SUFFIX: &str = "; an earlier attempt's answer was lost, so the user may exist";
@@ -120,6 +121,8 @@ pub(crate) struct Dispatcher {
     admin_create: Option<AdminCreate>,
     /// What to say of the messages Cognito sends, once it says it sent one.
     notice: Option<Arc<MessageNotice>>,
+    /// The info line said every few seconds while throttled.
+    throttle_log: ThrottleLog,
 }
 
 impl Dispatcher {
@@ -145,6 +148,7 @@ impl Dispatcher {
             steps: None,
             admin_create: None,
             notice: None,
+            throttle_log: ThrottleLog::default(),
         }
     }
 
@@ -416,6 +420,11 @@ impl Dispatcher {
                 return Some(gave_up(entry, lost_answer));
             };
             self.stats.retries.fetch_add(1, Ordering::Relaxed);
+            if class == Class::Throttled {
+                let throttled = self.stats.throttled.load(Ordering::Relaxed);
+                self.throttle_log
+                    .throttled(self.pacer.rate(), ceiling, throttled);
+            }
             // An interrupt cuts the backoff short: the row is then
             // reported `failed` instead of outliving the grace period.
             let backoff = tokio::time::sleep(full_jitter(ceiling));

@@ -49,7 +49,7 @@ impl MessageNotice {
 
     fn say(&self, why: &str, media: &[&str]) {
         if !self.said.swap(true, Ordering::SeqCst) {
-            eprintln!("bulk-signup: {}", self.text(why, media));
+            crate::cli::logging::say(&format!("bulk-signup: {}\n", self.text(why, media)));
         }
     }
 

@@ -19,3 +19,4 @@ pub(crate) mod message_notice;
 pub(crate) mod rate;
 pub(crate) mod retry;
 pub(crate) mod steps;
+pub(crate) mod throttle_log;

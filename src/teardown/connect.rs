@@ -18,10 +18,10 @@ pub(crate) async fn connect(config: &DeleteConfig) -> anyhow::Result<Deleter> {
     // Said even with --quiet when a variable chose it: a stale
     // AWS_ENDPOINT_URL would otherwise send the deletions elsewhere unseen.
     if !config.quiet || config.origin.starts_with("AWS_ENDPOINT_URL") {
-        eprintln!(
-            "bulk-signup: sending to {} (from {})",
+        crate::cli::logging::say(&format!(
+            "bulk-signup: sending to {} (from {})\n",
             config.endpoint, config.origin
-        );
+        ));
     }
     let signer = Signer::from_environment(&config.signing_region)
         .await

@@ -19,6 +19,7 @@ mod fed_back_runs;
 mod file_safety_runs;
 mod help_runs;
 mod input_runs;
+mod log_runs;
 mod mapping_runs;
 mod merge_runs;
 mod message_notice_runs;

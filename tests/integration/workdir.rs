@@ -208,7 +208,9 @@ pub struct Cmd {
 
 /// Settings the binary reads from the environment: every run starts without
 /// them (and without proxies), so only what a test sets reaches it.
-const CLEARED_ENV: [&str; 20] = [
+const CLEARED_ENV: [&str; 22] = [
+    "NO_COLOR",
+    "CLICOLOR_FORCE",
     "COGNITO_CLIENT_SECRET",
     "COGNITO_CLIENT_ID",
     "COGNITO_USER_POOL_ID",
