@@ -16,8 +16,7 @@ use crate::cli::flags::{Api, RunArgs};
 use crate::cli::outputs::refuse_outputs_over_inputs;
 use crate::cli::step_settings::{region_of_pool, step_rates, step_settings, StepRates};
 use crate::input::{
-    delimiter_name, holds_object_per_line, is_stdin, sniff_delimiter, sniff_format, Format,
-    ReadSettings,
+    delimiter_name, file_format, is_stdin, sniff_delimiter, Format, FormatFound, ReadSettings,
 };
 use crate::mapping::file as mapping_file;
 use crate::mapping::presets;
@@ -210,28 +209,19 @@ fn input_format(args: &RunArgs) -> anyhow::Result<Format> {
     if let Some(format) = args.format {
         return Ok(format);
     }
-    match Format::from_path(&args.input) {
-        // `.json` names both JSON kinds: Auth0 delivers one object per line
-        // as `.json.gz`. The first bytes tell which.
-        Some(Format::Json) => {
-            if holds_object_per_line(&args.input, args.encoding)? {
-                tracing::info!(
-                    "{} holds one JSON object per line (as Auth0's export does): it is read as NDJSON",
-                    args.input.display()
-                );
-                return Ok(Format::Ndjson);
-            }
-            return Ok(Format::Json);
-        }
-        Some(format) => return Ok(format),
-        None => {}
+    let (format, found) = file_format(&args.input, args.encoding)?;
+    match found {
+        FormatFound::Named => {}
+        FormatFound::ObjectPerLine => tracing::info!(
+            "{} holds one JSON object per line (as Auth0's export does): it is read as NDJSON",
+            args.input.display()
+        ),
+        FormatFound::Sniffed(seen) => tracing::warn!(
+            "no --format given and the name of {} does not tell the format: its text {seen}, so it is read as {} (pass --format csv, ndjson or json to choose)",
+            args.input.display(),
+            format.name()
+        ),
     }
-    let (format, seen) = sniff_format(&args.input, args.encoding)?;
-    tracing::warn!(
-        "no --format given and the name of {} does not tell the format: its text {seen}, so it is read as {} (pass --format csv, ndjson or json to choose)",
-        args.input.display(),
-        format.name()
-    );
     Ok(format)
 }
 

@@ -77,21 +77,39 @@ pub(crate) fn sniff_delimiter(
     Ok(Some(sniff::delimiter(&text::head(path, encoding)?)))
 }
 
-/// The format of the file at `path` by its first bytes (decompressed,
-/// decoded), and what gave it away. Not for stdin, which cannot be read twice.
-pub(crate) fn sniff_format(
-    path: &Path,
-    encoding: Option<&'static encoding_rs::Encoding>,
-) -> anyhow::Result<(Format, &'static str)> {
-    Ok(Format::from_content(&text::head(path, encoding)?))
+/// How [`file_format`] found a file's format, for the notice that says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FormatFound {
+    /// The name's extension said it.
+    Named,
+    /// Named `.json`, but one object per line (Auth0's `.json.gz`).
+    ObjectPerLine,
+    /// The name said nothing; the first bytes did (what gave it away).
+    Sniffed(&'static str),
 }
 
-/// Whether the file at `path`, named `.json`, holds one object per line.
-pub(crate) fn holds_object_per_line(
+/// The format of the file at `path`: its extension, else its first bytes
+/// (decompressed, decoded). `.json` names both JSON kinds, so its first
+/// bytes decide between them. Not for stdin, which cannot be read twice.
+pub(crate) fn file_format(
     path: &Path,
     encoding: Option<&'static encoding_rs::Encoding>,
-) -> anyhow::Result<bool> {
-    Ok(format::is_object_per_line(&text::head(path, encoding)?))
+) -> anyhow::Result<(Format, FormatFound)> {
+    let named = Format::from_path(path);
+    if let Some(format) = named.filter(|f| *f != Format::Json) {
+        return Ok((format, FormatFound::Named));
+    }
+    let head = text::head(path, encoding)?;
+    Ok(match named {
+        Some(_) if format::is_object_per_line(&head) => {
+            (Format::Ndjson, FormatFound::ObjectPerLine)
+        }
+        Some(format) => (format, FormatFound::Named),
+        None => {
+            let (format, seen) = Format::from_content(&head);
+            (format, FormatFound::Sniffed(seen))
+        }
+    })
 }
 
 /// Whether `path` names standard input (`-`), which can be read only once.

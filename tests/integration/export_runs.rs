@@ -123,6 +123,19 @@ fn migration_pool(wd: &Workdir) -> PathBuf {
     wd.write("pool.json", &pool.to_string())
 }
 
+/// Asserts that row `row`'s user is in `users` with the `want`ed attributes.
+fn assert_user(
+    users: &HashMap<String, HashMap<String, String>>,
+    row: u64,
+    username: &str,
+    want: &[(&str, Option<String>)],
+) {
+    let user = users
+        .get(username)
+        .unwrap_or_else(|| panic!("row {row}: {username}"));
+    assert_attributes(user, want, username);
+}
+
 /// Asserts `user`'s attributes: each `Some` value present and equal, each
 /// `None` absent.
 fn assert_attributes(user: &HashMap<String, String>, want: &[(&str, Option<String>)], who: &str) {
@@ -189,10 +202,7 @@ async fn a_header_less_firebase_csv_imports_with_its_preset() {
     )
     .await;
     for (row, username, want) in firebase_users() {
-        let user = users
-            .get(&username)
-            .unwrap_or_else(|| panic!("row {row}: {username}"));
-        assert_attributes(user, &want, &username);
+        assert_user(&users, row, &username, &want);
     }
     // The verified flags are carried, not sent: no row is refused for them,
     // and the report records them for the steps after sign-up.
@@ -264,10 +274,7 @@ async fn cognitos_own_template_imports_with_its_preset() {
             ("custom:legacy_id", cell(19)),
             ("zoneinfo", cell(13)),
         ];
-        let user = users
-            .get(&username)
-            .unwrap_or_else(|| panic!("row {row}: {username}"));
-        assert_attributes(user, &want, &username);
+        assert_user(&users, row, &username, &want);
         checked += 1;
     }
     assert_eq!(checked, users.len());
@@ -323,10 +330,7 @@ async fn a_semicolon_windows_1252_spreadsheet_imports_with_its_accents() {
             ("family_name", present(cells[3])),
             ("phone_number", phone),
         ];
-        let user = users
-            .get(&username)
-            .unwrap_or_else(|| panic!("row {row}: {username}"));
-        assert_attributes(user, &want, &username);
+        assert_user(&users, row, &username, &want);
         accents += usize::from(!line.is_ascii());
     }
     assert!(accents >= 10, "the fixture has accented names: {accents}");
@@ -438,10 +442,7 @@ async fn a_firebase_json_export_imports_with_its_preset() {
     )
     .await;
     for (row, username, want) in firebase_users() {
-        let user = users
-            .get(&username)
-            .unwrap_or_else(|| panic!("row {row}: {username}"));
-        assert_attributes(user, &want, &username);
+        assert_user(&users, row, &username, &want);
     }
     assert!(entries.iter().any(|e| e.verified == "email"));
 }
