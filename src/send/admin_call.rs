@@ -252,6 +252,15 @@ async fn unless<F: std::future::Future>(
     }
 }
 
+/// The non-empty `sub` among `[{Name, Value}]` attributes (an
+/// AdminGetUser answer's `UserAttributes`, AdminCreateUser's
+/// `User.Attributes`).
+pub(crate) fn sub_in(attributes: &Value) -> Option<&str> {
+    attributes.as_array()?.iter().find(|a| a["Name"] == "sub")?["Value"]
+        .as_str()
+        .filter(|sub| !sub.is_empty())
+}
+
 /// No refusal is the wanted state already.
 pub(crate) fn no_benign_refusal(_: &str) -> bool {
     false

@@ -17,7 +17,7 @@ use zeroize::Zeroize;
 
 use crate::mapping::rules::Prepared;
 use crate::report::entry::{ReportEntry, Status, LOST_ANSWER_NOTE};
-use crate::send::admin_call::{no_benign_refusal, AdminCalls, Attempted, Refused};
+use crate::send::admin_call::{no_benign_refusal, sub_in, AdminCalls, Attempted, Refused};
 use crate::send::cognito::wire::Secret;
 use crate::send::cognito::{Class, CognitoClient};
 use crate::send::dispatch::{gave_up, interrupted, stopped, Dispatcher, StopReason, NOT_COGNITO};
@@ -242,7 +242,7 @@ impl AdminCreate {
             return entry;
         }
         entry.status = Some(Status::Created);
-        entry.user_sub = sub_in(&user["Attributes"]).unwrap_or_default();
+        entry.user_sub = sub_in(&user["Attributes"]).unwrap_or_default().to_owned();
         let status = user["UserStatus"].as_str().map(str::to_owned);
         entry.user_confirmed = status.as_deref().map(|s| s == "CONFIRMED");
         if lost {
@@ -370,7 +370,9 @@ impl AdminCreate {
             .await
             .ok()?;
         if entry.user_sub.is_empty() {
-            entry.user_sub = sub_in(&answer["UserAttributes"]).unwrap_or_default();
+            entry.user_sub = sub_in(&answer["UserAttributes"])
+                .unwrap_or_default()
+                .to_owned();
         }
         let status = answer["UserStatus"].as_str()?.to_owned();
         entry.user_confirmed = Some(status == "CONFIRMED");
@@ -385,13 +387,6 @@ impl AdminCreate {
             admin: true,
         });
     }
-}
-
-/// The `sub` among `[{Name, Value}]` attributes.
-fn sub_in(attributes: &Value) -> Option<String> {
-    attributes.as_array()?.iter().find(|a| a["Name"] == "sub")?["Value"]
-        .as_str()
-        .map(str::to_owned)
 }
 
 /// Adds `note` to the entry's note, `; `-separated.

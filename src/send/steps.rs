@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use crate::mapping::rules::Prepared;
-use crate::send::admin_call::{no_benign_refusal, AdminCalls};
+use crate::send::admin_call::{no_benign_refusal, sub_in, AdminCalls};
 use crate::send::cognito::CognitoClient;
 use crate::send::rate::Pacer;
 use crate::send::retry::RetryPolicy;
@@ -232,12 +232,7 @@ impl StepRunner {
             .call(&self.pacers.read, "AdminGetUser", &body, no_benign_refusal)
             .await
             .ok()?;
-        answer["UserAttributes"]
-            .as_array()?
-            .iter()
-            .find(|a| a["Name"] == "sub")
-            .and_then(|a| a["Value"].as_str())
-            .map(str::to_owned)
+        sub_in(&answer["UserAttributes"]).map(str::to_owned)
     }
 }
 

@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use crate::send::admin_call::{no_benign_refusal, AdminCalls, AdminError};
+use crate::send::admin_call::{no_benign_refusal, sub_in, AdminCalls, AdminError};
 use crate::send::rate::Pacer;
 use crate::teardown::outcome::{DeletionEntry, Outcome};
 use crate::teardown::targets::Target;
@@ -104,12 +104,7 @@ fn error_outcome(error: &AdminError) -> Outcome {
 
 /// The `sub` attribute in an AdminGetUser answer.
 fn sub_of(user: &Value) -> Option<&str> {
-    user["UserAttributes"]
-        .as_array()?
-        .iter()
-        .find(|a| a["Name"] == "sub")?["Value"]
-        .as_str()
-        .filter(|sub| !sub.is_empty())
+    sub_in(&user["UserAttributes"])
 }
 
 /// The entry for `target` with `outcome`; `error` is `Code: message` (a
