@@ -511,3 +511,39 @@ async fn exists_rows_get_their_sub_when_the_pool_id_is_given() {
         .iter()
         .all(|e| e.user_sub.is_empty()));
 }
+
+/// The same `kill -9` and `--resume` against the built-in emulator, which
+/// checks every signature and counts its users exactly.
+#[tokio::test]
+async fn a_kill_mid_run_then_resume_finishes_the_steps_on_the_emulator_too() {
+    let server = Endpoint::emulator(sample("pool.json"), &["--group", "crew"]).await;
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "emukill", 30);
+    let run = || {
+        let cmd = wd.run("users.csv").against(&server).report("report.csv");
+        signed_by(cmd, &server, &server.secret_access_key).args(["--confirm", "--group", "crew"])
+    };
+    let killed = run()
+        .args(["--rate", "20", "--concurrency", "8"])
+        .signal_when_grown("report.csv", 6, libc::SIGKILL)
+        .output()
+        .await;
+    assert_eq!(killed.signal, Some(libc::SIGKILL), "{}", killed.stderr);
+    run().arg("--resume").output().await.assert_code(0);
+    let entries = wd.read_report("report.csv");
+    assert_eq!(entries.len(), 30);
+    assert_eq!(server.list_users().await.len(), 30, "one user per row");
+    assert_eq!(server.stats().await.created, 30, "no user created twice");
+    for entry in &entries {
+        assert_eq!(entry.steps, "confirm;group:crew", "{entry:?}");
+        let user = server.admin_get_user(&entry.username).await.expect("user");
+        assert_eq!(user.user_status, "CONFIRMED");
+        let groups = server
+            .call_signed(
+                "AdminListGroupsForUser",
+                json!({"UserPoolId": server.pool_id, "Username": entry.username}),
+            )
+            .await;
+        assert_eq!(groups.body["Groups"][0]["GroupName"], "crew");
+    }
+}
