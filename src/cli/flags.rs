@@ -118,6 +118,12 @@ pub struct RunArgs {
     /// Write the end-of-run summary as JSON to this file (owner-only).
     #[arg(long, value_name = "FILE")]
     pub(crate) summary_json: Option<PathBuf>,
+    /// Record the run second by second to this file (owner-only): requests
+    /// sent, accepted, throttled, retries, in flight, the pacing rate and rows
+    /// per status. CSV, written as the run goes; a name ending in .svg gets a
+    /// chart of the rates over time instead, drawn when the run ends.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) timeline: Option<PathBuf>,
     /// Process only shard K of N (rows whose username hashes to K), e.g. 2/3.
     #[arg(long, value_name = "K/N")]
     pub(crate) shard: Option<crate::run::shard::Shard>,

@@ -1,10 +1,10 @@
-//! Outputs are never inputs: a `--report`, `--errors` or `--summary-json` path that is the
-//! input, the mapping file, the pool file, the client-secret file or the
-//! other outputs is refused before any file is created. Files are compared
-//! by device and inode, so a symlink, a hard link or another spelling of the
-//! same path is caught; paths that do not exist yet are compared by their
-//! absolute form. `delete-users` refuses its report over its input report
-//! the same way.
+//! Outputs are never inputs: a `--report`, `--errors`, `--summary-json` or
+//! `--timeline` path that is the input, the mapping file, the pool file, the
+//! client-secret file or the other outputs is refused before any file is
+//! created. Files are compared by device and inode, so a symlink, a hard link
+//! or another spelling of the same path is caught; paths that do not exist
+//! yet are compared by their absolute form. `delete-users` refuses its report
+//! over its input report the same way.
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +29,7 @@ pub(crate) fn refuse_outputs_over_inputs(args: &RunArgs) -> anyhow::Result<()> {
         ("--report", Some(&args.report)),
         ("--errors", args.errors.as_ref()),
         ("--summary-json", args.summary_json.as_ref()),
+        ("--timeline", args.timeline.as_ref()),
     ];
     for (flag, output) in outputs {
         let Some(output) = output else { continue };
@@ -43,6 +44,16 @@ pub(crate) fn refuse_outputs_over_inputs(args: &RunArgs) -> anyhow::Result<()> {
         let reports = [Some(&args.report), args.errors.as_ref()];
         if reports.into_iter().flatten().any(|r| same_file(summary, r)) {
             bail!("--summary-json must be a file of its own, not --report or --errors");
+        }
+    }
+    if let Some(timeline) = &args.timeline {
+        let others = [
+            Some(&args.report),
+            args.errors.as_ref(),
+            args.summary_json.as_ref(),
+        ];
+        if others.into_iter().flatten().any(|r| same_file(timeline, r)) {
+            bail!("--timeline must be a file of its own, not --report, --errors or --summary-json");
         }
     }
     Ok(())

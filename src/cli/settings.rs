@@ -74,6 +74,8 @@ pub struct RunConfig {
     pub(crate) retry_rejected: bool,
     /// `--summary-json`: where the summary goes as JSON.
     pub(crate) summary_json: Option<PathBuf>,
+    /// `--timeline`: where the per-second figures go (CSV, or an SVG chart).
+    pub(crate) timeline: Option<PathBuf>,
     pub(crate) shard: Option<Shard>,
     /// How long in-flight requests may finish after an interrupt.
     pub(crate) grace: Duration,
@@ -154,6 +156,7 @@ impl RunConfig {
             resume: args.resume,
             retry_rejected: args.retry_rejected,
             summary_json: args.summary_json,
+            timeline: args.timeline,
             shard: args.shard,
             grace: Duration::from_secs_f64(args.grace_seconds),
             steps,

@@ -5,7 +5,8 @@
 //! (`finalize`, merging sorted chunks with `row_merge`), `merge-reports`
 //! for shards (`merge`) and the end-of-run `summary` with its exit code,
 //! its JSON form (`summary_json`), what to do next (`next_steps`) and the
-//! report's counts behind them (`tally`).
+//! report's counts behind them (`tally`), and the chart of a run's
+//! `--timeline` (`timeline_chart`, public for the rate-control bench).
 //! Report files are opened by `private_file`, temporary ones made by
 //! `temp_file`. A fixed error report fed back as a run's input is opened
 //! by `fed_back` (its cells read back by `fed_back_rows`).
@@ -35,6 +36,7 @@ pub(crate) mod summary;
 pub(crate) mod summary_json;
 pub(crate) mod tally;
 pub(crate) mod temp_file;
+pub mod timeline_chart;
 pub(crate) mod write;
 
 pub use entry::{ReportEntry, Status, LOST_ANSWER_NOTE};

@@ -38,6 +38,7 @@ use crate::run::row_count;
 use crate::run::selection::{verify_input, Selection};
 use crate::run::signals::{interruptible, watch_signals};
 use crate::run::sink::Sink;
+use crate::run::timeline::{self, Timeline};
 use crate::send::dispatch::Dispatcher;
 
 /// Checking threads at most: past this the parsing thread is the limit.
@@ -148,6 +149,11 @@ fn preflight(config: &mut RunConfig) -> anyhow::Result<(MappedInput, bool)> {
         let resuming = config.resume && config.report.exists();
         refuse_symlink(path).map_err(config_error)?;
         summary_json::refuse_existing(path, config.overwrite, resuming).map_err(config_error)?;
+    }
+    if let Some(path) = &config.timeline {
+        let resuming = config.resume && config.report.exists();
+        refuse_symlink(path).map_err(config_error)?;
+        timeline::refuse_existing(path, config.overwrite, resuming).map_err(config_error)?;
     }
     Ok((input, fed_back))
 }
@@ -362,7 +368,16 @@ async fn drive(
             format!("throttled {throttled}, pacing {:.1}/s", dispatcher.rate())
         }));
     }
-    let mut sink = Sink::new(reports.report, reports.errors, progress, dry_run);
+    let timeline = match &config.timeline {
+        // Checked in pre-flight: replaced only with --overwrite or its own on --resume.
+        Some(path) => Some(
+            Timeline::start(path, config.overwrite || config.resume, dispatcher.clone())
+                .map_err(config_error)?,
+        ),
+        None => None,
+    };
+    let mut sink =
+        Sink::new(reports.report, reports.errors, progress, dry_run).with_timeline(timeline);
     let ending = fan_out(
         &mut ordered,
         dispatcher,

@@ -7,6 +7,7 @@
 //! at most `--concurrency` at once, and records every outcome in the
 //! `sink`, the single writer of the reports and the `progress` display
 //! (its total from `row_count`; off a terminal, drawn by `plain_stderr`).
+//! The sink also feeds the per-second `timeline` (`--timeline`).
 //! `signals` turns Ctrl-C into a clean stop; `connect` picks where
 //! requests go; `notice` says up front what messages Cognito will send.
 //!
@@ -26,6 +27,7 @@ pub(crate) mod selection;
 pub(crate) mod shard;
 pub(crate) mod signals;
 pub(crate) mod sink;
+pub(crate) mod timeline;
 
 pub use job::run;
 pub use resume::ResumeState;

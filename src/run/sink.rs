@@ -1,5 +1,5 @@
 //! The single writer: owns the results report, the error report, the
-//! progress display and the per-status tally. Entries are buffered and
+//! progress display, the `--timeline` and the per-status tally. Entries are buffered and
 //! reach the files at least every [`FLUSH_INTERVAL`] (the run loop's timer)
 //! and at the end, so a crash loses at most that much.
 
@@ -12,6 +12,7 @@ use crate::report::summary::Summary;
 use crate::report::tally::add_code;
 use crate::report::write::ReportWriter;
 use crate::run::progress::Progress;
+use crate::run::timeline::Timeline;
 
 /// How often buffered report entries reach the file at the latest.
 pub(crate) const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
@@ -21,6 +22,8 @@ pub(crate) struct Sink {
     report: ReportWriter,
     errors: Option<ErrorWriter>,
     progress: Progress,
+    /// `--timeline`: sampled on the flush timer.
+    timeline: Option<Timeline>,
     summary: Summary,
     /// Rows per status, indexed like `Status::ALL`; into `summary` at the end.
     tally: [u64; Status::ALL.len()],
@@ -43,6 +46,7 @@ impl Sink {
             report,
             errors,
             progress,
+            timeline: None,
             summary: Summary {
                 dry_run,
                 ..Summary::default()
@@ -53,6 +57,12 @@ impl Sink {
             in_row_order: true,
             last_row: 0,
         }
+    }
+
+    /// The same sink, also writing `timeline`.
+    pub(crate) fn with_timeline(mut self, timeline: Option<Timeline>) -> Self {
+        self.timeline = timeline;
+        self
     }
 
     /// Whether this session wrote its entries in strictly increasing row
@@ -132,6 +142,13 @@ impl Sink {
 
     /// Pushes buffered entries to the files, if there are any.
     pub(crate) fn flush(&mut self) -> anyhow::Result<()> {
+        if let Some(timeline) = self.timeline.as_mut() {
+            if let Err(e) = timeline.tick(&self.tally) {
+                // A picture of the run, not a record of it: the run goes on.
+                tracing::error!("cannot write the --timeline file, stopping it: {e:#}");
+                self.timeline = None;
+            }
+        }
         if self.dirty {
             self.report.flush()?;
             if let Some(errors) = self.errors.as_mut() {
@@ -147,6 +164,11 @@ impl Sink {
         self.dirty = true;
         self.flush()?;
         self.progress.finish();
+        if let Some(timeline) = self.timeline.take() {
+            if let Err(e) = timeline.finish(&self.tally) {
+                tracing::error!("cannot finish the --timeline file: {e:#}");
+            }
+        }
         for (status, count) in Status::ALL.iter().zip(self.tally) {
             if count > 0 {
                 self.summary.counts.insert(*status, count);

@@ -92,6 +92,11 @@ struct DispatchStats {
     requests: AtomicU64,
     throttled: AtomicU64,
     retries: AtomicU64,
+    /// Answers that were not throttles (what the pacer counts as accepted).
+    accepted: AtomicU64,
+    /// Requests whose call returned, whatever it returned: with `requests`,
+    /// how many are on the wire (for `--timeline`).
+    returned: AtomicU64,
 }
 
 /// The dispatcher's counters at one moment.
@@ -100,6 +105,8 @@ pub(crate) struct RequestCounts {
     pub(crate) requests: u64,
     pub(crate) throttled: u64,
     pub(crate) retries: u64,
+    pub(crate) accepted: u64,
+    pub(crate) returned: u64,
 }
 
 /// Sends rows to Cognito.
@@ -188,6 +195,10 @@ impl Dispatcher {
         add(&self.stats.requests, attempts);
         add(&self.stats.retries, attempts.saturating_sub(1));
         add(&self.stats.throttled, throttled);
+        // AdminCreateUser's tally does not set apart attempts that got no
+        // answer: for `--timeline` they count as accepted.
+        add(&self.stats.accepted, attempts.saturating_sub(throttled));
+        add(&self.stats.returned, attempts);
     }
 
     // --- end of the admin-create block ---
@@ -217,6 +228,8 @@ impl Dispatcher {
             requests: load(&self.stats.requests),
             throttled: load(&self.stats.throttled),
             retries: load(&self.stats.retries),
+            accepted: load(&self.stats.accepted),
+            returned: load(&self.stats.returned),
         }
     }
 
@@ -469,6 +482,7 @@ impl Dispatcher {
         entry.attempts += 1;
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let answer = self.client.sign_up(request).await;
+        self.stats.returned.fetch_add(1, Ordering::Relaxed);
         // Only an HTTP answer shows the endpoint is there: a server that
         // accepts connections and never answers is as useless as none.
         *reached |= !matches!(answer, Err(CallError::Transport { .. }));
@@ -478,7 +492,10 @@ impl Dispatcher {
             Err(CallError::Api(error)) if classify(error) == Class::Throttled => {
                 self.pacer.on_throttled()
             }
-            Err(CallError::Api(_)) | Ok(_) => self.pacer.on_accepted(),
+            Err(CallError::Api(_)) | Ok(_) => {
+                self.stats.accepted.fetch_add(1, Ordering::Relaxed);
+                self.pacer.on_accepted()
+            }
             Err(
                 CallError::Transport { .. } | CallError::NotCognito(_) | CallError::Unsigned(_),
             ) => {}

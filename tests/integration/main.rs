@@ -30,4 +30,5 @@ mod secret_hash_runs;
 mod settings_runs;
 mod steps_runs;
 mod summary_runs;
+mod timeline_runs;
 mod usage_errors;
