@@ -6,13 +6,23 @@ shared by a thread pool, the SDK's own retry mode (``standard`` or
 ``adaptive``, 8 attempts), one ``SignUp`` per CSV row, no pacing of its own.
 
     python3 benches/boto3_signup.py --endpoint URL --client-id ID \
-        --input users.csv --mode standard|adaptive --workers 16
+        --input users.csv --mode standard|adaptive --workers 16 \
+        [--timeline timeline.csv]
 
 Columns ``username`` and ``password`` go to Username/Password; every other
 column is a user attribute (empty cells are left out). Prints one JSON line:
 ``{"elapsed": s, "created": n, "exists": n, "failed": n, "errors": {code: n}}``
 (``elapsed`` covers the sign-ups only, not Python start-up or imports).
 Passwords are never printed.
+
+``--timeline FILE`` writes one CSV line per second, with the columns of
+``bulk-signup run --timeline`` that a boto3 client can observe: ``sent``
+(HTTP attempts, counted on botocore's ``before-send`` event), ``accepted``
+and ``throttled`` (answers, on ``response-received``, a throttle being
+``TooManyRequestsException``), ``retries`` (answers to attempts past a
+call's first, from the attempt number botocore keeps in the request context)
+and ``in_flight`` (attempts sent and not yet answered, at the second's end). There is no ``pacing_rate``: the script has no pacer,
+and adaptive mode's token bucket is internal to botocore.
 """
 
 import argparse
@@ -26,6 +36,63 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 
+class Timeline:
+    """Per-second counts of the client's HTTP attempts, from botocore events."""
+
+    COLUMNS = ["sent", "accepted", "throttled", "retries"]
+
+    def __init__(self, path, start):
+        self.lock = threading.Lock()
+        self.totals = collections.Counter()
+        self.before = collections.Counter()
+        self.start = start
+        self.second = 0
+        self.file = open(path, "w", newline="", encoding="utf-8")
+        self.file.write("elapsed_seconds,sent,accepted,throttled,retries,in_flight\n")
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def listen(self, events):
+        events.register("before-send", lambda **kw: self._count("sent"))
+        events.register("response-received", self._answered)
+
+    def _count(self, what):
+        with self.lock:
+            self.totals[what] += 1
+
+    def _answered(self, parsed_response=None, exception=None, context=None, **kwargs):
+        code = ((parsed_response or {}).get("Error") or {}).get("Code")
+        attempt = ((context or {}).get("retries") or {}).get("attempt", 1)
+        with self.lock:
+            self.totals["returned"] += 1
+            self.totals["retries"] += attempt > 1
+            if exception is None:
+                throttled = code == "TooManyRequestsException"
+                self.totals["throttled" if throttled else "accepted"] += 1
+
+    def _line(self):
+        with self.lock:
+            now = collections.Counter(self.totals)
+        self.second += 1
+        cells = [self.second] + [now[c] - self.before[c] for c in self.COLUMNS]
+        cells.append(now["sent"] - now["returned"])
+        self.before = now
+        self.file.write(",".join(str(c) for c in cells) + "\n")
+        self.file.flush()
+
+    def _run(self):
+        # A line as each second of the run ends, like bulk-signup's.
+        while not self.done.wait(self.start + self.second + 1 - time.monotonic()):
+            self._line()
+
+    def stop(self):
+        self.done.set()
+        self.thread.join()
+        self._line()  # the part-second the run ended in
+        self.file.close()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint", required=True)
@@ -33,6 +100,7 @@ def main():
     parser.add_argument("--input", required=True)
     parser.add_argument("--mode", choices=["standard", "adaptive"], required=True)
     parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--timeline")
     args = parser.parse_args()
 
     # SignUp is unsigned, but botocore wants credentials to exist.
@@ -87,11 +155,16 @@ def main():
                 errors[code] += 1
 
     start = time.monotonic()
+    timeline = Timeline(args.timeline, start) if args.timeline else None
+    if timeline:
+        timeline.listen(client.meta.events)
     with ThreadPoolExecutor(max_workers=args.workers) as pool:
         # Consume the iterator so a bug in sign_up surfaces instead of vanishing.
         for _ in pool.map(sign_up, rows):
             pass
     elapsed = time.monotonic() - start
+    if timeline:
+        timeline.stop()
 
     print(
         json.dumps(

@@ -25,6 +25,11 @@
 //! Environment: `BENCH_SECONDS` (default 60), `BENCH_ONLY` (e.g. `1,3`),
 //! `BENCH_BOTO3=0` to skip boto3, `BENCH_S3_CONCURRENCY` (default 16).
 //! boto3 is installed with pip when `import boto3` fails.
+//!
+//! `TIMELINE_DIR=DIR`: a picture of each run in DIR. bulk-signup runs with
+//! `--timeline DIR/timeline-s<N>-bulk-signup.svg`; the boto3 script writes
+//! a timeline CSV of what it can observe (its `--timeline`), which is drawn
+//! with the same chart code into `DIR/timeline-s<N>-boto3-<mode>.svg`.
 
 mod common;
 
@@ -32,11 +37,12 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use bulk_signup::report::timeline_chart;
 use common::*;
 
 const POOL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/pool.json");
@@ -298,6 +304,13 @@ fn deadline_for(rows: u64, reference: f64) -> Duration {
     Duration::from_secs_f64(10.0 * rows as f64 / reference + 120.0)
 }
 
+/// `TIMELINE_DIR/timeline-s<N>-<client>.<ext>`, when `TIMELINE_DIR` is set.
+fn timeline_path(s: &Scenario, client: &str, ext: &str) -> Option<PathBuf> {
+    let dir = PathBuf::from(std::env::var_os("TIMELINE_DIR")?);
+    std::fs::create_dir_all(&dir).expect("TIMELINE_DIR");
+    Some(dir.join(format!("timeline-s{}-{client}.{ext}", s.id)))
+}
+
 fn run_bulk_signup(s: &Scenario, dir: &Path) -> Outcome {
     let input = dir.join(format!("s{}-bulk.csv", s.id));
     write_users_csv(&input, s.rows as usize, &format!("b{}u", s.id));
@@ -319,6 +332,9 @@ fn run_bulk_signup(s: &Scenario, dir: &Path) -> Outcome {
         .stderr(File::create(&stderr_path).expect("stderr file"));
     for var in SCRUB {
         cmd.env_remove(var);
+    }
+    if let Some(chart) = timeline_path(s, "bulk-signup", "svg") {
+        cmd.arg("--timeline").arg(chart);
     }
     if s.confirm {
         cmd.args(["--confirm", "--user-pool-id", &emulator.user_pool_id])
@@ -407,7 +423,16 @@ fn run_boto3(s: &Scenario, mode: &str, dir: &Path) -> Outcome {
     for var in SCRUB {
         cmd.env_remove(var);
     }
+    let timeline = timeline_path(s, &format!("boto3-{mode}"), "csv");
+    if let Some(csv) = &timeline {
+        cmd.arg("--timeline").arg(csv);
+    }
     let (wall, code) = run_with_deadline(&mut cmd, deadline_for(s.rows, s.reference));
+    if let Some(csv) = timeline {
+        let chart = csv.with_extension("svg");
+        let title = format!("boto3 {mode} (hand-written script): {}", file_name(&chart));
+        timeline_chart::draw_csv(&csv, &chart, &title).expect("draw the boto3 timeline");
+    }
     let stats = emulator.stats();
     drop(emulator);
     let stdout = std::fs::read_to_string(&stdout_path).unwrap_or_default();
@@ -433,6 +458,11 @@ fn run_boto3(s: &Scenario, mode: &str, dir: &Path) -> Outcome {
         exit_code: code,
         detail: format!("errors {}", result["errors"]),
     }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
 }
 
 fn load_average() -> String {

@@ -5,7 +5,8 @@
 //!
 //! The line for second `k` holds what happened in (k−1, k]: requests sent
 //! (attempts started, retries included), accepted (answers that were not
-//! throttles), throttled answers and retries started in that second; the
+//! throttles), throttled answers and retries scheduled (each goes out after
+//! its backoff) in that second; the
 //! requests on the wire and the pacing rate at its end; and the rows
 //! settled so far per status (this session's). Each line is read at the
 //! first flush tick after its second ends (≤ 100 ms late); a loop stalled
