@@ -95,14 +95,20 @@ fn drawing<E: std::error::Error + Send + Sync>(error: DrawingAreaErrorKind<E>) -
 /// Reads one line's figure from a point (`None`: the point has none).
 type Figure = fn(&Point) -> Option<f64>;
 
-/// The last second, for the x axis (at least one).
+/// The last second, for the x axis (at least 5: its labels are whole numbers).
 fn x_end(points: &[Point]) -> f64 {
-    points.iter().map(|p| p.seconds).fold(1.0, f64::max)
+    points.iter().map(|p| p.seconds).fold(5.0, f64::max)
 }
 
-/// A y axis reaching a little above `top` (at least 1).
-fn y_end(top: f64) -> f64 {
-    (top * 1.1).max(1.0)
+/// A y axis reaching above `top` by `headroom`, and at least to 5 (its
+/// labels are whole numbers).
+fn y_end(top: f64, headroom: f64) -> f64 {
+    (top * headroom).max(5.0)
+}
+
+/// Whole seconds and requests: no decimals on the axes.
+fn whole(value: &f64) -> String {
+    format!("{value:.0}")
 }
 
 /// Upper panel: accepted/s, throttled/s and the pacing rate.
@@ -115,12 +121,15 @@ fn draw_rates(area: &DrawingArea<SVGBackend, Shift>, points: &[Point]) -> anyhow
         .margin(10)
         .x_label_area_size(35)
         .y_label_area_size(55)
-        .build_cartesian_2d(0.0..x_end(points), 0.0..y_end(top))
+        // Room at the top for the legend.
+        .build_cartesian_2d(0.0..x_end(points), 0.0..y_end(top, 1.35))
         .map_err(drawing)?;
     chart
         .configure_mesh()
         .x_desc("seconds")
         .y_desc("requests per second")
+        .x_label_formatter(&whole)
+        .y_label_formatter(&whole)
         .label_style((FONT, 13))
         .draw()
         .map_err(drawing)?;
@@ -166,12 +175,15 @@ fn draw_in_flight(area: &DrawingArea<SVGBackend, Shift>, points: &[Point]) -> an
         .margin(10)
         .x_label_area_size(35)
         .y_label_area_size(55)
-        .build_cartesian_2d(0.0..x_end(points), 0.0..y_end(top))
+        .build_cartesian_2d(0.0..x_end(points), 0.0..y_end(top, 1.1))
         .map_err(drawing)?;
     chart
         .configure_mesh()
         .x_desc("seconds")
         .y_desc("in flight")
+        .x_label_formatter(&whole)
+        .y_label_formatter(&whole)
+        .y_labels(4)
         .label_style((FONT, 13))
         .draw()
         .map_err(drawing)?;
