@@ -12,17 +12,20 @@ use crate::workdir::*;
 /// A throttling emulator and `n` users (one of them invalid), sent with `extra`.
 async fn throttled_run(wd: &Workdir, n: usize, extra: &[&str]) -> Output {
     let server = Endpoint::emulator(sample("pool.json"), &["--quota", "5", "--burst", "5"]).await;
+    throttled_cmd(wd, &server, n, extra).output().await
+}
+
+/// The command of [`throttled_run`], to run against `server`.
+fn throttled_cmd(wd: &Workdir, server: &Endpoint, n: usize, extra: &[&str]) -> Cmd {
     let users = wd.users_csv("users.csv", "tl", n);
     let mut text = std::fs::read_to_string(&users).expect("users");
     text.push_str("tl-bad,Pw-0-Secret9x,not-an-email,Bad,gold\n");
     std::fs::write(&users, text).expect("users");
     wd.run("users.csv")
-        .against(&server)
+        .against(server)
         .report("report.csv")
         .args(["--rate", "20", "--summary-json", "summary.json"])
         .args(extra.iter().copied())
-        .output()
-        .await
 }
 
 fn number(row: &HashMap<String, String>, column: &str) -> f64 {
@@ -177,4 +180,35 @@ async fn an_svg_timeline_is_a_chart_of_the_run() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600);
+}
+
+#[tokio::test]
+async fn a_crash_keeps_the_csv_lines_written_and_ctrl_c_still_draws_the_chart() {
+    let server = Endpoint::emulator(sample("pool.json"), &["--quota", "5", "--burst", "5"]).await;
+    let wd = Workdir::new();
+    let killed = throttled_cmd(&wd, &server, 40, &["--timeline", "t.csv"])
+        .signal_when_grown("t.csv", 3, libc::SIGKILL)
+        .output()
+        .await;
+    assert_eq!(killed.signal, Some(libc::SIGKILL));
+    let rows = wd.csv_rows("t.csv");
+    assert!(
+        rows.len() >= 3,
+        "the lines before the crash are in the file"
+    );
+    for row in &rows {
+        number(row, "sent");
+        number(row, "failed");
+    }
+
+    let wd = Workdir::new();
+    throttled_cmd(&wd, &server, 40, &["--timeline", "run.svg"])
+        .signal_when_grown("report.csv", 5, libc::SIGINT)
+        .output()
+        .await
+        .assert_code(4);
+    let svg = wd.read("run.svg");
+    let (elements, text) = parse_svg(&svg);
+    assert!(elements.contains_key("polyline"), "{elements:?}");
+    assert!(text.contains("accepted/s"), "{text}");
 }
