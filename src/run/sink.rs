@@ -1,7 +1,7 @@
 //! The single writer: owns the results report, the error report, the
-//! progress display, the `--timeline` and the per-status tally. Entries are buffered and
-//! reach the files at least every [`FLUSH_INTERVAL`] (the run loop's timer)
-//! and at the end, so a crash loses at most that much.
+//! progress display, the `--timeline` and the per-status tally. Entries are
+//! buffered and reach the files at least every [`FLUSH_INTERVAL`] (the run
+//! loop's timer) and at the end, so a crash loses at most that much.
 
 use std::time::Duration;
 
