@@ -10,6 +10,7 @@ mod workdir;
 mod admin_create_runs;
 mod admin_emulator_runs;
 mod cognito_local_runs;
+mod concurrency_runs;
 mod delete_runs;
 mod emulator_admin_runs;
 mod emulator_runs;
