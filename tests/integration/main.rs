@@ -24,6 +24,8 @@ mod mapping_runs;
 mod merge_runs;
 mod message_notice_runs;
 mod moto_runs;
+mod readme_runs;
+mod readme_transcript;
 mod resume_runs;
 mod safety_runs;
 mod secret_hash_runs;
