@@ -4,6 +4,7 @@
 
 mod endpoint;
 mod inspect;
+mod readme_transcript;
 mod sigv4;
 mod workdir;
 
@@ -25,7 +26,6 @@ mod merge_runs;
 mod message_notice_runs;
 mod moto_runs;
 mod readme_runs;
-mod readme_transcript;
 mod resume_runs;
 mod safety_runs;
 mod secret_hash_runs;
