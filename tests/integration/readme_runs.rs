@@ -44,7 +44,7 @@ fn every_console_transcript_in_the_readme_runs_as_shown() {
 /// The workflow and manifest samples are well-formed YAML.
 #[test]
 fn the_sample_workflow_and_manifest_parse_as_yaml() {
-    let installed = python(&["-c", "import yaml"]).status.success();
+    let installed = python_succeeds(&["-c", "import yaml"]);
     if !available("PyYAML", installed, "pip install pyyaml") {
         return;
     }
@@ -72,15 +72,23 @@ fn python(args: &[&str]) -> std::process::Output {
         .expect("python3 runs")
 }
 
+/// Whether python3 runs and `args` succeed (no python3 is "not installed").
+fn python_succeeds(args: &[&str]) -> bool {
+    Command::new("python3")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 fn needs_moto(session: &[Block]) -> bool {
     let mut steps = session.iter().flat_map(|b| &b.steps);
     steps.any(|s| s.command.contains("moto.server"))
 }
 
 fn moto_installed() -> bool {
-    let installed = python(&["-c", "import moto.server, boto3"])
-        .status
-        .success();
+    let installed = python_succeeds(&["-c", "import moto.server, boto3"]);
     available("moto", installed, "pip install 'moto[server]'")
 }
 
@@ -180,13 +188,22 @@ impl Shell {
 
     /// Starts `command` in the background and waits until its port answers.
     fn start_background(&mut self, command: &str, step: &Step) {
+        let port = port_of(command);
+        if let Some(port) = port {
+            assert!(
+                TcpStream::connect(("127.0.0.1", port)).is_err(),
+                "README line {}: port {port} is already in use on this machine, and the \
+                 transcript needs it: stop what listens there",
+                step.line
+            );
+        }
         // Leading redirections come first, so the command's own win.
         self.send(&format!(
             "</dev/null >/dev/null 2>&1 {command} &\nprintf '{MARKER}pid %s>>>\\n' \"$!\""
         ));
         let (pid, _) = self.until_marker(step);
         self.background.push(pid.parse().expect("pid"));
-        if let Some(port) = port_of(command) {
+        if let Some(port) = port {
             wait_for_port(port, step);
         }
     }
