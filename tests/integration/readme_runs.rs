@@ -1,15 +1,17 @@
 //! The README cannot rot: every `console` transcript in README.md is run
 //! as written (the convention is in `readme_transcript`), the blocks under
-//! each heading in a fresh directory holding a copy of `samples/`, with `bulk-signup` on
-//! `PATH` being the binary under test. A renamed flag, a command that starts
-//! failing or a printed line that changes fails this test and names the
-//! README line. The sample CI and Kubernetes files must parse as YAML.
+//! each heading in a fresh directory holding a copy of `samples/`, with
+//! `bulk-signup` on `PATH` being the binary under test. A renamed flag, a
+//! command that starts failing or a printed line that changes fails this
+//! test and names the README line. The sample CI and Kubernetes files must
+//! parse as YAML, and every `samples/` file the README names must exist.
 //!
-//! The blocks under one heading run in one `sh`, fed one command at a
-//! time, so what a command exports holds for the next; after each, a marker line carries
-//! its exit code. A background command (`… &`) gets its PID reported the
-//! same way, the test waits until its port answers (`--port`/`-p`, else
-//! the emulator's 9339), and it is stopped by that PID when the heading's blocks end.
+//! The blocks under one heading run in one `sh`, fed one command at a time,
+//! so what a command exports holds for the next; after each, a marker line
+//! carries its exit code. A background command (`… &`) gets its PID
+//! reported the same way, the test waits until its port answers
+//! (`--port`/`-p`, else the emulator's 9339), and it is stopped by that PID
+//! when the heading's blocks end.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -63,6 +65,46 @@ fn the_sample_workflow_and_manifest_parse_as_yaml() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// The Indexed Job's shard count is its completion count: a manifest whose
+/// `--shard K/N` and `completions` disagree would leave rows unsent.
+#[test]
+fn the_indexed_job_runs_one_shard_per_completion() {
+    let installed = python_succeeds(&["-c", "import yaml"]);
+    if !available("PyYAML", installed, "pip install pyyaml") {
+        return;
+    }
+    let path = Path::new(ROOT).join("samples/k8s/indexed-job.yaml");
+    let script = r#"
+import sys, yaml
+job = next(d for d in yaml.safe_load_all(open(sys.argv[1])) if d["kind"] == "Job")
+spec = job["spec"]
+assert spec["completionMode"] == "Indexed", spec
+n = spec["completions"]
+assert spec["parallelism"] == n, spec
+args = " ".join(job["spec"]["template"]["spec"]["containers"][0]["args"])
+assert "JOB_COMPLETION_INDEX + 1" in args and f'--shard "$k/{n}"' in args, args
+"#;
+    let out = python(&["-c", script, &path.to_string_lossy()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Every `samples/…` file the README names is in the repository.
+#[test]
+fn every_sample_the_readme_names_exists() {
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).expect("README");
+    let named = regex::Regex::new(r"samples/[A-Za-z0-9_./-]*[A-Za-z0-9]").expect("pattern");
+    let mut seen = 0;
+    for path in named.find_iter(&readme).map(|m| m.as_str()) {
+        assert!(Path::new(ROOT).join(path).exists(), "README names {path}");
+        seen += 1;
+    }
+    assert!(seen > 10, "the README's samples were not found");
 }
 
 fn python(args: &[&str]) -> std::process::Output {
