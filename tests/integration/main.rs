@@ -4,6 +4,7 @@
 
 mod endpoint;
 mod inspect;
+mod readme_transcript;
 mod sigv4;
 mod workdir;
 
@@ -25,6 +26,7 @@ mod mapping_runs;
 mod merge_runs;
 mod message_notice_runs;
 mod moto_runs;
+mod readme_runs;
 mod resume_runs;
 mod safety_runs;
 mod secret_hash_runs;
