@@ -93,6 +93,8 @@ pub(crate) struct CapWarning {
     pub(crate) ceiling: usize,
     pub(crate) rate: f64,
     pub(crate) latency_ms: f64,
+    /// Requests in flight the rate needs (Little's law, no margin).
+    pub(crate) needed: usize,
     /// The `--concurrency` that would reach the rate.
     pub(crate) suggested: usize,
 }
@@ -102,7 +104,7 @@ impl std::fmt::Display for CapWarning {
         write!(
             f,
             "--concurrency {} caps the rate: {:.0} requests/s at {:.0} ms per request need about {} in flight; run with --concurrency {} to reach it",
-            self.ceiling, self.rate, self.latency_ms, self.suggested, self.suggested
+            self.ceiling, self.rate, self.latency_ms, self.needed, self.suggested
         )
     }
 }
@@ -159,6 +161,7 @@ impl Concurrency {
             ceiling: self.ceiling,
             rate,
             latency_ms: latency * 1000.0,
+            needed: saturating_ceil(needed),
             suggested: round_up(saturating_ceil(needed * MARGIN) + HEADROOM, 16),
         };
         (limit, Some(warning))

@@ -74,10 +74,14 @@ fn a_capping_ceiling_is_said_once_after_a_while_with_the_figure_to_use() {
     let warning = &warnings[0];
     // 1000/s × 0.1 s × 1.5 + 4 = 154, rounded up to a multiple of 16.
     assert_eq!(warning.suggested, 160);
+    assert_eq!(warning.needed, 100);
     let text = warning.to_string();
     assert!(text.contains("--concurrency 16 caps the rate"), "{text}");
     assert!(text.contains("--concurrency 160"), "{text}");
-    assert!(text.contains("100 ms"), "{text}");
+    assert!(
+        text.contains("at 100 ms per request need about 100 in flight"),
+        "{text}"
+    );
 }
 
 #[test]
