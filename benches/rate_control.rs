@@ -9,13 +9,18 @@
 //!
 //! 1. quota 50/s, burst 10, default settings;
 //! 2. quota 30/s, burst 6, default settings (`--rate 50` is above the quota);
-//! 3. quota 500/s, burst 100, `--rate 500` (`--concurrency` from
-//!    `BENCH_S3_CONCURRENCY`, default 16);
+//! 3. quota 500/s, burst 100, `--rate 500` (default `--concurrency`, or
+//!    `BENCH_S3_CONCURRENCY`);
 //! 4. 50 ms latency, no quota, `--concurrency 64 --rate 0`: the ceiling is
 //!    64 / 0.05 s = 1,280 rows/s; 1,280 × `BENCH_SECONDS` / 4 rows;
 //! 5. quota 50/s, burst 10, `--confirm`: SignUp and AdminConfirmSignUp share
 //!    the UserCreation quota, so 25 users/s is the reference (issue 12's
-//!    check: about 25 users/s, at most 3% of requests throttled).
+//!    check: about 25 users/s, at most 3% of requests throttled);
+//! 6. 100 ms latency, no quota, `--rate 1000` and otherwise default flags:
+//!    adaptive concurrency must keep about 100 requests in flight without
+//!    being told (issue 14: at least 950 rows/s); 1,000 × `BENCH_SECONDS` / 4 rows;
+//! 7. quota 500/s, burst 100, 50 ms latency, `--rate 500`: the quota
+//!    scenario 3 at a real latency, also with default flags.
 //!
 //! Targets: 1–3 goodput ≥ 95% of the quota, throttled ≤ 3% of requests,
 //! no failed rows, the pool holds exactly one user per row; 4 goodput ≥ 90%
@@ -23,7 +28,7 @@
 //! (16 threads, `max_attempts` 8) in both retry modes.
 //!
 //! Environment: `BENCH_SECONDS` (default 60), `BENCH_ONLY` (e.g. `1,3`),
-//! `BENCH_BOTO3=0` to skip boto3, `BENCH_S3_CONCURRENCY` (default 16).
+//! `BENCH_BOTO3=0` to skip boto3, `BENCH_S3_CONCURRENCY` (default: none given).
 //! boto3 is installed with pip when `import boto3` fails.
 //!
 //! `TIMELINE_DIR=DIR`: a picture of each run in DIR. bulk-signup runs with
@@ -546,7 +551,10 @@ fn main() {
         .ok()
         .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect());
     let with_boto3 = std::env::var("BENCH_BOTO3").map_or(true, |v| v != "0");
-    let s3_concurrency = std::env::var("BENCH_S3_CONCURRENCY").unwrap_or_else(|_| "16".into());
+    // Scenario 3 runs at default flags unless a --concurrency is asked for.
+    let s3_concurrency: Vec<String> = std::env::var("BENCH_S3_CONCURRENCY")
+        .map(|n| vec!["--concurrency".into(), n])
+        .unwrap_or_default();
     let rows = |rate: f64, secs: f64| (rate * secs).round() as u64;
 
     let scenarios = [
@@ -585,12 +593,7 @@ fn main() {
             burst: Some(100.0),
             latency_ms: 0,
             rows: rows(500.0, seconds),
-            args: vec![
-                "--rate".into(),
-                "500".into(),
-                "--concurrency".into(),
-                s3_concurrency.clone(),
-            ],
+            args: [vec!["--rate".into(), "500".into()], s3_concurrency.clone()].concat(),
             reference: 500.0,
             goodput_target: 0.95,
             throttle_target: Some(0.03),
@@ -630,6 +633,34 @@ fn main() {
             boto3: false,
             confirm: true,
         },
+        Scenario {
+            id: 6,
+            name: "latency 100 ms, no quota, --rate 1000, default flags",
+            quota: None,
+            burst: None,
+            latency_ms: 100,
+            rows: rows(1000.0, seconds / 4.0),
+            args: vec!["--rate".into(), "1000".into()],
+            reference: 1000.0,
+            goodput_target: 0.95,
+            throttle_target: None,
+            boto3: false,
+            confirm: false,
+        },
+        Scenario {
+            id: 7,
+            name: "quota 500/s, burst 100, latency 50 ms, --rate 500, default flags",
+            quota: Some(500.0),
+            burst: Some(100.0),
+            latency_ms: 50,
+            rows: rows(500.0, seconds / 2.0),
+            args: vec!["--rate".into(), "500".into()],
+            reference: 500.0,
+            goodput_target: 0.95,
+            throttle_target: Some(0.03),
+            boto3: false,
+            confirm: false,
+        },
     ];
     let selected = |s: &Scenario| only.as_ref().is_none_or(|ids| ids.contains(&s.id));
 
@@ -641,7 +672,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bench_start = Instant::now();
     println!(
-        "rate_control: BENCH_SECONDS={seconds}, scenario 3 --concurrency {s3_concurrency}, load average {}",
+        "rate_control: BENCH_SECONDS={seconds}, scenario 3 flags {s3_concurrency:?}, load average {}",
         load_average()
     );
 

@@ -151,8 +151,9 @@ pub struct RunArgs {
     /// File holding the app client secret (else env COGNITO_CLIENT_SECRET, if set).
     #[arg(long)]
     pub(crate) client_secret_file: Option<PathBuf>,
-    /// Most SignUp requests in flight at once.
-    #[arg(long, default_value_t = 16)]
+    /// Most rows in flight at once: a ceiling. Below it, the run keeps about
+    /// rate × latency in flight, and says when this caps the rate.
+    #[arg(long, default_value_t = 256)]
     pub(crate) concurrency: usize,
     /// Requests per second across all in-flight requests (Cognito's default quota is 50; 0 = unpaced).
     #[arg(long, default_value_t = 50.0)]

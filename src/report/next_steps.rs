@@ -35,7 +35,8 @@ fn run_steps(out: &mut String, summary: &Summary, rerun: &dyn Fn(&str) -> String
         line(out, "once the cause is fixed, continue the run (rows not settled are sent, settled ones skipped):", &rerun("--resume"));
     } else if failed > 0 {
         let text = format!(
-            "{failed} rows failed (no definite answer): to send them again, continue the run:"
+            "{} failed (no definite answer): to send them again, continue the run:",
+            rows(failed)
         );
         line(out, &text, &rerun("--resume"));
     }
@@ -45,7 +46,9 @@ fn run_steps(out: &mut String, summary: &Summary, rerun: &dyn Fn(&str) -> String
             false => "",
         };
         let text = format!(
-            "{refused} rows are invalid or rejected{still}: fix them in the error report and run it as the input, or send them again as they are with --retry-rejected:"
+            "{} {} invalid or rejected{still}: fix them in the error report and run it as the input, or send them again as they are with --retry-rejected:",
+            rows(refused),
+            are(refused)
         );
         line(out, &text, &with_retry_rejected(&rerun("--resume")));
     }
@@ -63,12 +66,31 @@ fn dry_run_steps(out: &mut String, summary: &Summary, rerun: &dyn Fn(&str) -> St
             &rerun("--overwrite"),
         );
     } else if summary.count(Status::Invalid) > 0 {
+        let invalid = summary.count(Status::Invalid);
         let _ = writeln!(
             out,
-            "{} rows are invalid: fix them in the input (or in the error report, and check it), then check again",
-            summary.count(Status::Invalid)
+            "{} {} invalid: fix them in the input (or in the error report, and check it), then check again",
+            rows(invalid),
+            are(invalid)
         );
         error_report(out, summary);
+    }
+}
+
+/// "1 row", "2 rows".
+fn rows(n: u64) -> String {
+    match n {
+        1 => "1 row".to_owned(),
+        n => format!("{n} rows"),
+    }
+}
+
+/// The verb agreeing with [`rows`].
+fn are(n: u64) -> &'static str {
+    if n == 1 {
+        "is"
+    } else {
+        "are"
     }
 }
 
@@ -140,6 +162,13 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("the error report: errs.csv"), "{text}");
+    }
+
+    #[test]
+    fn one_row_is_one_row() {
+        let text = next_steps(&with(&[(Status::Rejected, 1), (Status::Failed, 1)]), &rerun);
+        assert!(text.contains("1 row failed (no definite answer)"), "{text}");
+        assert!(text.contains("1 row is invalid or rejected:"), "{text}");
     }
 
     #[test]

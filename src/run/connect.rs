@@ -82,7 +82,8 @@ pub(crate) async fn connect(
         config.retry,
         pacer,
     );
-    let dispatcher = with_admin_calls(config, (steps, admin_create), client, dispatcher, pacers)?;
+    let dispatcher = with_admin_calls(config, (steps, admin_create), client, dispatcher, pacers)?
+        .with_concurrency_ceiling(config.concurrency);
     Ok((emulator, Some(dispatcher)))
 }
 

@@ -1,8 +1,9 @@
 //! The sending loop, the async stage and the only one with requests in
 //! flight (the dispatcher sends them): takes checked batches in input order
 //! and settles them ([`crate::run::ordered`]): rows that need no request are
-//! recorded at once; it keeps at most `concurrency` sends in flight, and
-//! flushes the sink on a timer. A batch is taken only when the send queue is
+//! recorded at once; it keeps as many sends in flight as the dispatcher's
+//! adaptive limit allows ([`crate::send::concurrency`], checked on a timer),
+//! and flushes the sink on a timer. A batch is taken only when the send queue is
 //! empty, so memory stays bounded.
 //!
 //! Ctrl-C or SIGTERM: no new row is read or sent; in-flight requests get
@@ -22,6 +23,7 @@ use crate::input::Row;
 use crate::report::entry::ReportEntry;
 use crate::run::ordered::{Ordered, Outgoing, Settled};
 use crate::run::sink::{Sink, FLUSH_INTERVAL};
+use crate::send::concurrency;
 use crate::send::dispatch::Dispatcher;
 
 /// How the loop ended.
@@ -37,7 +39,6 @@ pub(crate) enum Ending {
 pub(crate) async fn fan_out(
     ordered: &mut Ordered,
     dispatcher: Option<Arc<Dispatcher>>,
-    concurrency: usize,
     grace: Duration,
     sink: &mut Sink,
     signals: &mut watch::Receiver<u32>,
@@ -52,8 +53,11 @@ pub(crate) async fn fan_out(
     let mut signals_alive = true;
     let mut flush = tokio::time::interval(FLUSH_INTERVAL);
     flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut limit_check = tokio::time::interval(concurrency::CHECK_INTERVAL);
+    limit_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut limit = in_flight_limit(dispatcher.as_deref());
     loop {
-        while in_flight.len() < concurrency && deadline.is_none() {
+        while in_flight.len() < limit && deadline.is_none() {
             let (Some(dispatcher), Some(outgoing)) = (&dispatcher, pending.pop_front()) else {
                 break;
             };
@@ -91,6 +95,9 @@ pub(crate) async fn fan_out(
                 }
             }
             _ = flush.tick() => sink.flush()?,
+            _ = limit_check.tick(), if dispatcher.is_some() => {
+                limit = in_flight_limit(dispatcher.as_deref());
+            }
             changed = signals.changed(), if signals_alive => {
                 if changed.is_err() {
                     signals_alive = false;
@@ -107,6 +114,19 @@ pub(crate) async fn fan_out(
             _ = grace_over => return Ok(Ending::Interrupted),
         }
     }
+}
+
+/// The rows the dispatcher may have in flight now; said once when
+/// `--concurrency` holds the pacing rate back.
+fn in_flight_limit(dispatcher: Option<&Dispatcher>) -> usize {
+    let Some(dispatcher) = dispatcher else {
+        return 0;
+    };
+    let (limit, warning) = dispatcher.in_flight_limit();
+    if let Some(warning) = warning {
+        tracing::warn!("{warning}");
+    }
+    limit
 }
 
 /// Sends one row; its entry (`None` if interrupted before it was sent)

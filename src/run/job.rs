@@ -378,15 +378,7 @@ async fn drive(
     };
     let mut sink =
         Sink::new(reports.report, reports.errors, progress, dry_run).with_timeline(timeline);
-    let ending = fan_out(
-        &mut ordered,
-        dispatcher,
-        config.concurrency,
-        config.grace,
-        &mut sink,
-        signals,
-    )
-    .await;
+    let ending = fan_out(&mut ordered, dispatcher, config.grace, &mut sink, signals).await;
     let in_row_order = sink.in_row_order();
     let rows_read = ordered.rows_read();
     let mut summary = sink.finish()?;

@@ -18,12 +18,17 @@ use crate::send::admin_create::AdminCreate;
 use crate::send::cognito::secret_hash::SecretHasher;
 use crate::send::cognito::wire::{Secret, SignUpRequest, SignUpResponse, UserContextData};
 use crate::send::cognito::{classify, CallError, Class, CognitoClient};
+use crate::send::concurrency::{CapWarning, Concurrency};
 use crate::send::interrupt::Interrupt;
 use crate::send::message_notice::MessageNotice;
 use crate::send::rate::Pacer;
 use crate::send::retry::{full_jitter, RetryPolicy};
 use crate::send::steps::{RowSteps, StepRunner};
 use crate::send::throttle_log::ThrottleLog;
+
+/// The in-flight ceiling until [`Dispatcher::with_concurrency_ceiling`] sets
+/// `--concurrency` (tests build dispatchers without it).
+const DEFAULT_CEILING: usize = 16;
 
 /// Appended to the note of a row left `failed` after a lost answer.
 const MAYBE_CREATED_SUFFIX: &str = "; an earlier attempt's answer was lost, so the user may exist";
@@ -130,6 +135,8 @@ pub(crate) struct Dispatcher {
     notice: Option<Arc<MessageNotice>>,
     /// The info line said every few seconds while throttled.
     throttle_log: ThrottleLog,
+    /// How many rows the sending loop keeps in flight.
+    concurrency: Concurrency,
 }
 
 impl Dispatcher {
@@ -141,7 +148,9 @@ impl Dispatcher {
         pacer: Arc<Pacer>,
     ) -> Self {
         let secret_hasher = client_secret.map(|s| SecretHasher::new(s.expose(), &client_id));
+        let concurrency = Concurrency::new(DEFAULT_CEILING, 1, client.latency());
         Dispatcher {
+            concurrency,
             client,
             client_id,
             secret_hasher,
@@ -157,6 +166,25 @@ impl Dispatcher {
             notice: None,
             throttle_log: ThrottleLog::default(),
         }
+    }
+
+    /// The same dispatcher, keeping at most `ceiling` rows in flight
+    /// (`--concurrency`); set after the steps and the admin-create path,
+    /// whose calls per row it counts.
+    pub(crate) fn with_concurrency_ceiling(mut self, ceiling: usize) -> Self {
+        let steps = self
+            .steps
+            .as_ref()
+            .map_or(0, |s| s.settings().calls_per_row());
+        let creation = if self.admin_create.is_some() { 2 } else { 1 };
+        self.concurrency = Concurrency::new(ceiling, creation + steps, self.client.latency());
+        self
+    }
+
+    /// The rows to keep in flight now, and the warning to give once when
+    /// `--concurrency` holds the pacing rate back.
+    pub(crate) fn in_flight_limit(&self) -> (usize, Option<CapWarning>) {
+        self.concurrency.check(self.pacer.rate())
     }
 
     // --- `--api admin-create-user` and the message notice (issue 12) ---
@@ -441,6 +469,7 @@ impl Dispatcher {
             // An interrupt cuts the backoff short: the row is then
             // reported `failed` instead of outliving the grace period.
             let backoff = tokio::time::sleep(full_jitter(ceiling));
+            let _holds_no_request = self.concurrency.backing_off();
             if self.unless_interrupted(backoff).await.is_none() {
                 return interrupted(entry);
             }

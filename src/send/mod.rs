@@ -5,7 +5,8 @@
 //! wire protocol, and turns what happened into the row's report entry.
 //! After a successful SignUp it runs the row's [`steps`] (confirm, verify,
 //! groups, disable), each a signed call through [`admin_call`], paced by
-//! its quota category's own pacer.
+//! its quota category's own pacer. The [`concurrency`] limit keeps as many
+//! rows in flight as the pacing rate needs at the measured latency.
 //!
 //! May use: `mapping` (the prepared request), `report` (the entry it
 //! produces). The protocol facts it follows are in docs/PROTOCOL.md.
@@ -13,6 +14,7 @@
 pub(crate) mod admin_call;
 pub(crate) mod admin_create;
 pub(crate) mod cognito;
+pub(crate) mod concurrency;
 pub(crate) mod dispatch;
 pub(crate) mod interrupt;
 pub(crate) mod message_notice;

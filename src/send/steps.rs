@@ -67,6 +67,15 @@ impl StepSettings {
         self.confirm || !self.verify.is_empty() || !self.groups.is_empty() || self.mapped_account
     }
 
+    /// The admin calls a row makes after its creation at most: one per
+    /// step, and one to read its `sub` or its mapped account settings.
+    pub(crate) fn calls_per_row(&self) -> usize {
+        usize::from(self.confirm)
+            + self.verify.len()
+            + self.groups.len()
+            + usize::from(self.mapped_account || self.read_subs)
+    }
+
     /// The steps for the row `prepared` came from.
     pub(crate) fn for_row(&self, prepared: &Prepared) -> RowSteps {
         let has = |attribute: &str| prepared.attributes.iter().any(|a| &*a.name == attribute);

@@ -4,12 +4,14 @@
 
 mod endpoint;
 mod inspect;
+mod readme_transcript;
 mod sigv4;
 mod workdir;
 
 mod admin_create_runs;
 mod admin_emulator_runs;
 mod cognito_local_runs;
+mod concurrency_runs;
 mod delete_runs;
 mod emulator_admin_runs;
 mod emulator_runs;
@@ -24,6 +26,7 @@ mod mapping_runs;
 mod merge_runs;
 mod message_notice_runs;
 mod moto_runs;
+mod readme_runs;
 mod resume_runs;
 mod safety_runs;
 mod secret_hash_runs;

@@ -208,7 +208,7 @@ pub struct Cmd {
 
 /// Settings the binary reads from the environment: every run starts without
 /// them (and without proxies), so only what a test sets reaches it.
-const CLEARED_ENV: [&str; 22] = [
+pub const CLEARED_ENV: [&str; 22] = [
     "NO_COLOR",
     "CLICOLOR_FORCE",
     "COGNITO_CLIENT_SECRET",

@@ -12,6 +12,7 @@ use super::endpoint::is_loopback;
 use super::error::{printable, ApiError, MAX_MESSAGE_CHARS};
 use super::signer::Signer;
 use super::wire::{SignUpRequest, SignUpResponse, CONTENT_TYPE, TARGET_PREFIX};
+use crate::send::concurrency::CallLatency;
 
 /// The most of an answer that is read: Cognito's are a few hundred bytes.
 pub(crate) const MAX_ANSWER_BYTES: usize = 64 * 1024;
@@ -51,6 +52,8 @@ pub(crate) struct CognitoClient {
     http: reqwest::Client,
     endpoint: reqwest::Url,
     signer: Option<Arc<Signer>>,
+    /// Every answered call's round trip, for the adaptive concurrency.
+    latency: Arc<CallLatency>,
 }
 
 impl CognitoClient {
@@ -82,7 +85,13 @@ impl CognitoClient {
             http,
             endpoint,
             signer: None,
+            latency: Arc::default(),
         })
+    }
+
+    /// The measured round trip of this client's answered calls.
+    pub(crate) fn latency(&self) -> Arc<CallLatency> {
+        Arc::clone(&self.latency)
     }
 
     /// The same client, signing admin calls with `signer`.
@@ -204,7 +213,10 @@ impl CognitoClient {
                 request = request.header(name, value);
             }
         }
+        let sent = std::time::Instant::now();
         let mut response = request.body(body).send().await.map_err(transport_error)?;
+        // Up to the answer's head: the body of a Cognito answer is small.
+        self.latency.record(sent.elapsed());
         let status = response.status();
         let headers = response.headers().clone();
         let mut body = Vec::new();

@@ -1,0 +1,68 @@
+//! Adaptive concurrency against the emulator with real latency: the default
+//! `--concurrency` is a ceiling the run grows towards when the pacing rate
+//! needs it, and a ceiling that holds the rate back is named once, with the
+//! figure to use.
+
+use crate::workdir::*;
+
+#[tokio::test]
+async fn a_raised_rate_at_real_latency_gets_the_requests_in_flight_it_needs() {
+    // 300/s at 100 ms needs about 30 requests in flight: more than the
+    // 16 the fixed default used to allow.
+    let server = Endpoint::emulator(sample("pool.json"), &["--latency-ms", "100"]).await;
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "wide", 900);
+    let out = wd
+        .run("users.csv")
+        .against(&server)
+        .report("report.csv")
+        .args(["--rate", "300"])
+        .output()
+        .await
+        .assert_code(0);
+    let stats = server.stats().await;
+    assert_eq!(stats.created, 900);
+    assert!(
+        stats.peak_in_flight > 16,
+        "default flags reached only {} in flight",
+        stats.peak_in_flight
+    );
+    assert!(!out.stderr.contains("caps the rate"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn a_ceiling_that_caps_the_rate_is_named_once_with_the_figure_to_use() {
+    let server = Endpoint::emulator(sample("pool.json"), &["--latency-ms", "100"]).await;
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "capped", 200);
+    let out = wd
+        .run("users.csv")
+        .against(&server)
+        .report("report.csv")
+        .args(["--rate", "300", "--concurrency", "4"])
+        .output()
+        .await
+        .assert_code(0);
+    let stats = server.stats().await;
+    assert_eq!(stats.created, 200);
+    assert!(stats.peak_in_flight <= 4, "peak {}", stats.peak_in_flight);
+    let warnings: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("caps the rate"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", out.stderr);
+    let suggested: usize = warnings[0]
+        .rsplit("run with --concurrency ")
+        .next()
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no figure: {}", warnings[0]));
+    // 300/s at 100 ms or more needs at least 30 in flight.
+    assert!(suggested >= 32, "{}", warnings[0]);
+    assert!(
+        warnings[0].contains("--concurrency 4 caps the rate"),
+        "{}",
+        warnings[0]
+    );
+}
