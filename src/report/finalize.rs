@@ -24,11 +24,11 @@ use crate::report::tally::ReportTally;
 use crate::report::temp_file::TempFile;
 use crate::report::write::ReportWriter;
 
-/// Memory of the entries sorted at once, as [`footprint`] counts it: with
-/// typical entries of a real run (about 450 bytes each) some 37,000 of them.
-/// Larger chunks gain little (the merge is the same streaming pass) and would
-/// add to a run's peak memory, which the final rewrite otherwise sets.
-pub const CHUNK_BYTES: usize = 16 << 20;
+/// Memory of the entries sorted at once (their slots in the vector and
+/// their strings): with typical entries of a real run some 18,000 of them. Larger chunks gain little (the merge is the same
+/// streaming pass) and would add to a run's peak memory, which the final
+/// rewrite otherwise sets.
+pub const CHUNK_BYTES: usize = 8 << 20;
 
 /// Spilled chunks at most before they are merged into one: the merge holds
 /// each one open (a file and an 8 KiB buffer).
@@ -71,14 +71,18 @@ type Logged = (usize, ReportEntry);
 fn finalize_in_chunks(report: &Path, limits: Limits) -> anyhow::Result<ReportTally> {
     let mut chunks: Vec<TempFile> = Vec::new();
     let mut current: Vec<Logged> = Vec::new();
-    let mut held = 0;
+    let mut strings = 0;
     for (at, entry) in EntryReader::open(report)?.enumerate() {
         let entry = entry?;
-        held += footprint(&entry);
+        strings += string_bytes(&entry);
         current.push((at, entry));
-        if held >= limits.chunk_bytes {
-            chunks.push(spill(report, chunks.len(), std::mem::take(&mut current))?);
-            held = 0;
+        if strings + current.len() * std::mem::size_of::<Logged>() >= limits.chunk_bytes {
+            // The next chunks reuse the vector, at the size this one took
+            // (growing by doubling left up to twice that).
+            let len = current.len();
+            chunks.push(spill(report, chunks.len(), &mut current)?);
+            current.shrink_to(len);
+            strings = 0;
             if chunks.len() >= limits.max_chunks {
                 chunks = vec![merge_to_one(report, &chunks)?];
             }
@@ -92,13 +96,14 @@ fn finalize_in_chunks(report: &Path, limits: Limits) -> anyhow::Result<ReportTal
         writer.write(&entry)
     };
     if chunks.is_empty() {
-        for entry in latest_per_row(current) {
+        for entry in latest_per_row(&mut current) {
             emit(entry)?;
         }
     } else {
         if !current.is_empty() {
-            chunks.push(spill(report, chunks.len(), current)?);
+            chunks.push(spill(report, chunks.len(), &mut current)?);
         }
+        drop(current);
         merge_chunks(&chunks, &mut emit)?;
     }
     writer.sync()?;
@@ -106,8 +111,8 @@ fn finalize_in_chunks(report: &Path, limits: Limits) -> anyhow::Result<ReportTal
     Ok(tally)
 }
 
-/// About the memory `entry` takes in a chunk: the slot and its strings.
-fn footprint(entry: &ReportEntry) -> usize {
+/// About the memory `entry`'s strings take.
+fn string_bytes(entry: &ReportEntry) -> usize {
     let strings = [
         &entry.username,
         &entry.user_sub,
@@ -122,18 +127,17 @@ fn footprint(entry: &ReportEntry) -> usize {
         &entry.step_error,
     ];
     // An allocation is rounded up to the allocator's size class: ~16 bytes.
-    let heap: usize = strings
+    strings
         .iter()
         .filter(|s| s.capacity() > 0)
         .map(|s| s.capacity() + 16)
-        .sum();
-    std::mem::size_of::<Logged>() + heap
+        .sum()
 }
 
 /// Sorts by row, keeping the last entry of each row (log order breaks
 /// ties). In place: an unstable sort on (row, place in the log) needs no
 /// scratch copy of the entries, as a stable sort would.
-fn latest_per_row(mut entries: Vec<Logged>) -> impl Iterator<Item = ReportEntry> {
+fn latest_per_row(entries: &mut Vec<Logged>) -> impl Iterator<Item = ReportEntry> + '_ {
     entries.sort_unstable_by_key(|(at, e)| (e.row, *at));
     // `later` follows `kept` in the sorted order: for the same row it is
     // the later entry, so it takes `kept`'s place.
@@ -144,10 +148,10 @@ fn latest_per_row(mut entries: Vec<Logged>) -> impl Iterator<Item = ReportEntry>
         }
         same
     });
-    entries.into_iter().map(|(_, entry)| entry)
+    entries.drain(..).map(|(_, entry)| entry)
 }
 
-fn spill(report: &Path, index: usize, entries: Vec<Logged>) -> anyhow::Result<TempFile> {
+fn spill(report: &Path, index: usize, entries: &mut Vec<Logged>) -> anyhow::Result<TempFile> {
     let temp = TempFile::beside(report, &format!("sort{index}"))?;
     let mut out = BufWriter::new(temp.handle()?);
     for entry in latest_per_row(entries) {
@@ -334,7 +338,8 @@ mod tests {
             writer.write(&entry(row, Status::Created)).expect("write");
         }
         writer.sync().expect("sync");
-        let limits = limits(chunk * footprint(&entry(n, Status::Failed)));
+        let one = string_bytes(&entry(n, Status::Failed)) + std::mem::size_of::<Logged>();
+        let limits = limits(chunk * one);
         let counts = finalize_in_chunks(&path, limits).expect("finalize").counts;
         let mut expected_row = 0;
         for e in EntryReader::open(&path).expect("open") {
@@ -396,7 +401,8 @@ mod tests {
         finalize_in_chunks(
             &path,
             Limits {
-                chunk_bytes: 10 * footprint(&entry(25, Status::Created)),
+                chunk_bytes: 10
+                    * (string_bytes(&entry(25, Status::Created)) + std::mem::size_of::<Logged>()),
                 max_chunks: MAX_CHUNKS,
             },
         )
