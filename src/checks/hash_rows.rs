@@ -10,10 +10,10 @@
 //! The table is [`PARTS`] tables, chosen by a hash's top bits, each growing
 //! on its own: when the estimate is low (a compressed input, whose size on
 //! disk says little about its rows; stdin, which has none) growing copies
-//! one part at a time, by a quarter of it, so old and new slots never
-//! coexist for more than a sliver of the table (a single table that doubled
-//! held both, 1.5 times its final size) and a table that grew ends at most
-//! a quarter larger than its entries need (doubling: up to twice).
+//! one part at a time, by a quarter to a half of it, so old and new slots
+//! never coexist for more than a sliver of the table (a single table that
+//! doubled held both, 1.5 times its final size) and a table that grew ends
+//! at most half larger than its entries need (doubling: up to twice).
 
 /// Parts of the table, by the hash's top [`PART_BITS`] bits.
 const PART_BITS: u32 = 8;
@@ -39,10 +39,11 @@ pub(crate) struct HashRows {
 }
 
 /// One part: the hashes whose top bits are its index.
-#[derive(Default)]
 struct Part {
     slots: Vec<Slot>,
     len: usize,
+    /// This part's index: it sets how much the part grows by.
+    index: usize,
 }
 
 fn slot_hash(slot: &Slot) -> u64 {
@@ -94,7 +95,13 @@ impl HashRows {
 
     fn parts_mut(&mut self) -> &mut [Part] {
         if self.parts.is_empty() {
-            self.parts.resize_with(PARTS, Part::default);
+            self.parts = (0..PARTS)
+                .map(|index| Part {
+                    slots: Vec::new(),
+                    len: 0,
+                    index,
+                })
+                .collect();
         }
         &mut self.parts
     }
@@ -111,10 +118,14 @@ impl Part {
     /// `hash` is never [`EMPTY`].
     fn get_or_insert(&mut self, hash: u64, row: u64) -> Option<u64> {
         if (self.len + 1) * LOAD_DEN > self.slots.len() * LOAD_NUM {
-            // By a quarter, not double: a part grows in small steps, so the
-            // table ends at most a quarter larger than its entries need
-            // (doubling left up to twice).
-            let grown = self.slots.len() + self.slots.len() / 4;
+            // By a quarter to a half, not double: a part grows in small
+            // steps, so the table ends at most half larger than its
+            // entries need (doubling left up to twice). Parts fill evenly:
+            // grown by the same factor they would all grow at once again,
+            // and the allocator would still hold the old slots of all of
+            // them; different factors spread the next growths out.
+            let len = self.slots.len();
+            let grown = len + len / 4 + len * self.index / (4 * PARTS);
             self.resize(grown.max(MIN_SLOTS));
         }
         let mut at = home(hash, self.slots.len());
