@@ -18,8 +18,12 @@ use crate::input::{Cells, Columns, RawRecord, ReadError, Row, RowSource, StringR
 const BATCH_ROWS: usize = 1024;
 /// Cell bytes per batch at most, so a file of huge records keeps batches small.
 const BATCH_BYTES: usize = 1 << 20;
-/// Filled batches waiting in each lane: bounds read-ahead memory.
-const BATCHES_AHEAD: usize = 8;
+/// Filled batches waiting in each lane: bounds read-ahead memory. A batch
+/// holds about half a megabyte (its cells twice, raw and checked, and their
+/// ends); in a real run every queue stays full, as the sending is slower
+/// than the reading, so each batch ahead is memory held for the whole run.
+/// Two per lane are enough to keep the checking threads busy in a dry run.
+const BATCHES_AHEAD: usize = 2;
 
 /// A run of consecutive records: each one a row or that record's error.
 #[derive(Default)]

@@ -2,9 +2,11 @@
 //! entry per row (the latest), in row order, written to a new file and
 //! renamed over the old one, so a crash leaves either the old log or the new
 //! report, never half of one. The log can exceed memory, so it is sorted in
-//! chunks of [`CHUNK`] entries spilled to private temporary files beside the
-//! report and merged. The error report is rebuilt from the final entries,
-//! with each failed row's input cells read again from the input.
+//! chunks of at most [`CHUNK_BYTES`] of entries, spilled to private
+//! temporary files beside the report and merged; past [`MAX_CHUNKS`] spilled
+//! chunks they are merged into one first, so open files stay bounded too.
+//! The error report is rebuilt from the final entries, with each failed
+//! row's input cells read again from the input.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -22,30 +24,68 @@ use crate::report::tally::ReportTally;
 use crate::report::temp_file::TempFile;
 use crate::report::write::ReportWriter;
 
-/// Entries sorted in memory at once (about 30 MB for typical entries).
-pub const CHUNK: usize = 100_000;
+/// Memory of the entries sorted at once (their slots in the vector and
+/// their strings): with typical entries of a real run some 18,000 of them. Larger chunks gain little (the merge is the same
+/// streaming pass) and would add to a run's peak memory, which the final
+/// rewrite otherwise sets.
+pub const CHUNK_BYTES: usize = 8 << 20;
+
+/// Spilled chunks at most before they are merged into one: the merge holds
+/// each one open (a file and an 8 KiB buffer).
+const MAX_CHUNKS: usize = 128;
 
 /// Counts of the final report.
 pub type FinalCounts = BTreeMap<Status, u64>;
 
 /// Rewrites `report` in row order, one entry per row; returns the counts.
 pub fn finalize_report(report: &Path) -> anyhow::Result<FinalCounts> {
-    Ok(finalize_in_chunks(report, CHUNK)?.counts)
+    Ok(finalize_in_chunks(report, Limits::default())?.counts)
 }
 
 /// Rewrites `report` like [`finalize_report`]; returns its counts and error
 /// codes, counted in the same pass.
 pub(crate) fn finalize_tallied(report: &Path) -> anyhow::Result<ReportTally> {
-    finalize_in_chunks(report, CHUNK)
+    finalize_in_chunks(report, Limits::default())
 }
 
-fn finalize_in_chunks(report: &Path, chunk: usize) -> anyhow::Result<ReportTally> {
+/// How much the rewrite holds: bytes of entries in memory, spilled chunks.
+#[derive(Clone, Copy)]
+struct Limits {
+    chunk_bytes: usize,
+    max_chunks: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            chunk_bytes: CHUNK_BYTES,
+            max_chunks: MAX_CHUNKS,
+        }
+    }
+}
+
+/// An entry and its place in the log (ties between a row's entries go to
+/// the later one).
+type Logged = (usize, ReportEntry);
+
+fn finalize_in_chunks(report: &Path, limits: Limits) -> anyhow::Result<ReportTally> {
     let mut chunks: Vec<TempFile> = Vec::new();
-    let mut current: Vec<ReportEntry> = Vec::new();
-    for entry in EntryReader::open(report)? {
-        current.push(entry?);
-        if current.len() == chunk {
-            chunks.push(spill(report, chunks.len(), std::mem::take(&mut current))?);
+    let mut current: Vec<Logged> = Vec::new();
+    let mut strings = 0;
+    for (at, entry) in EntryReader::open(report)?.enumerate() {
+        let entry = entry?;
+        strings += string_bytes(&entry);
+        current.push((at, entry));
+        if strings + current.len() * std::mem::size_of::<Logged>() >= limits.chunk_bytes {
+            // The next chunks reuse the vector, at the size this one took
+            // (growing by doubling left up to twice that).
+            let len = current.len();
+            chunks.push(spill(report, chunks.len(), &mut current)?);
+            current.shrink_to(len);
+            strings = 0;
+            if chunks.len() >= limits.max_chunks {
+                chunks = vec![merge_to_one(report, &chunks)?];
+            }
         }
     }
     let temp = TempFile::beside(report, "final")?;
@@ -56,13 +96,14 @@ fn finalize_in_chunks(report: &Path, chunk: usize) -> anyhow::Result<ReportTally
         writer.write(&entry)
     };
     if chunks.is_empty() {
-        for entry in latest_per_row(current) {
+        for entry in latest_per_row(&mut current) {
             emit(entry)?;
         }
     } else {
         if !current.is_empty() {
-            chunks.push(spill(report, chunks.len(), current)?);
+            chunks.push(spill(report, chunks.len(), &mut current)?);
         }
+        drop(current);
         merge_chunks(&chunks, &mut emit)?;
     }
     writer.sync()?;
@@ -70,28 +111,70 @@ fn finalize_in_chunks(report: &Path, chunk: usize) -> anyhow::Result<ReportTally
     Ok(tally)
 }
 
-/// Sorts by row, keeping the last entry of each row (file order breaks ties).
-fn latest_per_row(mut entries: Vec<ReportEntry>) -> Vec<ReportEntry> {
-    // A stable sort keeps file order among a row's entries.
-    entries.sort_by_key(|e| e.row);
-    let mut out: Vec<ReportEntry> = Vec::with_capacity(entries.len());
-    for entry in entries {
-        match out.last_mut() {
-            Some(last) if last.row == entry.row => *last = entry,
-            _ => out.push(entry),
-        }
-    }
-    out
+/// About the memory `entry`'s strings take.
+fn string_bytes(entry: &ReportEntry) -> usize {
+    let strings = [
+        &entry.username,
+        &entry.user_sub,
+        &entry.delivery_medium,
+        &entry.delivery_destination,
+        &entry.error_code,
+        &entry.error_message,
+        &entry.request_id,
+        &entry.note,
+        &entry.verified,
+        &entry.steps,
+        &entry.step_error,
+    ];
+    // An allocation is rounded up to the allocator's size class: ~16 bytes.
+    strings
+        .iter()
+        .filter(|s| s.capacity() > 0)
+        .map(|s| s.capacity() + 16)
+        .sum()
 }
 
-fn spill(report: &Path, index: usize, entries: Vec<ReportEntry>) -> anyhow::Result<TempFile> {
+/// Sorts by row, keeping the last entry of each row (log order breaks
+/// ties). In place: an unstable sort on (row, place in the log) needs no
+/// scratch copy of the entries, as a stable sort would.
+fn latest_per_row(entries: &mut Vec<Logged>) -> impl Iterator<Item = ReportEntry> + '_ {
+    entries.sort_unstable_by_key(|(at, e)| (e.row, *at));
+    // `later` follows `kept` in the sorted order: for the same row it is
+    // the later entry, so it takes `kept`'s place.
+    entries.dedup_by(|later, kept| {
+        let same = later.1.row == kept.1.row;
+        if same {
+            std::mem::swap(later, kept);
+        }
+        same
+    });
+    entries.drain(..).map(|(_, entry)| entry)
+}
+
+fn spill(report: &Path, index: usize, entries: &mut Vec<Logged>) -> anyhow::Result<TempFile> {
     let temp = TempFile::beside(report, &format!("sort{index}"))?;
     let mut out = BufWriter::new(temp.handle()?);
     for entry in latest_per_row(entries) {
-        serde_json::to_writer(&mut out, &entry)?;
-        out.write_all(b"\n")?;
+        write_spilled(&mut out, &entry)?;
     }
     out.flush()?;
+    Ok(temp)
+}
+
+fn write_spilled(out: &mut impl Write, entry: &ReportEntry) -> anyhow::Result<()> {
+    serde_json::to_writer(&mut *out, entry)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+/// Merges `chunks` into one spilled chunk (it takes the place of the first,
+/// so it stays the earliest in the log).
+fn merge_to_one(report: &Path, chunks: &[TempFile]) -> anyhow::Result<TempFile> {
+    let temp = TempFile::beside(report, "sort0")?;
+    let mut out = BufWriter::new(temp.handle()?);
+    merge_chunks(chunks, &mut |entry| write_spilled(&mut out, &entry))?;
+    out.flush()?;
+    drop(out);
     Ok(temp)
 }
 
@@ -237,9 +320,10 @@ mod tests {
         assert_eq!(leftovers, 1, "no temporary files left behind");
     }
 
-    #[test]
-    fn chunked_merge_matches_in_memory_sort() {
-        // More entries than a chunk, out of order, with repeats across chunks.
+    /// Writes 2,500 entries out of row order, then a later entry for every
+    /// third row, finalizes with `limits` and checks the result is the
+    /// in-memory answer: rows 1..=2500 in order, the later entry winning.
+    fn finalize_with(limits: impl Fn(usize) -> Limits) {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("report.ndjson");
         let mut writer = ReportWriter::create(&path, false).expect("create");
@@ -254,7 +338,9 @@ mod tests {
             writer.write(&entry(row, Status::Created)).expect("write");
         }
         writer.sync().expect("sync");
-        let counts = finalize_in_chunks(&path, chunk).expect("finalize").counts;
+        let one = string_bytes(&entry(n, Status::Failed)) + std::mem::size_of::<Logged>();
+        let limits = limits(chunk * one);
+        let counts = finalize_in_chunks(&path, limits).expect("finalize").counts;
         let mut expected_row = 0;
         for e in EntryReader::open(&path).expect("open") {
             let e = e.expect("entry");
@@ -270,6 +356,27 @@ mod tests {
         }
         assert_eq!(expected_row, n);
         assert_eq!(counts.values().sum::<u64>(), n);
+        let leftovers = std::fs::read_dir(dir.path()).expect("dir").count();
+        assert_eq!(leftovers, 1, "no temporary files left behind");
+    }
+
+    #[test]
+    fn chunked_merge_matches_in_memory_sort() {
+        // More entries than a chunk, with repeats across chunks.
+        finalize_with(|chunk_bytes| Limits {
+            chunk_bytes,
+            max_chunks: MAX_CHUNKS,
+        });
+    }
+
+    #[test]
+    fn chunks_past_the_open_file_limit_are_merged_first() {
+        // Chunks of ~100 entries, merged into one whenever there are three:
+        // the merged chunk must still lose to the later ones.
+        finalize_with(|chunk_bytes| Limits {
+            chunk_bytes: chunk_bytes / 10,
+            max_chunks: 3,
+        });
     }
 
     #[test]
@@ -291,7 +398,15 @@ mod tests {
             writer.write(&entry(row, Status::Created)).expect("write");
         }
         writer.sync().expect("sync");
-        finalize_in_chunks(&path, 10).expect("finalize");
+        finalize_in_chunks(
+            &path,
+            Limits {
+                chunk_bytes: 10
+                    * (string_bytes(&entry(25, Status::Created)) + std::mem::size_of::<Logged>()),
+                max_chunks: MAX_CHUNKS,
+            },
+        )
+        .expect("finalize");
         assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "keep me");
         let mode = std::fs::metadata(&victim)
             .expect("meta")

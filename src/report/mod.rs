@@ -40,7 +40,7 @@ pub mod timeline_chart;
 pub(crate) mod write;
 
 pub use entry::{ReportEntry, Status, LOST_ANSWER_NOTE};
-pub use finalize::{finalize_report, CHUNK};
+pub use finalize::{finalize_report, CHUNK_BYTES};
 pub use merge::merge_reports;
 pub use next_steps::next_steps;
 pub use summary::{exit, Summary};

@@ -20,8 +20,10 @@ use crate::input::read_ahead::{RowBatch, RowView};
 use crate::input::Cells;
 use crate::mapping::rules::{Compiled, Mapping, Prepared};
 
-/// Checked batches waiting in each lane.
-const CHECKED_AHEAD: usize = 8;
+/// Checked batches waiting in each lane. In a real run the lanes stay
+/// full (sending is slower than checking), so this is memory held for the
+/// whole run: a batch and a prepared request for each of its valid rows.
+const CHECKED_AHEAD: usize = 2;
 
 /// A parsed batch and a verdict for each of its records, in order.
 pub(crate) struct CheckedBatch {
