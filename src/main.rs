@@ -33,10 +33,7 @@ fn main() -> ExitCode {
         no_transparent_huge_pages();
     }
     bulk_signup::cli::logging::init(cli.quiet, cli.verbose, cli.log_format, &ProcessEnv);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime_for(&cli.command).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("bulk-signup: cannot start the async runtime: {e}");
@@ -64,6 +61,19 @@ fn no_transparent_huge_pages() {
     // answers EINVAL, which changes nothing.
     unsafe {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
+/// `run` drives every request from one task (the fan-out loop), so one
+/// thread does it best: on a multi-thread runtime each request's future and
+/// its connection's task sat on different threads, and every answer cost
+/// cross-thread wake-ups and context switches (a quarter of the client's
+/// CPU per row, BENCHMARKS.md). The input and check stages keep their own
+/// threads. The emulator serves many clients at once: it keeps the pool.
+fn runtime_for(command: &Command) -> tokio::runtime::Builder {
+    match command {
+        Command::Run(_) => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
     }
 }
 

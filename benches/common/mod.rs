@@ -1,8 +1,15 @@
 //! Helpers shared by the benchmark harnesses: input generation, running the
 //! release binary, and peak memory of finished children.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
+pub mod emulator;
+pub mod measure;
+
+pub use emulator::{Emulator, POOL, SCRUB};
+pub use measure::{process_cpu_secs, run_measured, Measured};
+
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -11,7 +18,25 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_bulk-signup");
 
 /// Writes `rows` realistic users as CSV (header-mapped column names).
 pub fn write_users_csv(path: &Path, rows: usize, prefix: &str) {
-    let mut writer = csv::Writer::from_path(path).expect("create input");
+    let file = std::fs::File::create(path).expect("create input");
+    write_users(std::io::BufWriter::new(file), rows, prefix)
+        .flush()
+        .expect("flush");
+}
+
+/// Writes `rows` realistic users as gzip-compressed CSV (fast level): a
+/// tenth of the plain size, for inputs too big for the disk.
+pub fn write_users_csv_gz(path: &Path, rows: usize, prefix: &str) {
+    let file = std::fs::File::create(path).expect("create input");
+    let gz =
+        flate2::write::GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::fast());
+    let gz = write_users(gz, rows, prefix);
+    gz.finish().expect("gzip trailer").flush().expect("flush");
+}
+
+/// The CSV of [`write_users_csv`], streamed into `out`.
+pub fn write_users<W: Write>(out: W, rows: usize, prefix: &str) -> W {
+    let mut writer = csv::Writer::from_writer(out);
     writer
         .write_record([
             "username",
@@ -40,6 +65,10 @@ pub fn write_users_csv(path: &Path, rows: usize, prefix: &str) {
             .expect("row");
     }
     writer.flush().expect("flush");
+    writer
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .expect("flush")
 }
 
 /// Runs the binary; returns wall time and the exit code.

@@ -6,16 +6,27 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE as CONTENT_TYPE_HEADER};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE as CONTENT_TYPE_HEADER};
+use serde::Deserialize;
 
 use super::endpoint::is_loopback;
 use super::error::{printable, ApiError, MAX_MESSAGE_CHARS};
 use super::signer::Signer;
-use super::wire::{SignUpRequest, SignUpResponse, CONTENT_TYPE, TARGET_PREFIX};
+use super::wire::{
+    CodeDeliveryDetails, SignUpRequest, SignUpResponse, CONTENT_TYPE, TARGET_PREFIX,
+};
 use crate::send::concurrency::CallLatency;
 
 /// The most of an answer that is read: Cognito's are a few hundred bytes.
 pub(crate) const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// The operation header, by its lower-case name: a mixed-case name would
+/// be parsed and copied for every request.
+const TARGET_HEADER: HeaderName = HeaderName::from_static("x-amz-target");
+
+/// SignUp's `X-Amz-Target`, sent once per row: built once, not per request.
+const SIGN_UP_TARGET: HeaderValue =
+    HeaderValue::from_static("AWSCognitoIdentityProviderService.SignUp");
 
 /// Connecting may take this long at most (or `--timeout-seconds`, if shorter).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -157,7 +168,9 @@ impl CognitoClient {
         &self,
         request: &SignUpRequest,
     ) -> Result<(SignUpResponse, Option<String>), CallError> {
-        let body = serde_json::to_vec(request).map_err(|e| CallError::Transport {
+        // A SignUp body is a few hundred bytes: one allocation, no regrowth.
+        let mut body = Vec::with_capacity(512);
+        serde_json::to_writer(&mut body, request).map_err(|e| CallError::Transport {
             message: format!("could not encode request: {e}"),
             maybe_delivered: false,
         })?;
@@ -188,11 +201,19 @@ impl CognitoClient {
     /// the answer (no Cognito answer comes near it, and a hostile endpoint
     /// must not fill memory, reports or the terminal).
     async fn post(&self, operation: &str, body: Vec<u8>) -> Result<Answer, CallError> {
-        let target = format!("{TARGET_PREFIX}{operation}");
+        let target = match operation {
+            "SignUp" => SIGN_UP_TARGET,
+            _ => HeaderValue::try_from(format!("{TARGET_PREFIX}{operation}")).map_err(|e| {
+                CallError::Transport {
+                    message: format!("could not name operation {operation}: {e}"),
+                    maybe_delivered: false,
+                }
+            })?,
+        };
         let mut request = self
             .http
             .post(self.endpoint.clone())
-            .header("X-Amz-Target", &target);
+            .header(TARGET_HEADER, target.clone());
         // SignUp (and the other operations Cognito takes unsigned) go as
         // they are; the admin ones need the caller's AWS identity.
         if operation.starts_with("Admin") || operation == "ListUsers" {
@@ -203,7 +224,7 @@ impl CognitoClient {
             })?;
             let headers = [
                 ("content-type", CONTENT_TYPE),
-                ("x-amz-target", target.as_str()),
+                ("x-amz-target", target.to_str().unwrap_or_default()),
             ];
             let signature = signer
                 .sign(self.endpoint.as_str(), &headers, &body)
@@ -218,8 +239,11 @@ impl CognitoClient {
         // Up to the answer's head: the body of a Cognito answer is small.
         self.latency.record(sent.elapsed());
         let status = response.status();
-        let headers = response.headers().clone();
-        let mut body = Vec::new();
+        // The headers are moved out, not cloned; the body's buffer is sized
+        // by its Content-Length (capped) when the server sends one.
+        let headers = std::mem::take(response.headers_mut());
+        let expected = response.content_length().unwrap_or(0);
+        let mut body = Vec::with_capacity(expected.min(MAX_ANSWER_BYTES as u64) as usize);
         let mut oversized = false;
         while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
             if body.len() + chunk.len() > MAX_ANSWER_BYTES {
@@ -275,17 +299,31 @@ fn not_cognito(answer: &Answer) -> Option<String> {
     (answer.status.is_client_error() && !json).then(|| format!("with {}", body_kind(answer)))
 }
 
+/// A SignUp answer as sent, before its required members are checked.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SignUpAnswer {
+    user_confirmed: Option<bool>,
+    user_sub: Option<String>,
+    code_delivery_details: Option<CodeDeliveryDetails>,
+    session: Option<String>,
+}
+
 /// The SignUp answer in a 2xx `answer`: a JSON object with a non-empty
-/// `UserSub` and a boolean `UserConfirmed`. The body is parsed once.
+/// `UserSub` and a boolean `UserConfirmed`. The body is parsed once,
+/// straight into its fields (no intermediate JSON tree).
 fn sign_up_answer(answer: &Answer) -> Option<SignUpResponse> {
     if answer.oversized {
         return None;
     }
-    let value: serde_json::Value = serde_json::from_slice(&answer.body).ok()?;
-    let sub = value.get("UserSub").and_then(|s| s.as_str());
-    let shaped = sub.is_some_and(|s| !s.is_empty())
-        && value.get("UserConfirmed").is_some_and(|c| c.is_boolean());
-    shaped.then(|| serde_json::from_value(value).ok()).flatten()
+    let parsed: SignUpAnswer = serde_json::from_slice(&answer.body).ok()?;
+    let user_sub = parsed.user_sub.filter(|s| !s.is_empty())?;
+    Some(SignUpResponse {
+        user_confirmed: parsed.user_confirmed?,
+        user_sub,
+        code_delivery_details: parsed.code_delivery_details,
+        session: parsed.session,
+    })
 }
 
 /// A few words on what a body is, for messages.
@@ -329,5 +367,48 @@ fn transport_error(e: reqwest::Error) -> CallError {
         // A connection that was never made (refused, or timed out while
         // connecting) never carried the request, so it cannot have created the user.
         maybe_delivered: !e.is_connect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(body: &str) -> Answer {
+        Answer {
+            status: reqwest::StatusCode::OK,
+            headers: HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+            oversized: false,
+        }
+    }
+
+    #[test]
+    fn the_prebuilt_sign_up_target_is_the_prefix_and_the_operation() {
+        assert_eq!(
+            SIGN_UP_TARGET.to_str().expect("ascii"),
+            format!("{TARGET_PREFIX}SignUp")
+        );
+    }
+
+    #[test]
+    fn a_sign_up_answer_needs_a_non_empty_sub_and_a_boolean_confirmed() {
+        let full = r#"{"UserConfirmed":false,"UserSub":"abc","CodeDeliveryDetails":{"Destination":"a***@e.com","DeliveryMedium":"EMAIL","AttributeName":"email"},"Other":1}"#;
+        let parsed = sign_up_answer(&answer(full)).expect("a SignUp answer");
+        assert_eq!(parsed.user_sub, "abc");
+        assert!(!parsed.user_confirmed);
+        let medium = parsed.code_delivery_details.and_then(|d| d.delivery_medium);
+        assert_eq!(medium.as_deref(), Some("EMAIL"));
+        for shapeless in [
+            r#"{"UserConfirmed":true,"UserSub":""}"#,
+            r#"{"UserConfirmed":true}"#,
+            r#"{"UserConfirmed":null,"UserSub":"abc"}"#,
+            r#"{"UserConfirmed":"yes","UserSub":"abc"}"#,
+            r#"{"UserSub":"abc"}"#,
+            r#"[1]"#,
+            "<html></html>",
+        ] {
+            assert!(sign_up_answer(&answer(shapeless)).is_none(), "{shapeless}");
+        }
     }
 }
