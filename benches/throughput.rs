@@ -15,7 +15,8 @@
 //! 4. A 100 ms emulator, `--rate 1000` and otherwise default flags, over
 //!    1,000 × `BENCH_LATENCY_SECONDS` rows (default 20): rows/s.
 //! 5. Dry runs (`--pool`) of 1 M and `BENCH_DRY_ROWS` (default 10 M) rows
-//!    from gzip-compressed CSV (the disk may not hold 10 M plain rows):
+//!    from plain CSV, or gzip-compressed CSV when the disk cannot hold 10 M
+//!    plain rows:
 //!    peak RSS. Skipped, with a word, when the temporary directory has too
 //!    little free space.
 //!
@@ -255,11 +256,22 @@ fn free_bytes(dir: &Path) -> u64 {
     }
 }
 
-/// A dry run over `rows` gzip-compressed rows; peak RSS in MiB, or `None`
-/// when the disk has too little room for its input and report.
-fn dry_run(dir: &Path, rows: u64) -> Option<(f64, Duration)> {
-    // About 25 bytes of gzip input and 160 of report per row, plus 2 GB spare.
-    let needed = rows * 185 + 2_000_000_000;
+/// The input format of the dry runs: plain CSV when the disk holds the
+/// largest one (about 130 bytes of input and 160 of report per row, plus
+/// 2 GB spare), else gzip-compressed CSV (about 25 bytes a row).
+fn dry_run_extension(dir: &Path, largest: u64) -> &'static str {
+    if free_bytes(dir) >= largest * 290 + 2_000_000_000 {
+        "csv"
+    } else {
+        "csv.gz"
+    }
+}
+
+/// A dry run over `rows` rows of `extension` input; peak RSS in MiB, or
+/// `None` when the disk has too little room for its input and report.
+fn dry_run(dir: &Path, rows: u64, extension: &str) -> Option<(f64, Duration)> {
+    let per_row = if extension == "csv" { 290 } else { 185 };
+    let needed = rows * per_row + 2_000_000_000;
     let free = free_bytes(dir);
     if free < needed {
         println!(
@@ -270,8 +282,12 @@ fn dry_run(dir: &Path, rows: u64) -> Option<(f64, Duration)> {
         );
         return None;
     }
-    let input = dir.join(format!("dry-{rows}.csv.gz"));
-    write_users_csv_gz(&input, rows as usize, "dry");
+    let input = dir.join(format!("dry-{rows}.{extension}"));
+    if extension == "csv" {
+        write_users_csv(&input, rows as usize, "dry");
+    } else {
+        write_users_csv_gz(&input, rows as usize, "dry");
+    }
     let report = dir.join(format!("dry-{rows}-report.csv"));
     let mut cmd = Command::new(BIN);
     cmd.arg("run")
@@ -371,14 +387,16 @@ fn main() {
         ));
     }
     if wanted(5) {
-        for dry_rows in [1_000_000, env_number("BENCH_DRY_ROWS", 10_000_000)] {
-            if let Some((mib, wall)) = dry_run(dir.path(), dry_rows) {
+        let largest = env_number("BENCH_DRY_ROWS", 10_000_000);
+        let extension = dry_run_extension(dir.path(), largest);
+        for dry_rows in [1_000_000, largest] {
+            if let Some((mib, wall)) = dry_run(dir.path(), dry_rows, extension) {
                 println!(
-                    "5. dry run of {dry_rows} rows (.csv.gz): peak RSS {mib:.1} MiB in {:.1} s",
+                    "5. dry run of {dry_rows} rows (.{extension}): peak RSS {mib:.1} MiB in {:.1} s",
                     wall.as_secs_f64()
                 );
                 lines.push(format!(
-                    "peak RSS, dry run of {dry_rows} rows: {mib:.1} MiB"
+                    "peak RSS, dry run of {dry_rows} rows (.{extension}): {mib:.1} MiB"
                 ));
             }
         }
