@@ -27,6 +27,7 @@ mod ndjson;
 mod ndjson_props;
 pub(crate) mod read_ahead;
 mod row;
+pub(crate) mod size_hint;
 pub(crate) mod sniff;
 mod text;
 

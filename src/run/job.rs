@@ -337,10 +337,7 @@ fn start_stages(
         selection,
         dry_run,
         fed_back,
-        input_bytes: std::fs::metadata(&config.input)
-            .ok()
-            .filter(std::fs::Metadata::is_file)
-            .map(|m| m.len()),
+        input_bytes: crate::input::size_hint::text_bytes(&config.input),
     };
     Ok(Ordered::new(read_ahead, stage, parts))
 }
