@@ -8,6 +8,7 @@
 use std::path::Path;
 
 use anyhow::Context;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -106,6 +107,21 @@ fn y_end(top: f64, headroom: f64) -> f64 {
     (top * headroom).max(5.0)
 }
 
+/// A chart panel on `area`: seconds from 0 to `x_end` across, 0 to `y_end`
+/// up, with room for the axis labels; both panels share its layout.
+fn panel<'a, 'b>(
+    area: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    x_end: f64,
+    y_end: f64,
+) -> anyhow::Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>> {
+    ChartBuilder::on(area)
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(55)
+        .build_cartesian_2d(0.0..x_end, 0.0..y_end)
+        .map_err(drawing)
+}
+
 /// Whole seconds and requests: no decimals on the axes.
 fn whole(value: &f64) -> String {
     format!("{value:.0}")
@@ -117,13 +133,8 @@ fn draw_rates(area: &DrawingArea<SVGBackend, Shift>, points: &[Point]) -> anyhow
         .iter()
         .map(|p| p.accepted.max(p.throttled).max(p.rate.unwrap_or(0.0)))
         .fold(0.0, f64::max);
-    let mut chart = ChartBuilder::on(area)
-        .margin(10)
-        .x_label_area_size(35)
-        .y_label_area_size(55)
-        // Room at the top for the legend.
-        .build_cartesian_2d(0.0..x_end(points), 0.0..y_end(top, 1.35))
-        .map_err(drawing)?;
+    // Room at the top for the legend.
+    let mut chart = panel(area, x_end(points), y_end(top, 1.35))?;
     chart
         .configure_mesh()
         .x_desc("seconds")
@@ -171,12 +182,7 @@ fn draw_in_flight(area: &DrawingArea<SVGBackend, Shift>, points: &[Point]) -> an
         .filter_map(|p| Some((p.seconds, p.in_flight?)))
         .collect();
     let top = line.iter().map(|(_, y)| *y).fold(0.0, f64::max);
-    let mut chart = ChartBuilder::on(area)
-        .margin(10)
-        .x_label_area_size(35)
-        .y_label_area_size(55)
-        .build_cartesian_2d(0.0..x_end(points), 0.0..y_end(top, 1.1))
-        .map_err(drawing)?;
+    let mut chart = panel(area, x_end(points), y_end(top, 1.1))?;
     chart
         .configure_mesh()
         .x_desc("seconds")
