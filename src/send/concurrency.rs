@@ -21,7 +21,7 @@
 //! the `--concurrency` that would reach it.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Share above the Little's-law estimate, for latency spread.
@@ -74,7 +74,7 @@ pub(crate) struct Concurrency {
     ceiling: usize,
     /// HTTP calls one row makes when all goes well (SignUp and its steps).
     row_calls: f64,
-    latency: std::sync::Arc<CallLatency>,
+    latency: Arc<CallLatency>,
     backing_off: AtomicUsize,
     capped: Mutex<CapWatch>,
 }
@@ -111,11 +111,7 @@ impl std::fmt::Display for CapWarning {
 
 impl Concurrency {
     /// `ceiling`: `--concurrency`; `row_calls`: the calls a row makes.
-    pub(crate) fn new(
-        ceiling: usize,
-        row_calls: usize,
-        latency: std::sync::Arc<CallLatency>,
-    ) -> Self {
+    pub(crate) fn new(ceiling: usize, row_calls: usize, latency: Arc<CallLatency>) -> Self {
         Concurrency {
             ceiling: ceiling.max(1),
             row_calls: row_calls.max(1) as f64,
