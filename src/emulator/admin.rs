@@ -78,8 +78,7 @@ impl PoolState {
         request: &CreateUserRequest,
     ) -> Result<CreateUserResponse, Refusal> {
         let temporary = request.temporary_password.as_ref().map(Secret::expose);
-        let user = self.with_user(&request.user_pool_id, &request.username, |users, slot| {
-            let user = users.get_mut(slot).ok_or_else(user_not_found)?;
+        let user = self.update_user(&request.user_pool_id, &request.username, |user| {
             if user.status != UserStatus::ForceChangePassword {
                 return Err((
                     "UnsupportedUserStateException",
@@ -107,8 +106,7 @@ impl PoolState {
         pool_id: &str,
         username: &str,
     ) -> Result<Empty, Refusal> {
-        self.with_user(pool_id, username, |users, slot| {
-            let user = users.get_mut(slot).ok_or_else(user_not_found)?;
+        self.update_user(pool_id, username, |user| {
             match user.status {
                 UserStatus::Unconfirmed => {
                     user.status = UserStatus::Confirmed;
@@ -217,8 +215,7 @@ impl PoolState {
         {
             return Err(("ResourceNotFoundException", "Group not found.".to_owned()));
         }
-        self.with_user(&request.user_pool_id, &request.username, |users, slot| {
-            let user = users.get_mut(slot).ok_or_else(user_not_found)?;
+        self.update_user(&request.user_pool_id, &request.username, |user| {
             user.groups.insert(request.group_name.clone());
             Ok(Empty {})
         })
@@ -231,9 +228,8 @@ impl PoolState {
         request: &SetPasswordRequest,
     ) -> Result<Empty, Refusal> {
         let password = request.password.expose();
-        self.with_user(&request.user_pool_id, &request.username, |users, slot| {
+        self.update_user(&request.user_pool_id, &request.username, |user| {
             checks::password(Some(password), &self.pool.policies.password_policy)?;
-            let user = users.get_mut(slot).ok_or_else(user_not_found)?;
             user.password = Some(PasswordVerifier::new(password));
             user.status = if request.permanent {
                 UserStatus::Confirmed
@@ -251,8 +247,7 @@ impl PoolState {
         pool_id: &str,
         username: &str,
     ) -> Result<Empty, Refusal> {
-        self.with_user(pool_id, username, |users, slot| {
-            let user = users.get_mut(slot).ok_or_else(user_not_found)?;
+        self.update_user(pool_id, username, |user| {
             user.enabled = false;
             user.modified = now_epoch();
             Ok(Empty {})

@@ -114,21 +114,7 @@ impl PoolState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::testing::{client, pool, secret_hash};
-    use crate::send::cognito::wire::{AttributeType, Secret};
-
-    fn request(username: &str, attributes: &[(&str, &str)]) -> SignUpRequest {
-        SignUpRequest {
-            client_id: "client1".into(),
-            username: username.into(),
-            password: Some(Secret::new("Passw0rd!")),
-            user_attributes: attributes
-                .iter()
-                .map(|(n, v)| AttributeType::new(*n, *v))
-                .collect(),
-            ..SignUpRequest::default()
-        }
-    }
+    use crate::emulator::testing::{client, pool, secret_hash, sign_up_request as request};
 
     fn code(result: Result<SignUpResponse, Refusal>) -> &'static str {
         result.map(|_| "ok").unwrap_or_else(|e| e.0)

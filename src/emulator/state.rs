@@ -116,6 +116,18 @@ impl PoolState {
         f(&mut users, slot)
     }
 
+    /// [`PoolState::with_user`] for the calls that change only the user.
+    pub(crate) fn update_user<T>(
+        &self,
+        pool_id: &str,
+        username: &str,
+        f: impl FnOnce(&mut StoredUser) -> Result<T, Refusal>,
+    ) -> Result<T, Refusal> {
+        self.with_user(pool_id, username, |users, slot| {
+            f(users.get_mut(slot).ok_or_else(user_not_found)?)
+        })
+    }
+
     /// Stores a new user unless its username (or alias) is taken. In alias
     /// pools Cognito makes the stored username up: it is the user's `sub`.
     pub(crate) fn insert(&self, new: NewUser<'_>) -> Result<UserType, Refusal> {

@@ -38,7 +38,12 @@ pub(crate) fn sign_up(
     username: &str,
     attributes: &[(&str, &str)],
 ) -> &'static str {
-    let request = SignUpRequest {
+    code(state.sign_up(&sign_up_request(username, attributes)))
+}
+
+/// A SignUp of `username` with `attributes` for `client1`, password `Passw0rd!`.
+pub(crate) fn sign_up_request(username: &str, attributes: &[(&str, &str)]) -> SignUpRequest {
+    SignUpRequest {
         client_id: "client1".into(),
         username: username.into(),
         password: Some(Secret::new("Passw0rd!")),
@@ -47,8 +52,7 @@ pub(crate) fn sign_up(
             .map(|(n, v)| AttributeType::new(*n, *v))
             .collect(),
         ..SignUpRequest::default()
-    };
-    code(state.sign_up(&request))
+    }
 }
 
 /// "ok" or the refusal's error code.
