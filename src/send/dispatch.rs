@@ -248,7 +248,6 @@ impl Dispatcher {
         self.interrupt.raise();
     }
 
-    /// The pacer's current rate (requests per second, 0 = unpaced).
     /// Requests sent, throttled answers and retries so far.
     pub(crate) fn counts(&self) -> RequestCounts {
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
@@ -261,6 +260,7 @@ impl Dispatcher {
         }
     }
 
+    /// The pacer's current rate (requests per second, 0 = unpaced).
     pub(crate) fn rate(&self) -> f64 {
         self.pacer.rate()
     }
