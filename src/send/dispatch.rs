@@ -303,8 +303,10 @@ impl Dispatcher {
         let steps = self.steps.as_ref().map(|s| s.settings().for_row(&prepared));
         let entry = match &self.admin_create {
             Some(create) => {
+                // Boxed, as the steps below: rarely used, they would
+                // otherwise widen every row's future, copied as it is queued.
                 let attempt = create.create(self, row, prepared, maybe_sent);
-                self.first_alone(attempt).await
+                Box::pin(self.first_alone(attempt)).await
             }
             None => self.sign_up(row, prepared, maybe_sent).await,
         };
@@ -357,10 +359,12 @@ impl Dispatcher {
             return Some(entry);
         }
         if entry.user_sub.is_empty() {
-            entry.user_sub = runner.sub_of(&entry.username).await.unwrap_or_default();
+            entry.user_sub = Box::pin(runner.sub_of(&entry.username))
+                .await
+                .unwrap_or_default();
         }
         if !steps.is_empty() {
-            let outcome = runner.run(&entry.username, &steps).await;
+            let outcome = Box::pin(runner.run(&entry.username, &steps)).await;
             entry.steps = outcome.done.join(";");
             entry.step_error = outcome.error.unwrap_or_default();
         }

@@ -1,4 +1,4 @@
-//! The Cognito client: one reqwest connection pool, JSON 1.1 over HTTPS (or
+//! The Cognito client: JSON 1.1 over one pooled [`Transport`] (HTTPS, or
 //! plain HTTP for local endpoints); `SignUp` unsigned as Cognito allows, the
 //! admin operations SigV4-signed by a [`Signer`].
 //! It reports what happened; deciding what that means is [`super::classify`]'s job.
@@ -6,19 +6,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE as CONTENT_TYPE_HEADER};
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::HeaderMap;
 use serde::Deserialize;
 
-use super::endpoint::is_loopback;
-use super::error::{printable, ApiError, MAX_MESSAGE_CHARS};
+use super::error::{printable, ApiError};
 use super::signer::Signer;
+use super::transport::{Answer, Transport};
 use super::wire::{
     CodeDeliveryDetails, SignUpRequest, SignUpResponse, CONTENT_TYPE, TARGET_PREFIX,
 };
 use crate::send::concurrency::CallLatency;
-
-/// The most of an answer that is read: Cognito's are a few hundred bytes.
-pub(crate) const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 /// The operation header, by its lower-case name: a mixed-case name would
 /// be parsed and copied for every request.
@@ -27,9 +25,6 @@ const TARGET_HEADER: HeaderName = HeaderName::from_static("x-amz-target");
 /// SignUp's `X-Amz-Target`, sent once per row: built once, not per request.
 const SIGN_UP_TARGET: HeaderValue =
     HeaderValue::from_static("AWSCognitoIdentityProviderService.SignUp");
-
-/// Connecting may take this long at most (or `--timeout-seconds`, if shorter).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a call produced no `SignUpResponse`.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -60,7 +55,7 @@ pub(crate) enum CallError {
 /// A client bound to one endpoint; it signs admin calls when it has a signer.
 #[derive(Clone)]
 pub(crate) struct CognitoClient {
-    http: reqwest::Client,
+    transport: Transport,
     endpoint: reqwest::Url,
     signer: Option<Arc<Signer>>,
     /// Every answered call's round trip, for the adaptive concurrency.
@@ -74,26 +69,9 @@ impl CognitoClient {
         timeout: Duration,
         pool_size: usize,
     ) -> anyhow::Result<Self> {
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE_HEADER, HeaderValue::from_static(CONTENT_TYPE));
-        let mut builder = reqwest::Client::builder()
-            .default_headers(headers)
-            .user_agent(concat!("bulk-signup/", env!("CARGO_PKG_VERSION")))
-            .timeout(timeout)
-            .connect_timeout(timeout.min(CONNECT_TIMEOUT))
-            .read_timeout(timeout)
-            .pool_max_idle_per_host(pool_size)
-            // A redirect would re-send the password to wherever it points
-            // (307/308 keep the body): a 3xx is an answer, not a hop.
-            .redirect(reqwest::redirect::Policy::none());
-        if is_loopback(&endpoint) {
-            // HTTP(S)_PROXY is for reaching Cognito; a local endpoint's
-            // traffic (passwords included) must not leave the machine.
-            builder = builder.no_proxy();
-        }
-        let http = builder.build()?;
+        let transport = Transport::new(&endpoint, timeout, pool_size)?;
         Ok(CognitoClient {
-            http,
+            transport,
             endpoint,
             signer: None,
             latency: Arc::default(),
@@ -197,7 +175,7 @@ impl CognitoClient {
         ))
     }
 
-    /// Posts one JSON 1.1 operation; reads at most [`MAX_ANSWER_BYTES`] of
+    /// Posts one JSON 1.1 operation; reads at most [`super::transport::MAX_ANSWER_BYTES`] of
     /// the answer (no Cognito answer comes near it, and a hostile endpoint
     /// must not fill memory, reports or the terminal).
     async fn post(&self, operation: &str, body: Vec<u8>) -> Result<Answer, CallError> {
@@ -210,10 +188,8 @@ impl CognitoClient {
                 }
             })?,
         };
-        let mut request = self
-            .http
-            .post(self.endpoint.clone())
-            .header(TARGET_HEADER, target.clone());
+        let mut headers = HeaderMap::with_capacity(8);
+        headers.insert(TARGET_HEADER, target.clone());
         // SignUp (and the other operations Cognito takes unsigned) go as
         // they are; the admin ones need the caller's AWS identity.
         if operation.starts_with("Admin") || operation == "ListUsers" {
@@ -222,52 +198,31 @@ impl CognitoClient {
                     "{operation} needs AWS credentials, and none were set up"
                 ))
             })?;
-            let headers = [
+            let signed = [
                 ("content-type", CONTENT_TYPE),
                 ("x-amz-target", target.to_str().unwrap_or_default()),
             ];
-            let signature = signer
-                .sign(self.endpoint.as_str(), &headers, &body)
+            // Boxed, as the transport's future below: every row's future
+            // would otherwise carry room for both, copied as it is queued.
+            let signature = Box::pin(signer.sign(self.endpoint.as_str(), &signed, &body))
                 .await
                 .map_err(|e| CallError::Unsigned(format!("could not sign {operation}: {e}")))?;
             for (name, value) in signature {
-                request = request.header(name, value);
+                let name = HeaderName::try_from(name);
+                let value = HeaderValue::try_from(value);
+                let (Ok(name), Ok(value)) = (name, value) else {
+                    return Err(CallError::Unsigned(format!(
+                        "could not sign {operation}: a signature header is not valid HTTP"
+                    )));
+                };
+                headers.insert(name, value);
             }
         }
         let sent = std::time::Instant::now();
-        let mut response = request.body(body).send().await.map_err(transport_error)?;
-        // Up to the answer's head: the body of a Cognito answer is small.
+        let answer = Box::pin(self.transport.post(headers, body)).await?;
         self.latency.record(sent.elapsed());
-        let status = response.status();
-        // The headers are moved out, not cloned; the body's buffer is sized
-        // by its Content-Length (capped) when the server sends one.
-        let headers = std::mem::take(response.headers_mut());
-        let expected = response.content_length().unwrap_or(0);
-        let mut body = Vec::with_capacity(expected.min(MAX_ANSWER_BYTES as u64) as usize);
-        let mut oversized = false;
-        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
-            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-                oversized = true;
-                break;
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(Answer {
-            status,
-            headers,
-            body,
-            oversized,
-        })
+        Ok(answer)
     }
-}
-
-/// An HTTP answer, its body read up to [`MAX_ANSWER_BYTES`].
-struct Answer {
-    status: reqwest::StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-    /// The body went on past the cap (and was not read further).
-    oversized: bool,
 }
 
 /// What about an error `answer` shows the endpoint is not Cognito, if
@@ -347,36 +302,13 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn transport_error(e: reqwest::Error) -> CallError {
-    // reqwest errors name the URL, never the body, so they are safe to report.
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "connection failed"
-    };
-    let mut message = format!("{kind}: {e}");
-    let mut source = std::error::Error::source(&e);
-    while let Some(cause) = source {
-        message.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    CallError::Transport {
-        message: printable(&message, MAX_MESSAGE_CHARS),
-        // A connection that was never made (refused, or timed out while
-        // connecting) never carried the request, so it cannot have created the user.
-        maybe_delivered: !e.is_connect(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn answer(body: &str) -> Answer {
         Answer {
-            status: reqwest::StatusCode::OK,
+            status: hyper::StatusCode::OK,
             headers: HeaderMap::new(),
             body: body.as_bytes().to_vec(),
             oversized: false,

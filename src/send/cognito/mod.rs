@@ -14,6 +14,7 @@ pub(crate) mod error;
 pub(crate) mod pool;
 pub(crate) mod secret_hash;
 pub(crate) mod signer;
+pub(crate) mod transport;
 pub(crate) mod wire;
 
 pub(crate) use classify::{classify, Class};

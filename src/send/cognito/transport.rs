@@ -1,0 +1,245 @@
+//! How a request reaches its endpoint. A plain-HTTP endpoint on this
+//! machine (the emulator, moto, LocalStack) is spoken to through hyper's
+//! pooled HTTP/1.1 client directly; anything else goes through reqwest,
+//! which brings TLS and HTTP(S)_PROXY. The direct path exists for speed:
+//! reqwest re-parses every answer's URL (IDNA included) and arms two timers
+//! per request, a fifth of the client's CPU at tens of thousands of local
+//! requests a second. Both paths follow the same rules: no redirect is
+//! followed, no proxy is used for this machine, one timeout bounds each
+//! attempt end to end, and at most [`MAX_ANSWER_BYTES`] of an answer is read.
+
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::header::{HeaderValue, CONTENT_TYPE as CONTENT_TYPE_HEADER, USER_AGENT};
+use hyper::{HeaderMap, StatusCode};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use super::client::CallError;
+use super::endpoint::is_loopback;
+use super::error::{printable, MAX_MESSAGE_CHARS};
+use super::wire::CONTENT_TYPE;
+
+/// The most of an answer that is read: Cognito's are a few hundred bytes.
+pub(crate) const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// Connecting may take this long at most (or the attempt's timeout, if shorter).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+const AGENT: &str = concat!("bulk-signup/", env!("CARGO_PKG_VERSION"));
+
+/// An HTTP answer, its body read up to [`MAX_ANSWER_BYTES`].
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
+    /// The body went on past the cap (and was not read further).
+    pub(crate) oversized: bool,
+}
+
+/// hyper's client over plain TCP, for a loopback `http://` endpoint.
+type DirectClient = hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>;
+
+/// The HTTP client of one endpoint.
+#[derive(Clone)]
+pub(crate) enum Transport {
+    /// Plain HTTP to this machine: hyper directly, no proxy.
+    Direct {
+        /// Boxed: hyper's client is several times reqwest's handle.
+        client: Box<DirectClient>,
+        uri: hyper::Uri,
+        timeout: Duration,
+    },
+    /// HTTPS (or `--allow-insecure-http` to another host): reqwest.
+    Reqwest {
+        client: reqwest::Client,
+        url: reqwest::Url,
+    },
+}
+
+impl Transport {
+    /// The client for `endpoint`, keeping up to `pool_size` idle connections;
+    /// `timeout` bounds each attempt end to end.
+    pub(crate) fn new(
+        endpoint: &reqwest::Url,
+        timeout: Duration,
+        pool_size: usize,
+    ) -> anyhow::Result<Self> {
+        let connect_timeout = timeout.min(CONNECT_TIMEOUT);
+        if endpoint.scheme() == "http" && is_loopback(endpoint) {
+            let mut connector = HttpConnector::new();
+            connector.set_nodelay(true);
+            connector.set_connect_timeout(Some(connect_timeout));
+            let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+                .pool_max_idle_per_host(pool_size)
+                .pool_timer(TokioTimer::new())
+                .build(connector);
+            return Ok(Transport::Direct {
+                client: Box::new(client),
+                uri: endpoint.as_str().parse()?,
+                timeout,
+            });
+        }
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(CONTENT_TYPE_HEADER, HeaderValue::from_static(CONTENT_TYPE));
+        let mut builder = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(AGENT)
+            .timeout(timeout)
+            .connect_timeout(connect_timeout)
+            .read_timeout(timeout)
+            .pool_max_idle_per_host(pool_size)
+            // A redirect would re-send the password to wherever it points
+            // (307/308 keep the body): a 3xx is an answer, not a hop.
+            .redirect(reqwest::redirect::Policy::none());
+        if is_loopback(endpoint) {
+            // HTTP(S)_PROXY is for reaching Cognito; a local endpoint's
+            // traffic (passwords included) must not leave the machine.
+            builder = builder.no_proxy();
+        }
+        Ok(Transport::Reqwest {
+            client: builder.build()?,
+            url: endpoint.clone(),
+        })
+    }
+
+    /// Posts `body` with `headers` (the operation's target and, for admin
+    /// calls, the signature) besides the content type and user agent.
+    pub(crate) async fn post(
+        &self,
+        headers: HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<Answer, CallError> {
+        match self {
+            Transport::Direct {
+                client,
+                uri,
+                timeout,
+            } => {
+                let attempt = post_direct(client, uri, headers, body);
+                match tokio::time::timeout(*timeout, attempt).await {
+                    Ok(answer) => answer,
+                    Err(_) => Err(CallError::Transport {
+                        message: format!("timed out: no whole answer from {uri} in {timeout:?}"),
+                        maybe_delivered: true,
+                    }),
+                }
+            }
+            Transport::Reqwest { client, url } => {
+                let request = client.post(url.clone()).headers(headers).body(body);
+                let mut response = request.send().await.map_err(reqwest_error)?;
+                let status = response.status();
+                // The headers are moved out, not cloned; the body's buffer
+                // is sized by its Content-Length (capped) when one is sent.
+                let headers = std::mem::take(response.headers_mut());
+                let mut body = answer_buffer(response.content_length());
+                let mut oversized = false;
+                while let Some(chunk) = response.chunk().await.map_err(reqwest_error)? {
+                    if !append_capped(&mut body, &chunk) {
+                        oversized = true;
+                        break;
+                    }
+                }
+                Ok(Answer {
+                    status,
+                    headers,
+                    body,
+                    oversized,
+                })
+            }
+        }
+    }
+}
+
+async fn post_direct(
+    client: &DirectClient,
+    uri: &hyper::Uri,
+    mut headers: HeaderMap,
+    body: Vec<u8>,
+) -> Result<Answer, CallError> {
+    headers.insert(CONTENT_TYPE_HEADER, HeaderValue::from_static(CONTENT_TYPE));
+    headers.insert(USER_AGENT, HeaderValue::from_static(AGENT));
+    let mut request = hyper::Request::post(uri.clone())
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| CallError::Transport {
+            message: format!("could not build the request: {e}"),
+            maybe_delivered: false,
+        })?;
+    *request.headers_mut() = headers;
+    let response = client.request(request).await.map_err(|e| {
+        let kind = if e.is_connect() {
+            "could not connect"
+        } else {
+            "connection failed"
+        };
+        transport_error(kind, &e, !e.is_connect())
+    })?;
+    let (head, mut incoming) = response.into_parts();
+    let expected = hyper::body::Body::size_hint(&incoming).exact();
+    let mut body = answer_buffer(expected);
+    let mut oversized = false;
+    while let Some(frame) = incoming.frame().await {
+        let frame = frame.map_err(|e| transport_error("connection failed", &e, true))?;
+        if let Ok(chunk) = frame.into_data() {
+            if !append_capped(&mut body, &chunk) {
+                oversized = true;
+                break;
+            }
+        }
+    }
+    Ok(Answer {
+        status: head.status,
+        headers: head.headers,
+        body,
+        oversized,
+    })
+}
+
+/// A buffer for an answer of `expected` bytes (capped), when that is known.
+fn answer_buffer(expected: Option<u64>) -> Vec<u8> {
+    Vec::with_capacity(expected.unwrap_or(0).min(MAX_ANSWER_BYTES as u64) as usize)
+}
+
+/// Appends `chunk` unless that would pass the cap; whether it did.
+fn append_capped(body: &mut Vec<u8>, chunk: &[u8]) -> bool {
+    if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+        return false;
+    }
+    body.extend_from_slice(chunk);
+    true
+}
+
+fn reqwest_error(e: reqwest::Error) -> CallError {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "connection failed"
+    };
+    transport_error(kind, &e, !e.is_connect())
+}
+
+/// A transport error's message: `kind`, then the error and its causes.
+/// HTTP clients' errors name the URL, never the body, so they are safe to
+/// report. `maybe_delivered` is `false` only for a connection that was
+/// never made (refused, or timed out while connecting): it never carried
+/// the request, so it cannot have created the user.
+fn transport_error(
+    kind: &str,
+    e: &(dyn std::error::Error + 'static),
+    maybe_delivered: bool,
+) -> CallError {
+    let mut message = format!("{kind}: {e}");
+    let mut source = e.source();
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    CallError::Transport {
+        message: printable(&message, MAX_MESSAGE_CHARS),
+        maybe_delivered,
+    }
+}
