@@ -3,8 +3,9 @@
 //!
 //! 1. wrk (`-t2 -c64`, `benches/wrk_signup.lua`: real SignUp bodies, a fresh
 //!    username each, so every answer is a 200 and a created user) against a
-//!    fresh emulator (no quota, no latency): requests/s, and the emulator's
-//!    CPU per request, to show whether the emulator is the limit. Without
+//!    fresh emulator (no quota, no latency): requests/s, the emulator's CPU
+//!    per request, to show whether the emulator is the limit, and wrk's own
+//!    CPU per request, the floor for any HTTP/1.1 client on this machine. Without
 //!    wrk, oha with one fixed body (then all but the first answer is
 //!    UsernameExistsException: a cheaper answer, said so in the output).
 //! 2. `bulk-signup run --concurrency 64 --rate 0` over `BENCH_ROWS` rows
@@ -57,6 +58,9 @@ struct Baseline {
     requests_per_sec: f64,
     answers: String,
     emulator_cpu_us_per_request: f64,
+    /// The load generator's own CPU per request: what one request costs a
+    /// lean C client on this machine, the floor to read the tool's against.
+    client_cpu_us_per_request: f64,
 }
 
 fn command_exists(name: &str) -> bool {
@@ -93,15 +97,21 @@ fn baseline(seconds: u64) -> Option<Baseline> {
     };
     let emulator = Emulator::start(None, None, 0);
     let before = process_cpu_secs(emulator.child.id());
-    let output = Command::new(tool)
-        .args(args(&emulator, seconds))
-        .stdin(Stdio::null())
-        .output()
-        .expect("run the load generator");
+    // Its output goes to a file so that its own rusage can be read.
+    let out = tempfile::tempfile().expect("temporary file");
+    let measured = run_measured(
+        Command::new(tool)
+            .args(args(&emulator, seconds))
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("temporary file")),
+    );
     let cpu = process_cpu_secs(emulator.child.id()) - before;
     let stats = emulator.stats();
     drop(emulator);
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let mut text = String::new();
+    let mut out = out;
+    std::io::Seek::rewind(&mut out).expect("rewind");
+    std::io::Read::read_to_string(&mut out, &mut text).expect("load generator output");
     let requests_per_sec = number_after(&text, "Requests/sec:").unwrap_or(0.0);
     let requests = stats.get("requests").copied().unwrap_or(0).max(1);
     let answers = match text.lines().find(|l| l.starts_with("wrk-answers")) {
@@ -116,6 +126,7 @@ fn baseline(seconds: u64) -> Option<Baseline> {
         requests_per_sec,
         answers,
         emulator_cpu_us_per_request: cpu * 1e6 / requests as f64,
+        client_cpu_us_per_request: measured.cpu_secs() * 1e6 / requests as f64,
     })
 }
 
@@ -340,8 +351,8 @@ fn main() {
         .flatten();
     if let Some(b) = &wrk {
         println!(
-            "1. {} -c{CONNECTIONS} on the emulator: {:.0} requests/s ({}); emulator CPU {:.1} µs/request",
-            b.tool, b.requests_per_sec, b.answers, b.emulator_cpu_us_per_request
+            "1. {} -c{CONNECTIONS} on the emulator: {:.0} requests/s ({}); emulator CPU {:.1} µs/request; {}'s own CPU {:.1} µs/request",
+            b.tool, b.requests_per_sec, b.answers, b.emulator_cpu_us_per_request, b.tool, b.client_cpu_us_per_request
         );
     }
     if wanted(2) {
@@ -360,6 +371,14 @@ fn main() {
             "client CPU: {:.1} µs/row (target ≤ 15)",
             r.cpu_us_per_row()
         ));
+        if let Some(b) = &wrk {
+            lines.push(format!(
+                "client CPU per row / {}'s CPU per request: {:.2} ({:.1} µs)",
+                b.tool,
+                r.cpu_us_per_row() / b.client_cpu_us_per_request.max(1e-9),
+                b.client_cpu_us_per_request
+            ));
+        }
         lines.push(format!(
             "peak RSS, real run of {rows} rows: {:.1} MiB (target ≤ 64 at 1 M)",
             r.measured.max_rss_kib as f64 / 1024.0
