@@ -243,3 +243,44 @@ fn transport_error(
         maybe_delivered,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_direct(endpoint: &str) -> bool {
+        let url = reqwest::Url::parse(endpoint).expect("url");
+        let transport = Transport::new(&url, Duration::from_secs(5), 4).expect("client");
+        matches!(transport, Transport::Direct { .. })
+    }
+
+    #[test]
+    fn only_plain_http_to_this_machine_goes_direct() {
+        for local in [
+            "http://127.0.0.1:9339/",
+            "http://localhost:5000/",
+            "http://[::1]:9/",
+        ] {
+            assert!(is_direct(local), "{local}");
+        }
+        // TLS, and plain HTTP elsewhere (--allow-insecure-http), need
+        // reqwest: its TLS, and the proxies the environment names.
+        for other in [
+            "https://cognito-idp.eu-west-1.amazonaws.com/",
+            "https://localhost:8443/",
+            "http://10.0.0.5:9339/",
+        ] {
+            assert!(!is_direct(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn an_answer_is_read_up_to_the_cap_and_no_further() {
+        let mut body = answer_buffer(Some(10 * MAX_ANSWER_BYTES as u64));
+        assert_eq!(body.capacity(), MAX_ANSWER_BYTES);
+        assert!(append_capped(&mut body, &vec![b'x'; MAX_ANSWER_BYTES - 1]));
+        assert!(append_capped(&mut body, b"y"));
+        assert!(!append_capped(&mut body, b"z"));
+        assert_eq!(body.len(), MAX_ANSWER_BYTES);
+    }
+}
