@@ -1,8 +1,12 @@
 //! Turns the append-only report log into the report a person reads: one
 //! entry per row (the latest), in row order, written to a new file and
 //! renamed over the old one, so a crash leaves either the old log or the new
-//! report, never half of one. The log can exceed memory, so it is sorted in
-//! chunks of at most [`CHUNK_BYTES`] of entries, spilled to private
+//! report, never half of one. A run's log is nearly in row order (rows finish
+//! out of order only within the requests in flight), so one pass through a
+//! bounded min-heap usually sorts it (`finalize_sorted`): no spilled files,
+//! no second parse. When a row arrives too late for that (far out of order,
+//! or a resumed run's appended entries), the log is sorted from the start
+//! in chunks of at most [`CHUNK_BYTES`] of entries, spilled to private
 //! temporary files beside the report and merged; past [`MAX_CHUNKS`] spilled
 //! chunks they are merged into one first, so open files stay bounded too.
 //! The error report is rebuilt from the final entries, with each failed
@@ -18,6 +22,7 @@ use crate::mapping::rules::Mapping;
 use crate::report::entry::{ReportEntry, Status};
 use crate::report::error_write::{Copied, ErrorWriter};
 use crate::report::fed_back::{self, RunInput};
+use crate::report::finalize_sorted::finalize_nearly_sorted;
 use crate::report::read::EntryReader;
 use crate::report::row_merge::RowMerge;
 use crate::report::tally::ReportTally;
@@ -25,14 +30,15 @@ use crate::report::temp_file::TempFile;
 use crate::report::write::ReportWriter;
 
 /// Memory of the entries sorted at once (their slots in the vector and
-/// their strings): with typical entries of a real run some 18,000 of them. Larger chunks gain little (the merge is the same
-/// streaming pass) and would add to a run's peak memory, which the final
-/// rewrite otherwise sets.
+/// their strings), and of the fast path's heap: with typical entries of a
+/// real run some 18,000 of them. Larger chunks gain little (the merge is the
+/// same streaming pass) and would add to a run's peak memory, which the
+/// final rewrite otherwise sets.
 pub const CHUNK_BYTES: usize = 8 << 20;
 
 /// Spilled chunks at most before they are merged into one: the merge holds
 /// each one open (a file and an 8 KiB buffer).
-const MAX_CHUNKS: usize = 128;
+pub(super) const MAX_CHUNKS: usize = 128;
 
 /// Counts of the final report.
 pub type FinalCounts = BTreeMap<Status, u64>;
@@ -50,9 +56,9 @@ pub(crate) fn finalize_tallied(report: &Path) -> anyhow::Result<ReportTally> {
 
 /// How much the rewrite holds: bytes of entries in memory, spilled chunks.
 #[derive(Clone, Copy)]
-struct Limits {
-    chunk_bytes: usize,
-    max_chunks: usize,
+pub(super) struct Limits {
+    pub(super) chunk_bytes: usize,
+    pub(super) max_chunks: usize,
 }
 
 impl Default for Limits {
@@ -66,9 +72,19 @@ impl Default for Limits {
 
 /// An entry and its place in the log (ties between a row's entries go to
 /// the later one).
-type Logged = (usize, ReportEntry);
+pub(super) type Logged = (usize, ReportEntry);
 
-fn finalize_in_chunks(report: &Path, limits: Limits) -> anyhow::Result<ReportTally> {
+/// Rewrites `report` by the one-pass fast path when the log is nearly
+/// sorted, else by sorting it in chunks from the start.
+pub(super) fn finalize_in_chunks(report: &Path, limits: Limits) -> anyhow::Result<ReportTally> {
+    match finalize_nearly_sorted(report, limits.chunk_bytes)? {
+        Some(tally) => Ok(tally),
+        None => finalize_by_merge(report, limits),
+    }
+}
+
+/// Sorts chunks of the log, spills them and merges them.
+fn finalize_by_merge(report: &Path, limits: Limits) -> anyhow::Result<ReportTally> {
     let mut chunks: Vec<TempFile> = Vec::new();
     let mut current: Vec<Logged> = Vec::new();
     let mut strings = 0;
@@ -112,7 +128,7 @@ fn finalize_in_chunks(report: &Path, limits: Limits) -> anyhow::Result<ReportTal
 }
 
 /// About the memory `entry`'s strings take.
-fn string_bytes(entry: &ReportEntry) -> usize {
+pub(super) fn string_bytes(entry: &ReportEntry) -> usize {
     let strings = [
         &entry.username,
         &entry.user_sub,
@@ -340,7 +356,7 @@ mod tests {
         writer.sync().expect("sync");
         let one = string_bytes(&entry(n, Status::Failed)) + std::mem::size_of::<Logged>();
         let limits = limits(chunk * one);
-        let counts = finalize_in_chunks(&path, limits).expect("finalize").counts;
+        let counts = finalize_by_merge(&path, limits).expect("finalize").counts;
         let mut expected_row = 0;
         for e in EntryReader::open(&path).expect("open") {
             let e = e.expect("entry");

@@ -2,7 +2,8 @@
 //! lines by `csv_line`) and the error report (`error_write`, its own
 //! columns in `error_columns`, its formula guard in `formula_guard`),
 //! reading a report back (`read`), the final in-row-order rewrite
-//! (`finalize`, merging sorted chunks with `row_merge`), `merge-reports`
+//! (`finalize`, one pass for a nearly sorted log in `finalize_sorted`,
+//! else merging sorted chunks with `row_merge`), `merge-reports`
 //! for shards (`merge`) and the end-of-run `summary` with its exit code,
 //! its JSON form (`summary_json`), what to do next (`next_steps`) and the
 //! report's counts behind them (`tally`), and the chart of a run's
@@ -23,6 +24,7 @@ pub(crate) mod error_write;
 pub(crate) mod fed_back;
 pub(crate) mod fed_back_rows;
 pub(crate) mod finalize;
+mod finalize_sorted;
 pub(crate) mod formula_guard;
 pub(crate) mod merge;
 pub(crate) mod next_steps;
