@@ -6,7 +6,7 @@
 //! arrives after a later row was already written, the pass gives up and the
 //! caller sorts in chunks instead.
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::Path;
 
@@ -17,33 +17,47 @@ use crate::report::tally::ReportTally;
 use crate::report::temp_file::TempFile;
 use crate::report::write::ReportWriter;
 
-/// An entry waiting in the heap, ordered by row, then by place in the log
-/// (so a row's later entry leaves the heap after its earlier ones).
+/// An entry's key in the heap: its row, then its place in the log (so a
+/// row's later entry leaves the heap after its earlier ones), then where
+/// the entry is held. The entries stay put in [`Held`]: a heap operation
+/// moves only keys, not entries ten times their size.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
 struct Waiting {
     row: u64,
     at: usize,
-    entry: ReportEntry,
+    slot: usize,
 }
 
-impl Ord for Waiting {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (self.row, self.at).cmp(&(other.row, other.at))
+/// The entries in the heap, in slots that are reused once taken.
+#[derive(Default)]
+struct Held {
+    slots: Vec<Option<ReportEntry>>,
+    free: Vec<usize>,
+}
+
+impl Held {
+    /// Memory per entry held, besides its strings: its slot and its key.
+    const SLOT_BYTES: usize =
+        std::mem::size_of::<Option<ReportEntry>>() + std::mem::size_of::<Waiting>();
+
+    fn put(&mut self, entry: ReportEntry) -> usize {
+        match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot] = Some(entry);
+                slot
+            }
+            None => {
+                self.slots.push(Some(entry));
+                self.slots.len() - 1
+            }
+        }
+    }
+
+    fn take(&mut self, slot: usize) -> ReportEntry {
+        self.free.push(slot);
+        self.slots[slot].take().expect("a key's entry is held")
     }
 }
-
-impl PartialOrd for Waiting {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Waiting {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Waiting {}
 
 /// Rewrites `report` in row order, one entry per row, holding at most
 /// about `chunk_bytes` of entries, and returns its tally; `None` (the
@@ -60,6 +74,7 @@ pub(super) fn finalize_nearly_sorted(
         pending: None,
     };
     let mut heap = BinaryHeap::new();
+    let mut held = Held::default();
     let mut strings = 0;
     for (at, entry) in EntryReader::open(report)?.enumerate() {
         let entry = entry?;
@@ -68,21 +83,23 @@ pub(super) fn finalize_nearly_sorted(
             return Ok(None);
         }
         strings += string_bytes(&entry);
+        let row = entry.row;
         heap.push(Reverse(Waiting {
-            row: entry.row,
+            row,
             at,
-            entry,
+            slot: held.put(entry),
         }));
-        while strings + heap.len() * std::mem::size_of::<Waiting>() > chunk_bytes {
+        while strings + heap.len() * Held::SLOT_BYTES > chunk_bytes {
             let Some(Reverse(smallest)) = heap.pop() else {
                 break;
             };
-            strings -= string_bytes(&smallest.entry);
-            out.take(smallest.entry)?;
+            let entry = held.take(smallest.slot);
+            strings -= string_bytes(&entry);
+            out.take(entry)?;
         }
     }
     while let Some(Reverse(smallest)) = heap.pop() {
-        out.take(smallest.entry)?;
+        out.take(held.take(smallest.slot))?;
     }
     let tally = out.finish()?;
     temp.replace(report)?;
