@@ -84,7 +84,7 @@ pub(super) fn finalize_in_chunks(report: &Path, limits: Limits) -> anyhow::Resul
 }
 
 /// Sorts chunks of the log, spills them and merges them.
-fn finalize_by_merge(report: &Path, limits: Limits) -> anyhow::Result<ReportTally> {
+pub(super) fn finalize_by_merge(report: &Path, limits: Limits) -> anyhow::Result<ReportTally> {
     let mut chunks: Vec<TempFile> = Vec::new();
     let mut current: Vec<Logged> = Vec::new();
     let mut strings = 0;

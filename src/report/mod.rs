@@ -25,6 +25,8 @@ pub(crate) mod fed_back;
 pub(crate) mod fed_back_rows;
 pub(crate) mod finalize;
 mod finalize_sorted;
+#[cfg(test)]
+mod finalize_timing;
 pub(crate) mod formula_guard;
 pub(crate) mod merge;
 pub(crate) mod next_steps;
