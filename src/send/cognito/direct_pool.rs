@@ -94,14 +94,14 @@ impl DirectPool {
     ) -> Result<(Response<Incoming>, Lease), CallError> {
         let (mut sender, reused) = match self.take_idle().await {
             Some(sender) => (sender, true),
-            None => (self.connect().await?, false),
+            None => (self.connect_boxed().await?, false),
         };
         match sender.try_send_request(request).await {
             Ok(response) => Ok((response, Lease { sender })),
             Err(mut failed) => match failed.take_message() {
                 // Never written: the server had closed the idle connection.
                 Some(request) if reused => {
-                    let mut sender = self.connect().await?;
+                    let mut sender = self.connect_boxed().await?;
                     match sender.try_send_request(request).await {
                         Ok(response) => Ok((response, Lease { sender })),
                         Err(failed) => Err(send_error(failed)),
@@ -137,6 +137,13 @@ impl DirectPool {
                 return Some(sender);
             }
         }
+    }
+
+    /// A new connection. Boxed: connecting (resolving, the handshake) takes
+    /// a future several times a request's, and every request's future would
+    /// otherwise carry room for it, copied as the request is queued.
+    async fn connect_boxed(&self) -> Result<Sender, CallError> {
+        Box::pin(self.connect()).await
     }
 
     async fn connect(&self) -> Result<Sender, CallError> {
