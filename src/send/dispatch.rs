@@ -374,15 +374,17 @@ impl Dispatcher {
     /// Sends one row's SignUp and returns its entry (see [`Dispatcher::send`]).
     async fn sign_up(&self, row: u64, prepared: Prepared, maybe_sent: bool) -> Option<ReportEntry> {
         let request = &self.request(prepared);
+        // Not through `first_alone`: taking the attempt's future as a value
+        // would hold it twice in every row's future.
+        let alone = self.probe_turn().await;
+        let mut reached = false;
         let entry = self
-            .first_alone(async move {
-                let mut reached = false;
-                let entry = self
-                    .attempt_until_done(row, request, maybe_sent, &mut reached)
-                    .await;
-                (entry, reached)
-            })
+            .attempt_until_done(row, request, maybe_sent, &mut reached)
             .await;
+        if alone.is_some() {
+            self.probe_done(&entry, reached);
+        }
+        drop(alone);
         // The first answer that says Cognito sent a code is the moment to
         // say what the run will send (when --pool did not say it before).
         if let (Some(notice), Some(entry)) = (&self.notice, &entry) {
@@ -399,31 +401,42 @@ impl Dispatcher {
         &self,
         attempt: impl Future<Output = (Option<ReportEntry>, bool)>,
     ) -> Option<ReportEntry> {
-        if !self.probed.load(Ordering::Acquire) {
-            let _alone = self.probe.lock().await;
-            if !self.probed.load(Ordering::Acquire) {
-                let (entry, reached) = attempt.await;
-                // The first row used up its attempts and not one reached the
-                // endpoint: it is wrong or unreachable, and every other row
-                // would wait just as long for nothing.
-                let gave_up = entry
-                    .as_ref()
-                    .is_some_and(|e| e.status == Some(Status::Failed))
-                    && !self.interrupt.is_raised();
-                if gave_up && !reached {
-                    let _ = self.stop.set(StopReason {
-                        code: "EndpointUnreachable".to_owned(),
-                        message: entry
-                            .as_ref()
-                            .map_or_else(String::new, |e| e.error_message.clone()),
-                        admin: false,
-                    });
-                }
-                self.probed.store(true, Ordering::Release);
-                return entry;
-            }
+        let alone = self.probe_turn().await;
+        let (entry, reached) = attempt.await;
+        if alone.is_some() {
+            self.probe_done(&entry, reached);
         }
-        attempt.await.0
+        entry
+    }
+
+    /// The probe's lock when this row is the run's first, to go alone:
+    /// `None` once the first row is done.
+    async fn probe_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        if self.probed.load(Ordering::Acquire) {
+            return None;
+        }
+        let alone = self.probe.lock().await;
+        (!self.probed.load(Ordering::Acquire)).then_some(alone)
+    }
+
+    /// The run's first row is done: if it used up its attempts and not one
+    /// reached the endpoint, the endpoint is wrong or unreachable, and every
+    /// other row would wait just as long for nothing: the run stops.
+    fn probe_done(&self, entry: &Option<ReportEntry>, reached: bool) {
+        let gave_up = entry
+            .as_ref()
+            .is_some_and(|e| e.status == Some(Status::Failed))
+            && !self.interrupt.is_raised();
+        if gave_up && !reached {
+            let _ = self.stop.set(StopReason {
+                code: "EndpointUnreachable".to_owned(),
+                message: entry
+                    .as_ref()
+                    .map_or_else(String::new, |e| e.error_message.clone()),
+                admin: false,
+            });
+        }
+        self.probed.store(true, Ordering::Release);
     }
 
     /// Sends `request` until its outcome is settled (or retries run out);

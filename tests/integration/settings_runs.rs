@@ -187,7 +187,11 @@ async fn verbose_flags_add_log_levels() {
     );
     assert!(!v.stderr.contains("TRACE"), "-v: {}", v.stderr);
     let vv = run(&["-vv"]).output().await.assert_code(0);
-    assert!(vv.stderr.contains("TRACE"), "-vv: {}", vv.stderr);
+    assert!(
+        vv.stderr.contains("TRACE") && vv.stderr.contains("status=200"),
+        "-vv: one line per answer: {}",
+        vv.stderr
+    );
 }
 
 #[tokio::test]

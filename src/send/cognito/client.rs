@@ -220,7 +220,16 @@ impl CognitoClient {
         }
         let sent = std::time::Instant::now();
         let answer = Box::pin(self.transport.post(headers, body)).await?;
-        self.latency.record(sent.elapsed());
+        let elapsed = sent.elapsed();
+        self.latency.record(elapsed);
+        // -vv: one line per answer (never its body, which may echo input).
+        tracing::trace!(
+            operation,
+            status = answer.status.as_u16(),
+            bytes = answer.body.len(),
+            micros = elapsed.as_micros() as u64,
+            "answer"
+        );
         Ok(answer)
     }
 }

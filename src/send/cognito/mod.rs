@@ -9,6 +9,7 @@
 
 pub(crate) mod classify;
 pub(crate) mod client;
+mod direct_pool;
 pub(crate) mod endpoint;
 pub(crate) mod error;
 pub(crate) mod pool;

@@ -1,6 +1,6 @@
 //! How a request reaches its endpoint. A plain-HTTP endpoint on this
-//! machine (the emulator, moto, LocalStack) is spoken to through hyper's
-//! pooled HTTP/1.1 client directly; anything else goes through reqwest,
+//! machine (the emulator, moto, LocalStack) is spoken to over HTTP/1.1 on
+//! hyper's connection API ([`DirectPool`]); anything else goes through reqwest,
 //! which brings TLS and HTTP(S)_PROXY. The direct path exists for speed:
 //! reqwest re-parses every answer's URL (IDNA included) and arms two timers
 //! per request, a fifth of the client's CPU at tens of thousands of local
@@ -8,16 +8,15 @@
 //! followed, no proxy is used for this machine, one timeout bounds each
 //! attempt end to end, and at most [`MAX_ANSWER_BYTES`] of an answer is read.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
+use http_body_util::BodyExt;
 use hyper::header::{HeaderValue, CONTENT_TYPE as CONTENT_TYPE_HEADER, USER_AGENT};
 use hyper::{HeaderMap, StatusCode};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::client::CallError;
+use super::direct_pool::DirectPool;
 use super::endpoint::is_loopback;
 use super::error::{printable, MAX_MESSAGE_CHARS};
 use super::wire::CONTENT_TYPE;
@@ -39,17 +38,12 @@ pub(crate) struct Answer {
     pub(crate) oversized: bool,
 }
 
-/// hyper's client over plain TCP, for a loopback `http://` endpoint.
-type DirectClient = hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>;
-
 /// The HTTP client of one endpoint.
 #[derive(Clone)]
 pub(crate) enum Transport {
     /// Plain HTTP to this machine: hyper directly, no proxy.
     Direct {
-        /// Boxed: hyper's client is several times reqwest's handle.
-        client: Box<DirectClient>,
-        uri: hyper::Uri,
+        pool: Arc<DirectPool>,
         timeout: Duration,
     },
     /// HTTPS (or `--allow-insecure-http` to another host): reqwest.
@@ -69,16 +63,8 @@ impl Transport {
     ) -> anyhow::Result<Self> {
         let connect_timeout = timeout.min(CONNECT_TIMEOUT);
         if endpoint.scheme() == "http" && is_loopback(endpoint) {
-            let mut connector = HttpConnector::new();
-            connector.set_nodelay(true);
-            connector.set_connect_timeout(Some(connect_timeout));
-            let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-                .pool_max_idle_per_host(pool_size)
-                .pool_timer(TokioTimer::new())
-                .build(connector);
             return Ok(Transport::Direct {
-                client: Box::new(client),
-                uri: endpoint.as_str().parse()?,
+                pool: Arc::new(DirectPool::new(endpoint, pool_size, connect_timeout)?),
                 timeout,
             });
         }
@@ -113,16 +99,15 @@ impl Transport {
         body: Vec<u8>,
     ) -> Result<Answer, CallError> {
         match self {
-            Transport::Direct {
-                client,
-                uri,
-                timeout,
-            } => {
-                let attempt = post_direct(client, uri, headers, body);
+            Transport::Direct { pool, timeout } => {
+                let attempt = post_direct(pool, headers, body);
                 match tokio::time::timeout(*timeout, attempt).await {
                     Ok(answer) => answer,
                     Err(_) => Err(CallError::Transport {
-                        message: format!("timed out: no whole answer from {uri} in {timeout:?}"),
+                        message: format!(
+                            "timed out: no whole answer from {} in {timeout:?}",
+                            pool.endpoint()
+                        ),
                         maybe_delivered: true,
                     }),
                 }
@@ -154,28 +139,16 @@ impl Transport {
 }
 
 async fn post_direct(
-    client: &DirectClient,
-    uri: &hyper::Uri,
-    mut headers: HeaderMap,
+    pool: &DirectPool,
+    headers: HeaderMap,
     body: Vec<u8>,
 ) -> Result<Answer, CallError> {
-    headers.insert(CONTENT_TYPE_HEADER, HeaderValue::from_static(CONTENT_TYPE));
-    headers.insert(USER_AGENT, HeaderValue::from_static(AGENT));
-    let mut request = hyper::Request::post(uri.clone())
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|e| CallError::Transport {
-            message: format!("could not build the request: {e}"),
-            maybe_delivered: false,
-        })?;
-    *request.headers_mut() = headers;
-    let response = client.request(request).await.map_err(|e| {
-        let kind = if e.is_connect() {
-            "could not connect"
-        } else {
-            "connection failed"
-        };
-        transport_error(kind, &e, !e.is_connect())
-    })?;
+    let mut request = pool.request(body);
+    let all = request.headers_mut();
+    all.extend(headers);
+    all.insert(CONTENT_TYPE_HEADER, HeaderValue::from_static(CONTENT_TYPE));
+    all.insert(USER_AGENT, HeaderValue::from_static(AGENT));
+    let (response, lease) = pool.send(request).await?;
     let (head, mut incoming) = response.into_parts();
     let expected = hyper::body::Body::size_hint(&incoming).exact();
     let mut body = answer_buffer(expected);
@@ -188,6 +161,10 @@ async fn post_direct(
                 break;
             }
         }
+    }
+    if !oversized {
+        // Read to its end: the connection is free for the next request.
+        pool.give_back(lease);
     }
     Ok(Answer {
         status: head.status,
@@ -227,7 +204,7 @@ fn reqwest_error(e: reqwest::Error) -> CallError {
 /// report. `maybe_delivered` is `false` only for a connection that was
 /// never made (refused, or timed out while connecting): it never carried
 /// the request, so it cannot have created the user.
-fn transport_error(
+pub(crate) fn transport_error(
     kind: &str,
     e: &(dyn std::error::Error + 'static),
     maybe_delivered: bool,
