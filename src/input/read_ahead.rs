@@ -81,14 +81,21 @@ impl Cells for RowView<'_> {
 }
 
 impl RowView<'_> {
-    /// An owned copy, for rows that outlive the batch (sent, or reported).
-    pub(crate) fn to_row(&self) -> Row {
+    /// An owned copy, for rows that outlive the batch (sent, or reported),
+    /// the cells at `blank` left empty (the cells the error report must not
+    /// copy: passwords, unread columns). Sized once: grown cell by cell, a record
+    /// reallocates its buffers several times, for every row sent.
+    pub(crate) fn to_row_blanking(&self, blank: &[usize]) -> Row {
+        let fields = self.ends.len();
+        let bytes = self.ends.last().map_or(0, |end| end - self.start);
+        let mut values = StringRecord::with_capacity(bytes, fields);
+        for i in 0..fields {
+            values.push_field(if blank.contains(&i) { "" } else { self.cell(i) });
+        }
         Row {
             number: self.number,
             columns: Arc::clone(self.columns),
-            values: (0..self.ends.len())
-                .map(|i| self.cell(i))
-                .collect::<StringRecord>(),
+            values,
         }
     }
 }
@@ -393,6 +400,26 @@ mod tests {
                 assert_eq!(*record, Ok((number, format!("user{i}"))));
             }
         }
+    }
+
+    #[test]
+    fn an_owned_copy_keeps_every_cell_but_the_blanked_ones() {
+        let text: &'static [u8] = b"username,password,email\nann,Pw-1secret,a@x.io\n,,\n";
+        let mut source: Box<dyn RowSource> = Box::new(CsvRows::new(text).expect("header"));
+        let first = source.next();
+        let read_ahead = start(first, source, 1).expect("start");
+        let mut batch = read_ahead.lanes[0].recv().expect("one batch");
+        batch.check_utf8();
+        let rows: Vec<Row> = batch
+            .records()
+            .map(|r| r.expect("readable").to_row_blanking(&[1]))
+            .collect();
+        let cells = |row: &Row| (0..3).map(|i| row.value(i).to_owned()).collect::<Vec<_>>();
+        assert_eq!(cells(&rows[0]), ["ann", "", "a@x.io"]);
+        assert_eq!(rows[0].number, 1);
+        assert_eq!(rows[0].values.len(), 3);
+        assert_eq!(cells(&rows[1]), ["", "", ""]);
+        assert_eq!(rows[1].values.len(), 3);
     }
 
     #[test]

@@ -539,6 +539,11 @@ impl Compiled {
         &self.uncopied_columns
     }
 
+    /// The cells [`Compiled::redact`] blanks.
+    pub(crate) fn uncopied_indices(&self) -> &[usize] {
+        &self.uncopied_indices
+    }
+
     /// Blanks the row's cells the error report must not copy (passwords,
     /// unread columns), whichever columns the report was set up with.
     pub(crate) fn redact(&self, row: &mut Row) {

@@ -235,9 +235,7 @@ impl Ordered {
         parts
             .mapping
             .keep_compiled_for(&mut parts.compiled, row.columns())?;
-        let mut row = row.to_row();
-        parts.compiled.redact(&mut row);
-        Ok(row)
+        Ok(row.to_row_blanking(parts.compiled.uncopied_indices()))
     }
 }
 
