@@ -2,8 +2,8 @@
 # CPU, wall time and peak RSS of the final rewrite alone (the report log
 # rewritten in row order at the end of a run), on the log of a real run.
 #
-#   CARGO_TARGET_DIR=/work/target-x cargo build --release --bin bulk-signup
-#   BIN=/work/target-x/release/bulk-signup benches/final_rewrite.sh [ROWS] [REPS]
+#   cargo build --release --bin bulk-signup
+#   BIN=target/release/bulk-signup benches/final_rewrite.sh [ROWS] [REPS]
 #
 # Writes ROWS users (default 300000; the columns of benches/memory_runs.sh),
 # runs them against the built-in emulator (--concurrency 64 --rate 0) and,

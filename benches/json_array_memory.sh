@@ -2,8 +2,8 @@
 # Peak memory of a dry run over a JSON array input (issue 11): the reader
 # holds one element at a time, so the input's size must not show.
 #
-#   CARGO_TARGET_DIR=/work/target-h1 cargo build --release --bin bulk-signup
-#   BIN=/work/target-h1/release/bulk-signup benches/json_array_memory.sh [MB ...]
+#   cargo build --release --bin bulk-signup
+#   BIN=target/release/bulk-signup benches/json_array_memory.sh [MB ...]
 #
 # For each size (default: 100 and 1000 MB) it writes a Firebase-style
 # {"users": [...]} file of that many megabytes (one element per line, each

@@ -2,8 +2,8 @@
 # Peak RSS of bulk-signup runs (issue 14, part 3): real runs against the
 # built-in emulator (no quota; --concurrency 64 --rate 0) and dry runs.
 #
-#   CARGO_TARGET_DIR=/work/target-x cargo build --release --bin bulk-signup
-#   BIN=/work/target-x/release/bulk-signup benches/memory_runs.sh [CASE ...]
+#   cargo build --release --bin bulk-signup
+#   BIN=target/release/bulk-signup benches/memory_runs.sh [CASE ...]
 #
 # A CASE is MODE:ROWS with MODE `real` or `dry` (default: real:100000
 # real:1000000 dry:1000000 dry:10000000). For each case it writes ROWS users
