@@ -19,36 +19,17 @@ set -euo pipefail
 BIN=${BIN:-target/release/bulk-signup}
 ROWS=${1:-300000}
 REPS=${2:-3}
-HERE=$(cd "$(dirname "$0")" && pwd)
-POOL="$HERE/../samples/pool.json"
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/final-rewrite.XXXXXX")
-EMULATOR_PID=
-cleanup() {
-    [ -z "$EMULATOR_PID" ] || kill "$EMULATOR_PID" 2>/dev/null || true
-    rm -rf "$DIR"
-}
-trap cleanup EXIT
-unset AWS_ENDPOINT_URL AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER COGNITO_CLIENT_ID \
-    COGNITO_CLIENT_SECRET AWS_PROFILE
+# shellcheck source=benches/bench_env.sh
+source "$(dirname "$0")/bench_env.sh"
+bench_dir final-rewrite
 
 HARNESS=$(cd "$HERE/.." && cargo test --release --lib --no-run --message-format=json 2>/dev/null |
     sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
 [ -x "$HARNESS" ] || { echo "no unit-test binary built" >&2; exit 1; }
 
-awk -v rows="$ROWS" 'BEGIN {
-    print "username,password,email,given_name,family_name,phone_number,birthdate,custom:tier"
-    split("gold silver bronze", tiers, " ")
-    for (i = 0; i < rows; i++)
-        printf "u%08d,Pw%d-Secret#x,u%d@example.com,Given%d,Family%d,+1415%07d,19%02d-%02d-%02d,%s\n",
-            i, i, i, i % 977, i % 1231, i % 10000000, 50 + i % 50, 1 + i % 12, 1 + i % 28,
-            tiers[i % 3 + 1]
-}' > "$DIR/users.csv"
+write_input "$DIR/users.csv" "$ROWS"
 
-"$BIN" emulator --pool "$POOL" --host 127.0.0.1 --port 0 -q > "$DIR/emulator.out" 2>/dev/null &
-EMULATOR_PID=$!
-for _ in $(seq 100); do grep -q http "$DIR/emulator.out" && break; sleep 0.1; done
-ENDPOINT=$(grep -o 'http://[0-9.:]*' "$DIR/emulator.out" | head -1)
-CLIENT_ID=$(awk '/^client_id/ {print $2}' "$DIR/emulator.out")
+start_emulator
 mkdir "$DIR/run"
 "$BIN" run "$DIR/users.csv" --endpoint-url "$ENDPOINT" --client-id "$CLIENT_ID" \
     --region us-east-1 -q --report "$DIR/run/report.csv" --concurrency 64 --rate 0 \
