@@ -32,6 +32,7 @@ pub(crate) mod merge;
 pub(crate) mod next_steps;
 pub(crate) mod private_file;
 pub(crate) mod read;
+mod read_fields;
 #[cfg(test)]
 mod read_props;
 pub(crate) mod row_merge;

@@ -11,6 +11,7 @@ use std::path::Path;
 use anyhow::{bail, Context};
 
 use crate::report::entry::{ReportEntry, OLD_REPORT_COLUMNS, REPORT_COLUMNS};
+use crate::report::read_fields;
 use crate::report::write::ReportFormat;
 
 /// Streams the complete entries of a report file, in file order.
@@ -283,6 +284,9 @@ fn deserialize(
     record: &csv::StringRecord,
     header: &csv::StringRecord,
 ) -> Result<ReportEntry, csv::Error> {
+    if let Some(entry) = read_fields::entry_by_position(record) {
+        return Ok(entry);
+    }
     if record.len() < header.len() {
         let own = csv::StringRecord::from(REPORT_COLUMNS[..record.len()].to_vec());
         return record.deserialize(Some(&own));
