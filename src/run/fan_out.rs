@@ -61,7 +61,9 @@ pub(crate) async fn fan_out(
             let (Some(dispatcher), Some(outgoing)) = (&dispatcher, pending.pop_front()) else {
                 break;
             };
-            in_flight.push(send_row(Arc::clone(dispatcher), outgoing));
+            // Boxed here, once: pushed as it is, a row's future (kilobytes)
+            // is copied three times on its way into the set.
+            in_flight.push(Box::pin(send_row(Arc::clone(dispatcher), outgoing)));
         }
         if (input_done || deadline.is_some()) && pending.is_empty() && in_flight.is_empty() {
             return match failure {
