@@ -51,10 +51,8 @@ pub(crate) async fn fan_out(
     let mut failure: Option<anyhow::Error> = None;
     let mut deadline: Option<Instant> = None;
     let mut signals_alive = true;
-    let mut flush = tokio::time::interval(FLUSH_INTERVAL);
-    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut limit_check = tokio::time::interval(concurrency::CHECK_INTERVAL);
-    limit_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut flush = ticker(FLUSH_INTERVAL);
+    let mut limit_check = ticker(concurrency::CHECK_INTERVAL);
     let mut limit = in_flight_limit(dispatcher.as_deref());
     loop {
         while in_flight.len() < limit && deadline.is_none() {
@@ -66,11 +64,7 @@ pub(crate) async fn fan_out(
             in_flight.push(Box::pin(send_row(Arc::clone(dispatcher), outgoing)));
         }
         if (input_done || deadline.is_some()) && pending.is_empty() && in_flight.is_empty() {
-            return match failure {
-                Some(failure) => Err(failure),
-                None if deadline.is_some() => Ok(Ending::Interrupted),
-                None => Ok(Ending::Finished),
-            };
+            return ending(failure, deadline.is_some());
         }
         let grace_over = async {
             match deadline {
@@ -115,6 +109,23 @@ pub(crate) async fn fan_out(
             }
             _ = grace_over => return Ok(Ending::Interrupted),
         }
+    }
+}
+
+/// A timer for the loop's periodic work; a late tick is not made up.
+fn ticker(period: Duration) -> tokio::time::Interval {
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker
+}
+
+/// How the loop ends once every row it took is settled: with the input
+/// side's failure if there was one, else interrupted or finished.
+fn ending(failure: Option<anyhow::Error>, interrupted: bool) -> anyhow::Result<Ending> {
+    match failure {
+        Some(failure) => Err(failure),
+        None if interrupted => Ok(Ending::Interrupted),
+        None => Ok(Ending::Finished),
     }
 }
 
