@@ -381,10 +381,7 @@ impl Dispatcher {
         let entry = self
             .attempt_until_done(row, request, maybe_sent, &mut reached)
             .await;
-        if alone.is_some() {
-            self.probe_done(&entry, reached);
-        }
-        drop(alone);
+        self.probe_done(alone, &entry, reached);
         // The first answer that says Cognito sent a code is the moment to
         // say what the run will send (when --pool did not say it before).
         if let (Some(notice), Some(entry)) = (&self.notice, &entry) {
@@ -403,9 +400,7 @@ impl Dispatcher {
     ) -> Option<ReportEntry> {
         let alone = self.probe_turn().await;
         let (entry, reached) = attempt.await;
-        if alone.is_some() {
-            self.probe_done(&entry, reached);
-        }
+        self.probe_done(alone, &entry, reached);
         entry
     }
 
@@ -419,10 +414,20 @@ impl Dispatcher {
         (!self.probed.load(Ordering::Acquire)).then_some(alone)
     }
 
-    /// The run's first row is done: if it used up its attempts and not one
-    /// reached the endpoint, the endpoint is wrong or unreachable, and every
-    /// other row would wait just as long for nothing: the run stops.
-    fn probe_done(&self, entry: &Option<ReportEntry>, reached: bool) {
+    /// A row is done; if it held the probe's turn (`alone`), it was the
+    /// run's first, and if it used up its attempts and not one reached the
+    /// endpoint, the endpoint is wrong or unreachable, and every other row
+    /// would wait just as long for nothing: the run stops. The turn is
+    /// given up here.
+    fn probe_done(
+        &self,
+        alone: Option<tokio::sync::MutexGuard<'_, ()>>,
+        entry: &Option<ReportEntry>,
+        reached: bool,
+    ) {
+        if alone.is_none() {
+            return;
+        }
         let gave_up = entry
             .as_ref()
             .is_some_and(|e| e.status == Some(Status::Failed))

@@ -92,24 +92,25 @@ impl DirectPool {
         &self,
         request: Request<Full<Bytes>>,
     ) -> Result<(Response<Incoming>, Lease), CallError> {
-        let (mut sender, reused) = match self.take_idle().await {
+        let (sender, reused) = match self.take_idle().await {
             Some(sender) => (sender, true),
             None => (self.connect_boxed().await?, false),
         };
-        match sender.try_send_request(request).await {
-            Ok(response) => Ok((response, Lease { sender })),
-            Err(mut failed) => match failed.take_message() {
+        let mut failed = match send_on(sender, request).await {
+            Ok(sent) => return Ok(sent),
+            Err(failed) => failed,
+        };
+        if reused {
+            if let Some(request) = failed.take_message() {
                 // Never written: the server had closed the idle connection.
-                Some(request) if reused => {
-                    let mut sender = self.connect_boxed().await?;
-                    match sender.try_send_request(request).await {
-                        Ok(response) => Ok((response, Lease { sender })),
-                        Err(failed) => Err(send_error(failed)),
-                    }
-                }
-                message => Err(send_error_with(failed.into_error(), message.is_none())),
-            },
+                let sender = self.connect_boxed().await?;
+                failed = match send_on(sender, request).await {
+                    Ok(sent) => return Ok(sent),
+                    Err(failed) => failed,
+                };
+            }
         }
+        Err(send_error(failed))
     }
 
     /// Keeps a connection whose answer was read to its end, for the next
@@ -147,52 +148,52 @@ impl DirectPool {
     }
 
     async fn connect(&self) -> Result<Sender, CallError> {
-        let not_connected = |message: String| CallError::Transport {
-            message,
-            maybe_delivered: false,
+        let connecting = TcpStream::connect(&self.authority);
+        let stream = match tokio::time::timeout(self.connect_timeout, connecting).await {
+            Ok(connected) => connected.map_err(|e| self.not_connected(e))?,
+            Err(_) => {
+                let waited = self.connect_timeout;
+                return Err(self.not_connected(format!("timed out after {waited:?}")));
+            }
         };
-        let stream =
-            match tokio::time::timeout(self.connect_timeout, TcpStream::connect(&self.authority))
-                .await
-            {
-                Ok(Ok(stream)) => stream,
-                Ok(Err(e)) => {
-                    return Err(not_connected(format!(
-                        "could not connect to {}: {e}",
-                        self.authority
-                    )))
-                }
-                Err(_) => {
-                    return Err(not_connected(format!(
-                        "could not connect to {}: timed out after {:?}",
-                        self.authority, self.connect_timeout
-                    )))
-                }
-            };
         // One small request per write: no waiting for an ACK to fill a segment.
         let _ = stream.set_nodelay(true);
         let (sender, connection) = http1::handshake(TokioIo::new(stream))
             .await
-            .map_err(|e| not_connected(format!("could not connect to {}: {e}", self.authority)))?;
+            .map_err(|e| self.not_connected(e))?;
         tokio::spawn(async move {
             // Its errors reach the request that was on it.
             let _ = connection.await;
         });
         Ok(sender)
     }
+
+    /// No connection was made: the request was never carried.
+    fn not_connected(&self, why: impl std::fmt::Display) -> CallError {
+        CallError::Transport {
+            message: format!("could not connect to {}: {why}", self.authority),
+            maybe_delivered: false,
+        }
+    }
 }
 
-fn send_error(mut failed: hyper::client::conn::TrySendError<Request<Full<Bytes>>>) -> CallError {
-    let unwritten = failed.take_message().is_some();
-    send_error_with(failed.into_error(), !unwritten)
+type Failed = hyper::client::conn::TrySendError<Request<Full<Bytes>>>;
+
+/// Sends `request` on `sender`; the connection goes with the answer.
+async fn send_on(
+    mut sender: Sender,
+    request: Request<Full<Bytes>>,
+) -> Result<(Response<Incoming>, Lease), Failed> {
+    let response = sender.try_send_request(request).await?;
+    Ok((response, Lease { sender }))
 }
 
 /// A request that failed on its connection may have reached the server
 /// unless hyper handed it back unwritten.
-fn send_error_with(error: hyper::Error, maybe_delivered: bool) -> CallError {
-    super::transport::transport_error("connection failed", &error, maybe_delivered)
+fn send_error(mut failed: Failed) -> CallError {
+    let unwritten = failed.take_message().is_some();
+    super::transport::transport_error("connection failed", &failed.into_error(), !unwritten)
 }
-
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
