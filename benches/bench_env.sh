@@ -6,8 +6,14 @@
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 POOL="$HERE/../samples/pool.json"
 EMULATOR_PID=
+# A client the sourcing script started and may have stopped (SIGSTOP).
+CLIENT_PID=
 
 cleanup() {
+    if [ -n "$CLIENT_PID" ]; then
+        kill -CONT "$CLIENT_PID" 2>/dev/null || true
+        kill "$CLIENT_PID" 2>/dev/null || true
+    fi
     [ -z "$EMULATOR_PID" ] || kill "$EMULATOR_PID" 2>/dev/null || true
     [ -z "${DIR:-}" ] || rm -rf "$DIR"
 }

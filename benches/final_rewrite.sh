@@ -23,9 +23,9 @@ REPS=${2:-3}
 source "$(dirname "$0")/bench_env.sh"
 bench_dir final-rewrite
 
-HARNESS=$(cd "$HERE/.." && cargo test --release --lib --no-run --message-format=json 2>/dev/null |
+HARNESS=$(cd "$HERE/.." && cargo test --release --lib --no-run --message-format=json 2>"$DIR/build.err" |
     sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
-[ -x "$HARNESS" ] || { echo "no unit-test binary built" >&2; exit 1; }
+[ -x "$HARNESS" ] || { cat "$DIR/build.err" >&2; echo "no unit-test binary built" >&2; exit 1; }
 
 write_input "$DIR/users.csv" "$ROWS"
 
@@ -38,13 +38,17 @@ CLIENT_PID=$!
 while kill -0 "$CLIENT_PID" 2>/dev/null; do
     if ls -A "$DIR/run" | grep -q '^\.final'; then
         kill -STOP "$CLIENT_PID"
-        cp "$DIR/run/report.csv" "$DIR/log.csv"
+        # Still there once stopped: the rewrite has not replaced the log yet.
+        if ls -A "$DIR/run" | grep -q '^\.final'; then
+            cp "$DIR/run/report.csv" "$DIR/log.csv"
+        fi
         kill -CONT "$CLIENT_PID"
         break
     fi
     sleep 0.005
 done
 wait "$CLIENT_PID" || true
+CLIENT_PID=
 [ -s "$DIR/log.csv" ] || { echo "the run's log was not caught before its rewrite" >&2; exit 1; }
 if [ "${RESUMED:-0}" = 1 ]; then
     awk -F, 'NR > 1 && $1 % 10 == 0 { OFS = ","; $3 = "exists"; print }' "$DIR/log.csv" \

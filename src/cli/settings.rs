@@ -395,6 +395,14 @@ pub(crate) fn endpoint(
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
         .with_context(|| format!("endpoint {text:?} (from {origin}) is not an http(s) URL such as https://cognito-idp.us-east-1.amazonaws.com/"))?;
+    if !endpoint.username().is_empty() || endpoint.password().is_some() {
+        // Shown without them: the URL would otherwise carry a password into
+        // messages and reports, and Cognito takes no credentials in a URL.
+        let mut shown = endpoint.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        bail!("endpoint {shown} (from {origin}) carries a user name or password before its host (user:password@): Cognito takes none there, and it would show in messages and reports; remove it (AWS credentials come from the usual AWS variables and profiles)");
+    }
     Ok((endpoint, origin))
 }
 
@@ -510,6 +518,30 @@ mod tests {
             "https://cognito-idp.ap-south-1.amazonaws.com/"
         );
         assert!(client_secret.is_none());
+    }
+
+    #[test]
+    fn an_endpoint_with_credentials_in_it_is_refused_without_showing_them() {
+        let err = config(
+            &[
+                SAMPLE,
+                "--report",
+                "r.csv",
+                "--client-id",
+                "abc",
+                "--endpoint-url",
+                "http://admin:hunter2@127.0.0.1:9229/",
+            ],
+            &[],
+        )
+        .expect_err("credentials in the URL");
+        let text = err.to_string();
+        assert!(text.contains("user:password@"), "{text}");
+        assert!(text.contains("http://127.0.0.1:9229/"), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("admin"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -5,9 +5,14 @@
 //! pool has one host, one connection per request in flight, and a `Vec`.
 //!
 //! A request goes again on a new connection only when hyper hands it back
-//! unwritten (the server closed an idle connection first): a request that
-//! may have reached the server is never sent twice.
+//! unwritten (it had seen the server close the idle connection): a request
+//! that may have reached the server is never sent twice. A close that
+//! hyper sees only after writing (the server closed the idle connection
+//! just as the request went out) leaves that request possibly delivered,
+//! as any other broken connection does; servers close idle connections
+//! after seconds, so this is rare.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -26,7 +31,7 @@ type Sender = SendRequest<Full<Bytes>>;
 /// The connections to one endpoint, and how to open more.
 pub(crate) struct DirectPool {
     endpoint: String,
-    /// `host:port`, to connect to and to name in the Host header.
+    /// `host:port`, to connect to.
     authority: String,
     host: HeaderValue,
     /// The request target: the endpoint's path (and query).
@@ -56,13 +61,19 @@ impl DirectPool {
             .port_or_known_default()
             .ok_or_else(|| anyhow::anyhow!("the endpoint {endpoint} names no port"))?;
         let authority = format!("{host}:{port}");
+        // The Host header names the port only when the URL does, as the
+        // signer signs it (`http://localhost/` is `Host: localhost`).
+        let host_header = match endpoint.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
         let target = match endpoint.query() {
             Some(query) => format!("{}?{query}", endpoint.path()),
             None => endpoint.path().to_owned(),
         };
         Ok(DirectPool {
             endpoint: endpoint.to_string(),
-            host: HeaderValue::from_str(&authority)?,
+            host: HeaderValue::from_str(&host_header)?,
             authority,
             target: target.parse()?,
             idle: Mutex::new(Vec::with_capacity(max_idle)),
@@ -87,15 +98,19 @@ impl DirectPool {
 
     /// Sends `request` on an idle connection, or a new one; the lease is to
     /// be given back with [`DirectPool::give_back`] once the answer's body
-    /// has been read to its end.
+    /// has been read to its end. `handed` is set once the request is given
+    /// to a connection: from then on it may reach the server, so a caller
+    /// that gives up waiting must count it as maybe delivered.
     pub(crate) async fn send(
         &self,
         request: Request<Full<Bytes>>,
+        handed: &AtomicBool,
     ) -> Result<(Response<Incoming>, Lease), CallError> {
         let (sender, reused) = match self.take_idle().await {
             Some(sender) => (sender, true),
             None => (self.connect_boxed().await?, false),
         };
+        handed.store(true, Ordering::Relaxed);
         let mut failed = match send_on(sender, request).await {
             Ok(sent) => return Ok(sent),
             Err(failed) => failed,
@@ -194,105 +209,44 @@ fn send_error(mut failed: Failed) -> CallError {
     let unwritten = failed.take_message().is_some();
     super::transport::transport_error("connection failed", &failed.into_error(), !unwritten)
 }
+
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-
     use http_body_util::BodyExt;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpListener;
 
     use super::*;
+    use crate::send::cognito::test_server::{server, Server, Then};
 
-    /// What the test server does after reading each request.
-    #[derive(Clone, Copy)]
-    enum Then {
-        /// Answers and keeps the connection open.
-        Answer,
-        /// Answers, then closes the connection as an idle one is closed.
-        AnswerAndClose,
-        /// Closes the connection without an answer.
-        Drop,
-    }
-
-    /// A loopback HTTP/1.1 server counting connections and requests.
-    struct Server {
-        url: reqwest::Url,
-        connections: Arc<AtomicUsize>,
-        requests: Arc<AtomicUsize>,
-    }
-
-    async fn server(then: Then) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}/", listener.local_addr().expect("addr"));
-        let connections = Arc::new(AtomicUsize::new(0));
-        let requests = Arc::new(AtomicUsize::new(0));
-        let (c, r) = (Arc::clone(&connections), Arc::clone(&requests));
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                c.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(serve(stream, then, Arc::clone(&r)));
-            }
-        });
-        Server {
-            url: url.parse().expect("url"),
-            connections,
-            requests,
+    /// One exchange through `pool`, its body read to the end; whether the
+    /// request was handed to a connection.
+    async fn exchange_handed(pool: &DirectPool) -> (Result<Vec<u8>, CallError>, bool) {
+        let handed = AtomicBool::new(false);
+        let result = async {
+            let (response, lease) = pool.send(pool.request(b"{}".to_vec()), &handed).await?;
+            let body = response.into_body().collect().await.expect("body");
+            pool.give_back(lease);
+            Ok(body.to_bytes().to_vec())
         }
+        .await;
+        (result, handed.load(Ordering::Relaxed))
     }
 
-    /// Reads whole requests (head, then a Content-Length body) and does
-    /// `then` after each.
-    async fn serve(mut stream: TcpStream, then: Then, requests: Arc<AtomicUsize>) {
-        let mut buffer = Vec::new();
-        let mut chunk = [0u8; 4096];
-        loop {
-            let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") else {
-                match stream.read(&mut chunk).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-                }
-                continue;
-            };
-            let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
-            let length: usize = head
-                .lines()
-                .find_map(|line| line.strip_prefix("content-length:"))
-                .map_or(0, |v| v.trim().parse().expect("length"));
-            while buffer.len() < end + 4 + length {
-                match stream.read(&mut chunk).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-                }
-            }
-            buffer.drain(..end + 4 + length);
-            requests.fetch_add(1, Ordering::SeqCst);
-            if let Then::Drop = then {
-                return;
-            }
-            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
-            if stream.write_all(answer).await.is_err() {
-                return;
-            }
-            if let Then::AnswerAndClose = then {
-                // Closed only once the client has taken the connection back.
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                return;
-            }
-        }
-    }
-
-    /// One exchange through `pool`, its body read to the end.
     async fn exchange(pool: &DirectPool) -> Result<Vec<u8>, CallError> {
-        let (response, lease) = pool.send(pool.request(b"{}".to_vec())).await?;
-        let body = response.into_body().collect().await.expect("body");
-        pool.give_back(lease);
-        Ok(body.to_bytes().to_vec())
+        exchange_handed(pool).await.0
     }
 
     fn pool(server: &Server) -> DirectPool {
         DirectPool::new(&server.url, 4, Duration::from_secs(5)).expect("pool")
+    }
+
+    fn maybe_delivered(result: Result<Vec<u8>, CallError>) -> bool {
+        match result {
+            Err(CallError::Transport {
+                maybe_delivered, ..
+            }) => maybe_delivered,
+            other => panic!("expected a transport error, got {:?}", other.is_ok()),
+        }
     }
 
     #[tokio::test]
@@ -302,12 +256,12 @@ mod tests {
         for _ in 0..5 {
             assert_eq!(exchange(&pool).await.ok().as_deref(), Some(&b"{}"[..]));
         }
-        assert_eq!(server.requests.load(Ordering::SeqCst), 5);
-        assert_eq!(server.connections.load(Ordering::SeqCst), 1);
+        assert_eq!(server.requests(), 5);
+        assert_eq!(server.connections(), 1);
     }
 
     #[tokio::test]
-    async fn a_connection_the_server_closed_is_replaced_and_nothing_is_sent_twice() {
+    async fn a_connection_the_server_closed_while_idle_is_replaced() {
         let server = server(Then::AnswerAndClose).await;
         let pool = pool(&server);
         for _ in 0..3 {
@@ -315,21 +269,65 @@ mod tests {
             // Past the server's close of the idle connection.
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        assert_eq!(server.requests.load(Ordering::SeqCst), 3);
-        assert_eq!(server.connections.load(Ordering::SeqCst), 3);
+        assert_eq!(server.requests(), 3);
+        assert_eq!(server.connections(), 3);
+    }
+
+    /// The idle connection's peer has closed, but nothing has polled the
+    /// connection since: the request is queued on it, hyper finds the close
+    /// before writing and hands the request back, and only then is it sent
+    /// on a new connection (to the counting server). Without the resend the
+    /// exchange would fail; with a resend of written requests the server
+    /// would count two.
+    #[tokio::test]
+    async fn a_request_handed_back_unwritten_goes_once_on_a_new_connection() {
+        let server = server(Then::Answer).await;
+        let pool = pool(&server);
+        let (client_end, mut server_end) = tokio::io::duplex(4096);
+        let (mut sender, connection) = http1::handshake(TokioIo::new(client_end))
+            .await
+            .expect("handshake");
+        tokio::spawn(connection);
+        let answered = async {
+            let mut request = [0u8; 4096];
+            let _ = server_end.read(&mut request).await.expect("request");
+            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
+            server_end.write_all(answer).await.expect("answer");
+        };
+        let (response, ()) = tokio::join!(sender.send_request(pool.request(Vec::new())), answered);
+        response
+            .expect("first answer")
+            .into_body()
+            .collect()
+            .await
+            .expect("body");
+        sender.ready().await.expect("idle");
+        pool.idle.lock().expect("idle").push(sender);
+        drop(server_end);
+        // No await between the close and the send.
+        assert_eq!(exchange(&pool).await.ok().as_deref(), Some(&b"{}"[..]));
+        assert_eq!(server.requests(), 1);
+        assert_eq!(server.connections(), 1);
     }
 
     #[tokio::test]
-    async fn a_request_that_may_have_arrived_is_not_sent_again() {
+    async fn a_request_that_may_have_arrived_on_a_reused_connection_is_not_sent_again() {
+        let server = server(Then::AnswerOnceThenDrop).await;
+        let pool = pool(&server);
+        assert!(exchange(&pool).await.is_ok());
+        assert!(maybe_delivered(exchange(&pool).await));
+        assert_eq!(server.requests(), 2);
+        assert_eq!(server.connections(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_request_that_may_have_arrived_on_a_new_connection_is_not_sent_again() {
         let server = server(Then::Drop).await;
         let pool = pool(&server);
-        match exchange(&pool).await {
-            Err(CallError::Transport {
-                maybe_delivered, ..
-            }) => assert!(maybe_delivered),
-            other => panic!("expected a transport error, got {:?}", other.is_ok()),
-        }
-        assert_eq!(server.requests.load(Ordering::SeqCst), 1);
+        let (result, handed) = exchange_handed(&pool).await;
+        assert!(maybe_delivered(result));
+        assert!(handed);
+        assert_eq!(server.requests(), 1);
     }
 
     #[tokio::test]
@@ -339,7 +337,8 @@ mod tests {
         drop(listener);
         let pool =
             DirectPool::new(&url.parse().expect("url"), 4, Duration::from_secs(5)).expect("pool");
-        match exchange(&pool).await {
+        let (result, handed) = exchange_handed(&pool).await;
+        match result {
             Err(CallError::Transport {
                 maybe_delivered,
                 message,
@@ -349,15 +348,33 @@ mod tests {
             }
             other => panic!("expected a transport error, got {:?}", other.is_ok()),
         }
+        assert!(!handed);
     }
 
     #[test]
-    fn the_request_names_the_host_and_only_the_path() {
-        let url = "http://localhost:5000/moto/?a=1".parse().expect("url");
-        let pool = DirectPool::new(&url, 1, Duration::from_secs(1)).expect("pool");
-        let request = pool.request(Vec::new());
+    fn the_request_names_the_host_as_the_url_does_and_only_the_path() {
+        let request_to = |url: &str| {
+            let url = url.parse().expect("url");
+            DirectPool::new(&url, 1, Duration::from_secs(1))
+                .expect("pool")
+                .request(Vec::new())
+        };
+        let request = request_to("http://localhost:5000/moto/?a=1");
         assert_eq!(request.uri(), "/moto/?a=1");
         assert_eq!(request.headers()[HOST], "localhost:5000");
         assert_eq!(request.method(), hyper::Method::POST);
+        // The default port is not named, as the signer does not name it.
+        assert_eq!(
+            request_to("http://localhost/x").headers()[HOST],
+            "localhost"
+        );
+        assert_eq!(
+            request_to("http://127.0.0.1:80/").headers()[HOST],
+            "127.0.0.1"
+        );
+        assert_eq!(
+            request_to("http://[::1]:9229/").headers()[HOST],
+            "[::1]:9229"
+        );
     }
 }

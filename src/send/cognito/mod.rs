@@ -15,6 +15,8 @@ pub(crate) mod error;
 pub(crate) mod pool;
 pub(crate) mod secret_hash;
 pub(crate) mod signer;
+#[cfg(test)]
+mod test_server;
 pub(crate) mod transport;
 pub(crate) mod wire;
 

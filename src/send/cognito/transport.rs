@@ -8,6 +8,7 @@
 //! followed, no proxy is used for this machine, one timeout bounds each
 //! attempt end to end, and at most [`MAX_ANSWER_BYTES`] of an answer is read.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -100,16 +101,11 @@ impl Transport {
     ) -> Result<Answer, CallError> {
         match self {
             Transport::Direct { pool, timeout } => {
-                let attempt = post_direct(pool, headers, body);
+                let handed = AtomicBool::new(false);
+                let attempt = post_direct(pool, headers, body, &handed);
                 match tokio::time::timeout(*timeout, attempt).await {
                     Ok(answer) => answer,
-                    Err(_) => Err(CallError::Transport {
-                        message: format!(
-                            "timed out: no whole answer from {} in {timeout:?}",
-                            pool.endpoint()
-                        ),
-                        maybe_delivered: true,
-                    }),
+                    Err(_) => Err(timed_out(pool, *timeout, handed.load(Ordering::Relaxed))),
                 }
             }
             Transport::Reqwest { client, url } => {
@@ -138,17 +134,38 @@ impl Transport {
     }
 }
 
+/// The error of an attempt that ran out of time: a request never handed to
+/// a connection (still connecting, or waiting for one) cannot have arrived.
+fn timed_out(pool: &DirectPool, timeout: Duration, handed: bool) -> CallError {
+    let message = if handed {
+        format!(
+            "timed out: no whole answer from {} in {timeout:?}",
+            pool.endpoint()
+        )
+    } else {
+        format!(
+            "timed out: no connection to {} in {timeout:?}",
+            pool.endpoint()
+        )
+    };
+    CallError::Transport {
+        message,
+        maybe_delivered: handed,
+    }
+}
+
 async fn post_direct(
     pool: &DirectPool,
     headers: HeaderMap,
     body: Vec<u8>,
+    handed: &AtomicBool,
 ) -> Result<Answer, CallError> {
     let mut request = pool.request(body);
     let all = request.headers_mut();
     all.extend(headers);
     all.insert(CONTENT_TYPE_HEADER, HeaderValue::from_static(CONTENT_TYPE));
     all.insert(USER_AGENT, HeaderValue::from_static(AGENT));
-    let (response, lease) = pool.send(request).await?;
+    let (response, lease) = pool.send(request, handed).await?;
     let (head, mut incoming) = response.into_parts();
     let expected = hyper::body::Body::size_hint(&incoming).exact();
     let mut body = answer_buffer(expected);
@@ -224,6 +241,7 @@ pub(crate) fn transport_error(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::send::cognito::test_server::{server, Then};
 
     fn is_direct(endpoint: &str) -> bool {
         let url = reqwest::Url::parse(endpoint).expect("url");
@@ -249,6 +267,25 @@ mod tests {
         ] {
             assert!(!is_direct(other), "{other}");
         }
+    }
+
+    /// An answer past the cap is cut off, so its connection is left mid-body:
+    /// it is closed, not given to the next request (which would read the
+    /// rest of this answer as its own).
+    #[tokio::test]
+    async fn the_connection_of_an_oversized_answer_is_not_used_again() {
+        let server = server(Then::FirstAnswerOf(MAX_ANSWER_BYTES + 4096)).await;
+        let transport = Transport::new(&server.url, Duration::from_secs(5), 4).expect("client");
+        let first = transport.post(HeaderMap::new(), b"{}".to_vec()).await;
+        let first = first.expect("first answer");
+        assert!(first.oversized);
+        assert!(first.body.len() <= MAX_ANSWER_BYTES);
+        let second = transport.post(HeaderMap::new(), b"{}".to_vec()).await;
+        let second = second.expect("second answer");
+        assert!(!second.oversized);
+        assert_eq!(second.body, b"{}");
+        assert_eq!(server.requests(), 2);
+        assert_eq!(server.connections(), 2);
     }
 
     #[test]
