@@ -105,7 +105,8 @@ impl Sink {
             }
             self.count(status);
         }
-        self.show_progress();
+        // The display hears of it at the next batch or flush: once per row
+        // would cost more than the rest of the bookkeeping here.
         Ok(())
     }
 
@@ -140,8 +141,10 @@ impl Sink {
         }
     }
 
-    /// Pushes buffered entries to the files, if there are any.
+    /// Brings the progress display up to date and pushes buffered entries
+    /// to the files, if there are any.
     pub(crate) fn flush(&mut self) -> anyhow::Result<()> {
+        self.show_progress();
         if let Some(timeline) = self.timeline.as_mut() {
             if let Err(e) = timeline.tick(&self.tally) {
                 // A picture of the run, not a record of it: the run goes on.

@@ -5,6 +5,7 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
 
 /// Raised once, when the run is interrupted.
 #[derive(Debug, Default)]
@@ -28,6 +29,15 @@ impl Interrupt {
     /// notification is armed before the flag is read, so an interrupt in
     /// between is not missed.
     pub(crate) async fn unless<F: Future>(&self, wait: F) -> Option<F::Output> {
+        if self.is_raised() {
+            return None;
+        }
+        tokio::pin!(wait);
+        // Most waits are over at once (an unpaced run, a pacing slot already
+        // due): those need no notification armed, which costs more than they do.
+        if let Poll::Ready(out) = futures::poll!(wait.as_mut()) {
+            return Some(out);
+        }
         let wake = self.notify.notified();
         tokio::pin!(wake);
         wake.as_mut().enable();

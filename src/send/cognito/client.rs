@@ -11,16 +11,13 @@ use hyper::HeaderMap;
 use serde::Deserialize;
 
 use super::error::{printable, ApiError};
+use super::sign_up_body::write_sign_up_body;
 use super::signer::Signer;
 use super::transport::{Answer, Transport};
 use super::wire::{
     CodeDeliveryDetails, SignUpRequest, SignUpResponse, CONTENT_TYPE, TARGET_PREFIX,
 };
 use crate::send::concurrency::CallLatency;
-
-/// The operation header, by its lower-case name: a mixed-case name would
-/// be parsed and copied for every request.
-const TARGET_HEADER: HeaderName = HeaderName::from_static("x-amz-target");
 
 /// SignUp's `X-Amz-Target`, sent once per row: built once, not per request.
 const SIGN_UP_TARGET: HeaderValue =
@@ -148,7 +145,7 @@ impl CognitoClient {
     ) -> Result<(SignUpResponse, Option<String>), CallError> {
         // A SignUp body is a few hundred bytes: one allocation, no regrowth.
         let mut body = Vec::with_capacity(512);
-        serde_json::to_writer(&mut body, request).map_err(|e| CallError::Transport {
+        write_sign_up_body(&mut body, request).map_err(|e| CallError::Transport {
             message: format!("could not encode request: {e}"),
             maybe_delivered: false,
         })?;
@@ -188,8 +185,8 @@ impl CognitoClient {
                 }
             })?,
         };
-        let mut headers = HeaderMap::with_capacity(8);
-        headers.insert(TARGET_HEADER, target.clone());
+        // Empty (no allocation) unless the operation is signed.
+        let mut signature_headers = HeaderMap::new();
         // SignUp (and the other operations Cognito takes unsigned) go as
         // they are; the admin ones need the caller's AWS identity.
         if operation.starts_with("Admin") || operation == "ListUsers" {
@@ -215,11 +212,11 @@ impl CognitoClient {
                         "could not sign {operation}: a signature header is not valid HTTP"
                     )));
                 };
-                headers.insert(name, value);
+                signature_headers.insert(name, value);
             }
         }
         let sent = std::time::Instant::now();
-        let answer = Box::pin(self.transport.post(headers, body)).await?;
+        let answer = Box::pin(self.transport.post(target, signature_headers, body)).await?;
         let elapsed = sent.elapsed();
         self.latency.record(elapsed);
         // -vv: one line per answer (never its body, which may echo input).

@@ -33,7 +33,9 @@ pub(crate) struct DirectPool {
     endpoint: String,
     /// `host:port`, to connect to.
     authority: String,
-    host: HeaderValue,
+    /// Host and the headers every request carries: each request starts
+    /// with a copy (one allocation, no hashing).
+    headers: hyper::HeaderMap,
     /// The request target: the endpoint's path (and query).
     target: hyper::Uri,
     idle: Mutex<Vec<Sender>>,
@@ -48,11 +50,12 @@ pub(crate) struct Lease {
 
 impl DirectPool {
     /// A pool for `endpoint` (`http://` on this machine) keeping up to
-    /// `max_idle` idle connections.
+    /// `max_idle` idle connections; every request carries `headers` and Host.
     pub(crate) fn new(
         endpoint: &reqwest::Url,
         max_idle: usize,
         connect_timeout: Duration,
+        mut headers: hyper::HeaderMap,
     ) -> anyhow::Result<Self> {
         let host = endpoint
             .host_str()
@@ -71,9 +74,10 @@ impl DirectPool {
             Some(query) => format!("{}?{query}", endpoint.path()),
             None => endpoint.path().to_owned(),
         };
+        headers.insert(HOST, HeaderValue::from_str(&host_header)?);
         Ok(DirectPool {
             endpoint: endpoint.to_string(),
-            host: HeaderValue::from_str(&host_header)?,
+            headers,
             authority,
             target: target.parse()?,
             idle: Mutex::new(Vec::with_capacity(max_idle)),
@@ -92,7 +96,7 @@ impl DirectPool {
         let mut request = Request::new(Full::new(Bytes::from(body)));
         *request.method_mut() = hyper::Method::POST;
         *request.uri_mut() = self.target.clone();
-        request.headers_mut().insert(HOST, self.host.clone());
+        *request.headers_mut() = self.headers.clone();
         request
     }
 
@@ -237,7 +241,13 @@ mod tests {
     }
 
     fn pool(server: &Server) -> DirectPool {
-        DirectPool::new(&server.url, 4, Duration::from_secs(5)).expect("pool")
+        DirectPool::new(
+            &server.url,
+            4,
+            Duration::from_secs(5),
+            hyper::HeaderMap::new(),
+        )
+        .expect("pool")
     }
 
     fn maybe_delivered(result: Result<Vec<u8>, CallError>) -> bool {
@@ -335,8 +345,13 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}/", listener.local_addr().expect("addr"));
         drop(listener);
-        let pool =
-            DirectPool::new(&url.parse().expect("url"), 4, Duration::from_secs(5)).expect("pool");
+        let pool = DirectPool::new(
+            &url.parse().expect("url"),
+            4,
+            Duration::from_secs(5),
+            hyper::HeaderMap::new(),
+        )
+        .expect("pool");
         let (result, handed) = exchange_handed(&pool).await;
         match result {
             Err(CallError::Transport {
@@ -355,7 +370,7 @@ mod tests {
     fn the_request_names_the_host_as_the_url_does_and_only_the_path() {
         let request_to = |url: &str| {
             let url = url.parse().expect("url");
-            DirectPool::new(&url, 1, Duration::from_secs(1))
+            DirectPool::new(&url, 1, Duration::from_secs(1), hyper::HeaderMap::new())
                 .expect("pool")
                 .request(Vec::new())
         };

@@ -14,6 +14,7 @@ pub(crate) mod endpoint;
 pub(crate) mod error;
 pub(crate) mod pool;
 pub(crate) mod secret_hash;
+mod sign_up_body;
 pub(crate) mod signer;
 #[cfg(test)]
 mod test_server;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http_body_util::BodyExt;
-use hyper::header::{HeaderValue, CONTENT_TYPE as CONTENT_TYPE_HEADER, USER_AGENT};
+use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE as CONTENT_TYPE_HEADER, USER_AGENT};
 use hyper::{HeaderMap, StatusCode};
 
 use super::client::CallError;
@@ -24,6 +24,10 @@ use super::wire::CONTENT_TYPE;
 
 /// The most of an answer that is read: Cognito's are a few hundred bytes.
 pub(crate) const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// The operation header, by its lower-case name: a mixed-case name would
+/// be parsed and copied for every request.
+pub(crate) const TARGET_HEADER: HeaderName = HeaderName::from_static("x-amz-target");
 
 /// Connecting may take this long at most (or the attempt's timeout, if shorter).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -64,8 +68,9 @@ impl Transport {
     ) -> anyhow::Result<Self> {
         let connect_timeout = timeout.min(CONNECT_TIMEOUT);
         if endpoint.scheme() == "http" && is_loopback(endpoint) {
+            let pool = DirectPool::new(endpoint, pool_size, connect_timeout, common_headers())?;
             return Ok(Transport::Direct {
-                pool: Arc::new(DirectPool::new(endpoint, pool_size, connect_timeout)?),
+                pool: Arc::new(pool),
                 timeout,
             });
         }
@@ -92,24 +97,30 @@ impl Transport {
         })
     }
 
-    /// Posts `body` with `headers` (the operation's target and, for admin
-    /// calls, the signature) besides the content type and user agent.
+    /// Posts `body` for the operation `target` (its `X-Amz-Target`) with
+    /// `signature_headers` (empty for an unsigned call) besides the content
+    /// type and user agent.
     pub(crate) async fn post(
         &self,
-        headers: HeaderMap,
+        target: HeaderValue,
+        signature_headers: HeaderMap,
         body: Vec<u8>,
     ) -> Result<Answer, CallError> {
         match self {
             Transport::Direct { pool, timeout } => {
                 let handed = AtomicBool::new(false);
-                let attempt = post_direct(pool, headers, body, &handed);
+                let attempt = post_direct(pool, target, signature_headers, body, &handed);
                 match tokio::time::timeout(*timeout, attempt).await {
                     Ok(answer) => answer,
                     Err(_) => Err(timed_out(pool, *timeout, handed.load(Ordering::Relaxed))),
                 }
             }
             Transport::Reqwest { client, url } => {
-                let request = client.post(url.clone()).headers(headers).body(body);
+                let request = client
+                    .post(url.clone())
+                    .header(TARGET_HEADER, target)
+                    .headers(signature_headers)
+                    .body(body);
                 let mut response = request.send().await.map_err(reqwest_error)?;
                 let status = response.status();
                 // The headers are moved out, not cloned; the body's buffer
@@ -154,17 +165,28 @@ fn timed_out(pool: &DirectPool, timeout: Duration, handed: bool) -> CallError {
     }
 }
 
+/// The headers every direct request carries besides Host: built once, each
+/// request's map a copy of them.
+fn common_headers() -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(8);
+    headers.insert(CONTENT_TYPE_HEADER, HeaderValue::from_static(CONTENT_TYPE));
+    headers.insert(USER_AGENT, HeaderValue::from_static(AGENT));
+    headers
+}
+
 async fn post_direct(
     pool: &DirectPool,
-    headers: HeaderMap,
+    target: HeaderValue,
+    signature_headers: HeaderMap,
     body: Vec<u8>,
     handed: &AtomicBool,
 ) -> Result<Answer, CallError> {
     let mut request = pool.request(body);
     let all = request.headers_mut();
-    all.extend(headers);
-    all.insert(CONTENT_TYPE_HEADER, HeaderValue::from_static(CONTENT_TYPE));
-    all.insert(USER_AGENT, HeaderValue::from_static(AGENT));
+    all.insert(TARGET_HEADER, target);
+    if !signature_headers.is_empty() {
+        all.extend(signature_headers);
+    }
     let (response, lease) = pool.send(request, handed).await?;
     let (head, mut incoming) = response.into_parts();
     let expected = hyper::body::Body::size_hint(&incoming).exact();
@@ -276,11 +298,23 @@ mod tests {
     async fn the_connection_of_an_oversized_answer_is_not_used_again() {
         let server = server(Then::FirstAnswerOf(MAX_ANSWER_BYTES + 4096)).await;
         let transport = Transport::new(&server.url, Duration::from_secs(5), 4).expect("client");
-        let first = transport.post(HeaderMap::new(), b"{}".to_vec()).await;
+        let first = transport
+            .post(
+                HeaderValue::from_static("T"),
+                HeaderMap::new(),
+                b"{}".to_vec(),
+            )
+            .await;
         let first = first.expect("first answer");
         assert!(first.oversized);
         assert!(first.body.len() <= MAX_ANSWER_BYTES);
-        let second = transport.post(HeaderMap::new(), b"{}".to_vec()).await;
+        let second = transport
+            .post(
+                HeaderValue::from_static("T"),
+                HeaderMap::new(),
+                b"{}".to_vec(),
+            )
+            .await;
         let second = second.expect("second answer");
         assert!(!second.oversized);
         assert_eq!(second.body, b"{}");
