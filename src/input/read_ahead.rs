@@ -98,6 +98,15 @@ impl RowView<'_> {
             values,
         }
     }
+
+    /// The row's number and columns, none of its cells (no allocation).
+    pub(crate) fn to_row_without_cells(&self) -> Row {
+        Row {
+            number: self.number,
+            columns: Arc::clone(self.columns),
+            values: StringRecord::new(),
+        }
+    }
 }
 
 impl RowBatch {

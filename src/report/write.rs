@@ -163,7 +163,6 @@ impl ReportWriter {
     }
 
     pub fn write(&mut self, entry: &ReportEntry) -> anyhow::Result<()> {
-        let w = &mut self.file.out;
         match self.file.format {
             ReportFormat::Csv => {
                 // Borrowed fields: no per-row serde or allocation.
@@ -197,9 +196,15 @@ impl ReportWriter {
                     &entry.steps,
                     &entry.step_error,
                 ];
-                crate::report::csv_line::write_record(w, fields.into_iter().take(columns))?
+                // Built in the reused line buffer, then written at once: one
+                // buffered-writer call per row instead of one per field.
+                let line = &mut self.line;
+                line.clear();
+                crate::report::csv_line::write_record(line, fields.into_iter().take(columns))?;
+                self.file.out.write_all(line)?;
             }
             ReportFormat::Ndjson => {
+                let w = &mut self.file.out;
                 serde_json::to_writer(&mut *w, entry)?;
                 w.write_all(b"\n")?;
             }

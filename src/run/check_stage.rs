@@ -176,7 +176,14 @@ impl Worker {
                 match setup.checker.check(prepared) {
                     Err(e) => RowCheck::Refused(Box::new(compiled.locate(e))),
                     Ok(()) if setup.dry_run => RowCheck::Passed,
-                    Ok(()) => RowCheck::Send(Box::new(std::mem::take(prepared))),
+                    Ok(()) => {
+                        // The next row's attributes get room for as many at
+                        // once, not grown from nothing (a copy per row).
+                        let attributes = prepared.attributes.len();
+                        let send = std::mem::take(prepared);
+                        prepared.attributes.reserve_exact(attributes);
+                        RowCheck::Send(Box::new(send))
+                    }
                 }
             }
         };

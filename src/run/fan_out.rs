@@ -85,11 +85,10 @@ pub(crate) async fn fan_out(
                     }
                 }
             },
-            Some((entry, row)) = in_flight.next(), if !in_flight.is_empty() => {
-                if let Some(entry) = entry {
-                    sink.record(entry, Some(&row))?;
-                }
-            }
+            Some((entry, row)) = in_flight.next(), if !in_flight.is_empty() => match entry {
+                Some(entry) => sink.record(entry, Some(row))?,
+                None => sink.dropped(row.number)?,
+            },
             _ = flush.tick() => sink.flush()?,
             _ = limit_check.tick(), if dispatcher.is_some() => {
                 limit = in_flight_limit(dispatcher.as_deref());
@@ -104,7 +103,9 @@ pub(crate) async fn fan_out(
                     return Ok(Ending::Interrupted);
                 }
                 deadline = Some(Instant::now() + grace);
-                pending.clear();
+                for outgoing in pending.drain(..) {
+                    sink.dropped(outgoing.row.number)?;
+                }
                 stop_taking(ordered, dispatcher.as_deref(), in_flight.len());
             }
             _ = grace_over => return Ok(Ending::Interrupted),
@@ -188,9 +189,10 @@ impl Settled for Settle<'_> {
         self.sink.record_valid(row, source_row, username)
     }
     fn refused(&mut self, entry: ReportEntry, row: Option<Row>) -> anyhow::Result<()> {
-        self.sink.record(entry, row.as_ref())
+        self.sink.record(entry, row)
     }
     fn send(&mut self, outgoing: Outgoing) {
+        self.sink.in_flight(outgoing.row.number);
         self.pending.push_back(outgoing);
     }
 }

@@ -336,6 +336,7 @@ fn start_stages(
         duplicates: Duplicates::default(),
         selection,
         dry_run,
+        keep_cells: config.errors.is_some(),
         fed_back,
         input_bytes: crate::input::size_hint::text_bytes(&config.input),
     };
@@ -423,9 +424,14 @@ async fn finish(
 ) -> anyhow::Result<()> {
     summary.session_rows = summary.rows();
     summary.session_successes = summary.count(Status::Created) + summary.count(Status::Exists);
-    if summary.interrupted || already_final {
+    if summary.interrupted {
         return Ok(());
     }
+    if already_final {
+        tracing::debug!("the report came out in row order: it is final as written");
+        return Ok(());
+    }
+    tracing::debug!("rewriting the report in row order");
     let (report, errors) = (config.report.clone(), config.errors.clone());
     let (input, read, mapping) = (
         config.input.clone(),

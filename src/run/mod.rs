@@ -6,7 +6,8 @@
 //! `--resume`, `resume`); the `fan_out` loop hands rows to the sender,
 //! at most `--concurrency` at once, and records every outcome in the
 //! `sink`, the single writer of the reports and the `progress` display
-//! (its total from `row_count`; off a terminal, drawn by `plain_stderr`).
+//! (its total from `row_count`; off a terminal, drawn by `plain_stderr`),
+//! which puts rows back in row order first (`reorder`).
 //! The sink also feeds the per-second `timeline` (`--timeline`).
 //! `signals` turns Ctrl-C into a clean stop; `connect` picks where
 //! requests go; `notice` says up front what messages Cognito will send.
@@ -21,6 +22,7 @@ pub(crate) mod notice;
 pub(crate) mod ordered;
 pub(crate) mod plain_stderr;
 pub(crate) mod progress;
+pub(crate) mod reorder;
 pub(crate) mod resume;
 pub(crate) mod row_count;
 pub(crate) mod selection;

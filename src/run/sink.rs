@@ -1,7 +1,9 @@
 //! The single writer: owns the results report, the error report, the
-//! progress display, the `--timeline` and the per-status tally. Entries are
-//! buffered and reach the files at least every [`FLUSH_INTERVAL`] (the run
-//! loop's timer) and at the end, so a crash loses at most that much.
+//! progress display, the `--timeline` and the per-status tally. Entries go
+//! to the files in row order where they can ([`Reorder`]: an entry waits
+//! for an earlier row still in flight for two flush intervals at most), are
+//! buffered, and reach the files at least every [`FLUSH_INTERVAL`] (the run
+//! loop's timer) and at the end, so a crash loses at most two intervals'.
 
 use std::time::Duration;
 
@@ -12,6 +14,7 @@ use crate::report::summary::Summary;
 use crate::report::tally::add_code;
 use crate::report::write::ReportWriter;
 use crate::run::progress::Progress;
+use crate::run::reorder::Reorder;
 use crate::run::timeline::Timeline;
 
 /// How often buffered report entries reach the file at the latest.
@@ -33,6 +36,49 @@ pub(crate) struct Sink {
     /// Every entry so far had a higher row number than the one before.
     in_row_order: bool,
     last_row: u64,
+    /// Finished rows waiting for an earlier one still in flight.
+    reorder: Reorder<(ReportEntry, Option<Row>)>,
+}
+
+/// Where entries leave the sink for the files: the report and, for failed
+/// rows, the error report.
+struct Files<'a> {
+    report: &'a mut ReportWriter,
+    errors: Option<&'a mut ErrorWriter>,
+    in_row_order: &'a mut bool,
+    last_row: &'a mut u64,
+    failed: Option<anyhow::Error>,
+    /// Entries written since the files were last flushed.
+    dirty: &'a mut bool,
+}
+
+impl Files<'_> {
+    fn write(&mut self, entry: &ReportEntry, row: Option<&Row>) -> anyhow::Result<()> {
+        *self.in_row_order &= entry.row > *self.last_row;
+        *self.last_row = entry.row;
+        *self.dirty = true;
+        self.report.write(entry)?;
+        if entry.status.is_some_and(|status| !status.is_success()) {
+            if let Some(errors) = self.errors.as_deref_mut() {
+                errors.write(entry, row)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// For the reorder's callbacks: the first error is kept, later entries
+    /// are not written after it.
+    fn take(&mut self, (entry, row): (ReportEntry, Option<Row>)) {
+        if self.failed.is_none() {
+            if let Err(e) = self.write(&entry, row.as_ref()) {
+                self.failed = Some(e);
+            }
+        }
+    }
+
+    fn done(self) -> anyhow::Result<()> {
+        self.failed.map_or(Ok(()), Err)
+    }
 }
 
 impl Sink {
@@ -56,7 +102,34 @@ impl Sink {
             dirty: false,
             in_row_order: true,
             last_row: 0,
+            reorder: Reorder::default(),
         }
+    }
+
+    fn files(&mut self) -> (Files<'_>, &mut Reorder<(ReportEntry, Option<Row>)>) {
+        (
+            Files {
+                report: &mut self.report,
+                errors: self.errors.as_mut(),
+                in_row_order: &mut self.in_row_order,
+                last_row: &mut self.last_row,
+                failed: None,
+                dirty: &mut self.dirty,
+            },
+            &mut self.reorder,
+        )
+    }
+
+    /// Row `row` is handed to the sender: later rows' entries wait for it.
+    pub(crate) fn in_flight(&mut self, row: u64) {
+        self.reorder.in_flight(row);
+    }
+
+    /// Row `row` will have no entry (its sending was called off).
+    pub(crate) fn dropped(&mut self, row: u64) -> anyhow::Result<()> {
+        let (mut files, reorder) = self.files();
+        reorder.dropped(row, |item| files.take(item));
+        files.done()
     }
 
     /// The same sink, also writing `timeline`.
@@ -72,11 +145,8 @@ impl Sink {
         self.in_row_order
     }
 
-    /// Records one finished row.
-    pub(crate) fn record(&mut self, entry: ReportEntry, row: Option<&Row>) -> anyhow::Result<()> {
-        self.in_row_order &= entry.row > self.last_row;
-        self.last_row = entry.row;
-        self.report.write(&entry)?;
+    /// Records one finished row (`row`, when kept, for the error report).
+    pub(crate) fn record(&mut self, entry: ReportEntry, row: Option<Row>) -> anyhow::Result<()> {
         // Row numbers and codes only: a log may travel further than the report.
         tracing::debug!(
             row = entry.row,
@@ -98,16 +168,13 @@ impl Sink {
         }
         add_code(&mut self.summary.error_codes, &entry.error_code);
         if let Some(status) = entry.status {
-            if !status.is_success() {
-                if let Some(errors) = self.errors.as_mut() {
-                    errors.write(&entry, row)?;
-                }
-            }
             self.count(status);
         }
         // The display hears of it at the next batch or flush: once per row
         // would cost more than the rest of the bookkeeping here.
-        Ok(())
+        let (mut files, reorder) = self.files();
+        reorder.finished(entry.row, (entry, row), |item| files.take(item));
+        files.done()
     }
 
     /// Records a row a dry run found valid (the bulk of a dry run's rows:
@@ -122,6 +189,7 @@ impl Sink {
         self.in_row_order &= row > self.last_row;
         self.last_row = row;
         self.report.write_valid(row, source_row, username)?;
+        self.dirty = true;
         self.count(Status::Valid);
         Ok(())
     }
@@ -129,7 +197,6 @@ impl Sink {
     fn count(&mut self, status: Status) {
         self.tally[status.index()] += 1;
         self.unshown += 1;
-        self.dirty = true;
     }
 
     /// Brings the progress display up to date.
@@ -145,6 +212,9 @@ impl Sink {
     /// to the files, if there are any.
     pub(crate) fn flush(&mut self) -> anyhow::Result<()> {
         self.show_progress();
+        let (mut files, reorder) = self.files();
+        reorder.tick(|item| files.take(item));
+        files.done()?;
         if let Some(timeline) = self.timeline.as_mut() {
             if let Err(e) = timeline.tick(&self.tally) {
                 // A picture of the run, not a record of it: the run goes on.
@@ -164,6 +234,9 @@ impl Sink {
 
     /// Flushes, clears the progress display and returns the tally.
     pub(crate) fn finish(mut self) -> anyhow::Result<Summary> {
+        let (mut files, reorder) = self.files();
+        reorder.drain(|item| files.take(item));
+        files.done()?;
         self.dirty = true;
         self.flush()?;
         self.progress.finish();
@@ -190,4 +263,76 @@ fn short_tally(tally: &[u64; Status::ALL.len()]) -> String {
         .map(|(s, n)| format!("{} {n}", s.as_str()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::read::EntryReader;
+
+    fn entry(row: u64, status: Status) -> ReportEntry {
+        ReportEntry {
+            row,
+            username: format!("user{row}"),
+            status: Some(status),
+            ..ReportEntry::default()
+        }
+    }
+
+    fn rows_in(path: &std::path::Path) -> Vec<u64> {
+        EntryReader::open(path)
+            .expect("open")
+            .map(|e| e.expect("entry").row)
+            .collect()
+    }
+
+    fn sink(path: &std::path::Path) -> Sink {
+        let report = ReportWriter::create(path, false).expect("report");
+        Sink::new(report, None, Progress::new(false, None), false)
+    }
+
+    /// Rows sent finish in any order, refused rows are settled between
+    /// them: the report still comes out in row order, final as written.
+    #[test]
+    fn entries_reach_the_report_in_row_order_whatever_order_rows_finish_in() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("report.csv");
+        let mut sink = sink(&path);
+        sink.in_flight(1);
+        sink.in_flight(2);
+        sink.record(entry(2, Status::Created), None).expect("2");
+        sink.record(entry(3, Status::Invalid), None)
+            .expect("3 refused");
+        sink.in_flight(4);
+        sink.in_flight(5);
+        sink.record(entry(5, Status::Created), None).expect("5");
+        sink.flush().expect("flush");
+        // Nothing has been let out ahead of row 1.
+        assert!(rows_in(&path).is_empty());
+        sink.record(entry(1, Status::Created), None).expect("1");
+        sink.dropped(4).expect("4 called off");
+        assert!(sink.in_row_order());
+        let summary = sink.finish().expect("finish");
+        assert_eq!(rows_in(&path), vec![1, 2, 3, 5]);
+        assert_eq!(summary.counts[&Status::Created], 3);
+    }
+
+    /// A row that keeps the others waiting through a whole flush interval
+    /// lets them go: the report is then out of order, to be rewritten.
+    #[test]
+    fn entries_do_not_wait_past_a_flush_interval() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("report.csv");
+        let mut sink = sink(&path);
+        sink.in_flight(1);
+        sink.in_flight(2);
+        sink.record(entry(2, Status::Created), None).expect("2");
+        sink.flush().expect("first tick");
+        sink.flush().expect("a whole interval later");
+        assert_eq!(rows_in(&path), vec![2]);
+        sink.record(entry(1, Status::Created), None).expect("1");
+        assert!(!sink.in_row_order());
+        sink.finish().expect("finish");
+        assert_eq!(rows_in(&path), vec![2, 1]);
+    }
 }

@@ -27,6 +27,7 @@ mod merge_runs;
 mod message_notice_runs;
 mod moto_runs;
 mod readme_runs;
+mod report_order_runs;
 mod resume_runs;
 mod safety_runs;
 mod secret_hash_runs;
