@@ -19,7 +19,7 @@ use std::time::Duration;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{HeaderValue, HOST};
+use hyper::header::{HeaderValue, CONTENT_LENGTH, HOST};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
@@ -75,6 +75,9 @@ impl DirectPool {
             None => endpoint.path().to_owned(),
         };
         headers.insert(HOST, HeaderValue::from_str(&host_header)?);
+        // Set per request to its body's length (hyper keeps a length it is
+        // given); present already so that setting it does not grow the map.
+        headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
         Ok(DirectPool {
             endpoint: endpoint.to_string(),
             headers,
@@ -93,10 +96,12 @@ impl DirectPool {
 
     /// A POST to the endpoint carrying `body`, its headers still to be set.
     pub(crate) fn request(&self, body: Vec<u8>) -> Request<Full<Bytes>> {
+        let length = HeaderValue::from(body.len());
         let mut request = Request::new(Full::new(Bytes::from(body)));
         *request.method_mut() = hyper::Method::POST;
         *request.uri_mut() = self.target.clone();
         *request.headers_mut() = self.headers.clone();
+        request.headers_mut().insert(CONTENT_LENGTH, length);
         request
     }
 
@@ -377,6 +382,16 @@ mod tests {
         let request = request_to("http://localhost:5000/moto/?a=1");
         assert_eq!(request.uri(), "/moto/?a=1");
         assert_eq!(request.headers()[HOST], "localhost:5000");
+        assert_eq!(request.headers()[CONTENT_LENGTH], "0");
+        let request = DirectPool::new(
+            &"http://[::1]:1/".parse().expect("url"),
+            1,
+            Duration::from_secs(1),
+            hyper::HeaderMap::new(),
+        )
+        .expect("pool")
+        .request(b"{\"a\":1}".to_vec());
+        assert_eq!(request.headers()[CONTENT_LENGTH], "7");
         assert_eq!(request.method(), hyper::Method::POST);
         // The default port is not named, as the signer does not name it.
         assert_eq!(

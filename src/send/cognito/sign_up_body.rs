@@ -54,13 +54,22 @@ pub(crate) fn write_sign_up_body(
 /// escaping (serde_json escapes only `"`, `\` and control characters),
 /// else written by serde_json.
 fn string(body: &mut Vec<u8>, text: &str) -> serde_json::Result<()> {
-    if text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+    if needs_escaping(text.as_bytes()) {
         return serde_json::to_writer(body, text);
     }
     body.push(b'"');
     body.extend_from_slice(text.as_bytes());
     body.push(b'"');
     Ok(())
+}
+
+/// Whether `bytes` hold a character JSON must escape: a control character,
+/// `"` or `\`. Every byte is looked at (no early exit), which lets the
+/// compiler compare several at once.
+fn needs_escaping(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |found, &b| {
+        found | (b < 0x20) | (b == b'"') | (b == b'\\')
+    })
 }
 
 #[cfg(test)]
@@ -110,6 +119,21 @@ mod tests {
             });
             prop_assert_eq!(ours(&request), by_serde(&request));
         }
+    }
+
+    /// Every byte value, at every place in a short string.
+    #[test]
+    fn the_word_scan_finds_exactly_the_bytes_json_escapes() {
+        for b in 0..=255u8 {
+            let escaped = b < 0x20 || b == b'"' || b == b'\\';
+            for place in 0..11 {
+                let mut bytes = [b'a'; 11];
+                bytes[place] = b;
+                assert_eq!(needs_escaping(&bytes), escaped, "byte {b:#04x} at {place}");
+            }
+        }
+        assert!(!needs_escaping(b""));
+        assert!(!needs_escaping("é~\u{7f}ü0123456789".as_bytes()));
     }
 
     #[test]
