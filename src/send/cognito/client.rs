@@ -19,6 +19,11 @@ use super::wire::{
 };
 use crate::send::concurrency::CallLatency;
 
+/// Answer headers read on every call, by their lower-case names: looked up
+/// as known names, not parsed from text each time.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+const ERROR_TYPE: HeaderName = HeaderName::from_static("x-amzn-errortype");
+
 /// SignUp's `X-Amz-Target`, sent once per row: built once, not per request.
 const SIGN_UP_TARGET: HeaderValue =
     HeaderValue::from_static("AWSCognitoIdentityProviderService.SignUp");
@@ -99,7 +104,7 @@ impl CognitoClient {
             maybe_delivered: false,
         })?;
         let answer = self.post(operation, body).await?;
-        let request_id = header_str(&answer.headers, "x-amzn-requestid").map(str::to_owned);
+        let request_id = header_str(&answer.headers, &REQUEST_ID).map(str::to_owned);
         if answer.status.is_success() {
             let value = (!answer.oversized)
                 .then(|| serde_json::from_slice::<serde_json::Value>(&answer.body).ok())
@@ -127,7 +132,7 @@ impl CognitoClient {
         }
         let mut error = ApiError::parse(
             answer.status.as_u16(),
-            header_str(&answer.headers, "x-amzn-errortype"),
+            header_str(&answer.headers, &ERROR_TYPE),
             request_id,
             &answer.body,
         );
@@ -150,7 +155,7 @@ impl CognitoClient {
             maybe_delivered: false,
         })?;
         let answer = self.post("SignUp", body).await?;
-        let request_id = header_str(&answer.headers, "x-amzn-requestid").map(str::to_owned);
+        let request_id = header_str(&answer.headers, &REQUEST_ID).map(str::to_owned);
         if answer.status.is_success() {
             return match sign_up_answer(&answer) {
                 Some(response) => Ok((response, request_id)),
@@ -238,7 +243,7 @@ impl CognitoClient {
 fn not_cognito(answer: &Answer) -> Option<String> {
     let status = answer.status.as_u16();
     if answer.status.is_redirection() {
-        let to = header_str(&answer.headers, "location").unwrap_or("nowhere named");
+        let to = header_str(&answer.headers, &hyper::header::LOCATION).unwrap_or("nowhere named");
         return Some(format!(
             "(a redirect to {}, which bulk-signup never follows)",
             printable(to, 200)
@@ -247,7 +252,7 @@ fn not_cognito(answer: &Answer) -> Option<String> {
     if status == 501 {
         return Some("(Not Implemented: it does not take this POST)".to_owned());
     }
-    if header_str(&answer.headers, "x-amzn-errortype").is_some() {
+    if header_str(&answer.headers, &ERROR_TYPE).is_some() {
         return None;
     }
     if matches!(status, 403 | 404) {
@@ -292,7 +297,7 @@ fn sign_up_answer(answer: &Answer) -> Option<SignUpResponse> {
 
 /// A few words on what a body is, for messages.
 fn body_kind(answer: &Answer) -> &'static str {
-    let content_type = header_str(&answer.headers, "content-type").unwrap_or("");
+    let content_type = header_str(&answer.headers, &hyper::header::CONTENT_TYPE).unwrap_or("");
     let start = answer.body.iter().find(|b| !b.is_ascii_whitespace());
     if answer.oversized {
         "a body over 64 KiB"
@@ -307,7 +312,7 @@ fn body_kind(answer: &Answer) -> &'static str {
     }
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+fn header_str<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
