@@ -94,6 +94,19 @@ pub struct ReportEntry {
     pub step_error: String,
 }
 
+/// The unit tests' entry for `row`: a username, `status`, and a source row
+/// (ten times the row) so that an optional column is exercised.
+#[cfg(test)]
+pub(crate) fn test_entry(row: u64, status: Status) -> ReportEntry {
+    ReportEntry {
+        row,
+        username: format!("user{row}"),
+        status: Some(status),
+        source_row: Some(row * 10),
+        ..ReportEntry::default()
+    }
+}
+
 /// The results report's CSV header, in order.
 pub(crate) const REPORT_COLUMNS: [&str; 16] = [
     "row",

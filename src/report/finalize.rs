@@ -291,17 +291,8 @@ pub(crate) fn rewrite_errors(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::entry::test_entry as entry;
     use std::os::unix::fs::PermissionsExt;
-
-    fn entry(row: u64, status: Status) -> ReportEntry {
-        ReportEntry {
-            row,
-            username: format!("user{row}"),
-            status: Some(status),
-            source_row: Some(row * 10),
-            ..ReportEntry::default()
-        }
-    }
 
     #[test]
     fn latest_entry_per_row_in_row_order() {

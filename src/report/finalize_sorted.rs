@@ -149,19 +149,10 @@ impl Ordered {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::entry::test_entry as entry;
     use crate::report::entry::Status;
     use crate::report::finalize::{finalize_in_chunks, Limits, Logged, MAX_CHUNKS};
     use std::collections::BTreeMap;
-
-    fn entry(row: u64, status: Status) -> ReportEntry {
-        ReportEntry {
-            row,
-            username: format!("user{row}"),
-            status: Some(status),
-            source_row: Some(row * 10),
-            ..ReportEntry::default()
-        }
-    }
 
     /// Memory of `n` entries like the tests' own, as the rewrite counts it.
     fn budget(n: usize) -> usize {

@@ -268,16 +268,8 @@ fn short_tally(tally: &[u64; Status::ALL.len()]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::entry::test_entry as entry;
     use crate::report::read::EntryReader;
-
-    fn entry(row: u64, status: Status) -> ReportEntry {
-        ReportEntry {
-            row,
-            username: format!("user{row}"),
-            status: Some(status),
-            ..ReportEntry::default()
-        }
-    }
 
     fn rows_in(path: &std::path::Path) -> Vec<u64> {
         EntryReader::open(path)
@@ -286,21 +278,24 @@ mod tests {
             .collect()
     }
 
-    fn sink(path: &std::path::Path) -> Sink {
-        let report = ReportWriter::create(path, false).expect("report");
-        Sink::new(report, None, Progress::new(false, None), false)
+    /// A sink writing `report.csv` in a new directory, rows 1 and 2 handed
+    /// out and row 2 finished.
+    fn rows_1_and_2_in_flight_2_finished() -> (tempfile::TempDir, Sink) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let report = ReportWriter::create(&dir.path().join("report.csv"), false).expect("report");
+        let mut sink = Sink::new(report, None, Progress::new(false, None), false);
+        sink.in_flight(1);
+        sink.in_flight(2);
+        sink.record(entry(2, Status::Created), None).expect("2");
+        (dir, sink)
     }
 
     /// Rows sent finish in any order, refused rows are settled between
     /// them: the report still comes out in row order, final as written.
     #[test]
     fn entries_reach_the_report_in_row_order_whatever_order_rows_finish_in() {
-        let dir = tempfile::tempdir().expect("tempdir");
+        let (dir, mut sink) = rows_1_and_2_in_flight_2_finished();
         let path = dir.path().join("report.csv");
-        let mut sink = sink(&path);
-        sink.in_flight(1);
-        sink.in_flight(2);
-        sink.record(entry(2, Status::Created), None).expect("2");
         sink.record(entry(3, Status::Invalid), None)
             .expect("3 refused");
         sink.in_flight(4);
@@ -321,12 +316,8 @@ mod tests {
     /// lets them go: the report is then out of order, to be rewritten.
     #[test]
     fn entries_do_not_wait_past_a_flush_interval() {
-        let dir = tempfile::tempdir().expect("tempdir");
+        let (dir, mut sink) = rows_1_and_2_in_flight_2_finished();
         let path = dir.path().join("report.csv");
-        let mut sink = sink(&path);
-        sink.in_flight(1);
-        sink.in_flight(2);
-        sink.record(entry(2, Status::Created), None).expect("2");
         sink.flush().expect("first tick");
         sink.flush().expect("a whole interval later");
         assert_eq!(rows_in(&path), vec![2]);
