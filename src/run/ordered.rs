@@ -237,12 +237,13 @@ impl Ordered {
     /// is written).
     fn owned(&mut self, row: &RowView) -> anyhow::Result<Row> {
         let parts = &mut self.parts;
-        if !parts.keep_cells {
-            return Ok(row.to_row_without_cells());
-        }
+        // Kept up to date either way: duplicates are located with it too.
         parts
             .mapping
             .keep_compiled_for(&mut parts.compiled, row.columns())?;
+        if !parts.keep_cells {
+            return Ok(row.to_row_without_cells());
+        }
         Ok(row.to_row_blanking(parts.compiled.uncopied_indices()))
     }
 }

@@ -54,29 +54,21 @@ impl<T> Reorder<T> {
     /// Row `row` finished with `item`: passes to `out`, in row order, every
     /// item that no row in flight holds back any longer.
     pub(crate) fn finished(&mut self, row: u64, item: T, mut out: impl FnMut(T)) {
-        let waiting = State::Waiting {
-            item,
-            tick: self.tick,
-        };
+        let tick = self.tick;
         match self.slot_of(row) {
             Some(index) if matches!(self.slots[index].state, State::InFlight) => {
-                self.slots[index].state = waiting;
+                self.slots[index].state = State::Waiting { item, tick };
             }
             // A row not sent (refused): after every row handed out so far.
             None if self.slots.back().is_none_or(|last| last.row < row) => {
                 self.slots.push_back(Slot {
                     row,
-                    state: waiting,
+                    state: State::Waiting { item, tick },
                 })
             }
             // Not in the order rows are settled in (a run never does this):
             // out at once, never held or lost; the report gets its rewrite.
-            _ => {
-                if let State::Waiting { item, .. } = waiting {
-                    out(item);
-                }
-                return;
-            }
+            _ => return out(item),
         }
         self.release_front(out);
     }
@@ -116,14 +108,15 @@ impl<T> Reorder<T> {
     }
 
     fn release_front(&mut self, mut out: impl FnMut(T)) {
-        while let Some(front) = self.slots.front() {
-            if matches!(front.state, State::InFlight) {
-                break;
-            }
-            if let Some(Slot {
-                state: State::Waiting { item, .. },
-                ..
-            }) = self.slots.pop_front()
+        while self
+            .slots
+            .front()
+            .is_some_and(|front| !matches!(front.state, State::InFlight))
+        {
+            if let Some(item) = self
+                .slots
+                .pop_front()
+                .and_then(|slot| slot.state.into_item())
             {
                 out(item);
             }
@@ -133,11 +126,21 @@ impl<T> Reorder<T> {
     fn release_waiting(&mut self, out: &mut impl FnMut(T)) {
         for slot in &mut self.slots {
             if matches!(slot.state, State::Waiting { .. }) {
-                if let State::Waiting { item, .. } = std::mem::replace(&mut slot.state, State::Gone)
-                {
+                let waiting = std::mem::replace(&mut slot.state, State::Gone);
+                if let Some(item) = waiting.into_item() {
                     out(item);
                 }
             }
+        }
+    }
+}
+
+impl<T> State<T> {
+    /// The waiting item, if there is one.
+    fn into_item(self) -> Option<T> {
+        match self {
+            State::Waiting { item, .. } => Some(item),
+            State::InFlight | State::Gone => None,
         }
     }
 }

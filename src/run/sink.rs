@@ -32,12 +32,29 @@ pub(crate) struct Sink {
     tally: [u64; Status::ALL.len()],
     /// Rows finished since the progress display last heard.
     unshown: u64,
+    written: Written,
+    /// Finished rows waiting for an earlier one still in flight.
+    reorder: Reorder<Finished>,
+}
+
+/// A finished row: its entry and, when kept, the row for the error report.
+type Finished = (ReportEntry, Option<Row>);
+
+/// What the files have been given.
+struct Written {
+    /// Entries written since the files were last flushed.
     dirty: bool,
     /// Every entry so far had a higher row number than the one before.
     in_row_order: bool,
     last_row: u64,
-    /// Finished rows waiting for an earlier one still in flight.
-    reorder: Reorder<(ReportEntry, Option<Row>)>,
+}
+
+impl Written {
+    fn note(&mut self, row: u64) {
+        self.in_row_order &= row > self.last_row;
+        self.last_row = row;
+        self.dirty = true;
+    }
 }
 
 /// Where entries leave the sink for the files: the report and, for failed
@@ -45,18 +62,13 @@ pub(crate) struct Sink {
 struct Files<'a> {
     report: &'a mut ReportWriter,
     errors: Option<&'a mut ErrorWriter>,
-    in_row_order: &'a mut bool,
-    last_row: &'a mut u64,
+    written: &'a mut Written,
     failed: Option<anyhow::Error>,
-    /// Entries written since the files were last flushed.
-    dirty: &'a mut bool,
 }
 
 impl Files<'_> {
     fn write(&mut self, entry: &ReportEntry, row: Option<&Row>) -> anyhow::Result<()> {
-        *self.in_row_order &= entry.row > *self.last_row;
-        *self.last_row = entry.row;
-        *self.dirty = true;
+        self.written.note(entry.row);
         self.report.write(entry)?;
         if entry.status.is_some_and(|status| !status.is_success()) {
             if let Some(errors) = self.errors.as_deref_mut() {
@@ -68,7 +80,7 @@ impl Files<'_> {
 
     /// For the reorder's callbacks: the first error is kept, later entries
     /// are not written after it.
-    fn take(&mut self, (entry, row): (ReportEntry, Option<Row>)) {
+    fn take(&mut self, (entry, row): Finished) {
         if self.failed.is_none() {
             if let Err(e) = self.write(&entry, row.as_ref()) {
                 self.failed = Some(e);
@@ -99,25 +111,28 @@ impl Sink {
             },
             tally: [0; Status::ALL.len()],
             unshown: 0,
-            dirty: false,
-            in_row_order: true,
-            last_row: 0,
+            written: Written {
+                dirty: false,
+                in_row_order: true,
+                last_row: 0,
+            },
             reorder: Reorder::default(),
         }
     }
 
-    fn files(&mut self) -> (Files<'_>, &mut Reorder<(ReportEntry, Option<Row>)>) {
-        (
-            Files {
-                report: &mut self.report,
-                errors: self.errors.as_mut(),
-                in_row_order: &mut self.in_row_order,
-                last_row: &mut self.last_row,
-                failed: None,
-                dirty: &mut self.dirty,
-            },
-            &mut self.reorder,
-        )
+    /// Runs `step` on the reorder; the rows it lets out go to the files.
+    fn through_reorder(
+        &mut self,
+        step: impl FnOnce(&mut Reorder<Finished>, &mut dyn FnMut(Finished)),
+    ) -> anyhow::Result<()> {
+        let mut files = Files {
+            report: &mut self.report,
+            errors: self.errors.as_mut(),
+            written: &mut self.written,
+            failed: None,
+        };
+        step(&mut self.reorder, &mut |item| files.take(item));
+        files.done()
     }
 
     /// Row `row` is handed to the sender: later rows' entries wait for it.
@@ -127,9 +142,7 @@ impl Sink {
 
     /// Row `row` will have no entry (its sending was called off).
     pub(crate) fn dropped(&mut self, row: u64) -> anyhow::Result<()> {
-        let (mut files, reorder) = self.files();
-        reorder.dropped(row, |item| files.take(item));
-        files.done()
+        self.through_reorder(|reorder, out| reorder.dropped(row, out))
     }
 
     /// The same sink, also writing `timeline`.
@@ -142,7 +155,7 @@ impl Sink {
     /// order (always so in a dry run): a fresh report written so is already
     /// in its final form and needs no rewrite.
     pub(crate) fn in_row_order(&self) -> bool {
-        self.in_row_order
+        self.written.in_row_order
     }
 
     /// Records one finished row (`row`, when kept, for the error report).
@@ -172,9 +185,7 @@ impl Sink {
         }
         // The display hears of it at the next batch or flush: once per row
         // would cost more than the rest of the bookkeeping here.
-        let (mut files, reorder) = self.files();
-        reorder.finished(entry.row, (entry, row), |item| files.take(item));
-        files.done()
+        self.through_reorder(|reorder, out| reorder.finished(entry.row, (entry, row), out))
     }
 
     /// Records a row a dry run found valid (the bulk of a dry run's rows:
@@ -186,10 +197,8 @@ impl Sink {
         source_row: Option<u64>,
         username: &str,
     ) -> anyhow::Result<()> {
-        self.in_row_order &= row > self.last_row;
-        self.last_row = row;
+        self.written.note(row);
         self.report.write_valid(row, source_row, username)?;
-        self.dirty = true;
         self.count(Status::Valid);
         Ok(())
     }
@@ -212,9 +221,7 @@ impl Sink {
     /// to the files, if there are any.
     pub(crate) fn flush(&mut self) -> anyhow::Result<()> {
         self.show_progress();
-        let (mut files, reorder) = self.files();
-        reorder.tick(|item| files.take(item));
-        files.done()?;
+        self.through_reorder(|reorder, out| reorder.tick(out))?;
         if let Some(timeline) = self.timeline.as_mut() {
             if let Err(e) = timeline.tick(&self.tally) {
                 // A picture of the run, not a record of it: the run goes on.
@@ -222,22 +229,20 @@ impl Sink {
                 self.timeline = None;
             }
         }
-        if self.dirty {
+        if self.written.dirty {
             self.report.flush()?;
             if let Some(errors) = self.errors.as_mut() {
                 errors.flush()?;
             }
-            self.dirty = false;
+            self.written.dirty = false;
         }
         Ok(())
     }
 
     /// Flushes, clears the progress display and returns the tally.
     pub(crate) fn finish(mut self) -> anyhow::Result<Summary> {
-        let (mut files, reorder) = self.files();
-        reorder.drain(|item| files.take(item));
-        files.done()?;
-        self.dirty = true;
+        self.through_reorder(|reorder, out| reorder.drain(out))?;
+        self.written.dirty = true;
         self.flush()?;
         self.progress.finish();
         if let Some(timeline) = self.timeline.take() {

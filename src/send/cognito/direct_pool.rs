@@ -246,13 +246,12 @@ mod tests {
     }
 
     fn pool(server: &Server) -> DirectPool {
-        DirectPool::new(
-            &server.url,
-            4,
-            Duration::from_secs(5),
-            hyper::HeaderMap::new(),
-        )
-        .expect("pool")
+        pool_for(&server.url)
+    }
+
+    /// A pool for `url` keeping up to 4 idle connections, no extra headers.
+    fn pool_for(url: &reqwest::Url) -> DirectPool {
+        DirectPool::new(url, 4, Duration::from_secs(5), hyper::HeaderMap::new()).expect("pool")
     }
 
     fn maybe_delivered(result: Result<Vec<u8>, CallError>) -> bool {
@@ -350,13 +349,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}/", listener.local_addr().expect("addr"));
         drop(listener);
-        let pool = DirectPool::new(
-            &url.parse().expect("url"),
-            4,
-            Duration::from_secs(5),
-            hyper::HeaderMap::new(),
-        )
-        .expect("pool");
+        let pool = pool_for(&url.parse().expect("url"));
         let (result, handed) = exchange_handed(&pool).await;
         match result {
             Err(CallError::Transport {
@@ -373,38 +366,22 @@ mod tests {
 
     #[test]
     fn the_request_names_the_host_as_the_url_does_and_only_the_path() {
-        let request_to = |url: &str| {
-            let url = url.parse().expect("url");
-            DirectPool::new(&url, 1, Duration::from_secs(1), hyper::HeaderMap::new())
-                .expect("pool")
-                .request(Vec::new())
-        };
-        let request = request_to("http://localhost:5000/moto/?a=1");
+        let request_to =
+            |url: &str, body: &[u8]| pool_for(&url.parse().expect("url")).request(body.to_vec());
+        let request = request_to("http://localhost:5000/moto/?a=1", b"");
         assert_eq!(request.uri(), "/moto/?a=1");
         assert_eq!(request.headers()[HOST], "localhost:5000");
         assert_eq!(request.headers()[CONTENT_LENGTH], "0");
-        let request = DirectPool::new(
-            &"http://[::1]:1/".parse().expect("url"),
-            1,
-            Duration::from_secs(1),
-            hyper::HeaderMap::new(),
-        )
-        .expect("pool")
-        .request(b"{\"a\":1}".to_vec());
+        let request = request_to("http://[::1]:1/", b"{\"a\":1}");
         assert_eq!(request.headers()[CONTENT_LENGTH], "7");
         assert_eq!(request.method(), hyper::Method::POST);
         // The default port is not named, as the signer does not name it.
-        assert_eq!(
-            request_to("http://localhost/x").headers()[HOST],
-            "localhost"
-        );
-        assert_eq!(
-            request_to("http://127.0.0.1:80/").headers()[HOST],
-            "127.0.0.1"
-        );
-        assert_eq!(
-            request_to("http://[::1]:9229/").headers()[HOST],
-            "[::1]:9229"
-        );
+        for (url, host) in [
+            ("http://localhost/x", "localhost"),
+            ("http://127.0.0.1:80/", "127.0.0.1"),
+            ("http://[::1]:9229/", "[::1]:9229"),
+        ] {
+            assert_eq!(request_to(url, b"").headers()[HOST], host, "{url}");
+        }
     }
 }

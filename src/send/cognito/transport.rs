@@ -148,19 +148,13 @@ impl Transport {
 /// The error of an attempt that ran out of time: a request never handed to
 /// a connection (still connecting, or waiting for one) cannot have arrived.
 fn timed_out(pool: &DirectPool, timeout: Duration, handed: bool) -> CallError {
-    let message = if handed {
-        format!(
-            "timed out: no whole answer from {} in {timeout:?}",
-            pool.endpoint()
-        )
+    let missing = if handed {
+        "no whole answer from"
     } else {
-        format!(
-            "timed out: no connection to {} in {timeout:?}",
-            pool.endpoint()
-        )
+        "no connection to"
     };
     CallError::Transport {
-        message,
+        message: format!("timed out: {missing} {} in {timeout:?}", pool.endpoint()),
         maybe_delivered: handed,
     }
 }
@@ -301,24 +295,17 @@ mod tests {
     async fn the_connection_of_an_oversized_answer_is_not_used_again() {
         let server = server(Then::FirstAnswerOf(MAX_ANSWER_BYTES + 4096)).await;
         let transport = Transport::new(&server.url, Duration::from_secs(5), 4).expect("client");
-        let first = transport
-            .post(
+        let post = || {
+            transport.post(
                 HeaderValue::from_static("T"),
                 HeaderMap::new(),
                 b"{}".to_vec(),
             )
-            .await;
-        let first = first.expect("first answer");
+        };
+        let first = post().await.expect("first answer");
         assert!(first.oversized);
         assert!(first.body.len() <= MAX_ANSWER_BYTES);
-        let second = transport
-            .post(
-                HeaderValue::from_static("T"),
-                HeaderMap::new(),
-                b"{}".to_vec(),
-            )
-            .await;
-        let second = second.expect("second answer");
+        let second = post().await.expect("second answer");
         assert!(!second.oversized);
         assert_eq!(second.body, b"{}");
         assert_eq!(server.requests(), 2);
