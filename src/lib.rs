@@ -28,6 +28,7 @@
 //! Public: only what the binary, the integration tests and the benchmarks
 //! use (mini-redis style); the rest is private to the crate.
 
+pub mod allocator;
 pub mod cli;
 pub mod emulator;
 pub mod report;

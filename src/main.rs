@@ -15,7 +15,7 @@ use bulk_signup::report::exit;
 /// frees them on another; mimalloc's per-thread free lists make that about
 /// twice as cheap as glibc's malloc (BENCHMARKS.md).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: bulk_signup::allocator::MiMalloc = bulk_signup::allocator::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -29,7 +29,9 @@ fn main() -> ExitCode {
             });
         }
     };
-    if !matches!(cli.command, Command::Emulator(_)) {
+    if matches!(cli.command, Command::Emulator(_)) {
+        bulk_signup::allocator::keep_freed_memory();
+    } else {
         no_transparent_huge_pages();
     }
     bulk_signup::cli::logging::init(cli.quiet, cli.verbose, cli.log_format, &ProcessEnv);

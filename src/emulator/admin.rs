@@ -10,7 +10,7 @@ use super::admin_wire::{
 use super::checks::{self, Refusal, Writer};
 use super::passwords::PasswordVerifier;
 use super::state::{now_epoch, user_not_found, NewUser, PoolState};
-use super::users::{UserStatus, UserTable};
+use super::users::{StoredUser, UserStatus, UserTable};
 use crate::send::cognito::wire::{AttributeType, Secret};
 
 /// Cognito's answer for a member outside its enum.
@@ -57,14 +57,17 @@ impl PoolState {
             checks::attribute(attribute, &self.pool, Writer::Admin)?;
         }
         checks::required(&attributes, &self.pool)?;
-        let user = self.insert(NewUser {
-            login: &request.username,
-            alias,
-            attributes,
-            status: UserStatus::ForceChangePassword,
-            password: temporary.map(PasswordVerifier::new),
-            exists_message: "User account already exists",
-        })?;
+        let user = self.insert(
+            NewUser {
+                login: &request.username,
+                alias,
+                attributes,
+                status: UserStatus::ForceChangePassword,
+                password: temporary.map(PasswordVerifier::new),
+                exists_message: "User account already exists",
+            },
+            StoredUser::user_type,
+        )?;
         if !suppress {
             self.count_message()?;
         }

@@ -64,7 +64,7 @@ fn base(status: StatusCode) -> hyper::http::response::Builder {
     Response::builder()
         .status(status)
         .header("content-type", CONTENT_TYPE)
-        .header("x-amzn-RequestId", uuid::Uuid::new_v4().to_string())
+        .header("x-amzn-RequestId", super::ids::random_uuid().to_string())
 }
 
 fn fallback() -> Answer {

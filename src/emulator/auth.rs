@@ -28,7 +28,7 @@ fn missing(parameter: &str) -> Refusal {
 
 /// A made-up token, recognisable as the emulator's.
 fn token(kind: &str) -> String {
-    format!("emulator-{kind}-{}", uuid::Uuid::new_v4().simple())
+    format!("emulator-{kind}-{}", super::ids::random_uuid().simple())
 }
 
 impl PoolState {

@@ -37,7 +37,7 @@ pub(crate) fn secret_hash_matches(
     mac.verify_slice(&tag).is_ok()
 }
 
-const STANDARD: &[&str] = &[
+pub(crate) const STANDARD: &[&str] = &[
     "address",
     "birthdate",
     "email",

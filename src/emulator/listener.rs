@@ -154,7 +154,7 @@ impl Drop for Emulator {
 
 /// A client id in Cognito's shape: 26 lower-case letters and digits.
 pub(crate) fn new_client_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()[..26].to_owned()
+    super::ids::random_uuid().simple().to_string()[..26].to_owned()
 }
 
 async fn accept_loop(

@@ -23,21 +23,23 @@ impl PoolState {
         let (alias, attributes) = self.with_alias(&request.username, &request.user_attributes)?;
         checks::attributes(&attributes, &self.pool, client.write_attributes.as_deref())?;
         let delivery = self.delivery(&attributes);
-        let user = self.insert(NewUser {
-            login: &request.username,
-            alias,
-            attributes,
-            status: UserStatus::Unconfirmed,
-            password: password.map(PasswordVerifier::new),
-            exists_message: "User already exists",
-        })?;
+        let sub = self.insert(
+            NewUser {
+                login: &request.username,
+                alias,
+                attributes,
+                status: UserStatus::Unconfirmed,
+                password: password.map(PasswordVerifier::new),
+                exists_message: "User already exists",
+            },
+            |user| user.attribute("sub").unwrap_or_default().to_owned(),
+        )?;
         if delivery.is_some() {
             self.count_message()?;
         }
-        let sub = user.attributes.iter().find(|a| &*a.name == "sub");
         Ok(SignUpResponse {
             user_confirmed: false,
-            user_sub: sub.map(|a| a.value.clone()).unwrap_or_default(),
+            user_sub: sub,
             code_delivery_details: delivery,
             session: None,
         })

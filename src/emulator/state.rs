@@ -11,11 +11,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::admin_wire::GroupType;
 use super::checks::{self, Refusal};
+use super::names::AttributeNames;
 use super::passwords::PasswordVerifier;
 use super::stats::{Stats, StatsSnapshot};
 use super::users::{StoredUser, UserStatus, UserTable};
 use crate::send::cognito::pool::{ClientDescription, PoolDescription};
-use crate::send::cognito::wire::{AttributeType, CodeDeliveryDetails, UserType};
+use crate::send::cognito::wire::{AttributeType, CodeDeliveryDetails};
 
 /// The whole emulated pool.
 #[derive(Debug)]
@@ -30,6 +31,8 @@ pub(crate) struct PoolState {
     pub(crate) message_quota: Option<u64>,
     messages_sent: AtomicU64,
     users: Mutex<UserTable>,
+    /// The attribute names stored users share.
+    names: AttributeNames,
 }
 
 /// Now, in epoch seconds (Cognito's timestamps).
@@ -64,6 +67,7 @@ impl PoolState {
             .clone()
             .unwrap_or_else(|| "local_emulator".to_owned());
         PoolState {
+            names: AttributeNames::for_pool(&pool),
             pool,
             pool_id,
             clients,
@@ -128,11 +132,17 @@ impl PoolState {
         })
     }
 
-    /// Stores a new user unless its username (or alias) is taken. In alias
-    /// pools Cognito makes the stored username up: it is the user's `sub`.
-    pub(crate) fn insert(&self, new: NewUser<'_>) -> Result<UserType, Refusal> {
+    /// Stores a new user unless its username (or alias) is taken, and
+    /// returns what `shown` takes from it (SignUp needs only its `sub`: no
+    /// copy of the whole user). In alias pools Cognito makes the stored
+    /// username up: it is the user's `sub`.
+    pub(crate) fn insert<T>(
+        &self,
+        new: NewUser<'_>,
+        shown: impl FnOnce(&StoredUser) -> T,
+    ) -> Result<T, Refusal> {
         let key = self.key(new.login);
-        let sub = uuid::Uuid::new_v4().to_string();
+        let sub = super::ids::random_uuid().to_string();
         let username = match new.alias {
             Some(_) => sub.clone(),
             None => new.login.to_owned(),
@@ -147,7 +157,14 @@ impl PoolState {
             return Err(("UsernameExistsException", message.to_owned()));
         }
         let mut attributes = new.attributes;
-        attributes.push(AttributeType::new("sub", sub));
+        self.names.share(&mut attributes);
+        // Room for `sub` alone: pushed into a full vector, it would double
+        // the block every stored user keeps.
+        attributes.reserve_exact(1);
+        attributes.push(AttributeType {
+            name: self.names.name("sub"),
+            value: sub,
+        });
         let now = now_epoch();
         let user = StoredUser {
             username: username.clone(),
@@ -159,7 +176,7 @@ impl PoolState {
             groups: Default::default(),
             password: new.password,
         };
-        let shown = user.user_type();
+        let shown = shown(&user);
         users.insert(key, self.key(&username), user);
         Ok(shown)
     }

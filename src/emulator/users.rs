@@ -4,7 +4,9 @@
 //! ListUsers pagination token (a slot number) still means the same place.
 //! Keys arrive already folded: case rules belong to the pool, not here.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap;
 
 use super::passwords::PasswordVerifier;
 use crate::send::cognito::wire::{AttributeType, UserType};
@@ -85,10 +87,10 @@ struct Entry {
 #[derive(Debug, Default)]
 pub(crate) struct UserTable {
     slots: Vec<Option<Entry>>,
-    by_key: HashMap<String, usize>,
+    by_key: FxHashMap<String, usize>,
     /// Only for users whose stored username is not their key, so pools
     /// without aliases keep one index.
-    by_name: HashMap<String, usize>,
+    by_name: FxHashMap<String, usize>,
     live: usize,
 }
 
