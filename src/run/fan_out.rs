@@ -158,10 +158,10 @@ async fn send_row(dispatcher: Arc<Dispatcher>, outgoing: Outgoing) -> (Option<Re
         Some(status) => dispatcher.resume_steps(row.number, prepared, status).await,
         None => dispatcher.send(row.number, prepared, maybe_sent).await,
     };
-    let entry = entry.map(|entry| ReportEntry {
-        source_row,
-        verified: verified.to_owned(),
-        ..entry
+    let entry = entry.map(|mut entry| {
+        entry.source_row = source_row;
+        entry.verified = verified.to_owned();
+        entry
     });
     (entry, row)
 }

@@ -101,9 +101,16 @@ impl<T> Reorder<T> {
         self.slots.clear();
     }
 
-    /// The slot of a row handed out; rows are handed out in increasing
-    /// order, so the slots are sorted.
+    /// The slot of a row handed out. Rows are handed out in increasing
+    /// order, so the slots are sorted, and nearly always one row apart: the
+    /// row's distance from the front is tried first (a search through slots
+    /// of a few hundred bytes each touched a cache line per step).
     fn slot_of(&self, row: u64) -> Option<usize> {
+        let front = self.slots.front()?.row;
+        let guess = usize::try_from(row.checked_sub(front)?).ok()?;
+        if self.slots.get(guess).is_some_and(|slot| slot.row == row) {
+            return Some(guess);
+        }
         self.slots.binary_search_by_key(&row, |slot| slot.row).ok()
     }
 
@@ -205,6 +212,30 @@ mod tests {
             collect(&mut r, |r, o| r.finished(5, 5, |i| o.push(i))),
             vec![5, 7]
         );
+    }
+
+    #[test]
+    fn rows_are_found_with_gaps_between_them() {
+        let mut r = Reorder::default();
+        // Rows 3 and 6 were never handed out (skipped on a resume).
+        for row in [1, 2, 4, 5, 7] {
+            r.in_flight(row);
+        }
+        for (row, index) in [(1, 0), (2, 1), (4, 2), (5, 3), (7, 4)] {
+            assert_eq!(r.slot_of(row), Some(index), "row {row}");
+        }
+        for row in [0, 3, 6, 8, u64::MAX] {
+            assert_eq!(r.slot_of(row), None, "row {row}");
+        }
+        assert!(collect(&mut r, |r, o| r.finished(5, 5, |i| o.push(i))).is_empty());
+        assert!(collect(&mut r, |r, o| r.finished(2, 2, |i| o.push(i))).is_empty());
+        assert_eq!(
+            collect(&mut r, |r, o| r.finished(1, 1, |i| o.push(i))),
+            vec![1, 2]
+        );
+        // The front moved past a gap: row 5 is now at index 1.
+        assert_eq!(r.slot_of(5), Some(1));
+        assert_eq!(r.slot_of(7), Some(2));
     }
 
     #[test]

@@ -310,6 +310,11 @@ impl Dispatcher {
             }
             None => self.sign_up(row, prepared, maybe_sent).await,
         };
+        if steps.is_none() {
+            // No steps: the entry goes back as it is, not through another
+            // future (every row's entry and that future copied on the way).
+            return entry;
+        }
         self.after_sign_up(entry, steps).await
     }
 
