@@ -145,7 +145,10 @@ fn in_flight_limit(dispatcher: Option<&Dispatcher>) -> usize {
 
 /// Sends one row; its entry (`None` if interrupted before it was sent)
 /// and the row, kept for the error report.
-async fn send_row(dispatcher: Arc<Dispatcher>, outgoing: Outgoing) -> (Option<ReportEntry>, Row) {
+async fn send_row(
+    dispatcher: Arc<Dispatcher>,
+    outgoing: Outgoing,
+) -> (Option<Box<ReportEntry>>, Row) {
     let Outgoing {
         prepared,
         row,

@@ -38,7 +38,7 @@ pub(crate) struct Sink {
 }
 
 /// A finished row: its entry and, when kept, the row for the error report.
-type Finished = (ReportEntry, Option<Row>);
+type Finished = (Box<ReportEntry>, Option<Row>);
 
 /// What the files have been given.
 struct Written {
@@ -159,7 +159,13 @@ impl Sink {
     }
 
     /// Records one finished row (`row`, when kept, for the error report).
-    pub(crate) fn record(&mut self, entry: ReportEntry, row: Option<Row>) -> anyhow::Result<()> {
+    /// Boxed, as sent rows' entries come (see [`crate::send::dispatch::Dispatcher::send`]).
+    pub(crate) fn record(
+        &mut self,
+        entry: impl Into<Box<ReportEntry>>,
+        row: Option<Row>,
+    ) -> anyhow::Result<()> {
+        let entry = entry.into();
         // Row numbers and codes only: a log may travel further than the report.
         tracing::debug!(
             row = entry.row,
@@ -173,11 +179,15 @@ impl Sink {
         }
         // Cognito's word that it sent the new user a code.
         if entry.status == Some(Status::Created) && !entry.delivery_medium.is_empty() {
-            *self
-                .summary
-                .messages
-                .entry(entry.delivery_medium.clone())
-                .or_default() += 1;
+            // Counted in place: the map's `entry` would take a copy of the
+            // medium's name for every row.
+            let messages = &mut self.summary.messages;
+            match messages.get_mut(&entry.delivery_medium) {
+                Some(count) => *count += 1,
+                None => {
+                    messages.insert(entry.delivery_medium.clone(), 1);
+                }
+            }
         }
         add_code(&mut self.summary.error_codes, &entry.error_code);
         if let Some(status) = entry.status {

@@ -17,7 +17,7 @@ use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE as CONTENT_TYPE_HEADER
 use hyper::{HeaderMap, StatusCode};
 
 use super::client::CallError;
-use super::direct_pool::DirectPool;
+use super::direct_pool::{DirectPool, RequestParts};
 use super::endpoint::is_loopback;
 use super::error::{printable, MAX_MESSAGE_CHARS};
 use super::wire::CONTENT_TYPE;
@@ -178,13 +178,12 @@ async fn post_direct(
     body: Vec<u8>,
     handed: &AtomicBool,
 ) -> Result<Answer, CallError> {
-    let mut request = pool.request(body);
-    let all = request.headers_mut();
-    all.insert(TARGET_HEADER, target);
-    if !signature_headers.is_empty() {
-        all.extend(signature_headers);
-    }
-    let (response, lease) = pool.send(request, handed).await?;
+    let parts = RequestParts {
+        body,
+        operation: Some((TARGET_HEADER, target)),
+        signature_headers,
+    };
+    let (response, lease) = pool.send(parts, handed).await?;
     let (head, mut incoming) = response.into_parts();
     let expected = hyper::body::Body::size_hint(&incoming).exact();
     let mut body = answer_buffer(expected);
