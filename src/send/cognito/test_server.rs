@@ -24,6 +24,8 @@ pub(crate) enum Then {
     /// Answers the first request on the server with `bytes` of body, every
     /// later one with `{}`.
     FirstAnswerOf(usize),
+    /// Answers `{}` with a head of about `bytes` (one long header).
+    AnswerWithHeadOf(usize),
 }
 
 /// A running test server; it stops with the test's runtime.
@@ -76,8 +78,13 @@ async fn serve(mut stream: TcpStream, then: Then, requests: Arc<AtomicUsize>) {
             Then::FirstAnswerOf(bytes) if on_server == 0 => bytes,
             _ => 2,
         };
+        let padding = match then {
+            Then::AnswerWithHeadOf(bytes) => format!("x-padding: {}\r\n", "p".repeat(bytes)),
+            _ => String::new(),
+        };
         let mut answer =
-            format!("HTTP/1.1 200 OK\r\ncontent-length: {body_bytes}\r\n\r\n{{").into_bytes();
+            format!("HTTP/1.1 200 OK\r\n{padding}content-length: {body_bytes}\r\n\r\n{{")
+                .into_bytes();
         answer.resize(answer.len() + body_bytes - 2, b' ');
         answer.push(b'}');
         if stream.write_all(&answer).await.is_err() {
