@@ -23,6 +23,7 @@ use tokio::time::Instant;
 
 use crate::input::Row;
 use crate::report::entry::ReportEntry;
+use crate::run::check_stage::CheckedBatch;
 use crate::run::ordered::{Ordered, Outgoing, Settled};
 use crate::run::sink::{Sink, FLUSH_INTERVAL};
 use crate::send::concurrency;
@@ -79,22 +80,12 @@ pub(crate) async fn fan_out(
             batch = ordered.next_batch(), if pending.is_empty() && !input_done && deadline.is_none() => match batch {
                 None => input_done = true,
                 Some(batch) => {
-                    let settled = batch.and_then(|batch| ordered.settle(batch, &mut Settle { sink, pending: &mut pending }));
-                    sink.show_progress();
-                    if let Err(e) = settled {
-                        failure = Some(e);
-                        input_done = true;
-                        ordered.close();
-                    }
+                    failure = take_batch(ordered, batch, sink, &mut pending).err();
+                    input_done = failure.is_some();
                 }
             },
             () = finished_rows(&mut in_flight, &mut finished), if !in_flight.is_empty() => {
-                for (entry, row) in finished.drain(..) {
-                    match entry {
-                        Some(entry) => sink.record(entry, Some(row))?,
-                        None => sink.dropped(row.number)?,
-                    }
-                }
+                record_finished(sink, &mut finished)?;
             }
             _ = flush.tick() => sink.flush()?,
             _ = limit_check.tick(), if dispatcher.is_some() => {
@@ -118,6 +109,37 @@ pub(crate) async fn fan_out(
             _ = grace_over => return Ok(Ending::Interrupted),
         }
     }
+}
+
+/// Settles a checked batch: refused rows to the sink, rows to send to
+/// `pending`. On an error from the input side no more is read; the rows
+/// already handed over still finish.
+fn take_batch(
+    ordered: &mut Ordered,
+    batch: anyhow::Result<CheckedBatch>,
+    sink: &mut Sink,
+    pending: &mut VecDeque<Outgoing>,
+) -> anyhow::Result<()> {
+    let settled = batch.and_then(|batch| ordered.settle(batch, &mut Settle { sink, pending }));
+    sink.show_progress();
+    if settled.is_err() {
+        ordered.close();
+    }
+    settled
+}
+
+/// Records the rows [`finished_rows`] took, in the order they finished.
+fn record_finished(
+    sink: &mut Sink,
+    finished: &mut Vec<(Option<Box<ReportEntry>>, Row)>,
+) -> anyhow::Result<()> {
+    for (entry, row) in finished.drain(..) {
+        match entry {
+            Some(entry) => sink.record(entry, Some(row))?,
+            None => sink.dropped(row.number)?,
+        }
+    }
+    Ok(())
 }
 
 /// The most finished rows taken in one turn of the loop.
