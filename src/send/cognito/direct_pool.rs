@@ -19,12 +19,13 @@ use std::time::Duration;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{HeaderName, HeaderValue, CONTENT_LENGTH, HOST};
+use hyper::header::{HeaderValue, CONTENT_LENGTH, HOST};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use super::client::CallError;
+use super::transport::TARGET_HEADER;
 
 type Sender = SendRequest<Full<Bytes>>;
 
@@ -54,11 +55,11 @@ pub(crate) struct Lease {
 }
 
 /// What one request adds to the pool's own headers: its body, its
-/// operation header (`X-Amz-Target`) and, for a signed call, the signature.
+/// operation (`X-Amz-Target`) and, for a signed call, the signature.
 #[derive(Default)]
 pub(crate) struct RequestParts {
     pub(crate) body: Vec<u8>,
-    pub(crate) operation: Option<(HeaderName, HeaderValue)>,
+    pub(crate) target: Option<HeaderValue>,
     pub(crate) signature_headers: hyper::HeaderMap,
 }
 
@@ -124,8 +125,8 @@ impl DirectPool {
     fn request_of(&self, parts: RequestParts) -> Request<Full<Bytes>> {
         let mut request = self.request(parts.body);
         let headers = request.headers_mut();
-        if let Some((name, value)) = parts.operation {
-            headers.insert(name, value);
+        if let Some(target) = parts.target {
+            headers.insert(TARGET_HEADER, target);
         }
         if !parts.signature_headers.is_empty() {
             headers.extend(parts.signature_headers);

@@ -180,7 +180,7 @@ async fn post_direct(
 ) -> Result<Answer, CallError> {
     let parts = RequestParts {
         body,
-        operation: Some((TARGET_HEADER, target)),
+        target: Some(target),
         signature_headers,
     };
     let (response, lease) = pool.send(parts, handed).await?;
