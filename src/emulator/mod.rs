@@ -15,6 +15,7 @@ pub(crate) mod admin_wire;
 pub(crate) mod answer;
 pub(crate) mod auth;
 pub(crate) mod checks;
+mod chunked;
 pub(crate) mod command;
 pub(crate) mod ct;
 pub(crate) mod faults;
@@ -29,6 +30,7 @@ pub(crate) mod reads;
 mod request_props;
 pub(crate) mod routes;
 pub(crate) mod server;
+mod sharded_index;
 pub(crate) mod sign_up;
 #[cfg(test)]
 mod signer;

@@ -6,9 +6,9 @@
 
 use std::collections::BTreeSet;
 
-use rustc_hash::FxHashMap;
-
+use super::chunked::Chunked;
 use super::passwords::PasswordVerifier;
+use super::sharded_index::ShardedIndex;
 use crate::send::cognito::wire::{AttributeType, UserType};
 
 /// Cognito's `UserStatus` for the states the emulator models.
@@ -83,14 +83,15 @@ struct Entry {
     user: StoredUser,
 }
 
-/// The table.
+/// The table. It grows without moving its users or rehashing all its keys
+/// at once: a request never waits long for another's insert.
 #[derive(Debug, Default)]
 pub(crate) struct UserTable {
-    slots: Vec<Option<Entry>>,
-    by_key: FxHashMap<String, usize>,
+    slots: Chunked<Option<Entry>>,
+    by_key: ShardedIndex,
     /// Only for users whose stored username is not their key, so pools
     /// without aliases keep one index.
-    by_name: FxHashMap<String, usize>,
+    by_name: ShardedIndex,
     live: usize,
 }
 
@@ -120,10 +121,7 @@ impl UserTable {
 
     /// The slot of the user whose key or folded username is `folded`.
     pub(crate) fn find(&self, folded: &str) -> Option<usize> {
-        self.by_key
-            .get(folded)
-            .or_else(|| self.by_name.get(folded))
-            .copied()
+        self.by_key.get(folded).or_else(|| self.by_name.get(folded))
     }
 
     pub(crate) fn get(&self, slot: usize) -> Option<&StoredUser> {
@@ -171,7 +169,7 @@ impl UserTable {
     /// user when any is left after them.
     pub(crate) fn page(&self, start: usize, limit: usize) -> (Vec<&StoredUser>, Option<usize>) {
         let mut users = Vec::with_capacity(limit.min(self.live));
-        for (slot, entry) in self.slots.iter().enumerate().skip(start) {
+        for (slot, entry) in self.slots.iter_from(start) {
             let Some(entry) = entry else { continue };
             if users.len() == limit {
                 return (users, Some(slot));
