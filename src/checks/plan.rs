@@ -1,15 +1,14 @@
 //! Check plans per attribute name: whether the name may be sent at all,
 //! which value format it has, its `--pool` constraint and whether the pool
 //! requires it. Worked out once per name rather than once per row: the
-//! mapping hands every row the same shared `Arc<str>` names, so finding a
-//! row's plans is a pointer compare per attribute.
-
-use std::sync::Arc;
+//! mapping hands every row the same interned names ([`AttrName`]), so
+//! finding a row's plans is a pointer compare per attribute.
 
 use crate::checks::attributes::{self, BOOLEAN, CUSTOM_PREFIX, MAX_CUSTOM_NAME};
 use crate::checks::limits::{longer_than, MAX_NAME};
 use crate::checks::pool_rules::PoolRules;
 use crate::checks::row_error::RowError;
+use crate::send::cognito::attr_name::AttrName;
 use crate::send::cognito::pool::SchemaAttribute;
 use crate::send::cognito::wire::AttributeType;
 
@@ -47,7 +46,7 @@ pub(crate) enum Constraint {
 /// Everything checking one attribute name's values takes.
 #[derive(Debug, Clone)]
 pub(crate) struct NamePlan {
-    name: Arc<str>,
+    name: AttrName,
     /// The name itself is refused (forbidden or too long): any value fails.
     pub(crate) name_error: Option<RowError>,
     pub(crate) format: ValueFormat,
@@ -74,8 +73,7 @@ impl Plans {
     pub(crate) fn assign(&mut self, attributes: &[AttributeType], pool: Option<&PoolRules>) {
         // Most rows have the same attributes as the row before.
         if attributes.len() == self.row.len()
-            && (attributes.iter().zip(&self.row))
-                .all(|(a, i)| Arc::ptr_eq(&a.name, &self.list[*i].name))
+            && (attributes.iter().zip(&self.row)).all(|(a, i)| a.name.same(&self.list[*i].name))
         {
             return;
         }
@@ -103,26 +101,22 @@ impl Plans {
         self.row.iter().map(|i| &self.list[*i])
     }
 
-    fn index_of(&mut self, name: &Arc<str>, hint: usize, pool: Option<&PoolRules>) -> usize {
+    fn index_of(&mut self, name: &AttrName, hint: usize, pool: Option<&PoolRules>) -> usize {
         // Rows of one input map the same names in the same order.
-        if self
-            .list
-            .get(hint)
-            .is_some_and(|p| Arc::ptr_eq(&p.name, name))
-        {
+        if self.list.get(hint).is_some_and(|p| p.name.same(name)) {
             return hint;
         }
-        let found = (self.list.iter().position(|p| Arc::ptr_eq(&p.name, name)))
+        let found = (self.list.iter().position(|p| p.name.same(name)))
             .or_else(|| self.list.iter().position(|p| p.name == *name));
         found.unwrap_or_else(|| {
-            self.list.push(NamePlan::new(Arc::clone(name), pool));
+            self.list.push(NamePlan::new(name.clone(), pool));
             self.list.len() - 1
         })
     }
 }
 
 impl NamePlan {
-    fn new(name: Arc<str>, pool: Option<&PoolRules>) -> NamePlan {
+    fn new(name: AttrName, pool: Option<&PoolRules>) -> NamePlan {
         let format = match &*name {
             "email" => ValueFormat::Email,
             "phone_number" => ValueFormat::PhoneNumber,
@@ -256,20 +250,20 @@ mod tests {
 
     #[test]
     fn a_row_finds_the_plans_of_its_names_by_pointer_or_by_text() {
-        let email: Arc<str> = Arc::from("email");
-        let tier: Arc<str> = Arc::from("custom:tier");
+        let email = AttrName::interned("email");
+        let tier = AttrName::interned("custom:tier");
         let mut plans = Plans::default();
-        let row = |names: &[&Arc<str>]| -> Vec<AttributeType> {
+        let row = |names: &[&AttrName]| -> Vec<AttributeType> {
             names
                 .iter()
-                .map(|n| AttributeType::new(Arc::clone(n), "x"))
+                .map(|n| AttributeType::new((*n).clone(), "x"))
                 .collect()
         };
         plans.assign(&row(&[&email, &tier]), None);
         plans.assign(&row(&[&tier]), None);
         let names: Vec<&str> = plans.of_row().map(NamePlan::name).collect();
         assert_eq!(names, ["custom:tier"]);
-        // Another Arc with the same text shares the plan; no new plan is made.
+        // Another copy of the same text shares the plan; no new plan is made.
         plans.assign(&[AttributeType::new("email", "x")], None);
         assert_eq!(
             plans.of_row().next().map(|p| p.format),

@@ -3,18 +3,18 @@
 //! so a million users hold eight names, not eight million (about a fifth of
 //! a stored user's memory).
 
-use std::sync::Arc;
-
 use rustc_hash::FxHashSet;
 
 use super::checks::STANDARD;
+use crate::send::cognito::attr_name::{intern, AttrName};
 use crate::send::cognito::pool::PoolDescription;
 use crate::send::cognito::wire::AttributeType;
 
 /// The names of the standard attributes, `sub` and the pool's own.
 #[derive(Debug, Default)]
 pub(crate) struct AttributeNames {
-    known: FxHashSet<Arc<str>>,
+    /// Interned: the pool's names are a bounded set, fixed at start-up.
+    known: FxHashSet<&'static str>,
 }
 
 impl AttributeNames {
@@ -25,22 +25,25 @@ impl AttributeNames {
             .copied()
             .chain(["sub"])
             .chain(schema)
-            .map(Arc::from)
+            .map(intern)
             .collect();
         AttributeNames { known }
     }
 
     /// The shared copy of `name`, or a new one for a name the pool does
     /// not know.
-    pub(crate) fn name(&self, name: &str) -> Arc<str> {
-        self.known.get(name).cloned().unwrap_or_else(|| name.into())
+    pub(crate) fn name(&self, name: &str) -> AttrName {
+        match self.known.get(name) {
+            Some(&known) => AttrName::Static(known),
+            None => name.into(),
+        }
     }
 
     /// Points each of `attributes` at the shared copy of its name.
     pub(crate) fn share(&self, attributes: &mut [AttributeType]) {
         for attribute in attributes {
-            if let Some(shared) = self.known.get(&*attribute.name) {
-                attribute.name = Arc::clone(shared);
+            if let Some(&known) = self.known.get(&*attribute.name) {
+                attribute.name = AttrName::Static(known);
             }
         }
     }
@@ -62,13 +65,13 @@ mod tests {
             AttributeType::new("custom:tier", "gold"),
             AttributeType::new("dev:odd", "x"),
         ];
-        let unknown = Arc::clone(&attributes[2].name);
+        let unknown = attributes[2].name.clone();
         names.share(&mut attributes);
-        assert!(Arc::ptr_eq(&attributes[0].name, &names.name("email")));
-        assert!(Arc::ptr_eq(&attributes[1].name, &names.name("custom:tier")));
-        assert!(Arc::ptr_eq(&attributes[2].name, &unknown));
+        assert!(attributes[0].name.same(&names.name("email")));
+        assert!(attributes[1].name.same(&names.name("custom:tier")));
+        assert!(attributes[2].name.same(&unknown));
         assert_eq!(&*attributes[2].name, "dev:odd");
-        assert!(Arc::ptr_eq(&names.name("sub"), &names.name("sub")));
-        assert!(!Arc::ptr_eq(&names.name("dev:odd"), &names.name("dev:odd")));
+        assert!(names.name("sub").same(&names.name("sub")));
+        assert!(!names.name("dev:odd").same(&names.name("dev:odd")));
     }
 }

@@ -32,6 +32,7 @@ use toml::{Spanned, Value};
 use crate::checks::attributes::{self, CUSTOM_PREFIX};
 use crate::mapping::rules::{Mapping, Rule, Source, Target, TemplatePart, VerifiedFlag};
 use crate::mapping::transform::{self, Transform};
+use crate::send::cognito::attr_name::AttrName;
 use crate::send::cognito::pool::PasswordPolicy;
 
 #[derive(Deserialize)]
@@ -153,13 +154,19 @@ pub(crate) fn parse(
                 format!("{name:?} is not a standard attribute or `custom:NAME` (standard names are lower case, e.g. given_name)"),
             )
         })?;
-        rules.push(field(Target::Attribute(canonical.into()), spec)?);
+        rules.push(field(
+            Target::Attribute(AttrName::interned(&canonical)),
+            spec,
+        )?);
     }
     for (key, spec) in &raw.client_metadata {
         rules.push(field(Target::ClientMetadata(key.clone()), spec)?);
     }
     for (key, spec) in &raw.validation_data {
-        rules.push(field(Target::ValidationData(key.as_str().into()), spec)?);
+        rules.push(field(
+            Target::ValidationData(AttrName::interned(key)),
+            spec,
+        )?);
     }
     for (key, spec) in &raw.user_context {
         if key != "ip" {
@@ -386,7 +393,7 @@ pub(crate) fn apply_map_flags(mapping: &mut Mapping, flags: &[String]) -> Result
                 let name = attributes::canonical_name(other).ok_or_else(|| {
                     format!("--map {flag:?}: {other:?} is not username, password, a standard attribute or custom:NAME")
                 })?;
-                Target::Attribute(name.into())
+                Target::Attribute(AttrName::interned(&name))
             }
         };
         // A custom attribute mapped from a column already copied to another

@@ -17,6 +17,7 @@ use crate::input::{Cells, Columns, Row};
 use crate::mapping::json_path;
 use crate::mapping::password::generate_password;
 use crate::mapping::transform::Transform;
+use crate::send::cognito::attr_name::AttrName;
 use crate::send::cognito::pool::PasswordPolicy;
 use crate::send::cognito::wire::{AttributeType, Secret};
 
@@ -25,8 +26,9 @@ use crate::send::cognito::wire::{AttributeType, Secret};
 pub(crate) enum Target {
     Username,
     Password,
-    Attribute(Arc<str>),
-    ValidationData(Arc<str>),
+    /// Names interned ([`AttrName::interned`]): every row carries them.
+    Attribute(AttrName),
+    ValidationData(AttrName),
     ClientMetadata(String),
     UserContextIp,
     /// A verification flag (`[account]` in a mapping file): SignUp cannot
@@ -467,7 +469,7 @@ fn header_target(name: &str) -> Result<Target, &'static str> {
         return Err(reason);
     }
     attributes::canonical_name(name)
-        .map(|name| Target::Attribute(name.into()))
+        .map(|name| Target::Attribute(AttrName::interned(&name)))
         .ok_or("it is not `username`, `password`, a standard attribute or `custom:NAME`")
 }
 
@@ -727,15 +729,15 @@ fn set_string(target: &mut String, value: &str) {
 
 /// Makes `list[at]` the attribute `name` = `value`, reusing the slot's
 /// string when there is one (the same rules fill the same slots row after row).
-fn set_attribute(list: &mut Vec<AttributeType>, at: usize, name: &Arc<str>, value: &str) {
+fn set_attribute(list: &mut Vec<AttributeType>, at: usize, name: &AttrName, value: &str) {
     match list.get_mut(at) {
         Some(slot) => {
-            if !Arc::ptr_eq(&slot.name, name) {
-                slot.name = Arc::clone(name);
+            if !slot.name.same(name) {
+                slot.name = name.clone();
             }
             set_string(&mut slot.value, value);
         }
-        None => list.push(AttributeType::new(Arc::clone(name), value)),
+        None => list.push(AttributeType::new(name.clone(), value)),
     }
 }
 
@@ -1016,7 +1018,7 @@ mod nested_tests {
     fn mapping(rules: &[(&str, &str)], ignored: &[&str]) -> Mapping {
         let mut mapping = Mapping::by_header(ignored.iter().map(|s| s.to_string()));
         for (attribute, source) in rules {
-            let target = Target::Attribute(Arc::from(*attribute));
+            let target = Target::Attribute(AttrName::interned(attribute));
             mapping.rules.push(Rule::column(target, *source));
         }
         mapping

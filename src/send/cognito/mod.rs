@@ -7,6 +7,7 @@
 //!
 //! May use: nothing else in the crate.
 
+pub(crate) mod attr_name;
 pub(crate) mod classify;
 pub(crate) mod client;
 mod direct_pool;

@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
+
+use super::attr_name::AttrName;
 
 /// `X-Amz-Target` prefix for every Cognito user-pool operation.
 pub const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
@@ -55,18 +56,18 @@ impl fmt::Debug for Secret {
 }
 
 /// `{Name, Value}` as used by `UserAttributes` and `ValidationData`. The
-/// name is shared (`Arc<str>`): a run builds millions of these from a handful
-/// of names, and cloning an `Arc` costs no allocation.
+/// name is shared ([`AttrName`]): a run builds millions of these from a
+/// handful of names, and never copies one per row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AttributeType {
-    pub name: Arc<str>,
+    pub name: AttrName,
     #[serde(default)]
     pub value: String,
 }
 
 impl AttributeType {
-    pub fn new(name: impl Into<Arc<str>>, value: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<AttrName>, value: impl Into<String>) -> Self {
         AttributeType {
             name: name.into(),
             value: value.into(),
