@@ -27,26 +27,47 @@ pub enum AttrName {
     Shared(Arc<str>),
 }
 
-/// The names interned so far. Only mappings intern, and a mapping has a
-/// bounded set of target names, so this stays a handful of strings.
+/// The names interned so far: a mapping's targets, and the emulator's
+/// pool's names.
 static INTERNED: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
 
-/// The process's one static copy of `name`, made on first use.
+/// At most this many names are interned by [`AttrName::interned`]; later
+/// ones are shared instead. A mapping by header takes its names from the
+/// input's columns, which an NDJSON input may vary from row to row: an
+/// interned name is never freed, so their number must stay bounded.
+const MOST_INTERNED: usize = 4096;
+
+/// The process's one static copy of `name`, made on first use. For names
+/// known to be few (a pool's schema); see [`AttrName::interned`].
 pub fn intern(name: &str) -> &'static str {
     let mut interned = INTERNED.lock().unwrap_or_else(PoisonError::into_inner);
     let set = interned.get_or_insert_with(HashSet::new);
+    intern_in(set, name, usize::MAX).expect("unbounded: always room")
+}
+
+/// `name` from `set`, added to it when there is room for it under `most`.
+fn intern_in(set: &mut HashSet<&'static str>, name: &str, most: usize) -> Option<&'static str> {
     if let Some(&existing) = set.get(name) {
-        return existing;
+        return Some(existing);
+    }
+    if set.len() >= most {
+        return None;
     }
     let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
     set.insert(leaked);
-    leaked
+    Some(leaked)
 }
 
 impl AttrName {
-    /// `name` [`intern`]ed.
+    /// `name` interned, while fewer than [`MOST_INTERNED`] names are; past
+    /// that, a shared copy (correct, only slower to hand out per row).
     pub fn interned(name: &str) -> AttrName {
-        AttrName::Static(intern(name))
+        let mut interned = INTERNED.lock().unwrap_or_else(PoisonError::into_inner);
+        let set = interned.get_or_insert_with(HashSet::new);
+        match intern_in(set, name, MOST_INTERNED) {
+            Some(name) => AttrName::Static(name),
+            None => AttrName::Shared(Arc::from(name)),
+        }
     }
 
     /// Whether `self` and `other` are the same string in memory (the same
@@ -149,6 +170,17 @@ mod tests {
         assert!(!a.same(&AttrName::from("custom:interned_test")));
         assert_eq!(a, "custom:interned_test");
         assert!(!a.same(&AttrName::interned("custom:other_test")));
+    }
+
+    #[test]
+    fn interning_stops_at_its_bound_but_still_finds_what_it_holds() {
+        let mut set = HashSet::new();
+        let first = intern_in(&mut set, "custom:a", 2).expect("room");
+        assert!(intern_in(&mut set, "custom:b", 2).is_some());
+        assert_eq!(intern_in(&mut set, "custom:c", 2), None, "full");
+        let again = intern_in(&mut set, "custom:a", 2).expect("already held");
+        assert!(std::ptr::eq(first, again));
+        assert_eq!(set.len(), 2);
     }
 
     #[test]
