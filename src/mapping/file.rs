@@ -111,25 +111,12 @@ pub(crate) fn parse(
     file: &str,
     policy: Option<&PasswordPolicy>,
 ) -> Result<Mapping, String> {
-    let raw: RawFile = toml::from_str(text).map_err(|e| {
-        let span = e.span().unwrap_or(0..0);
-        let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-        format!(
-            "{file}:{line}: {}\n(the mapping format is in the README, section \"Mapping files\")",
-            e.message()
-        )
-    })?;
+    let raw = read_raw(text, file)?;
     let at = Locator {
         file: file.to_owned(),
         text,
     };
-    let country = match &raw.options.default_country {
-        None => None,
-        Some(code) => Some(phonenumber::country::Id::from_str(&code.to_ascii_uppercase()).map_err(|_| {
-            let span = text.find(code.as_str()).map_or(0..0, |i| i..i);
-            at.at(span, format!("default_country {code:?} is not an ISO 3166 region code such as \"US\" or \"DE\""))
-        })?),
-    };
+    let country = default_country(raw.options.default_country.as_deref(), &at)?;
     let policy = policy.cloned().unwrap_or_default();
     let field = |target: Target, spec: &Spanned<Value>| {
         let mut rule = field_rule(target, spec, country, &policy, &at)?;
@@ -145,19 +132,7 @@ pub(crate) fn parse(
         rules.push(field(Target::Password, spec)?);
     }
     for (name, spec) in &raw.attributes {
-        if let Some(reason) = attributes::forbidden_reason(name) {
-            return Err(at.at(spec.span(), reason));
-        }
-        let canonical = attributes::canonical_name(name).filter(|c| c == name).ok_or_else(|| {
-            at.at(
-                spec.span(),
-                format!("{name:?} is not a standard attribute or `custom:NAME` (standard names are lower case, e.g. given_name)"),
-            )
-        })?;
-        rules.push(field(
-            Target::Attribute(AttrName::interned(&canonical)),
-            spec,
-        )?);
+        rules.push(field(attribute_target(name, spec, &at)?, spec)?);
     }
     for (key, spec) in &raw.client_metadata {
         rules.push(field(Target::ClientMetadata(key.clone()), spec)?);
@@ -188,6 +163,49 @@ pub(crate) fn parse(
         missing_columns_empty: false,
         input_columns,
     })
+}
+
+/// The file's TOML, or an error naming the line it fails at.
+fn read_raw(text: &str, file: &str) -> Result<RawFile, String> {
+    toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+        format!(
+            "{file}:{line}: {}\n(the mapping format is in the README, section \"Mapping files\")",
+            e.message()
+        )
+    })
+}
+
+/// `[options] default_country`, as a region phone numbers are read in.
+fn default_country(
+    code: Option<&str>,
+    at: &Locator,
+) -> Result<Option<phonenumber::country::Id>, String> {
+    let Some(code) = code else {
+        return Ok(None);
+    };
+    phonenumber::country::Id::from_str(&code.to_ascii_uppercase())
+        .map(Some)
+        .map_err(|_| {
+            let span = at.text.find(code).map_or(0..0, |i| i..i);
+            at.at(span, format!("default_country {code:?} is not an ISO 3166 region code such as \"US\" or \"DE\""))
+        })
+}
+
+/// The target of an `[attributes]` key: a standard attribute spelled as
+/// Cognito spells it, or `custom:NAME`.
+fn attribute_target(name: &str, spec: &Spanned<Value>, at: &Locator) -> Result<Target, String> {
+    if let Some(reason) = attributes::forbidden_reason(name) {
+        return Err(at.at(spec.span(), reason));
+    }
+    let canonical = attributes::canonical_name(name).filter(|c| c == name).ok_or_else(|| {
+        at.at(
+            spec.span(),
+            format!("{name:?} is not a standard attribute or `custom:NAME` (standard names are lower case, e.g. given_name)"),
+        )
+    })?;
+    Ok(Target::Attribute(AttrName::interned(&canonical)))
 }
 
 /// Builds one field's rule from its TOML value.
