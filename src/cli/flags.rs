@@ -152,7 +152,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub(crate) client_secret_file: Option<PathBuf>,
     /// Most rows in flight at once: a ceiling. Below it, the run keeps about
-    /// rate × latency in flight, and says when this caps the rate.
+    /// rate × latency in flight, and says when this caps the rate; unpaced,
+    /// as many as the server answers without queueing.
     #[arg(long, default_value_t = 256)]
     pub(crate) concurrency: usize,
     /// Requests per second across all in-flight requests (Cognito's default quota is 50; 0 = unpaced).
@@ -333,6 +334,10 @@ pub struct EmulatorArgs {
     /// Delay added to every SignUp answer.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub(crate) latency_ms: u64,
+    /// SignUp requests served at once; more wait in line, so the latency
+    /// grows with the load, as at a saturated server [default: no limit].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) capacity: Option<u32>,
     /// Probability of answering UnexpectedLambdaException.
     #[arg(long, value_name = "P", default_value_t = 0.0)]
     pub(crate) lambda_fault_rate: f64,

@@ -34,6 +34,7 @@ pub(crate) fn config(args: &EmulatorArgs) -> anyhow::Result<EmulatorConfig> {
         fault_rate: probability("fault-rate", args.fault_rate)?,
         drop_rate: probability("drop-rate", args.drop_rate)?,
         latency: Duration::from_millis(args.latency_ms),
+        capacity: args.capacity,
         lambda_fault_rate: probability("lambda-fault-rate", args.lambda_fault_rate)?,
         message_quota: args.message_quota,
     };

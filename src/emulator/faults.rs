@@ -1,11 +1,12 @@
 //! Throttling and fault injection for the emulator, all off by default:
 //! per-category quotas (see `quotas`), and for SignUp random
 //! `InternalErrorException`s, dropped connections (the user is created, then
-//! no answer), added latency and Lambda faults.
+//! no answer), added latency, a limited capacity and Lambda faults.
 
 use std::time::Duration;
 
 use rand::Rng;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::quotas::{Category, QuotaSettings, Quotas};
 
@@ -20,6 +21,9 @@ pub(crate) struct Faults {
     pub(crate) drop_rate: f64,
     /// Added delay before each answer.
     pub(crate) latency: Duration,
+    /// SignUp requests served at once (`None`: any number); the rest wait
+    /// in line, their latency included.
+    pub(crate) capacity: Option<u32>,
     /// Probability of an `UnexpectedLambdaException`.
     pub(crate) lambda_fault_rate: f64,
     /// Confirmation messages sent before `LimitExceededException` (which
@@ -42,12 +46,29 @@ pub(crate) enum FaultChoice {
 pub(crate) struct FaultInjector {
     pub(crate) faults: Faults,
     quotas: Quotas,
+    /// The `capacity`'s places, when it is limited.
+    places: Option<Semaphore>,
 }
 
 impl FaultInjector {
     pub(crate) fn new(faults: Faults) -> Self {
         let quotas = Quotas::new(&faults.quotas);
-        FaultInjector { faults, quotas }
+        let places = faults.capacity.map(|n| Semaphore::new(n as usize));
+        FaultInjector {
+            faults,
+            quotas,
+            places,
+        }
+    }
+
+    /// Waits for a place among the SignUps served at once; the place is
+    /// held until the permit drops. `None` when the capacity is unlimited.
+    pub(crate) async fn serving_place(&self) -> Option<SemaphorePermit<'_>> {
+        match &self.places {
+            // The semaphore is never closed.
+            Some(places) => places.acquire().await.ok(),
+            None => None,
+        }
     }
 
     /// Whether `category`'s quota admits one more request. Checked before
@@ -89,5 +110,23 @@ mod tests {
             ..Faults::default()
         });
         assert_eq!(injector.choose(), FaultChoice::InternalError);
+    }
+
+    #[tokio::test]
+    async fn a_limited_capacity_makes_the_next_request_wait_for_a_place() {
+        let injector = FaultInjector::new(Faults {
+            capacity: Some(2),
+            ..Faults::default()
+        });
+        let first = injector.serving_place().await;
+        let _second = injector.serving_place().await;
+        assert!(first.is_some());
+        let third = injector.serving_place();
+        tokio::pin!(third);
+        assert!(futures::poll!(&mut third).is_pending(), "no place left");
+        drop(first);
+        assert!(futures::poll!(&mut third).is_ready(), "a place came free");
+        let unlimited = FaultInjector::new(Faults::default());
+        assert!(unlimited.serving_place().await.is_none());
     }
 }

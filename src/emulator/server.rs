@@ -103,6 +103,8 @@ where
 
 async fn sign_up(shared: &Shared, body: &[u8]) -> Result<Answer, DropConnection> {
     let stats = &shared.state.stats;
+    // Held to the answer: with `--capacity`, the rest wait their turn.
+    let _place = shared.faults.serving_place().await;
     if !shared.faults.faults.latency.is_zero() {
         tokio::time::sleep(shared.faults.faults.latency).await;
     }

@@ -16,13 +16,18 @@
 //! the ceiling) matters: a row waiting in the pacer holds a start slot at the
 //! old rate, and after a throttle those slots would overshoot the quota.
 //!
-//! An unpaced run (`--rate 0`) has no rate to follow: it keeps the ceiling.
-//! When the ceiling is what holds the rate back, the run says so once, with
-//! the `--concurrency` that would reach it.
+//! An unpaced run (`--rate 0`) has no rate to follow: it keeps as many in
+//! flight as the server takes without queueing ([`saturation`]), up to the
+//! ceiling. When the ceiling is what holds the rate back, the run says so
+//! once, with the `--concurrency` that would reach it.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use saturation::Saturation;
+
+mod saturation;
 
 /// Share above the Little's-law estimate, for latency spread.
 pub(crate) const MARGIN: f64 = 1.5;
@@ -77,6 +82,8 @@ pub(crate) struct Concurrency {
     latency: Arc<CallLatency>,
     backing_off: AtomicUsize,
     capped: Mutex<CapWatch>,
+    /// The limit when unpaced.
+    unpaced: Mutex<Saturation>,
 }
 
 /// Whether the ceiling has been holding the rate back, and whether the
@@ -118,15 +125,27 @@ impl Concurrency {
             latency,
             backing_off: AtomicUsize::new(0),
             capped: Mutex::new(CapWatch::default()),
+            unpaced: Mutex::new(Saturation::new(ceiling)),
         }
     }
 
-    /// Rows the loop may have in flight at pacing rate `rate` (0 = unpaced).
+    /// Rows the loop may have in flight at pacing rate `rate` (0 = unpaced:
+    /// the limit of the last [`Concurrency::check`]).
     pub(crate) fn limit(&self, rate: f64) -> usize {
         match self.wanted(rate) {
-            None => self.ceiling,
+            None => self.with_backoff(self.lock_unpaced().limit()),
             Some(wanted) => wanted.min(self.ceiling).max(1),
         }
+    }
+
+    /// `limit` plus the rows sleeping in a backoff, within the ceiling.
+    fn with_backoff(&self, limit: usize) -> usize {
+        let backing_off = self.backing_off.load(Ordering::Relaxed);
+        limit.saturating_add(backing_off).min(self.ceiling)
+    }
+
+    fn lock_unpaced(&self) -> std::sync::MutexGuard<'_, Saturation> {
+        self.unpaced.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The limit without the ceiling; `None` when unpaced.
@@ -143,6 +162,11 @@ impl Concurrency {
     /// milliseconds); with the warning to give when the ceiling has held
     /// the rate back for a while, once per run.
     pub(crate) fn check(&self, rate: f64) -> (usize, Option<CapWarning>) {
+        if rate <= 0.0 {
+            let latency = self.latency.seconds();
+            let limit = self.lock_unpaced().check(latency, Instant::now());
+            return (self.with_backoff(limit), None);
+        }
         let limit = self.limit(rate);
         let capped = self.wanted(rate).is_some_and(|w| w > self.ceiling);
         let mut watch = self.capped.lock().unwrap_or_else(|p| p.into_inner());

@@ -1,7 +1,8 @@
 //! Adaptive concurrency against the emulator with real latency: the default
 //! `--concurrency` is a ceiling the run grows towards when the pacing rate
 //! needs it, and a ceiling that holds the rate back is named once, with the
-//! figure to use.
+//! figure to use. Unpaced, the run grows while the server answers as fast,
+//! and stops growing where a saturated server makes requests queue.
 
 use crate::workdir::*;
 
@@ -64,5 +65,55 @@ async fn a_ceiling_that_caps_the_rate_is_named_once_with_the_figure_to_use() {
         warnings[0].contains("--concurrency 4 caps the rate"),
         "{}",
         warnings[0]
+    );
+}
+
+#[tokio::test]
+async fn an_unpaced_run_grows_while_the_server_keeps_up() {
+    // 40 ms per answer, whatever the load: more in flight is more rows/s.
+    let server = Endpoint::emulator(sample("pool.json"), &["--latency-ms", "40"]).await;
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "open", 3000);
+    wd.run("users.csv")
+        .against(&server)
+        .report("report.csv")
+        .args(["--rate", "0"])
+        .output()
+        .await
+        .assert_code(0);
+    let stats = server.stats().await;
+    assert_eq!(stats.created, 3000);
+    assert!(
+        stats.peak_in_flight > 64,
+        "grew to only {} in flight",
+        stats.peak_in_flight
+    );
+}
+
+#[tokio::test]
+async fn an_unpaced_run_does_not_queue_at_a_saturated_server() {
+    // Four served at once, 10 ms each: 400/s at most, however many wait.
+    // Keeping the default ceiling (256) in flight would only make each
+    // request wait 64 turns.
+    let server = Endpoint::emulator(
+        sample("pool.json"),
+        &["--latency-ms", "10", "--capacity", "4"],
+    )
+    .await;
+    let wd = Workdir::new();
+    wd.users_csv("users.csv", "full", 1200);
+    wd.run("users.csv")
+        .against(&server)
+        .report("report.csv")
+        .args(["--rate", "0"])
+        .output()
+        .await
+        .assert_code(0);
+    let stats = server.stats().await;
+    assert_eq!(stats.created, 1200);
+    assert!(
+        stats.peak_in_flight <= 64,
+        "{} in flight at a server serving 4",
+        stats.peak_in_flight
     );
 }

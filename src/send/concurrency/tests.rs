@@ -35,11 +35,24 @@ fn before_any_answer_only_the_headroom_is_in_flight() {
 }
 
 #[test]
-fn unpaced_runs_keep_the_ceiling_and_the_ceiling_bounds_the_rest() {
+fn unpaced_runs_start_at_the_floor_and_the_ceiling_bounds_the_rest() {
     let c = Concurrency::new(64, 1, with_latency(100));
-    assert_eq!(c.limit(0.0), 64);
+    assert_eq!(c.limit(0.0), saturation::FLOOR);
     assert_eq!(c.limit(1000.0), 64);
     assert_eq!(Concurrency::new(0, 1, with_latency(1)).limit(10.0), 1);
+    assert_eq!(Concurrency::new(4, 1, with_latency(1)).limit(0.0), 4);
+}
+
+#[test]
+fn unpaced_runs_grow_while_the_latency_holds_and_count_rows_in_backoff() {
+    let c = Concurrency::new(64, 1, with_latency(100));
+    let limits: Vec<usize> = (0..40).map(|_| c.check(0.0).0).collect();
+    assert_eq!(limits[0], saturation::FLOOR + 2);
+    assert_eq!(*limits.last().unwrap(), 64, "{limits:?}");
+    assert!(limits.windows(2).all(|w| w[0] <= w[1]), "{limits:?}");
+    let c = Concurrency::new(64, 1, with_latency(100));
+    let _sleeping = c.backing_off();
+    assert_eq!(c.limit(0.0), saturation::FLOOR + 1);
 }
 
 #[test]
