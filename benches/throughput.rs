@@ -9,7 +9,9 @@
 //!    wrk, oha with one fixed body (then all but the first answer is
 //!    UsernameExistsException: a cheaper answer, said so in the output).
 //! 2. `bulk-signup run --concurrency 64 --rate 0` over `BENCH_ROWS` rows
-//!    (default 1,000,000) against a fresh emulator: rows/s end to end (start
+//!    (default 1,000,000) against a fresh emulator (64 is a ceiling: unpaced,
+//!    the run keeps what the emulator takes without queueing, 16–32 on 2
+//!    cores, `src/send/concurrency/saturation.rs`): rows/s end to end (start
 //!    to exit, the final report rewrite included), the ratio to wrk, client
 //!    CPU (user + sys from the child's own rusage) per row, peak RSS.
 //! 3. The same at 100,000 rows: peak RSS.
