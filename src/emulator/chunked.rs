@@ -11,26 +11,19 @@
 /// as it fills, so a small table costs no more than its items.
 const CHUNK: usize = 1 << 14;
 
-/// Items by index, in the order they were pushed.
-#[derive(Debug)]
+/// Items by index, in the order they were pushed. Every chunk but the last
+/// is full.
+#[derive(Debug, Default)]
 pub(crate) struct Chunked<T> {
     chunks: Vec<Vec<T>>,
-    len: usize,
-}
-
-impl<T> Default for Chunked<T> {
-    fn default() -> Self {
-        Chunked {
-            chunks: Vec::new(),
-            len: 0,
-        }
-    }
 }
 
 impl<T> Chunked<T> {
     /// Items pushed so far.
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.chunks
+            .last()
+            .map_or(0, |last| (self.chunks.len() - 1) * CHUNK + last.len())
     }
 
     /// Adds `item` at index [`Chunked::len`].
@@ -43,7 +36,6 @@ impl<T> Chunked<T> {
                 self.chunks.push(chunk);
             }
         }
-        self.len += 1;
     }
 
     pub(crate) fn get(&self, index: usize) -> Option<&T> {

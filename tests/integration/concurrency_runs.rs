@@ -68,20 +68,26 @@ async fn a_ceiling_that_caps_the_rate_is_named_once_with_the_figure_to_use() {
     );
 }
 
-#[tokio::test]
-async fn an_unpaced_run_grows_while_the_server_keeps_up() {
-    // 40 ms per answer, whatever the load: more in flight is more rows/s.
-    let server = Endpoint::emulator(sample("pool.json"), &["--latency-ms", "40"]).await;
+/// Runs `rows` users unpaced (`--rate 0`, default `--concurrency`) against
+/// `server`; the emulator's counts after the run.
+async fn unpaced_run(server: &Endpoint, prefix: &str, rows: usize) -> StatsSnapshot {
     let wd = Workdir::new();
-    wd.users_csv("users.csv", "open", 3000);
+    wd.users_csv("users.csv", prefix, rows);
     wd.run("users.csv")
-        .against(&server)
+        .against(server)
         .report("report.csv")
         .args(["--rate", "0"])
         .output()
         .await
         .assert_code(0);
-    let stats = server.stats().await;
+    server.stats().await
+}
+
+#[tokio::test]
+async fn an_unpaced_run_grows_while_the_server_keeps_up() {
+    // 40 ms per answer, whatever the load: more in flight is more rows/s.
+    let server = Endpoint::emulator(sample("pool.json"), &["--latency-ms", "40"]).await;
+    let stats = unpaced_run(&server, "open", 3000).await;
     assert_eq!(stats.created, 3000);
     assert!(
         stats.peak_in_flight > 64,
@@ -100,16 +106,7 @@ async fn an_unpaced_run_does_not_queue_at_a_saturated_server() {
         &["--latency-ms", "10", "--capacity", "4"],
     )
     .await;
-    let wd = Workdir::new();
-    wd.users_csv("users.csv", "full", 1200);
-    wd.run("users.csv")
-        .against(&server)
-        .report("report.csv")
-        .args(["--rate", "0"])
-        .output()
-        .await
-        .assert_code(0);
-    let stats = server.stats().await;
+    let stats = unpaced_run(&server, "full", 1200).await;
     assert_eq!(stats.created, 1200);
     assert!(
         stats.peak_in_flight <= 64,

@@ -14,7 +14,7 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::ops::Deref;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -29,7 +29,11 @@ pub enum AttrName {
 
 /// The names interned so far: a mapping's targets, and the emulator's
 /// pool's names.
-static INTERNED: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+static INTERNED: LazyLock<Mutex<HashSet<&'static str>>> = LazyLock::new(Mutex::default);
+
+fn interned_names() -> MutexGuard<'static, HashSet<&'static str>> {
+    INTERNED.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// At most this many names are interned by [`AttrName::interned`]; later
 /// ones are shared instead. A mapping by header takes its names from the
@@ -40,9 +44,7 @@ const MOST_INTERNED: usize = 4096;
 /// The process's one static copy of `name`, made on first use. For names
 /// known to be few (a pool's schema); see [`AttrName::interned`].
 pub fn intern(name: &str) -> &'static str {
-    let mut interned = INTERNED.lock().unwrap_or_else(PoisonError::into_inner);
-    let set = interned.get_or_insert_with(HashSet::new);
-    intern_in(set, name, usize::MAX).expect("unbounded: always room")
+    intern_in(&mut interned_names(), name, usize::MAX).expect("unbounded: always room")
 }
 
 /// `name` from `set`, added to it when there is room for it under `most`.
@@ -62,9 +64,7 @@ impl AttrName {
     /// `name` interned, while fewer than [`MOST_INTERNED`] names are; past
     /// that, a shared copy (correct, only slower to hand out per row).
     pub fn interned(name: &str) -> AttrName {
-        let mut interned = INTERNED.lock().unwrap_or_else(PoisonError::into_inner);
-        let set = interned.get_or_insert_with(HashSet::new);
-        match intern_in(set, name, MOST_INTERNED) {
+        match intern_in(&mut interned_names(), name, MOST_INTERNED) {
             Some(name) => AttrName::Static(name),
             None => AttrName::Shared(Arc::from(name)),
         }
@@ -123,12 +123,6 @@ impl fmt::Display for AttrName {
 impl From<Arc<str>> for AttrName {
     fn from(name: Arc<str>) -> Self {
         AttrName::Shared(name)
-    }
-}
-
-impl From<&Arc<str>> for AttrName {
-    fn from(name: &Arc<str>) -> Self {
-        AttrName::Shared(Arc::clone(name))
     }
 }
 

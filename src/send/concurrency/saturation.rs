@@ -71,22 +71,30 @@ impl Saturation {
         }
     }
 
-    /// The limit of the last check.
+    /// The limit of the last check: the floor while a probe measures the
+    /// no-load latency.
     pub(crate) fn limit(&self) -> usize {
-        self.limit
+        if self.probe.is_some() {
+            self.floor()
+        } else {
+            self.limit
+        }
+    }
+
+    fn floor(&self) -> usize {
+        FLOOR.min(self.ceiling)
     }
 
     /// The limit after one more check, `latency` being the calls' recent
     /// average in seconds (0 before the first answer) and `now` the time.
     pub(crate) fn check(&mut self, latency: f64, now: Instant) -> usize {
-        let floor = FLOOR.min(self.ceiling);
         if latency <= 0.0 || !latency.is_finite() {
             return self.limit;
         }
         if let Some(probe) = &mut self.probe {
             probe.lowest = probe.lowest.min(latency);
             if now < probe.until {
-                return floor;
+                return self.floor();
             }
             tracing::debug!(
                 "unpaced: {} in flight; no-load latency {:.2} ms, was {:.2} ms",
@@ -101,7 +109,8 @@ impl Saturation {
         if self.baseline == 0.0 || latency < self.baseline {
             self.baseline = latency;
         }
-        if latency <= self.baseline * CONFIRMS_BASELINE || self.confirmed.is_none() {
+        // The first answer sets the baseline, and so confirms it.
+        if latency <= self.baseline * CONFIRMS_BASELINE {
             self.confirmed = Some(now);
         }
         if self
@@ -113,7 +122,7 @@ impl Saturation {
                 until: now + Duration::from_secs_f64(length),
                 lowest: f64::INFINITY,
             });
-            return floor;
+            return self.floor();
         }
         let ratio = latency / self.baseline;
         if ratio < GROW_BELOW {
@@ -121,7 +130,7 @@ impl Saturation {
         } else if ratio > SHRINK_ABOVE {
             self.limit -= (self.limit / 16).max(1).min(self.limit);
         }
-        self.limit = self.limit.clamp(floor, self.ceiling);
+        self.limit = self.limit.clamp(self.floor(), self.ceiling);
         self.limit
     }
 }
